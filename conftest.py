@@ -1,0 +1,123 @@
+"""Personas shared by every test, as the house style asks.
+
+Alice and Bob coordinate care in the North team; Charlie coordinates in the
+South team and must never see North's people. Priya approves plans for the PHB
+team and Leo leads it. Pat is a patient who sees only her own records; Quinn is
+another patient. Ada administers accounts.
+"""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses
+# ORM calls there unless told the thread is only used synchronously.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tests_run_on_postgresql(django_db_setup, django_db_blocker):
+    from django.db import connection
+
+    if connection.vendor != "postgresql" and not os.environ.get("PHB_ALLOW_NON_POSTGRES_TESTS"):
+        pytest.exit(
+            "The tests run on PostgreSQL, as production does. Set DATABASE_URL, for example "
+            "postgres://postgres@127.0.0.1:5432/phb, or run `make test`.",
+            returncode=2,
+        )
+
+
+@pytest.fixture
+def north(db):
+    from people.tests.factories import CareTeamFactory
+
+    return CareTeamFactory(name="North Leeds community team")
+
+
+@pytest.fixture
+def south(db):
+    from people.tests.factories import CareTeamFactory
+
+    return CareTeamFactory(name="South Leeds community team")
+
+
+@pytest.fixture
+def alice(north):
+    from people.tests.factories import UserFactory
+
+    return UserFactory(username="alice", first_name="Alice", last_name="Adams", teams=[north])
+
+
+@pytest.fixture
+def bob(north):
+    from people.tests.factories import UserFactory
+
+    return UserFactory(username="bob", first_name="Bob", last_name="Brown", teams=[north])
+
+
+@pytest.fixture
+def charlie(south):
+    from people.tests.factories import UserFactory
+
+    return UserFactory(username="charlie", first_name="Charlie", last_name="Clark", teams=[south])
+
+
+@pytest.fixture
+def priya(db):
+    from people.tests.factories import UserFactory
+    from phb.roles import Role
+
+    return UserFactory(username="priya", first_name="Priya", last_name="Patel", role=Role.APPROVER)
+
+
+@pytest.fixture
+def leo(db):
+    from people.tests.factories import UserFactory
+    from phb.roles import Role
+
+    return UserFactory(username="leo", first_name="Leo", last_name="Lewis", role=Role.LEAD)
+
+
+@pytest.fixture
+def ada(db):
+    from people.tests.factories import UserFactory
+    from phb.roles import Role
+
+    return UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def jane(north, alice):
+    """A person in the North team's care, with Alice as lead coordinator."""
+    from people.tests.factories import PersonFactory
+
+    return PersonFactory(given_name="Jane", family_name="Smith", care_team=north, lead_coordinator=alice)
+
+
+@pytest.fixture
+def sam(south, charlie):
+    """A person in the South team's care."""
+    from people.tests.factories import PersonFactory
+
+    return PersonFactory(given_name="Sam", family_name="Taylor", care_team=south, lead_coordinator=charlie)
+
+
+@pytest.fixture
+def pat(jane):
+    """A patient linked to Jane's records (Jane herself signing in)."""
+    from people.tests.factories import PortalAccessFactory, UserFactory
+    from phb.roles import Role
+
+    user = UserFactory(username="pat", first_name="Jane", last_name="Smith", role=Role.PATIENT)
+    PortalAccessFactory(user=user, person=jane)
+    return user
+
+
+@pytest.fixture
+def quinn(sam):
+    from people.tests.factories import PortalAccessFactory, UserFactory
+    from phb.roles import Role
+
+    user = UserFactory(username="quinn", first_name="Quinn", last_name="Taylor", role=Role.PATIENT)
+    PortalAccessFactory(user=user, person=sam, relationship="Parent")
+    return user

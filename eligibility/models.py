@@ -1,0 +1,1 @@
+# Models for this step of the journey arrive with their issue (see docs/architecture.md).

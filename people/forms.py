@@ -1,0 +1,114 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from phb.nhsuk import NHSDateField
+
+from people import nhs_number
+from people.access import persons_visible_to
+from people.models import CareTeam, Person, RepresentativeRole, User
+from people.services import DUPLICATE_NHS_NUMBER, PERSON_FIELDS
+from phb.forms import NHSMessagesMixin
+from phb.roles import Role
+
+# The shape of a UK postcode (outward code, space optional, inward code).
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+_PHONE = re.compile(r"^[0-9 +()-]{7,20}$")
+
+
+class PersonForm(NHSMessagesMixin, forms.ModelForm):
+    date_of_birth = NHSDateField(label="Date of birth", past_only=True, help_text="For example, 15 3 1984")
+    # The version the form was opened at; a save against a newer one is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+        widgets = {
+            "nhs_number": forms.TextInput(
+                attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
+            ),
+            "postcode": forms.TextInput(attrs={"class": "nhsuk-input--width-10", "autocomplete": "postal-code"}),
+            "given_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "family_name": forms.TextInput(attrs={"autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"class": "nhsuk-input--width-20", "type": "tel"}),
+            "representative_role": forms.RadioSelect,
+        }
+        help_texts = {
+            "nhs_number": "This is a 10 digit number, like 999 123 4567",
+            "preferred_name": "What the person likes to be called, if different",
+            "representative_role": "A representative acts for a child or an adult who lacks capacity. "
+            "A nominee receives a direct payment for the person.",
+        }
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        teams = CareTeam.objects.filter(members=user)
+        self.fields["care_team"].queryset = teams
+        self.fields["care_team"].empty_label = "Choose a care team"
+        self.fields["lead_coordinator"].queryset = (
+            User.objects.filter(role=Role.COORDINATOR, teams__in=teams, is_active=True)
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["lead_coordinator"].empty_label = "Not yet chosen"
+        self.fields["representative_role"].choices = RepresentativeRole.choices
+        if self.instance.pk:
+            self.initial["version"] = self.instance.version
+            self.initial["nhs_number"] = self.instance.nhs_number_display
+        elif teams.count() == 1:
+            self.fields["care_team"].initial = teams.first()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_nhs_number(self):
+        value = self.cleaned_data["nhs_number"]
+        problem = nhs_number.problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        digits = nhs_number.normalise(value)
+        existing = Person.objects.filter(nhs_number=digits).exclude(pk=self.instance.pk).first()
+        if existing is not None:
+            # Name the existing record only to someone who may see it anyway.
+            if persons_visible_to(self.user).filter(pk=existing.pk).exists():
+                raise forms.ValidationError(
+                    f"This NHS number is already recorded for {existing.full_name}, "
+                    f"born {existing.date_of_birth:%-d %B %Y}. Search your caseload to find them."
+                )
+            raise forms.ValidationError(DUPLICATE_NHS_NUMBER)
+        return digits
+
+    def clean_postcode(self):
+        value = " ".join(self.cleaned_data["postcode"].upper().split())
+        if not _POSTCODE.match(value):
+            raise forms.ValidationError("Enter a real postcode, like LS1 4AP")
+        return value
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if value and not _PHONE.match(value):
+            raise forms.ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("representative_role")
+        name = (cleaned.get("representative_name") or "").strip()
+        if role and not name:
+            self.add_error("representative_name", "Enter the representative's or nominee's name")
+        if name and not role:
+            self.add_error("representative_role", "Select whether they are a representative or a nominee")
+        return cleaned
+
+    def service_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PERSON_FIELDS}
+
+
+class CaseloadSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search by NHS number or name",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+    )

@@ -1,0 +1,146 @@
+"""Users, care teams and the people the service supports."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+
+from people import nhs_number
+from phb.roles import Role
+
+
+class PHBUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class CareTeam(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Every user has exactly one role.
+
+    The default role is patient because a patient with no linked records can
+    see nothing: a user created by mistake is harmless.
+    """
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    teams = models.ManyToManyField(CareTeam, blank=True, related_name="members")
+
+    objects = PHBUserManager()
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class RepresentativeRole(models.TextChoices):
+    NONE = "", "No representative or nominee"
+    REPRESENTATIVE = "representative", "Representative"
+    NOMINEE = "nominee", "Nominee"
+
+
+class Person(models.Model):
+    """Someone who has, or may have, a personal health budget."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nhs_number = models.CharField("NHS number", max_length=10, unique=True)
+    given_name = models.CharField("First name", max_length=100)
+    family_name = models.CharField("Last name", max_length=100)
+    preferred_name = models.CharField("Preferred name", max_length=100, blank=True)
+    date_of_birth = models.DateField("Date of birth")
+
+    address_line_1 = models.CharField("Address line 1", max_length=200)
+    address_line_2 = models.CharField("Address line 2", max_length=200, blank=True)
+    town = models.CharField("Town or city", max_length=100)
+    postcode = models.CharField("Postcode", max_length=8)
+    phone = models.CharField("Phone number", max_length=20, blank=True)
+    email = models.EmailField("Email address", blank=True)
+    gp_practice = models.CharField("GP practice", max_length=200, blank=True)
+
+    representative_role = models.CharField(
+        "Representative or nominee", max_length=20, choices=RepresentativeRole.choices, blank=True
+    )
+    representative_name = models.CharField("Their name", max_length=200, blank=True)
+    representative_relationship = models.CharField("Their relationship to the person", max_length=100, blank=True)
+    representative_contact = models.CharField("Their phone number or email", max_length=200, blank=True)
+
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="people")
+    lead_coordinator = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_for",
+        limit_choices_to={"role": Role.COORDINATOR},
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Optimistic lock: an edit names the version it started from and is refused
+    # if someone saved in between (see services.person_update).
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.CheckConstraint(condition=Q(nhs_number__regex=r"^[0-9]{10}$"), name="person_nhs_number_10_digits"),
+            models.CheckConstraint(
+                condition=Q(representative_role="") | ~Q(representative_name=""),
+                name="person_representative_has_name",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"], name="person_name"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        return nhs_number.formatted(self.nhs_number)
+
+
+class PortalAccess(models.Model):
+    """Links a patient (or their representative) to a person's records."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="portal_access")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="portal_access")
+    relationship = models.CharField(max_length=100, default="Self")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "person"], condition=Q(revoked_at__isnull=True), name="portal_access_one_active"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.person}"

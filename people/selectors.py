@@ -1,0 +1,31 @@
+"""Reads of people's records, each already scoped by access and carrying its joins."""
+
+from django.db.models import Q, QuerySet
+
+from people import nhs_number
+from people.access import persons_visible_to
+from people.models import Person
+from phb.models import AuditEvent
+
+
+def caseload_for(*, user, query: str = "") -> QuerySet[Person]:
+    """The people a user may see, narrowed by an NHS number or name search.
+
+    Renders a page in a constant number of queries: the joins for the list
+    columns are here, not in the template.
+    """
+    people = persons_visible_to(user).select_related("care_team", "lead_coordinator")
+    query = (query or "").strip()
+    digits = nhs_number.normalise(query)
+    if digits.isdigit():
+        people = people.filter(nhs_number=digits) if len(digits) == 10 else people.filter(nhs_number__startswith=digits)
+    elif query:
+        for term in query.split():
+            people = people.filter(
+                Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(preferred_name__icontains=term)
+            )
+    return people.order_by("family_name", "given_name", "id")
+
+
+def audit_trail_for(*, person: Person) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(person_id=person.pk).select_related("actor").order_by("-at", "-id")

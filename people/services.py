@@ -1,0 +1,148 @@
+"""Writes to people's records. Each service checks, writes and audits in one transaction."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from people import nhs_number
+from people.access import persons_writable_by
+from people.models import Person
+from phb import audit
+from phb.errors import ServiceError, StaleRecordError
+from phb.models import AuditAction
+from phb.roles import Role, has_role
+
+# The fields a coordinator may set on a person; anything else is refused.
+PERSON_FIELDS = [
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+    "gp_practice",
+    "representative_role",
+    "representative_name",
+    "representative_relationship",
+    "representative_contact",
+    "care_team",
+    "lead_coordinator",
+]
+
+DUPLICATE_NHS_NUMBER = "A person with this NHS number is already recorded. Check the number, or ask the PHB team."
+
+
+def _clean_values(values: dict) -> dict:
+    unknown = set(values) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValueError(f"Not person fields: {sorted(unknown)}")
+    cleaned = dict(values)
+    if "nhs_number" in cleaned:
+        cleaned["nhs_number"] = nhs_number.normalise(cleaned["nhs_number"])
+    if "postcode" in cleaned:
+        cleaned["postcode"] = " ".join(cleaned["postcode"].upper().split())
+    return cleaned
+
+
+def _check_team(*, acting_user, values: dict) -> None:
+    team = values.get("care_team")
+    if team is not None and not acting_user.teams.filter(pk=team.pk).exists():
+        raise ValidationError({"care_team": "Choose one of your own care teams."})
+    lead = values.get("lead_coordinator")
+    if lead is not None and team is not None and not lead.teams.filter(pk=team.pk).exists():
+        raise ValidationError({"lead_coordinator": "Choose a lead coordinator from the person's care team."})
+
+
+@transaction.atomic
+def person_create(*, acting_user, **values) -> Person:
+    if not has_role(acting_user, Role.COORDINATOR):
+        raise ServiceError("Only care coordinators can add people.")
+    values = _clean_values(values)
+    _check_team(acting_user=acting_user, values=values)
+    person = Person(**values, created_by=acting_user, updated_by=acting_user)
+    person.full_clean()
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # Two coordinators adding the same person at the same moment: the
+        # database's unique constraint decides, and the loser gets a message.
+        raise ValidationError({"nhs_number": DUPLICATE_NHS_NUMBER}) from None
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=person,
+        person_id=person.pk,
+        summary=f"Added {person.full_name}",
+        changes=audit.diff({}, audit.snapshot(person, PERSON_FIELDS)),
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, person: Person, expected_version: int, acting_user, **values) -> Person:
+    """Saves the changes only if nobody else saved since `expected_version` was read."""
+    if not has_role(acting_user, Role.COORDINATOR):
+        raise ServiceError("Only care coordinators can change a person's details.")
+    values = _clean_values(values)
+    current = (
+        persons_writable_by(acting_user)
+        .select_for_update(of=("self",))
+        .select_related("updated_by", "care_team")
+        .filter(pk=person.pk)
+        .first()
+    )
+    if current is None:
+        raise ServiceError("You cannot change this person's details: they are not in your care teams.")
+    if current.version != expected_version:
+        raise StaleRecordError(
+            changed_by=current.updated_by.display_name if current.updated_by else "someone else",
+            changed_at=timezone.localtime(current.updated_at),
+        )
+    if "care_team" in values and values["care_team"] != current.care_team:
+        _check_team(acting_user=acting_user, values=values)
+    before = audit.snapshot(current, PERSON_FIELDS)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    changes = audit.diff(before, audit.snapshot(current, PERSON_FIELDS))
+    if not changes:
+        return current
+    current.updated_by = acting_user
+    current.version = F("version") + 1
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError:
+        raise ValidationError({"nhs_number": DUPLICATE_NHS_NUMBER}) from None
+    current.refresh_from_db()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        person_id=current.pk,
+        summary=f"Changed {', '.join(changes)}",
+        changes=changes,
+    )
+    return current
+
+
+def person_record_view(*, person: Person, acting_user, page: str = "record") -> None:
+    """Every staff view of a person's record is written to the audit trail."""
+    audit.record(
+        actor=acting_user, action=AuditAction.VIEW, obj=person, person_id=person.pk, summary=f"Viewed {page}"
+    )
+
+
+def caseload_record_search(*, acting_user, query: str, result_count: int) -> None:
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.SEARCH,
+        summary=f"Searched people for {query!r} ({result_count} found)",
+    )

@@ -1,0 +1,24 @@
+"""Sign-ins and sign-outs go to the audit trail, as every access to health data must."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from phb import audit
+from phb.models import AuditAction
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    audit.record(actor=user, action=AuditAction.SIGN_IN, summary="Signed in")
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record(actor=user, action=AuditAction.SIGN_OUT, summary="Signed out")
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:100]
+    audit.record(actor=None, action=AuditAction.SIGN_IN_FAILED, summary=f"Failed sign-in as {username!r}")

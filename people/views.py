@@ -1,0 +1,95 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from people import access, selectors, services
+from people.forms import CaseloadSearchForm, PersonForm
+from people.portal import persons_for_patient
+from phb.errors import ServiceError
+from phb.roles import Role, has_role
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def caseload(request):
+    access.require_staff(request.user)
+    form = CaseloadSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    people = selectors.caseload_for(user=request.user, query=query)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    if query:
+        services.caseload_record_search(acting_user=request.user, query=query, result_count=page.paginator.count)
+    return render(
+        request,
+        "people/caseload.html",
+        {"form": form, "query": query, "page": page, "can_add": access.can_add_person(request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def person_add(request):
+    access.require_staff(request.user)
+    if not access.can_add_person(request.user):
+        raise Http404("Page not found")
+    form = PersonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_create(acting_user=request.user, **form.service_values())
+        except (ValidationError, ServiceError) as error:
+            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.success(request, f"{person.full_name} has been added.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "adding": True})
+
+
+@require_GET
+def person_detail(request, pk):
+    access.require_staff(request.user)
+    person = access.get_person_for_user(request.user, pk)
+    services.person_record_view(person=person, acting_user=request.user)
+    can_edit = access.persons_writable_by(request.user).filter(pk=person.pk).exists()
+    return render(request, "people/person_detail.html", {"person": person, "can_edit": can_edit})
+
+
+@require_http_methods(["GET", "POST"])
+def person_edit(request, pk):
+    access.require_staff(request.user)
+    person = access.get_person_for_user(request.user, pk, write=True)
+    form = PersonForm(request.POST or None, instance=person, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(
+                person=person,
+                expected_version=form.cleaned_data["version"] or 0,
+                acting_user=request.user,
+                **form.service_values(),
+            )
+        except (ValidationError, ServiceError) as error:
+            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": person, "adding": False})
+
+
+@require_GET
+def person_history(request, pk):
+    access.require_staff(request.user)
+    person = access.get_person_for_user(request.user, pk)
+    services.person_record_view(person=person, acting_user=request.user, page="record history")
+    events = Paginator(selectors.audit_trail_for(person=person), 50).get_page(request.GET.get("page"))
+    return render(request, "people/person_history.html", {"person": person, "events": events})
+
+
+@require_GET
+def my_home(request):
+    """The patient's landing page. The full portal builds on this (see the portal issue)."""
+    if not has_role(request.user, Role.PATIENT):
+        raise Http404("Page not found")
+    people = persons_for_patient(request.user).order_by("given_name")
+    return render(request, "my/home.html", {"people": people})

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PhbConfig(AppConfig):
+    name = "phb"
+    verbose_name = "Service core"

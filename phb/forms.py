@@ -1,0 +1,36 @@
+"""Form behaviour shared by every form: error messages in the NHS voice."""
+
+from django import forms
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != "GP" and text[:3] != "NHS" else text
+
+
+class NHSMessagesMixin:
+    """Replaces Django's default field messages with ones that say what to do.
+
+    "This field is required." becomes "Enter first name"; the length message
+    names the field and the limit.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            label = str(field.label or "")
+            choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)) or isinstance(
+                field.widget, (forms.RadioSelect, forms.CheckboxInput)
+            )
+            verb = "Select" if choose else "Enter"
+            field.error_messages.setdefault("required", f"{verb} {_lower_first(label)}")
+            if field.error_messages["required"] == forms.Field.default_error_messages["required"]:
+                field.error_messages["required"] = f"{verb} {_lower_first(label)}"
+            max_length = getattr(field, "max_length", None)
+            if max_length:
+                field.error_messages["max_length"] = f"{label} must be {max_length} characters or fewer"
+            if isinstance(field, forms.EmailField):
+                field.error_messages["invalid"] = (
+                    "Enter an email address in the correct format, like name@example.com"
+                )
+            if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+                field.error_messages["invalid_choice"] = f"Select {_lower_first(label)} from the list"  # noqa: S608 (a message, not SQL)

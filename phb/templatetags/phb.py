@@ -1,0 +1,13 @@
+from django import template
+from django.template.loader import render_to_string
+
+register = template.Library()
+
+
+@register.simple_tag
+def breadcrumbs(*pairs):
+    """{% breadcrumbs "Caseload" caseload_url "Jane Smith" person_url %}: text, url pairs."""
+    if len(pairs) % 2:
+        raise template.TemplateSyntaxError("breadcrumbs takes pairs of text and url")
+    crumbs = list(zip(pairs[::2], pairs[1::2], strict=True))
+    return render_to_string("includes/breadcrumbs.html", {"crumbs": crumbs})

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from people import views as people_views
+from people.forms_auth import SignInForm
+from phb import views
+
+admin.site.site_header = "Personal health budgets: administration"
+admin.site.site_title = "PHB administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("people/", include("people.urls")),
+    path("my/", people_views.my_home, name="my_home"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make test: installs what the tests need, checks the real services, then runs
+# ruff, Django's checks, the migration check, the whole pytest suite on
+# PostgreSQL, and a smoke run of the SQLite path that `make run` uses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/phb}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+# Production-like settings (DEBUG off) with what a test run on plain HTTP needs.
+export DEBUG=false
+export SECRET_KEY="${SECRET_KEY:-test-only-secret-key-not-for-production-0123456789abcdef}"
+export ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
+export SECURE_SSL_REDIRECT=false SECURE_COOKIES=false STATIC_MANIFEST=false SECURE_HSTS_SECONDS=0
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+ensure_venv requirements-dev.txt
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+if [ ! -x "$CHROMIUM" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "Installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null \
+      || fail "apt-get could not install chromium."
+  else
+    fail "Chromium is missing at $CHROMIUM. Install Debian's chromium package (as root: apt-get install chromium)."
+  fi
+fi
+
+# PostgreSQL: start the local cluster if it is installed but stopped.
+pg_answers() {
+  .venv/bin/python - <<'PY' >/dev/null 2>&1
+import os, sys, dj_database_url, psycopg2
+c = dj_database_url.parse(os.environ["DATABASE_URL"])
+psycopg2.connect(host=c["HOST"] or None, port=c["PORT"] or None, user=c["USER"], password=c["PASSWORD"] or None,
+                 dbname="postgres", connect_timeout=3).close()
+PY
+}
+if ! pg_answers; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    say "PostgreSQL is not answering: starting the local cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 20); do pg_answers && break; sleep 0.5; done
+  fi
+  pg_answers || fail "PostgreSQL does not answer at $DATABASE_URL. Install and start PostgreSQL (Debian: apt-get install postgresql), or set DATABASE_URL."
+fi
+
+# Redis: start the local server if it is installed but stopped.
+if ! redis_answers "$REDIS_URL"; then
+  if command -v redis-server >/dev/null; then
+    say "Redis is not answering: starting a local redis-server"
+    mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+    for _ in $(seq 1 20); do redis_answers "$REDIS_URL" && break; sleep 0.5; done
+  fi
+  redis_answers "$REDIS_URL" || fail "Redis does not answer at $REDIS_URL. Install and start Redis (Debian: apt-get install redis-server), or set REDIS_URL."
+fi
+
+say "ruff"
+.venv/bin/ruff check .
+say "manage.py check"
+.venv/bin/python manage.py check --fail-level WARNING
+say "makemigrations --check"
+.venv/bin/python manage.py makemigrations --check --dry-run
+say "pytest on PostgreSQL"
+.venv/bin/pytest "$@"
+
+say "Smoke run of the SQLite path (migrate, seed_demo twice, sign-in page)"
+bash scripts/smoke-sqlite.sh
+say "All checks passed."
