@@ -27,6 +27,12 @@ def _tests_run_on_postgresql(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s a user; tests check who may do what, not hash strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def north(db):
     from people.tests.factories import CareTeamFactory
@@ -83,7 +89,7 @@ def ada(db):
     from people.tests.factories import UserFactory
     from phb.roles import Role
 
-    return UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True)
+    return UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

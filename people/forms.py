@@ -1,14 +1,15 @@
 import re
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
-from phb.nhsuk import NHSDateField
 
 from people import nhs_number
 from people.access import persons_visible_to
 from people.models import CareTeam, Person, RepresentativeRole, User
 from people.services import DUPLICATE_NHS_NUMBER, PERSON_FIELDS
 from phb.forms import NHSMessagesMixin
+from phb.nhsuk import Fieldset, NHSDateField
 from phb.roles import Role
 
 # The shape of a UK postcode (outward code, space optional, inward code).
@@ -17,6 +18,15 @@ _PHONE = re.compile(r"^[0-9 +()-]{7,20}$")
 
 
 class PersonForm(NHSMessagesMixin, forms.ModelForm):
+    # Typed with spaces or dashes ("999 123 4567"), so longer than the 10 digits stored.
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=20,
+        help_text="This is a 10 digit number, like 999 123 4567",
+        widget=forms.TextInput(
+            attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
     date_of_birth = NHSDateField(label="Date of birth", past_only=True, help_text="For example, 15 3 1984")
     # The version the form was opened at; a save against a newer one is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -25,9 +35,6 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
         model = Person
         fields = PERSON_FIELDS
         widgets = {
-            "nhs_number": forms.TextInput(
-                attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
-            ),
             "postcode": forms.TextInput(attrs={"class": "nhsuk-input--width-10", "autocomplete": "postal-code"}),
             "given_name": forms.TextInput(attrs={"autocomplete": "off"}),
             "family_name": forms.TextInput(attrs={"autocomplete": "off"}),
@@ -35,7 +42,6 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             "representative_role": forms.RadioSelect,
         }
         help_texts = {
-            "nhs_number": "This is a 10 digit number, like 999 123 4567",
             "preferred_name": "What the person likes to be called, if different",
             "representative_role": "A representative acts for a child or an adult who lacks capacity. "
             "A nominee receives a direct payment for the person.",
@@ -61,6 +67,38 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             self.fields["care_team"].initial = teams.first()
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "version",
+            Fieldset(
+                "Personal details",
+                "nhs_number",
+                "given_name",
+                "family_name",
+                "preferred_name",
+                "date_of_birth",
+                "gp_practice",
+                size="m",
+            ),
+            Fieldset(
+                "Address and contact details",
+                "address_line_1",
+                "address_line_2",
+                "town",
+                "postcode",
+                "phone",
+                "email",
+                size="m",
+            ),
+            Fieldset(
+                "Representative or nominee",
+                "representative_role",
+                "representative_name",
+                "representative_relationship",
+                "representative_contact",
+                size="m",
+            ),
+            Fieldset("Care", "care_team", "lead_coordinator", size="m"),
+        )
 
     def clean_nhs_number(self):
         value = self.cleaned_data["nhs_number"]

@@ -9,6 +9,7 @@ from people import access, selectors, services
 from people.forms import CaseloadSearchForm, PersonForm
 from people.portal import persons_for_patient
 from phb.errors import ServiceError
+from phb.forms import add_service_error
 from phb.roles import Role, has_role
 
 PAGE_SIZE = 25
@@ -40,7 +41,7 @@ def person_add(request):
         try:
             person = services.person_create(acting_user=request.user, **form.service_values())
         except (ValidationError, ServiceError) as error:
-            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+            add_service_error(form, error)
         else:
             messages.success(request, f"{person.full_name} has been added.")
             return redirect("people:detail", pk=person.pk)
@@ -70,7 +71,7 @@ def person_edit(request, pk):
                 **form.service_values(),
             )
         except (ValidationError, ServiceError) as error:
-            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+            add_service_error(form, error)
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("people:detail", pk=person.pk)

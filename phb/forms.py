@@ -1,6 +1,7 @@
 """Form behaviour shared by every form: error messages in the NHS voice."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 def _lower_first(text: str) -> str:
@@ -34,3 +35,15 @@ class NHSMessagesMixin:
                 )
             if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
                 field.error_messages["invalid_choice"] = f"Select {_lower_first(label)} from the list"  # noqa: S608 (a message, not SQL)
+
+
+def add_service_error(form: forms.BaseForm, error: Exception) -> None:
+    """Shows an error a service raised on the form: on its field when the form has one, else at the top."""
+    if not isinstance(error, ValidationError):
+        form.add_error(None, str(error))
+        return
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)

@@ -45,6 +45,19 @@ if ! pg_answers; then
   fi
   pg_answers || fail "PostgreSQL does not answer at $DATABASE_URL. Install and start PostgreSQL (Debian: apt-get install postgresql), or set DATABASE_URL."
 fi
+# The database itself (pytest makes its own test_ copy; migrate checks need the original).
+.venv/bin/python - <<'PY' || fail "Could not create the database named in $DATABASE_URL."
+import os, dj_database_url, psycopg2
+c = dj_database_url.parse(os.environ["DATABASE_URL"])
+conn = psycopg2.connect(host=c["HOST"] or None, port=c["PORT"] or None, user=c["USER"], password=c["PASSWORD"] or None,
+                        dbname="postgres", connect_timeout=3)
+conn.autocommit = True
+with conn.cursor() as cursor:
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [c["NAME"]])
+    if cursor.fetchone() is None:
+        cursor.execute(f'CREATE DATABASE "{c["NAME"]}"')
+conn.close()
+PY
 
 # Redis: start the local server if it is installed but stopped.
 if ! redis_answers "$REDIS_URL"; then

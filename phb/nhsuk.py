@@ -1,0 +1,199 @@
+"""Python side of the ``nhsuk`` crispy-forms template pack (templates/nhsuk/).
+
+Layout objects that need NHS.UK options, and a day/month/year date field that
+follows the NHS.UK design system's date input and its error messages.
+
+    from crispy_forms.helper import FormHelper
+    from crispy_forms.layout import Layout
+    from phb.nhsuk import Field, NHSDateField, Submit
+"""
+
+import datetime
+
+from crispy_forms import layout
+from crispy_forms.utils import TEMPLATE_PACK
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
+from django.utils import timezone
+
+__all__ = ["Button", "Field", "Fieldset", "NHSDateField", "NHSDateWidget", "Submit"]
+
+LABEL_SIZES = ("s", "m", "l", "xl")
+
+
+def _check_size(size):
+    if size is not None and size not in LABEL_SIZES:
+        raise ValueError(f"size must be one of {LABEL_SIZES}, not {size!r}")
+    return size
+
+
+class Submit(layout.BaseInput):
+    """``<button class="nhsuk-button" data-module="nhsuk-button" type="submit">``.
+
+    ``Submit("save", "Save and continue")``; ``secondary=True`` adds ``nhsuk-button--secondary``.
+    """
+
+    input_type = "submit"
+    field_classes = "nhsuk-button"
+
+    def __init__(self, name, value, *, secondary=False, css_class=None, **kwargs):
+        classes = " ".join(c for c in ("nhsuk-button--secondary" if secondary else "", css_class or "") if c)
+        super().__init__(name, value, css_class=classes or None, **kwargs)
+
+
+class Button(Submit):
+    """The same NHS.UK button with ``type="button"`` (for scripts; it does not submit the form)."""
+
+    input_type = "button"
+
+
+class Field(layout.Field):
+    """crispy ``Field`` with NHS.UK presentation options.
+
+    size: label or legend size, one of "s", "m", "l", "xl".
+    page_heading: wrap the label or legend in the page's ``<h1>`` (size defaults to "l").
+    inline / small: ``nhsuk-radios--inline`` / ``--small`` (or the checkboxes equivalents).
+    Other keyword arguments become widget attributes, as with crispy's ``Field``.
+    """
+
+    def __init__(self, *fields, size=None, page_heading=False, inline=False, small=False, **kwargs):
+        super().__init__(*fields, **kwargs)
+        self.nhsuk_context = {
+            "label_size": _check_size(size) or ("l" if page_heading else None),
+            "label_is_page_heading": page_heading,
+            "choices_inline": inline,
+            "choices_small": small,
+        }
+
+    def render(self, form, context, template_pack=TEMPLATE_PACK, extra_context=None, **kwargs):
+        extra_context = {**(extra_context or {}), **self.nhsuk_context}
+        return super().render(
+            form, context, template_pack=template_pack, extra_context=extra_context, **kwargs
+        )
+
+
+class Fieldset(layout.Fieldset):
+    """crispy ``Fieldset`` with an NHS.UK legend: ``size`` and ``page_heading`` as for ``Field``."""
+
+    def __init__(self, legend, *fields, size=None, page_heading=False, **kwargs):
+        super().__init__(legend, *fields, **kwargs)
+        self.legend_size = _check_size(size) or ("l" if page_heading else None)
+        self.page_heading = page_heading
+
+
+class NHSDateWidget(forms.MultiWidget):
+    """Day, month and year boxes. Inputs are named ``<name>_day``, ``<name>_month``, ``<name>_year``
+    and get the ids ``id_<name>_0``, ``_1``, ``_2``. The pack renders it with ``nhsuk_template``."""
+
+    nhsuk_template = "nhsuk/widgets/date_input.html"
+    part_labels = ("Day", "Month", "Year")
+
+    def __init__(self, attrs=None):
+        def box(width):
+            css = f"nhsuk-input nhsuk-date-input__input nhsuk-input--width-{width}"
+            return forms.TextInput(attrs={"class": css, "inputmode": "numeric"})
+
+        super().__init__({"day": box(2), "month": box(2), "year": box(4)}, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, str):
+            try:
+                value = datetime.date.fromisoformat(value)
+            except ValueError:
+                return [None, None, None]
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for part, label in zip(context["widget"]["subwidgets"], self.part_labels, strict=True):
+            part["label"] = label
+        return context
+
+
+def _today():
+    if settings.USE_TZ:
+        return timezone.localdate()
+    return datetime.date.today()
+
+
+def _lower_first(text):
+    first_word = text.split(" ", 1)[0]
+    if len(first_word) > 1 and first_word.isupper():  # keep acronyms such as "NHS"
+        return text
+    return text[:1].lower() + text[1:]
+
+
+class NHSDateField(forms.MultiValueField):
+    """A date typed into three boxes; cleans to ``datetime.date`` (or ``None`` when optional and empty).
+
+    past_only: the date must be today or earlier. future_only: today or later.
+    error_label: how messages name the field ("Date of birth"); defaults to the label, then the field name.
+    Messages follow the NHS.UK date input pattern ("Enter date of birth",
+    "Date of birth must include a month and year", "Date of birth must be a real date", ...).
+    """
+
+    widget = NHSDateWidget
+    default_error_messages = {
+        "required": "Enter {label}",
+        "incomplete": "{Label} must include a {parts}",
+        "invalid": "{Label} must be a real date",
+        "invalid_year": "Year must include 4 numbers",
+        "past_only": "{Label} must be today or in the past",
+        "future_only": "{Label} must be today or in the future",
+    }
+    part_names = ("day", "month", "year")
+
+    def __init__(self, *, past_only=False, future_only=False, error_label=None, **kwargs):
+        if past_only and future_only:
+            raise ValueError("past_only and future_only cannot both be set")
+        self.past_only = past_only
+        self.future_only = future_only
+        self.error_label = error_label
+        self.field_name = None
+        kwargs.pop("require_all_fields", None)
+        parts = tuple(forms.CharField(required=False) for _ in self.part_names)
+        super().__init__(fields=parts, require_all_fields=False, **kwargs)
+
+    def get_bound_field(self, form, field_name):
+        self.field_name = field_name  # fields are copied per form, so this names the label fallback
+        return super().get_bound_field(form, field_name)
+
+    def _error(self, code, **params):
+        label = str(self.error_label or self.label or pretty_name(self.field_name or "date"))
+        capitalised = label[:1].upper() + label[1:]
+        message = self.error_messages[code].format(label=_lower_first(label), Label=capitalised, **params)
+        return ValidationError(message, code=code)
+
+    def clean(self, value):
+        if self.disabled and not isinstance(value, (list, tuple)):
+            value = self.widget.decompress(value)
+        values = list(value) if isinstance(value, (list, tuple)) else []
+        day, month, year = (("" if v is None else str(v).strip()) for v in (values + [None] * 3)[:3])
+        parts = (day, month, year)
+
+        if not any(parts):
+            if self.required:
+                raise self._error("required")
+            return None
+        missing = [name for name, part in zip(self.part_names, parts, strict=True) if not part]
+        if missing:
+            raise self._error("incomplete", parts=" and ".join(missing))
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise self._error("invalid")
+        if len(year) != 4:
+            raise self._error("invalid_year")
+        try:
+            result = datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise self._error("invalid") from None
+        if self.past_only and result > _today():
+            raise self._error("past_only")
+        if self.future_only and result < _today():
+            raise self._error("future_only")
+        self.validate(result)
+        self.run_validators(result)
+        return result
