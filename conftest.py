@@ -89,7 +89,9 @@ def ada(db):
     from people.tests.factories import UserFactory
     from phb.roles import Role
 
-    return UserFactory(username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

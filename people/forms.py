@@ -23,9 +23,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
         label="NHS number",
         max_length=20,
         help_text="This is a 10 digit number, like 999 123 4567",
-        widget=forms.TextInput(
-            attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
-        ),
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}),
     )
     date_of_birth = NHSDateField(label="Date of birth", past_only=True, help_text="For example, 15 3 1984")
     # The version the form was opened at; a save against a newer one is refused.
@@ -53,6 +51,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
         teams = CareTeam.objects.filter(members=user)
         self.fields["care_team"].queryset = teams
         self.fields["care_team"].empty_label = "Choose a care team"
+        self.fields["care_team"].error_messages["required"] = "Select a care team"
         self.fields["lead_coordinator"].queryset = (
             User.objects.filter(role=Role.COORDINATOR, teams__in=teams, is_active=True)
             .distinct()
@@ -60,11 +59,12 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
         )
         self.fields["lead_coordinator"].empty_label = "Not yet chosen"
         self.fields["representative_role"].choices = RepresentativeRole.choices
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.initial["version"] = self.instance.version
             self.initial["nhs_number"] = self.instance.nhs_number_display
-        elif teams.count() == 1:
-            self.fields["care_team"].initial = teams.first()
+        elif len(teams) == 1:
+            # ModelForm's initial (from the unsaved instance) wins over field.initial.
+            self.initial["care_team"] = teams[0].pk
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -135,9 +135,7 @@ def person_update(*, person: Person, expected_version: int, acting_user, **value
 
 def person_record_view(*, person: Person, acting_user, page: str = "record") -> None:
     """Every staff view of a person's record is written to the audit trail."""
-    audit.record(
-        actor=acting_user, action=AuditAction.VIEW, obj=person, person_id=person.pk, summary=f"Viewed {page}"
-    )
+    audit.record(actor=acting_user, action=AuditAction.VIEW, obj=person, person_id=person.pk, summary=f"Viewed {page}")
 
 
 def caseload_record_search(*, acting_user, query: str, result_count: int) -> None:

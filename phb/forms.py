@@ -30,9 +30,7 @@ class NHSMessagesMixin:
             if max_length:
                 field.error_messages["max_length"] = f"{label} must be {max_length} characters or fewer"
             if isinstance(field, forms.EmailField):
-                field.error_messages["invalid"] = (
-                    "Enter an email address in the correct format, like name@example.com"
-                )
+                field.error_messages["invalid"] = "Enter an email address in the correct format, like name@example.com"
             if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
                 field.error_messages["invalid_choice"] = f"Select {_lower_first(label)} from the list"  # noqa: S608 (a message, not SQL)
 

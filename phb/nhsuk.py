@@ -69,9 +69,7 @@ class Field(layout.Field):
 
     def render(self, form, context, template_pack=TEMPLATE_PACK, extra_context=None, **kwargs):
         extra_context = {**(extra_context or {}), **self.nhsuk_context}
-        return super().render(
-            form, context, template_pack=template_pack, extra_context=extra_context, **kwargs
-        )
+        return super().render(form, context, template_pack=template_pack, extra_context=extra_context, **kwargs)
 
 
 class Fieldset(layout.Fieldset):

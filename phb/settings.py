@@ -19,9 +19,7 @@ DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "Set SECRET_KEY (a long random string), or set DEBUG=true for local work."
-        )
+        raise ImproperlyConfigured("Set SECRET_KEY (a long random string), or set DEBUG=true for local work.")
     SECRET_KEY = "django-insecure-local-development-only-not-for-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])

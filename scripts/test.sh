@@ -73,6 +73,7 @@ fi
 
 say "ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 say "manage.py check"
 .venv/bin/python manage.py check --fail-level WARNING
 say "makemigrations --check"

@@ -10,110 +10,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CareTeam',
+            name="CareTeam",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('coordinator', 'Care coordinator'), ('approver', 'PHB team member'), ('lead', 'PHB team lead'), ('patient', 'Patient or representative'), ('admin', 'Administrator')], default='patient', max_length=20)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('teams', models.ManyToManyField(blank=True, related_name='members', to='people.careteam')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("coordinator", "Care coordinator"),
+                            ("approver", "PHB team member"),
+                            ("lead", "PHB team lead"),
+                            ("patient", "Patient or representative"),
+                            ("admin", "Administrator"),
+                        ],
+                        default="patient",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                ("teams", models.ManyToManyField(blank=True, related_name="members", to="people.careteam")),
             ],
             options={
-                'ordering': ['username'],
+                "ordering": ["username"],
             },
             managers=[
-                ('objects', people.models.PHBUserManager()),
+                ("objects", people.models.PHBUserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('nhs_number', models.CharField(max_length=10, unique=True, verbose_name='NHS number')),
-                ('given_name', models.CharField(max_length=100, verbose_name='First name')),
-                ('family_name', models.CharField(max_length=100, verbose_name='Last name')),
-                ('preferred_name', models.CharField(blank=True, max_length=100, verbose_name='Preferred name')),
-                ('date_of_birth', models.DateField(verbose_name='Date of birth')),
-                ('address_line_1', models.CharField(max_length=200, verbose_name='Address line 1')),
-                ('address_line_2', models.CharField(blank=True, max_length=200, verbose_name='Address line 2')),
-                ('town', models.CharField(max_length=100, verbose_name='Town or city')),
-                ('postcode', models.CharField(max_length=8, verbose_name='Postcode')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='Phone number')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='Email address')),
-                ('gp_practice', models.CharField(blank=True, max_length=200, verbose_name='GP practice')),
-                ('representative_role', models.CharField(blank=True, choices=[('', 'No representative or nominee'), ('representative', 'Representative'), ('nominee', 'Nominee')], max_length=20, verbose_name='Representative or nominee')),
-                ('representative_name', models.CharField(blank=True, max_length=200, verbose_name='Their name')),
-                ('representative_relationship', models.CharField(blank=True, max_length=100, verbose_name='Their relationship to the person')),
-                ('representative_contact', models.CharField(blank=True, max_length=200, verbose_name='Their phone number or email')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('care_team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='people.careteam')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead_coordinator', models.ForeignKey(blank=True, limit_choices_to={'role': 'coordinator'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lead_for', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("nhs_number", models.CharField(max_length=10, unique=True, verbose_name="NHS number")),
+                ("given_name", models.CharField(max_length=100, verbose_name="First name")),
+                ("family_name", models.CharField(max_length=100, verbose_name="Last name")),
+                ("preferred_name", models.CharField(blank=True, max_length=100, verbose_name="Preferred name")),
+                ("date_of_birth", models.DateField(verbose_name="Date of birth")),
+                ("address_line_1", models.CharField(max_length=200, verbose_name="Address line 1")),
+                ("address_line_2", models.CharField(blank=True, max_length=200, verbose_name="Address line 2")),
+                ("town", models.CharField(max_length=100, verbose_name="Town or city")),
+                ("postcode", models.CharField(max_length=8, verbose_name="Postcode")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="Phone number")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="Email address")),
+                ("gp_practice", models.CharField(blank=True, max_length=200, verbose_name="GP practice")),
+                (
+                    "representative_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No representative or nominee"),
+                            ("representative", "Representative"),
+                            ("nominee", "Nominee"),
+                        ],
+                        max_length=20,
+                        verbose_name="Representative or nominee",
+                    ),
+                ),
+                ("representative_name", models.CharField(blank=True, max_length=200, verbose_name="Their name")),
+                (
+                    "representative_relationship",
+                    models.CharField(blank=True, max_length=100, verbose_name="Their relationship to the person"),
+                ),
+                (
+                    "representative_contact",
+                    models.CharField(blank=True, max_length=200, verbose_name="Their phone number or email"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "care_team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="people", to="people.careteam"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead_coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"role": "coordinator"},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lead_for",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['family_name', 'given_name'],
+                "verbose_name_plural": "people",
+                "ordering": ["family_name", "given_name"],
             },
         ),
         migrations.CreateModel(
-            name='PortalAccess',
+            name="PortalAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relationship', models.CharField(default='Self', max_length=100)),
-                ('granted_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_access', to='people.person')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='portal_access', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("relationship", models.CharField(default="Self", max_length=100)),
+                ("granted_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="portal_access", to="people.person"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="portal_access",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['family_name', 'given_name'], name='person_name'),
+            model_name="person",
+            index=models.Index(fields=["family_name", "given_name"], name="person_name"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('nhs_number__regex', '^[0-9]{10}$')), name='person_nhs_number_10_digits'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("nhs_number__regex", "^[0-9]{10}$")), name="person_nhs_number_10_digits"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('representative_role', ''), models.Q(('representative_name', ''), _negated=True), _connector='OR'), name='person_representative_has_name'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("representative_role", ""), models.Q(("representative_name", ""), _negated=True), _connector="OR"
+                ),
+                name="person_representative_has_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portalaccess',
-            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('user', 'person'), name='portal_access_one_active'),
+            model_name="portalaccess",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("revoked_at__isnull", True)),
+                fields=("user", "person"),
+                name="portal_access_one_active",
+            ),
         ),
     ]

@@ -43,7 +43,9 @@ class PersonFactory(factory.django.DjangoModelFactory):
     nhs_number = factory.Sequence(lambda n: test_range_number(n + 500))
     given_name = factory.Faker("first_name", locale="en_GB")
     family_name = factory.Faker("last_name", locale="en_GB")
-    date_of_birth = factory.Faker("date_between", start_date=datetime.date(1930, 1, 1), end_date=datetime.date(2015, 1, 1))
+    date_of_birth = factory.Faker(
+        "date_between", start_date=datetime.date(1930, 1, 1), end_date=datetime.date(2015, 1, 1)
+    )
     address_line_1 = factory.Faker("street_address", locale="en_GB")
     town = "Leeds"
     postcode = "LS1 4AP"

@@ -63,11 +63,15 @@ def test_it_adds_a_person_and_audits_the_creation(client, alice, north):
         ({"given_name": ""}, "given_name", "Enter first name"),
         ({"family_name": "x" * 101}, "family_name", "Last name must be 100 characters or fewer"),
         ({"date_of_birth_year": "2999"}, "date_of_birth", "Date of birth must be today or in the past"),
-        ({"date_of_birth_day": "", "date_of_birth_month": "", "date_of_birth_year": ""}, "date_of_birth", "Enter date of birth"),
+        (
+            {"date_of_birth_day": "", "date_of_birth_month": "", "date_of_birth_year": ""},
+            "date_of_birth",
+            "Enter date of birth",
+        ),
         ({"postcode": "LS1 ABC"}, "postcode", "Enter a real postcode, like LS1 4AP"),
         ({"email": "nora-at-example"}, "email", "Enter an email address in the correct format, like name@example.com"),
         ({"representative_role": "nominee"}, "representative_name", "Enter the representative's or nominee's name"),
-        ({"care_team": ""}, "care_team", "Select care team"),
+        ({"care_team": ""}, "care_team", "Select a care team"),
     ],
 )
 def test_it_refuses_bad_input_with_a_message_and_saves_nothing(client, alice, north, overrides, field, message):
@@ -140,10 +144,18 @@ def test_it_lets_the_phb_team_see_but_not_change_anyone(client, priya, jane, sam
 
 
 def edit_form(person, **overrides):
-    data = valid_form(person.care_team, nhs_number=person.nhs_number, given_name=person.given_name,
-                      family_name=person.family_name, version=str(person.version))
+    data = valid_form(
+        person.care_team,
+        nhs_number=person.nhs_number,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        version=str(person.version),
+    )
     data["date_of_birth_day"], data["date_of_birth_month"], data["date_of_birth_year"] = (
-        str(person.date_of_birth.day), str(person.date_of_birth.month), str(person.date_of_birth.year))
+        str(person.date_of_birth.day),
+        str(person.date_of_birth.month),
+        str(person.date_of_birth.year),
+    )
     data["address_line_1"] = person.address_line_1
     data["postcode"] = person.postcode
     data["lead_coordinator"] = str(person.lead_coordinator_id or "")

@@ -51,9 +51,7 @@ class Node:
             for node in self.iter()
             if (tag is None or node.tag == tag)
             and (cls is None or cls in node.classes)
-            and all(
-                node.attrs.get(name.rstrip("_").replace("_", "-")) == value for name, value in attrs.items()
-            )
+            and all(node.attrs.get(name.rstrip("_").replace("_", "-")) == value for name, value in attrs.items())
         ]
 
     def find(self, tag=None, cls=None, **attrs):
@@ -337,8 +335,7 @@ def test_it_renders_inline_radios_from_the_layout_field_option():
     without_layout = parse(render_tag(EveryKindForm()))
 
     assert (
-        "nhsuk-radios--inline"
-        in with_layout.find("div", id="div_id_contact").find("div", cls="nhsuk-radios").classes
+        "nhsuk-radios--inline" in with_layout.find("div", id="div_id_contact").find("div", cls="nhsuk-radios").classes
     )
     assert (
         "nhsuk-radios--inline"
@@ -594,9 +591,7 @@ def test_it_renders_non_field_errors_in_nhs_style():
     errors = doc.find("div", id="form-non-field-errors")
 
     assert errors.classes == ["nhsuk-form-group", "nhsuk-form-group--error"]
-    assert (
-        errors.find("span", cls="nhsuk-error-message").text == "Error: These details do not match our records"
-    )
+    assert errors.find("span", cls="nhsuk-error-message").text == "Error: These details do not match our records"
 
 
 def test_it_renders_an_error_summary_linking_to_real_ids():

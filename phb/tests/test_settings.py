@@ -21,7 +21,11 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "STATIC_MANIFEST", "SECRET_KEY", "DJANGO_ALLOW_ASYNC"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "STATIC_MANIFEST", "SECRET_KEY", "DJANGO_ALLOW_ASYNC"))
+    }
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120

@@ -52,8 +52,9 @@ def test_it_requires_sign_in_except_for_public_pages(client, db, route, name, vi
     response = client.get(example_path(route))
     # Anonymous users are sent to sign in (the admin sends them to its own sign-in page).
     assert response.status_code == 302, f"{route} answered {response.status_code} to an anonymous user"
-    assert response["Location"].startswith((settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/sign-in/",
-                                            "/admin/login/"))
+    assert response["Location"].startswith(
+        (settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/sign-in/", "/admin/login/")
+    )
 
 
 def test_it_serves_public_pages_without_sign_in(client, db):

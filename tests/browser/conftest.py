@@ -1,6 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against the live server."""
 
 import os
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -28,12 +29,26 @@ def browser():
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_in_call = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    if getattr(request.node, "failed_in_call", False):
+        # A picture of the page as the test left it, for whoever reads the failure.
+        path = Path("test-results") / f"{request.node.name}.png"
+        path.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        print(f"Screenshot of the failing page: {path}")
     context.close()
 
 
@@ -48,7 +63,9 @@ def sign_in(page, username, password):
 
 def assert_accessible(page):
     """axe-core finds no serious or critical WCAG problems on the page as it is now."""
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+    results = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+    )
     problems = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
         for v in results.response["violations"]
