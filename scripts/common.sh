@@ -13,8 +13,11 @@ ensure_venv() {
   local stamp=".venv/.installed-$(basename "$requirements")"
   if [ ! -f "$stamp" ] || [ "$requirements" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
     say "Installing Python packages from $requirements"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" \
-      || fail "pip could not install $requirements."
+    mkdir -p var
+    if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" >var/pip.log 2>&1; then
+      cat var/pip.log >&2
+      fail "pip could not install $requirements (output above)."
+    fi
     touch "$stamp"
   fi
 }
