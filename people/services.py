@@ -50,13 +50,24 @@ def _clean_values(values: dict) -> dict:
     return cleaned
 
 
-def _check_team(*, acting_user, values: dict) -> None:
-    team = values.get("care_team")
+def _check_team(*, acting_user, team, lead) -> None:
     if team is not None and not acting_user.teams.filter(pk=team.pk).exists():
         raise ValidationError({"care_team": "Choose one of your own care teams."})
-    lead = values.get("lead_coordinator")
     if lead is not None and team is not None and not lead.teams.filter(pk=team.pk).exists():
         raise ValidationError({"lead_coordinator": "Choose a lead coordinator from the person's care team."})
+
+
+def _save_unique(person: Person) -> None:
+    """Saves, turning a lost race on the NHS number into the same message the form gives.
+
+    Two coordinators adding the same person at the same moment both pass the
+    form's check; the database's unique constraint decides, and the loser is told.
+    """
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        raise ValidationError({"nhs_number": DUPLICATE_NHS_NUMBER}) from None
 
 
 @transaction.atomic
@@ -64,16 +75,12 @@ def person_create(*, acting_user, **values) -> Person:
     if not has_role(acting_user, Role.COORDINATOR):
         raise ServiceError("Only care coordinators can add people.")
     values = _clean_values(values)
-    _check_team(acting_user=acting_user, values=values)
+    _check_team(acting_user=acting_user, team=values.get("care_team"), lead=values.get("lead_coordinator"))
     person = Person(**values, created_by=acting_user, updated_by=acting_user)
-    person.full_clean()
-    try:
-        with transaction.atomic():
-            person.save()
-    except IntegrityError:
-        # Two coordinators adding the same person at the same moment: the
-        # database's unique constraint decides, and the loser gets a message.
-        raise ValidationError({"nhs_number": DUPLICATE_NHS_NUMBER}) from None
+    # Uniqueness is left to the database (see _save_unique), so a race and a
+    # plain duplicate get the same message.
+    person.full_clean(validate_unique=False)
+    _save_unique(person)
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
@@ -105,22 +112,21 @@ def person_update(*, person: Person, expected_version: int, acting_user, **value
             changed_by=current.updated_by.display_name if current.updated_by else "someone else",
             changed_at=timezone.localtime(current.updated_at),
         )
-    if "care_team" in values and values["care_team"] != current.care_team:
-        _check_team(acting_user=acting_user, values=values)
+    _check_team(
+        acting_user=acting_user,
+        team=values.get("care_team", current.care_team),
+        lead=values.get("lead_coordinator", current.lead_coordinator),
+    )
     before = audit.snapshot(current, PERSON_FIELDS)
     for name, value in values.items():
         setattr(current, name, value)
-    current.full_clean()
+    current.full_clean(validate_unique=False)
     changes = audit.diff(before, audit.snapshot(current, PERSON_FIELDS))
     if not changes:
         return current
     current.updated_by = acting_user
     current.version = F("version") + 1
-    try:
-        with transaction.atomic():
-            current.save()
-    except IntegrityError:
-        raise ValidationError({"nhs_number": DUPLICATE_NHS_NUMBER}) from None
+    _save_unique(current)
     current.refresh_from_db()
     audit.record(
         actor=acting_user,

@@ -22,7 +22,7 @@ def home(request):
         return redirect("my_home")
     if has_role(user, Role.ADMIN) and user.is_staff:
         return redirect("admin:index")
-    return render(request, "no_access.html", status=403)
+    return render(request, "403.html", status=403)
 
 
 def _database_answers() -> bool:
