@@ -6,6 +6,7 @@ team and Leo leads it. Pat is a patient who sees only her own records; Quinn is
 another patient. Ada administers accounts.
 """
 
+import datetime
 import os
 
 import pytest
@@ -99,7 +100,13 @@ def jane(north, alice):
     """A person in the North team's care, with Alice as lead coordinator."""
     from people.tests.factories import PersonFactory
 
-    return PersonFactory(given_name="Jane", family_name="Smith", care_team=north, lead_coordinator=alice)
+    return PersonFactory(
+        given_name="Jane",
+        family_name="Smith",
+        date_of_birth=datetime.date(1958, 3, 14),
+        care_team=north,
+        lead_coordinator=alice,
+    )
 
 
 @pytest.fixture
@@ -107,7 +114,13 @@ def sam(south, charlie):
     """A person in the South team's care."""
     from people.tests.factories import PersonFactory
 
-    return PersonFactory(given_name="Sam", family_name="Taylor", care_team=south, lead_coordinator=charlie)
+    return PersonFactory(
+        given_name="Sam",
+        family_name="Taylor",
+        date_of_birth=datetime.date(2009, 12, 1),
+        care_team=south,
+        lead_coordinator=charlie,
+    )
 
 
 @pytest.fixture

@@ -5,21 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from people.models import CareTeam, User
-from phb import audit
-from phb.models import AuditAction
-
-
-class AuditedAdminMixin:
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        changed = [name for name in form.changed_data if name not in {"password", "password1", "password2"}]
-        audit.record(
-            actor=request.user,
-            action=AuditAction.UPDATE if change else AuditAction.CREATE,
-            obj=obj,
-            summary=f"{'Changed' if change else 'Added'} in admin: {', '.join(changed) or 'no fields'}",
-            changes={name: [None, "(changed)"] for name in changed},
-        )
+from phb.admin import AuditedAdminMixin
 
 
 @admin.register(User)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from phb.models import AuditEvent
+from phb import audit
+from phb.models import AuditAction, AuditEvent
 from phb.roles import Role, has_role
 
 
@@ -11,6 +12,24 @@ def _admins_only(request) -> bool:
 
 
 admin.site.has_permission = _admins_only
+
+
+class AuditedAdminMixin:
+    """Admin saves write the audit trail too: which fields changed, before and after (never passwords)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name not in {"password", "password1", "password2"}]
+        audit.record(
+            actor=request.user,
+            action=AuditAction.UPDATE if change else AuditAction.CREATE,
+            obj=obj,
+            summary=f"{'Changed' if change else 'Added'} in admin: {', '.join(changed) or 'no fields'}",
+            changes={
+                name: [audit.json_safe(form.initial.get(name)), audit.json_safe(form.cleaned_data.get(name))]
+                for name in changed
+            },
+        )
 
 
 @admin.register(AuditEvent)

@@ -10,7 +10,10 @@ from phb.middleware import current_request_id
 from phb.models import AuditAction, AuditEvent
 
 
-def _json_safe(value):
+def json_safe(value):
+    """A value as JSON can store it: dates as ISO text, money and ids as strings, records as their id."""
+    if isinstance(value, (list, tuple, set, models.QuerySet)):
+        return [json_safe(item) for item in value]
     if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, uuid.UUID)):
@@ -26,7 +29,7 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict:
     for name in fields:
         field = instance._meta.get_field(name)
         attname = field.attname if field.is_relation else name
-        values[name] = _json_safe(getattr(instance, attname))
+        values[name] = json_safe(getattr(instance, attname))
     return values
 
 

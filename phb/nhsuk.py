@@ -11,12 +11,13 @@ follows the NHS.UK design system's date input and its error messages.
 import datetime
 
 from crispy_forms import layout
-from crispy_forms.utils import TEMPLATE_PACK
+from crispy_forms.utils import TEMPLATE_PACK, render_field
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.forms.utils import pretty_name
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 __all__ = ["Button", "Field", "Fieldset", "NHSDateField", "NHSDateWidget", "Submit"]
 
@@ -55,11 +56,26 @@ class Field(layout.Field):
     size: label or legend size, one of "s", "m", "l", "xl".
     page_heading: wrap the label or legend in the page's ``<h1>`` (size defaults to "l").
     inline / small: ``nhsuk-radios--inline`` / ``--small`` (or the checkboxes equivalents).
+    conditional: reveal other fields under a radio or checkbox choice::
+
+        Field("funding", conditional={"chc": ["hospital_inpatient"], "cc": ["hospital_inpatient_cc"]})
+
+      Keys are choice values (compared as strings); values list field names or crispy layout
+      objects. They render in ``<div class="nhsuk-radios__conditional" id="conditional-<input id>">``
+      (``nhsuk-checkboxes__...`` for checkboxes) straight after that choice, whose input gets
+      ``data-aria-controls``. Blocks of unselected choices get ``--hidden``, which NHS.UK CSS
+      applies only under ``body.nhsuk-frontend-supported``: without JavaScript every block shows.
+      A revealed field must not appear anywhere else in the layout (ImproperlyConfigured).
+      Revealed fields are submitted whatever is chosen, so make them ``required=False`` and
+      check or discard them in the form's ``clean()`` according to the choice.
     Other keyword arguments become widget attributes, as with crispy's ``Field``.
     """
 
-    def __init__(self, *fields, size=None, page_heading=False, inline=False, small=False, **kwargs):
+    def __init__(self, *fields, size=None, page_heading=False, inline=False, small=False, conditional=None, **kwargs):
         super().__init__(*fields, **kwargs)
+        self.conditional = [(str(value), list(children)) for value, children in (conditional or {}).items()]
+        if self.conditional and len(self.fields) != 1:
+            raise ValueError("conditional applies to one field: Field(name, conditional={...})")
         self.nhsuk_context = {
             "label_size": _check_size(size) or ("l" if page_heading else None),
             "label_is_page_heading": page_heading,
@@ -69,7 +85,51 @@ class Field(layout.Field):
 
     def render(self, form, context, template_pack=TEMPLATE_PACK, extra_context=None, **kwargs):
         extra_context = {**(extra_context or {}), **self.nhsuk_context}
+        if self.conditional:
+            self._check_conditional(form)
+            extra_context["conditional_blocks"] = [
+                (value, _render_all(children, form, context, template_pack)) for value, children in self.conditional
+            ]
         return super().render(form, context, template_pack=template_pack, extra_context=extra_context, **kwargs)
+
+    def _check_conditional(self, form):
+        name = self.fields[0]
+        widget = form.fields[name].widget if name in form.fields else None
+        if not isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple is a RadioSelect
+            raise ImproperlyConfigured(f"conditional needs radios or checkboxes; {name!r} is {type(widget).__name__}")
+        unknown = {value for value, _ in self.conditional} - set(_choice_values(widget.choices))
+        if unknown:
+            raise ImproperlyConfigured(f"conditional on {name!r}: {sorted(unknown)} are not among its choices")
+        revealed = [n for _, children in self.conditional for child in children for n in _field_names(child)]
+        layout_names = [p.name for p in form.helper.layout.get_field_names()] if _has_layout(form) else []
+        elsewhere = {name, *getattr(form, "rendered_fields", ()), *layout_names}
+        twice = sorted({n for n in revealed if n in elsewhere or revealed.count(n) > 1})
+        if twice:
+            raise ImproperlyConfigured(
+                f"{twice} revealed under {name!r} must not also appear elsewhere in the layout or under another choice"
+            )
+
+
+def _render_all(children, form, context, template_pack):
+    return SafeString("".join(render_field(child, form, context, template_pack=template_pack) for child in children))
+
+
+def _choice_values(choices):
+    for value, label in choices:
+        if isinstance(label, (list, tuple)):  # an option group
+            yield from _choice_values(label)
+        else:
+            yield str(value)
+
+
+def _field_names(child):
+    if isinstance(child, str):
+        return [child]
+    return [p.name for p in child.get_field_names()] if hasattr(child, "get_field_names") else []
+
+
+def _has_layout(form):
+    return getattr(getattr(form, "helper", None), "layout", None) is not None
 
 
 class Fieldset(layout.Fieldset):

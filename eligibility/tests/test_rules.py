@@ -32,7 +32,7 @@ MENTAL_HEALTH = Cohort("mental-health", "Significant mental health needs, e.g. o
 RETIRED = Cohort("old-pilot", "A pilot cohort that has ended", retired=True)
 
 E, IPC, REF, NOT = Outcome.ELIGIBLE, Outcome.IPC_OFFER, Outcome.REFERRED, Outcome.NOT_ELIGIBLE
-RTH, I, DISC, NONE = Route.RIGHT_TO_HAVE, Route.IPC, Route.DISCRETIONARY, Route.NONE
+RTH, IPCR, DISC, NONE = Route.RIGHT_TO_HAVE, Route.IPC, Route.DISCRETIONARY, Route.NONE
 
 CASES = [
     # id, date of birth, facts, expected outcome, expected route, text expected in the reasons
@@ -45,33 +45,77 @@ CASES = [
     ("CHC the day after 18th birthday", datetime.date(2008, 6, 14), dict(funding=Funding.CHC), E, RTH, "Continuing"),
     ("s117 aftercare", ADULT, dict(section_117=Section117.AFTERCARE), E, RTH, "section 117"),
     ("s2 only is not s117", ADULT, dict(section_117=Section117.SECTION_2_ONLY), NOT, NONE, "section 2 only"),
-    ("s117 while an inpatient elsewhere", ADULT, dict(section_117=Section117.AFTERCARE, hospital_inpatient=True), E, RTH, "section 117"),
+    (
+        "s117 while an inpatient elsewhere",
+        ADULT,
+        dict(section_117=Section117.AFTERCARE, hospital_inpatient=True),
+        E,
+        RTH,
+        "section 117",
+    ),
     ("wheelchair", ADULT, dict(wheelchair=True), E, RTH, "wheelchair"),
     ("child wheelchair", CHILD, dict(wheelchair=True), E, RTH, "wheelchair"),
     ("package", ADULT, dict(commissioned_package=True), REF, DISC, "case by case"),
-    ("package with block contract", ADULT, dict(commissioned_package=True, block_contract_services=("Day centre",)), REF, DISC, "Day centre"),
-    ("IPC frailty", ADULT, dict(cohorts=(FRAILTY,)), IPC, I, "frailty"),
-    ("IPC children with EHC plan", CHILD, dict(cohorts=(EHC,)), IPC, I, "EHC plan"),
-    ("IPC learning disability needs decision", ADULT, dict(cohorts=(LDA,)), REF, I, "needs a PHB team decision"),
-    ("IPC end of life", ADULT, dict(cohorts=(END_OF_LIFE,)), IPC, I, "end-of-life"),
-    ("IPC CHC cohort while inpatient", ADULT, dict(funding=Funding.CHC, hospital_inpatient=True, cohorts=(CHC_COHORT,)), IPC, I, "funded through CHC"),
-    ("IPC mental health", ADULT, dict(cohorts=(MENTAL_HEALTH,)), IPC, I, "Care Programme Approach"),
+    (
+        "package with block contract",
+        ADULT,
+        dict(commissioned_package=True, block_contract_services=("Day centre",)),
+        REF,
+        DISC,
+        "Day centre",
+    ),
+    ("IPC frailty", ADULT, dict(cohorts=(FRAILTY,)), IPC, IPCR, "frailty"),
+    ("IPC children with EHC plan", CHILD, dict(cohorts=(EHC,)), IPC, IPCR, "EHC plan"),
+    ("IPC learning disability needs decision", ADULT, dict(cohorts=(LDA,)), REF, IPCR, "needs a PHB team decision"),
+    ("IPC end of life", ADULT, dict(cohorts=(END_OF_LIFE,)), IPC, IPCR, "end-of-life"),
+    (
+        "IPC CHC cohort while inpatient",
+        ADULT,
+        dict(funding=Funding.CHC, hospital_inpatient=True, cohorts=(CHC_COHORT,)),
+        IPC,
+        IPCR,
+        "funded through CHC",
+    ),
+    ("IPC mental health", ADULT, dict(cohorts=(MENTAL_HEALTH,)), IPC, IPCR, "Care Programme Approach"),
     ("retired cohort only", ADULT, dict(cohorts=(RETIRED,)), NOT, NONE, "no longer offered"),
-    ("retired and live cohort", ADULT, dict(cohorts=(RETIRED, FRAILTY)), IPC, I, "frailty"),
+    ("retired and live cohort", ADULT, dict(cohorts=(RETIRED, FRAILTY)), IPC, IPCR, "frailty"),
     ("RTH beats IPC", ADULT, dict(funding=Funding.CHC, cohorts=(FRAILTY,)), E, RTH, "Continuing Healthcare"),
     ("RTH beats package", ADULT, dict(wheelchair=True, commissioned_package=True), E, RTH, "wheelchair"),
-    ("IPC beats package", ADULT, dict(commissioned_package=True, cohorts=(FRAILTY,)), IPC, I, "frailty"),
-    ("IPC offer beats IPC decision", ADULT, dict(cohorts=(LDA, FRAILTY)), IPC, I, "frailty"),
-    ("IPC decision beats package", ADULT, dict(commissioned_package=True, cohorts=(LDA,)), REF, I, "Learning disabilities"),
+    ("IPC beats package", ADULT, dict(commissioned_package=True, cohorts=(FRAILTY,)), IPC, IPCR, "frailty"),
+    ("IPC offer beats IPC decision", ADULT, dict(cohorts=(LDA, FRAILTY)), IPC, IPCR, "frailty"),
+    (
+        "IPC decision beats package",
+        ADULT,
+        dict(commissioned_package=True, cohorts=(LDA,)),
+        REF,
+        IPCR,
+        "Learning disabilities",
+    ),
     ("two RTH routes give both reasons", ADULT, dict(funding=Funding.CHC, wheelchair=True), E, RTH, "wheelchair"),
-    ("inpatient CHC with a package is referred", ADULT, dict(funding=Funding.CHC, hospital_inpatient=True, commissioned_package=True), REF, DISC, "case by case"),
+    (
+        "inpatient CHC with a package is referred",
+        ADULT,
+        dict(funding=Funding.CHC, hospital_inpatient=True, commissioned_package=True),
+        REF,
+        DISC,
+        "case by case",
+    ),
     ("nothing applies", ADULT, dict(), NOT, NONE, "Does not have"),
-    ("inpatient without NHS funding is not an RTH route", ADULT, dict(hospital_inpatient=True), NOT, NONE, "Does not have"),
+    (
+        "inpatient without NHS funding is not an RTH route",
+        ADULT,
+        dict(hospital_inpatient=True),
+        NOT,
+        NONE,
+        "Does not have",
+    ),
     ("child with nothing", CHILD, dict(), NOT, NONE, "Does not have"),
 ]
 
 
-@pytest.mark.parametrize(("born", "facts", "outcome", "route", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("born", "facts", "outcome", "route", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_it_screens_by_the_policy(born, facts, outcome, route, reason):
     result = screen(Facts(date_of_birth=born, **facts), on=ON)
     assert (result.outcome, result.route) == (outcome, route)
@@ -80,7 +124,7 @@ def test_it_screens_by_the_policy(born, facts, outcome, route, reason):
 
 def test_it_records_every_route_that_applies_not_only_the_strongest():
     result = screen(Facts(date_of_birth=ADULT, wheelchair=True, commissioned_package=True, cohorts=(LDA,)), on=ON)
-    assert [(f.route, f.outcome) for f in result.findings] == [(RTH, E), (I, REF), (DISC, REF)]
+    assert [(f.route, f.outcome) for f in result.findings] == [(RTH, E), (IPCR, REF), (DISC, REF)]
 
 
 def test_it_says_what_to_do_next_when_not_eligible():
@@ -118,9 +162,10 @@ def test_it_refuses_contradictory_answers_naming_the_one_to_change(born, funding
 def test_it_refuses_a_screening_date_before_birth_or_in_the_future():
     facts = Facts(date_of_birth=ON)
     assert "after the person's date of birth" in problems(facts, on=ON - datetime.timedelta(days=1))["screened_on"]
-    assert "today or in the past" in problems(Facts(date_of_birth=ADULT), on=ON, today=ON - datetime.timedelta(days=1))[
-        "screened_on"
-    ]
+    assert (
+        "today or in the past"
+        in problems(Facts(date_of_birth=ADULT), on=ON, today=ON - datetime.timedelta(days=1))["screened_on"]
+    )
 
 
 @pytest.mark.parametrize(

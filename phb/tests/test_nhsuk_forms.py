@@ -6,12 +6,15 @@ error summary's links point at.
 """
 
 import datetime
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import HTML, Layout
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.template import Context, Template
 
 from phb.nhsuk import Button, Field, Fieldset, NHSDateField, Submit, _today
@@ -779,3 +782,230 @@ def test_it_names_the_field_by_its_error_label_and_keeps_acronyms():
 def test_it_refuses_past_only_and_future_only_together():
     with pytest.raises(ValueError, match="cannot both be set"):
         NHSDateField(past_only=True, future_only=True)
+
+
+# --- conditional reveals under radios and checkboxes -----------------------------------------
+
+FUNDING_CHOICES = [("chc", "NHS Continuing Healthcare"), ("cc", "Children's continuing care"), ("none", "Neither")]
+SUPPORT_CHOICES = [("carer", "A carer"), ("equipment", "Equipment"), ("transport", "Transport")]
+FUNDING_REVEALS = {"chc": ["hospital_inpatient"], "cc": ["hospital_inpatient_cc"]}
+
+
+class RevealForm(forms.Form):
+    funding = forms.ChoiceField(label="How is the care funded?", choices=FUNDING_CHOICES, widget=forms.RadioSelect)
+    hospital_inpatient = forms.CharField(label="Which hospital ward?", required=False)
+    hospital_inpatient_cc = forms.CharField(label="Which children's ward?", required=False)
+    has_package = forms.ChoiceField(
+        label="Is there a care package?", choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect
+    )
+    package_description = forms.CharField(label="Describe the package", required=False, widget=forms.Textarea)
+    block_contract_services = forms.MultipleChoiceField(
+        label="Which services are block contracted?",
+        choices=[("nursing", "Nursing"), ("therapy", "Therapy")],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    support = forms.MultipleChoiceField(
+        label="What support is needed?", choices=SUPPORT_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    carer_name = forms.CharField(label="Carer's name", required=False)
+    equipment_list = forms.CharField(label="Which equipment?", required=False)
+
+    def __init__(self, *args, layout=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = layout or Layout(
+            Field("funding", conditional=FUNDING_REVEALS),
+            Field("has_package", inline=False, conditional={"yes": ["package_description", "block_contract_services"]}),
+            Field("support", conditional={"carer": ["carer_name"], "equipment": ["equipment_list"]}),
+            Submit("continue", "Continue"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("funding") == "chc" and not cleaned.get("hospital_inpatient"):
+            self.add_error("hospital_inpatient", "Enter the hospital ward")
+        if "carer" in cleaned.get("support", []) and not cleaned.get("carer_name"):
+            self.add_error("carer_name", "Enter the carer's name")
+        return cleaned
+
+
+def elements(node):
+    return [child for child in node.children if isinstance(child, Node)]
+
+
+def reveal_for(doc, input_id):
+    """The conditional block controlled by an input, checking the wiring on the way."""
+    control = doc.by_id(input_id)
+    block = doc.by_id(control.attrs["data-aria-controls"])
+    assert block.attrs["id"] == f"conditional-{input_id}"
+    items = elements(block.parent)
+    item = control.parent
+    assert items[items.index(item) + 1] is block  # straight after its own choice
+    return block
+
+
+def test_it_reveals_fields_straight_after_their_radio_with_matching_aria_controls():
+    doc = parse(render_tag(RevealForm()))
+    radios = doc.find("div", id="div_id_funding").find("div", cls="nhsuk-radios")
+
+    assert [(node.classes[0], node.attrs.get("id")) for node in elements(radios)] == [
+        ("nhsuk-radios__item", None),
+        ("nhsuk-radios__conditional", "conditional-id_funding_0"),
+        ("nhsuk-radios__item", None),
+        ("nhsuk-radios__conditional", "conditional-id_funding_1"),
+        ("nhsuk-radios__item", None),
+    ]
+    for input_id, revealed in [("id_funding_0", "id_hospital_inpatient"), ("id_funding_1", "id_hospital_inpatient_cc")]:
+        block = reveal_for(doc, input_id)
+        assert block.classes == ["nhsuk-radios__conditional", "nhsuk-radios__conditional--hidden"]
+        assert [node.attrs["id"] for node in block.find_all("input")] == [revealed]
+        assert block.find("label", for_=revealed).classes == ["nhsuk-label"]
+    assert "data-aria-controls" not in doc.by_id("id_funding_2").attrs
+    package = reveal_for(doc, "id_has_package_0")
+    assert [node.attrs["id"] for node in package.find_all("textarea") + package.find_all("input")] == [
+        "id_package_description",
+        "id_block_contract_services_0",
+        "id_block_contract_services_1",
+    ]
+    assert "data-aria-controls" not in doc.by_id("id_has_package_1").attrs
+    assert (
+        "nhsuk-radios--inline" not in doc.find("div", id="div_id_has_package").find("div", cls="nhsuk-radios").classes
+    )
+    assert_references_resolve(doc)
+
+
+@pytest.mark.parametrize(
+    "form_kwargs",
+    [{"data": {"funding": "cc", "has_package": "yes"}}, {"initial": {"funding": "cc", "has_package": "yes"}}],
+    ids=["bound", "initial"],
+)
+def test_it_leaves_the_block_of_the_selected_choice_open(form_kwargs):
+    doc = parse(render_tag(RevealForm(**form_kwargs)))
+
+    assert "checked" in doc.by_id("id_funding_1").attrs
+    assert reveal_for(doc, "id_funding_1").classes == ["nhsuk-radios__conditional"]
+    assert "nhsuk-radios__conditional--hidden" in reveal_for(doc, "id_funding_0").classes
+    assert reveal_for(doc, "id_has_package_0").classes == ["nhsuk-radios__conditional"]
+
+
+@pytest.mark.parametrize("render_unmentioned_fields", [False, True])
+def test_it_renders_each_revealed_field_exactly_once(render_unmentioned_fields):
+    form = RevealForm(data={"funding": "chc", "support": ["carer"]})
+    form.helper.render_unmentioned_fields = render_unmentioned_fields
+    doc = parse(render_tag(form))
+
+    ids = doc.ids()
+    for name in ["funding_0", "hospital_inpatient", "hospital_inpatient_cc", "package_description", "carer_name"]:
+        assert ids.count(f"id_{name}") == 1, name
+    assert len(doc.find_all("input", name="block_contract_services")) == 2
+    assert_references_resolve(doc)
+
+
+def test_it_shows_errors_inside_a_revealed_block_and_links_them_from_the_summary():
+    form = RevealForm(data={"funding": "chc", "hospital_inpatient": "", "has_package": "no", "support": ["carer"]})
+    doc = parse(render_page(form))
+
+    block = reveal_for(doc, "id_funding_0")
+    assert block.classes == ["nhsuk-radios__conditional"]
+    group = block.find("div", id="div_id_hospital_inpatient")
+    assert group.classes == ["nhsuk-form-group", "nhsuk-form-group--error"]
+    assert group.find("span", cls="nhsuk-error-message").text == "Error: Enter the hospital ward"
+    field_input = group.find("input", id="id_hospital_inpatient")
+    assert field_input.classes == ["nhsuk-input", "nhsuk-input--error"]
+    assert field_input.attrs["aria-describedby"] == "id_hospital_inpatient-error"
+    links = doc.find("ul", cls="nhsuk-error-summary__list").find_all("a")
+    assert [(link.attrs["href"], link.text) for link in links] == [
+        ("#id_hospital_inpatient", "Enter the hospital ward"),
+        ("#id_carer_name", "Enter the carer's name"),
+    ]
+    assert reveal_for(doc, "id_support_0").find("input").attrs["id"] == "id_carer_name"
+    assert_references_resolve(doc)
+
+
+def test_it_reveals_fields_under_checkboxes_and_opens_every_checked_block():
+    doc = parse(render_tag(RevealForm(data={"support": ["carer", "equipment"]})))
+    checkboxes = doc.find("div", id="div_id_support").find("div", cls="nhsuk-checkboxes")
+
+    assert [node.attrs.get("id") for node in elements(checkboxes)] == [
+        None,
+        "conditional-id_support_0",
+        None,
+        "conditional-id_support_1",
+        None,
+    ]
+    carer = reveal_for(doc, "id_support_0")
+    assert carer.classes == ["nhsuk-checkboxes__conditional"]
+    assert carer.find("input").attrs["id"] == "id_carer_name"
+    assert reveal_for(doc, "id_support_1").classes == ["nhsuk-checkboxes__conditional"]
+    assert "data-aria-controls" not in doc.by_id("id_support_2").attrs
+
+    unchecked = parse(render_tag(RevealForm(data={"support": ["transport"]})))
+    assert reveal_for(unchecked, "id_support_0").classes == [
+        "nhsuk-checkboxes__conditional",
+        "nhsuk-checkboxes__conditional--hidden",
+    ]
+
+
+def test_it_renders_layout_objects_inside_a_revealed_block():
+    layout = Layout(
+        Field(
+            "has_package",
+            conditional={
+                "yes": [HTML('<p class="nhsuk-body">Tell us about it</p>'), Field("package_description", size="s")]
+            },
+        )
+    )
+    doc = parse(render_tag(RevealForm(layout=layout)))
+
+    block = reveal_for(doc, "id_has_package_0")
+    assert block.find("p", cls="nhsuk-body").text == "Tell us about it"
+    assert block.find("label", for_="id_package_description").classes == ["nhsuk-label", "nhsuk-label--s"]
+
+
+def test_it_relies_on_nhsuk_css_that_hides_closed_blocks_only_when_javascript_runs():
+    css = (Path(__file__).resolve().parents[2] / "static/nhsuk/nhsuk-frontend.min.css").read_text()
+
+    hiding = [
+        selector.strip()
+        for selectors, body in re.findall(r"([^{}]*)\{([^{}]*)\}", css)
+        if "display:none" in body.replace(" ", "")
+        for selector in selectors.split(",")
+        if "__conditional--hidden" in selector
+    ]
+    assert sorted(hiding) == [
+        ".nhsuk-frontend-supported .nhsuk-checkboxes__conditional--hidden",
+        ".nhsuk-frontend-supported .nhsuk-radios__conditional--hidden",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        (Layout(Field("funding", conditional=FUNDING_REVEALS), "hospital_inpatient"), "must not also appear"),
+        (Layout("hospital_inpatient", Field("funding", conditional=FUNDING_REVEALS)), "must not also appear"),
+        (Layout(Field("funding", conditional={"chc": ["carer_name"], "cc": ["carer_name"]})), "must not also appear"),
+        (Layout(Field("funding", conditional={"chc": ["funding"]})), "must not also appear"),
+        (Layout(Field("funding", conditional={"CHC": ["hospital_inpatient"]})), r"\['CHC'\] are not among its choices"),
+        (Layout(Field("carer_name", conditional={"x": ["equipment_list"]})), "needs radios or checkboxes"),
+    ],
+)
+def test_it_refuses_a_conditional_layout_it_cannot_render(layout, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        render_tag(RevealForm(layout=layout))
+
+
+def test_it_refuses_a_field_rendered_earlier_even_with_a_separate_helper():
+    form = RevealForm()
+    helper = FormHelper()
+    helper.layout = Layout("carer_name", Field("support", conditional={"carer": ["carer_name"]}))
+
+    with pytest.raises(ImproperlyConfigured, match=r"\['carer_name'\] revealed under 'support'"):
+        Template("{% load crispy_forms_tags %}{% crispy form helper %}").render(
+            Context({"form": form, "helper": helper})
+        )
+
+
+def test_it_refuses_conditional_on_more_than_one_field():
+    with pytest.raises(ValueError, match="conditional applies to one field"):
+        Field("funding", "support", conditional={"chc": ["hospital_inpatient"]})
