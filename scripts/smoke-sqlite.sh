@@ -13,9 +13,9 @@ trap cleanup EXIT
 export DEBUG=true DATABASE_URL="sqlite:///$work/phb.sqlite3"
 .venv/bin/python manage.py migrate --no-input -v 0
 .venv/bin/python manage.py seed_demo >/dev/null
-first=$(.venv/bin/python manage.py shell -v 0 -c "from people.models import Person, User; print(Person.objects.count(), User.objects.count())")
+first=$(.venv/bin/python manage.py shell -v 0 -c "from people.models import Person, User; from eligibility.models import Screening; print(Person.objects.count(), User.objects.count(), Screening.objects.count())")
 .venv/bin/python manage.py seed_demo >/dev/null
-second=$(.venv/bin/python manage.py shell -v 0 -c "from people.models import Person, User; print(Person.objects.count(), User.objects.count())")
+second=$(.venv/bin/python manage.py shell -v 0 -c "from people.models import Person, User; from eligibility.models import Screening; print(Person.objects.count(), User.objects.count(), Screening.objects.count())")
 [ "$first" = "$second" ] || fail "seed_demo duplicated demo data: $first people/users, then $second."
 
 port=$(.venv/bin/python -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
@@ -26,4 +26,4 @@ for _ in $(seq 1 40); do
   sleep 0.25
 done
 grep -q "<h1>Sign in</h1>" <<<"${page:-}" || { cat "$work/server.log"; fail "The sign-in page did not load on the SQLite path."; }
-echo "SQLite smoke run: migrate, seed_demo (idempotent: $first people and users before and after a second run), sign-in page served."
+echo "SQLite smoke run: migrate, seed_demo (idempotent: $first people, users and screenings before and after a second run), sign-in page served."

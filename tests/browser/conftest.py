@@ -61,14 +61,32 @@ def sign_in(page, username, password):
     page.get_by_role("button", name="Sign in").click()
 
 
+def _is_conditional_reveal_expanded_state(violation, node) -> bool:
+    """NHS.UK's conditional reveals put aria-expanded on radios and checkboxes.
+
+    axe calls that critical (aria-allowed-attr); the design systems keep it on
+    purpose because screen readers announce it (GOV.UK Frontend issue 979, a
+    documented known issue). We allow exactly that and nothing else.
+    """
+    if violation["id"] != "aria-allowed-attr" or 'aria-controls="conditional-' not in node.get("html", ""):
+        return False
+    data = [str(d) for check in node.get("any", []) + node.get("all", []) for d in (check.get("data") or [])]
+    return bool(data) and all(d.startswith("aria-expanded") for d in data)
+
+
 def assert_accessible(page):
     """axe-core finds no serious or critical WCAG problems on the page as it is now."""
     results = Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}},
     )
-    problems = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["impact"] not in {"serious", "critical"}:
+            continue
+        nodes = [n for n in violation["nodes"] if not _is_conditional_reveal_expanded_state(violation, n)]
+        if nodes:
+            problems.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} at {[n['target'] for n in nodes]}"
+            )
     assert not problems, f"Accessibility problems on {page.url}:\n" + "\n".join(problems)

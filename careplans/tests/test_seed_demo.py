@@ -2,6 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from eligibility.models import Screening
 from people.models import Person, PortalAccess, User
 from people.nhs_number import is_valid
 from phb.roles import Role
@@ -11,11 +12,15 @@ pytestmark = pytest.mark.django_db
 
 @override_settings(DEBUG=True)
 def test_it_loads_demo_data_once_however_often_it_runs():
+    def counts():
+        return (Person.objects.count(), User.objects.count(), PortalAccess.objects.count(), Screening.objects.count())
+
     call_command("seed_demo")
-    counts = (Person.objects.count(), User.objects.count(), PortalAccess.objects.count())
+    first = counts()
     call_command("seed_demo")
-    assert (Person.objects.count(), User.objects.count(), PortalAccess.objects.count()) == counts
-    assert counts[0] >= 10
+    assert counts() == first
+    assert first[0] >= 10
+    assert Screening.objects.filter(decision="awaiting").count() == 2
     assert {u.role for u in User.objects.all()} == set(Role.values)
 
 

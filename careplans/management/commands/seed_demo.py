@@ -1,0 +1,33 @@
+"""Loads fictional demo data for every step of the journey. Safe to run again: nothing is duplicated.
+
+The command lives in careplans, the last step of the journey, because it is
+the one app allowed to read every earlier one; each app keeps its own demo
+data in its demo.py.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from eligibility import demo as eligibility_demo
+from people import demo as people_demo
+from people.models import Person
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo users, people and screenings (NHS numbers from the 999 test range). Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production", action="store_true", help="Seed even though DEBUG is off (never on live data)."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("seed_demo adds demo accounts with a known password. Run it with DEBUG=true only.")
+        users = people_demo.seed()
+        eligibility_demo.seed(users)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
+        for line in people_demo.sign_in_lines():
+            self.stdout.write(line)
