@@ -21,14 +21,16 @@ def test_an_administrator_adds_renames_and_retires_a_cohort_and_each_is_audited(
     )
     cohort = IPCCohort.objects.get(code="homeless")
     change = reverse("admin:eligibility_ipccohort_change", args=[cohort.pk])
-    client.post(change, {"name": "People without a home", "description": "", "position": "7"})
-    client.post(change, {"name": "People without a home", "description": "", "position": "7", "retired_on": "2026-01-31"})
+    renamed = {"name": "People without a home", "description": "", "position": "7"}
+    client.post(change, renamed)
+    client.post(change, {**renamed, "retired_on": "2026-01-31"})
     cohort.refresh_from_db()
     assert (cohort.name, cohort.retired_on) == ("People without a home", datetime.date(2026, 1, 31))
     events = AuditEvent.objects.filter(object_type="eligibility.ipccohort", object_id=str(cohort.pk)).order_by("id")
     assert [e.action for e in events] == [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.UPDATE]
     assert events[1].changes["name"] == ["People who are homeless", "People without a home"]
-    assert client.post(reverse("admin:eligibility_ipccohort_delete", args=[cohort.pk]), {"post": "yes"}).status_code == 403
+    delete = reverse("admin:eligibility_ipccohort_delete", args=[cohort.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
 
 
 def test_coordinators_cannot_edit_cohorts(client, alice):
