@@ -21,3 +21,13 @@ def screenings_for(*, person: Person) -> QuerySet[Screening]:
 def cohorts_offered(*, on) -> QuerySet[IPCCohort]:
     """Cohorts a coordinator can choose on a date: those not retired by then."""
     return IPCCohort.objects.filter(Q(retired_on__isnull=True) | Q(retired_on__gt=on))
+
+
+def current_screening(*, person: Person) -> Screening | None:
+    """The latest screening: the one that says whether the person is eligible now."""
+    return screenings_for(person=person).first()
+
+
+def is_eligible(*, person: Person) -> bool:
+    screening = current_screening(person=person)
+    return screening is not None and screening.is_eligible

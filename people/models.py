@@ -56,6 +56,15 @@ class RepresentativeRole(models.TextChoices):
     NOMINEE = "nominee", "Nominee"
 
 
+class EngagementSupport(models.TextChoices):
+    """How much help a person needs to set goals and use a budget (set by their latest assessment)."""
+
+    UNKNOWN = "", "Not assessed yet"
+    INDEPENDENT = "independent", "Independent"
+    SOME = "some", "Some support"
+    SUBSTANTIAL = "substantial", "Substantial support"
+
+
 class Person(models.Model):
     """Someone who has, or may have, a personal health budget."""
 
@@ -89,6 +98,12 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="lead_for",
         limit_choices_to={"role": Role.COORDINATOR},
+    )
+
+    # Copied from the latest assessment so that lists can show who needs more
+    # help without a query per row (see budgets.services.assessment_create).
+    engagement_support = models.CharField(
+        "Engagement support", max_length=20, choices=EngagementSupport.choices, blank=True, editable=False
     )
 
     created_at = models.DateTimeField(auto_now_add=True)

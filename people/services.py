@@ -150,3 +150,22 @@ def caseload_record_search(*, acting_user, query: str, result_count: int) -> Non
         action=AuditAction.SEARCH,
         summary=f"Searched people for {query!r} ({result_count} found)",
     )
+
+
+@transaction.atomic
+def person_set_engagement_support(*, person: Person, level: str, source: str, acting_user) -> None:
+    """Records the engagement support found by an assessment on the person, for lists and their page."""
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    if current.engagement_support == level:
+        return
+    before = current.engagement_support
+    Person.objects.filter(pk=person.pk).update(engagement_support=level)
+    person.engagement_support = level
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        person_id=current.pk,
+        summary=f"Engagement support set by {source}",
+        changes={"engagement_support": [before, level]},
+    )

@@ -5,6 +5,7 @@ typo in production stops the process at start-up instead of quietly falling
 back to a default.
 """
 
+import decimal
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -49,3 +50,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_decimal(name: str, default: str) -> decimal.Decimal:
+    value = os.environ.get(name)
+    text = default if value is None or value.strip() == "" else value
+    try:
+        result = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    if not result.is_finite():
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.")
+    return result

@@ -10,7 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from phb.env import env_bool, env_int, env_list, env_str
+from phb.env import env_bool, env_decimal, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,6 +166,14 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "phb-team@example.nhs.uk")
+
+# Indicative budgets (see budgets.calculate). An adjustment of more than this
+# share of the calculated figure, or a budget above this many pounds a year,
+# needs PHB team sign-off before the person is told.
+BUDGET_SIGN_OFF_ADJUSTMENT_SHARE = env_decimal("BUDGET_SIGN_OFF_ADJUSTMENT_SHARE", "0.10")
+BUDGET_SIGN_OFF_ABOVE = env_decimal("BUDGET_SIGN_OFF_ABOVE", "50000.00")
+# "High need with a low budget" is flagged below this many pounds a year.
+BUDGET_LOW_FLOOR = env_decimal("BUDGET_LOW_FLOOR", "10000.00")
 
 SERVICE_NAME = env_str("SERVICE_NAME", "Personal health budgets")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("people/", include("people.urls")),
     path("", include("eligibility.urls")),
+    path("", include("budgets.urls")),
     path("my/", people_views.my_home, name="my_home"),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,9 @@
+from decimal import Decimal
+
 from django import template
 from django.template.loader import render_to_string
+
+from phb import money
 
 register = template.Library()
 
@@ -11,3 +15,16 @@ def breadcrumbs(*pairs):
         raise template.TemplateSyntaxError("breadcrumbs takes pairs of text and url")
     crumbs = list(zip(pairs[::2], pairs[1::2], strict=True))
     return render_to_string("includes/breadcrumbs.html", {"crumbs": crumbs})
+
+
+@register.filter
+def pounds(value):
+    """£1,234.50 from a Decimal or the string a JSON field keeps."""
+    if value in (None, ""):
+        return ""
+    return money.pounds(Decimal(str(value)))
+
+
+@register.filter
+def weekly(value):
+    return money.pounds(money.weekly(Decimal(str(value))))

@@ -1,0 +1,273 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
+from django import forms
+
+from budgets import calculate
+from budgets.models import Assessment, CurrentService, MethodChoice
+from people.models import EngagementSupport
+from phb.forms import NHSMessagesMixin
+from phb.money import parse_pounds
+from phb.nhsuk import Field, Fieldset, NHSDateField
+
+LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calculate.NeedLevel]
+
+
+class PoundsField(forms.Field):
+    """An amount in pounds as people type it ("£1,250.50"), as a Decimal."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        self.allow_negative = allow_negative
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = (value or "").strip() if isinstance(value, str) else value
+        if text in self.empty_values:
+            return None
+        if isinstance(text, str) and len(text) > 20:
+            raise forms.ValidationError(f"{self.label} must be 20 characters or fewer")
+        try:
+            amount = parse_pounds(str(text))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        if amount < 0 and not self.allow_negative:
+            raise forms.ValidationError(f"{self.label} must be 0 or more")
+        return amount
+
+
+class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
+    assessed_on = NHSDateField(label="Date of assessment", past_only=True, help_text="For example, 15 3 2026")
+
+    class Meta:
+        model = Assessment
+        fields = ["assessed_on", "participants", "engagement_support", "engagement_note"]
+        widgets = {
+            "participants": forms.Textarea(attrs={"rows": 2}),
+            "engagement_support": forms.RadioSelect,
+            "engagement_note": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "participants": "For example, the person, their daughter and their community nurse",
+            "engagement_support": "Some people need more help than others to set goals and use a budget. "
+            "This shows on their record and in lists.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engagement_support"].choices = [c for c in EngagementSupport.choices if c[0]]
+        self.fields["engagement_support"].error_messages["required"] = (
+            "Select how much help they need to set goals and use a budget"
+        )
+        self.fields["participants"].error_messages["required"] = "Enter who took part in the assessment"
+        existing = {n.domain: n for n in self.instance.needs.all()} if not self.instance._state.adding else {}
+        domain_fieldsets = []
+        for domain in calculate.Domain:
+            label = calculate.DOMAIN_LABELS[domain]
+            level = f"level_{domain.value}"
+            words = f"words_{domain.value}"
+            self.fields[level] = forms.ChoiceField(
+                label="Level of need",
+                choices=LEVEL_CHOICES,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Select the level of need for {label}"},
+            )
+            self.fields[words] = forms.CharField(
+                label="In their own words",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            if domain.value in existing:
+                self.initial[level] = existing[domain.value].level
+                self.initial[words] = existing[domain.value].own_words
+            domain_fieldsets.append(
+                Fieldset(label[:1].upper() + label[1:], Field(level, inline=True, small=True), words, size="m")
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "assessed_on",
+            "participants",
+            "engagement_support",
+            "engagement_note",
+            *domain_fieldsets,
+        )
+
+    def needs(self) -> dict[str, tuple[str, str]]:
+        return {
+            d.value: (self.cleaned_data[f"level_{d.value}"], self.cleaned_data[f"words_{d.value}"])
+            for d in calculate.Domain
+        }
+
+    def assessment_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class CurrentServiceForm(NHSMessagesMixin, forms.ModelForm):
+    unit_cost = PoundsField(label="Cost of one unit", help_text="In pounds, for example 18.50")
+    units = forms.DecimalField(
+        label="Number of units",
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}),
+        help_text="For example, 10 (hours)",
+    )
+
+    class Meta:
+        model = CurrentService
+        fields = ["name", "provider", "service_type", "funding", "unit_cost", "units", "unit_kind", "period"]
+        widgets = {"funding": forms.RadioSelect}
+        help_texts = {
+            "service_type": "For example, home care, physiotherapy or a day centre",
+            "funding": "Services paid through an NHS block contract are shown but cannot be moved into the budget.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funding"].error_messages["required"] = "Select who pays for the service"
+        self.fields["units"].error_messages.update(
+            {
+                "invalid": "Enter the number of units as a number, like 10 or 2.5",
+                "min_value": "Number of units must be more than 0",
+            }
+        )
+        self.fields["period"].choices = [c for c in self.fields["period"].choices if c[0]]
+        self.fields["unit_kind"].choices = [c for c in self.fields["unit_kind"].choices if c[0]]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def service_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class BudgetChoiceForm(NHSMessagesMixin, forms.Form):
+    method = forms.ChoiceField(
+        label="Which figure should the indicative budget start from?",
+        choices=MethodChoice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select which figure the budget starts from"},
+    )
+    adjustment = PoundsField(
+        label="Adjustment",
+        allow_negative=True,
+        required=False,
+        help_text="Leave blank for no adjustment. Use a minus sign to reduce the figure, for example -500",
+    )
+    adjustment_reason = forms.CharField(
+        label="Reason for the adjustment",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    council_share_means_tested = forms.BooleanField(
+        label="The council has means-tested its share of this budget",
+        required=False,
+        help_text="Only the council's share of an integrated budget can be means-tested. NHS money never is.",
+    )
+
+    def __init__(self, *args, has_council_share: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_council_share:
+            del self.fields["council_share_means_tested"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("adjustment") and not (cleaned.get("adjustment_reason") or "").strip():
+            self.add_error("adjustment_reason", "Enter the reason for the adjustment")
+        return cleaned
+
+    def service_values(self) -> dict:
+        return {
+            "method": self.cleaned_data["method"],
+            "adjustment": self.cleaned_data.get("adjustment") or 0,
+            "adjustment_reason": self.cleaned_data.get("adjustment_reason", ""),
+            "council_share_means_tested": self.cleaned_data.get("council_share_means_tested", False),
+        }
+
+
+class SignOffForm(NHSMessagesMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("sign_off", "Sign off: the person can be told this budget"), ("return", "Return to the coordinator")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select sign off or return"},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        help_text="Required if you return the budget: say what to change.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "return" and not (cleaned.get("note") or "").strip():
+            self.add_error("note", "Enter the reason for returning the budget")
+        return cleaned
+
+
+class TariffForm(NHSMessagesMixin, forms.Form):
+    effective_from = NHSDateField(label="Starts on", help_text="Budgets calculated on or after this date use it")
+    price_per_point = PoundsField(label="Price of one point", help_text="In pounds, for example 250")
+    notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, tariff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for domain in calculate.Domain:
+            for level in calculate.NeedLevel:
+                name = f"points_{domain.value}_{level.value}"
+                where = f"{calculate.LEVEL_LABELS[level].lower()} need in {calculate.DOMAIN_LABELS[domain]}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"Points for {where}",
+                    min_value=0,
+                    max_value=100000,
+                    widget=forms.TextInput(attrs={"class": "nhsuk-input--width-3", "inputmode": "numeric"}),
+                    error_messages={
+                        "required": f"Enter points for {where}",
+                        "invalid": "Enter points as a whole number, like 4",
+                        "min_value": "Points must be 0 or more",
+                        "max_value": "Points must be 100,000 or fewer",
+                    },
+                )
+                if tariff is not None:
+                    self.initial[name] = tariff.points.get(domain.value, {}).get(level.value)
+        if tariff is not None:
+            self.initial.update(
+                effective_from=tariff.effective_from, price_per_point=tariff.price_per_point, notes=tariff.notes
+            )
+        self.fields["price_per_point"].error_messages["required"] = "Enter the price of one point"
+        self.fields["effective_from"].error_messages["required"] = "Enter the date the tariff starts"
+
+    def grid(self):
+        """Rows of (domain label, [bound fields by level]) for the template's table."""
+        return [
+            (calculate.DOMAIN_LABELS[d], [self[f"points_{d.value}_{level.value}"] for level in calculate.NeedLevel])
+            for d in calculate.Domain
+        ]
+
+    def level_labels(self):
+        return [calculate.LEVEL_LABELS[level] for level in calculate.NeedLevel]
+
+    def service_values(self) -> dict:
+        return {
+            "effective_from": self.cleaned_data["effective_from"],
+            "price_per_point": self.cleaned_data["price_per_point"],
+            "notes": self.cleaned_data.get("notes", ""),
+            "points": {
+                d.value: {
+                    level.value: self.cleaned_data[f"points_{d.value}_{level.value}"] for level in calculate.NeedLevel
+                }
+                for d in calculate.Domain
+            },
+        }

@@ -1,0 +1,113 @@
+"""Reads for assessments and budgets, each carrying the joins its page needs."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from budgets import calculate
+from budgets.models import Assessment, AssessmentNeed, BudgetVersion, SignOff, Tariff
+from people.models import Person
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    """Both calculations for an assessment on a date, before anything is chosen or saved."""
+
+    needs: dict[calculate.Domain, calculate.NeedLevel]
+    services: tuple[calculate.ServiceInput, ...]
+    tariff: Tariff | None
+    costed: calculate.CostedResult
+    ras: calculate.RasResult | None
+    flags: tuple[calculate.Flag, ...]
+    inputs: dict
+
+
+def tariff_in_force(*, on: datetime.date) -> Tariff | None:
+    return Tariff.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+
+
+def tariff_input(tariff: Tariff) -> calculate.TariffInput:
+    return calculate.TariffInput(
+        price_per_point=tariff.price_per_point,
+        points={
+            calculate.Domain(d): {calculate.NeedLevel(level): int(p) for level, p in levels.items()}
+            for d, levels in tariff.points.items()
+        },
+    )
+
+
+def assessment_with_details(pk) -> QuerySet[Assessment]:
+    return (
+        Assessment.objects.filter(pk=pk)
+        .select_related("person", "person__care_team", "assessor")
+        .prefetch_related(Prefetch("needs", queryset=AssessmentNeed.objects.order_by("id")), "services")
+    )
+
+
+def worksheet_for(*, assessment: Assessment, on: datetime.date) -> Worksheet:
+    needs = {calculate.Domain(n.domain): calculate.NeedLevel(n.level) for n in assessment.needs.all()}
+    services = tuple(
+        calculate.ServiceInput(
+            name=s.name,
+            funding=calculate.FundingSource(s.funding),
+            unit_cost=s.unit_cost,
+            units=s.units,
+            period=calculate.Period(s.period),
+            unit_kind=calculate.UnitKind(s.unit_kind),
+        )
+        for s in assessment.services.all()
+    )
+    tariff = tariff_in_force(on=on)
+    costed = calculate.costed(services)
+    ras = calculate.ras(needs, tariff_input(tariff)) if tariff else None
+    flags = calculate.flags(
+        costed_result=costed,
+        ras_result=ras,
+        needs=needs,
+        final_annual=None,
+        low_budget_floor=settings.BUDGET_LOW_FLOOR,
+    )
+    inputs = {
+        "needs": {d.value: level.value for d, level in needs.items()},
+        "services": [
+            {
+                "name": s.name,
+                "funding": s.funding.value,
+                "unit_cost": str(s.unit_cost),
+                "units": str(s.units),
+                "unit_kind": s.unit_kind.value,
+                "period": s.period.value,
+            }
+            for s in services
+        ],
+        "tariff": (
+            {
+                "effective_from": tariff.effective_from.isoformat(),
+                "price_per_point": str(tariff.price_per_point),
+                "points": tariff.points,
+            }
+            if tariff
+            else None
+        ),
+    }
+    return Worksheet(
+        needs=needs, services=services, tariff=tariff, costed=costed, ras=ras, flags=tuple(flags), inputs=inputs
+    )
+
+
+def assessments_for(*, person: Person) -> QuerySet[Assessment]:
+    return person.assessments.select_related("assessor").order_by("-assessed_on", "-created_at")
+
+
+def budget_versions_for(*, person: Person) -> QuerySet[BudgetVersion]:
+    return person.budget_versions.select_related("created_by", "signed_off_by").order_by("-number")
+
+
+def sign_off_queue() -> QuerySet[BudgetVersion]:
+    return (
+        BudgetVersion.objects.filter(sign_off=SignOff.AWAITING)
+        .select_related("person", "person__care_team", "created_by")
+        .order_by("created_at", "id")
+    )

@@ -1,0 +1,395 @@
+"""Writes for assessments, current services, tariffs and indicative budget versions.
+
+Each service checks who is acting, validates, writes and audits in one transaction.
+"""
+
+import datetime
+from dataclasses import asdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from budgets import calculate
+from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
+from budgets.selectors import Worksheet, worksheet_for
+from eligibility.selectors import is_eligible
+from people.access import persons_writable_by
+from people.models import Person
+from people.services import person_set_engagement_support
+from phb import audit
+from phb.errors import ServiceError, StaleRecordError
+from phb.models import AuditAction
+from phb.roles import Role, has_role, is_phb_team
+
+ASSESSMENT_FIELDS = ["assessed_on", "assessor", "participants", "engagement_support", "engagement_note"]
+SERVICE_FIELDS = ["name", "provider", "service_type", "funding", "unit_cost", "units", "unit_kind", "period"]
+
+
+def _require_coordinator_for(person: Person, acting_user) -> None:
+    if not persons_writable_by(acting_user).filter(pk=person.pk).exists():
+        raise ServiceError("Only a care coordinator in the person's care team can do this.")
+
+
+def _check_assessment_date(person: Person, assessed_on: datetime.date) -> None:
+    if assessed_on > timezone.localdate():
+        raise ValidationError({"assessed_on": "Date of assessment must be today or in the past"})
+    if assessed_on < person.date_of_birth:
+        raise ValidationError({"assessed_on": "Date of assessment must be on or after the person's date of birth"})
+
+
+def _save_needs(assessment: Assessment, needs: dict[str, tuple[str, str]]) -> dict:
+    """Writes one need per domain; returns {domain: [before, after]} for the audit trail."""
+    missing = [d for d in calculate.Domain if d.value not in needs]
+    if missing:
+        raise ValidationError(
+            {f"level_{d.value}": f"Select the level of need for {calculate.DOMAIN_LABELS[d]}" for d in missing}
+        )
+    existing = {n.domain: n for n in assessment.needs.all()}
+    changes = {}
+    for domain in calculate.Domain:
+        level, own_words = needs[domain.value]
+        need = existing.get(domain.value) or AssessmentNeed(assessment=assessment, domain=domain.value)
+        before = (need.level, need.own_words) if need.pk else (None, None)
+        need.level, need.own_words = level, (own_words or "").strip()
+        need.full_clean()
+        need.save()
+        if before != (need.level, need.own_words):
+            changes[f"need.{domain.value}"] = [before[0], need.level]
+    return changes
+
+
+@transaction.atomic
+def assessment_create(*, person: Person, needs: dict[str, tuple[str, str]], acting_user, **values) -> Assessment:
+    """Records an assessment of an eligible person, with a level of need in every domain."""
+    _require_coordinator_for(person, acting_user)
+    if not is_eligible(person=person):
+        raise ServiceError(
+            "This person is not eligible for a personal health budget. Screen them first, "
+            "or wait for the PHB team's decision on their referral."
+        )
+    _check_assessment_date(person, values["assessed_on"])
+    assessment = Assessment(person=person, created_by=acting_user, updated_by=acting_user, **values)
+    assessment.full_clean()
+    assessment.save()
+    changes = audit.diff({}, audit.snapshot(assessment, ASSESSMENT_FIELDS))
+    changes.update(_save_needs(assessment, needs))
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=assessment,
+        person_id=person.pk,
+        summary="Recorded an assessment",
+        changes=changes,
+    )
+    person_set_engagement_support(
+        person=person, level=assessment.engagement_support, source="assessment", acting_user=acting_user
+    )
+    return assessment
+
+
+@transaction.atomic
+def assessment_update(
+    *, assessment: Assessment, expected_version: int, needs: dict[str, tuple[str, str]], acting_user, **values
+) -> Assessment:
+    _require_coordinator_for(assessment.person, acting_user)
+    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if current.version != expected_version:
+        raise StaleRecordError(
+            changed_by=current.updated_by.display_name, changed_at=timezone.localtime(current.updated_at)
+        )
+    _check_assessment_date(assessment.person, values["assessed_on"])
+    before = audit.snapshot(current, ASSESSMENT_FIELDS)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.updated_by = acting_user
+    current.version = F("version") + 1
+    current.save()
+    current.refresh_from_db()
+    changes = audit.diff(before, audit.snapshot(current, ASSESSMENT_FIELDS))
+    changes.update(_save_needs(current, needs))
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        person_id=current.person_id,
+        summary="Changed the assessment",
+        changes=changes,
+    )
+    latest = assessment.person.assessments.order_by("-assessed_on", "-created_at").first()
+    if latest and latest.pk == current.pk:
+        person_set_engagement_support(
+            person=assessment.person, level=current.engagement_support, source="assessment", acting_user=acting_user
+        )
+    return current
+
+
+def _check_service(values: dict) -> None:
+    problems = calculate.service_problems(
+        calculate.ServiceInput(
+            name=values["name"],
+            funding=calculate.FundingSource(values["funding"]),
+            unit_cost=values["unit_cost"],
+            units=values["units"],
+            period=calculate.Period(values["period"]),
+            unit_kind=calculate.UnitKind(values["unit_kind"]),
+        )
+    )
+    if problems:
+        raise ValidationError(problems)
+
+
+@transaction.atomic
+def current_service_add(*, assessment: Assessment, acting_user, **values) -> CurrentService:
+    _require_coordinator_for(assessment.person, acting_user)
+    _check_service(values)
+    service = CurrentService(assessment=assessment, created_by=acting_user, **values)
+    service.full_clean()
+    service.save()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=service,
+        person_id=assessment.person_id,
+        summary=f"Added current service {service.name}",
+        changes=audit.diff({}, audit.snapshot(service, SERVICE_FIELDS)),
+    )
+    return service
+
+
+@transaction.atomic
+def current_service_update(*, service: CurrentService, acting_user, **values) -> CurrentService:
+    _require_coordinator_for(service.assessment.person, acting_user)
+    _check_service(values)
+    current = CurrentService.objects.select_for_update().get(pk=service.pk)
+    before = audit.snapshot(current, SERVICE_FIELDS)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.save()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        person_id=service.assessment.person_id,
+        summary=f"Changed current service {current.name}",
+        changes=audit.diff(before, audit.snapshot(current, SERVICE_FIELDS)),
+    )
+    return current
+
+
+@transaction.atomic
+def current_service_remove(*, service: CurrentService, acting_user) -> None:
+    """Removes a service recorded by mistake. Budget versions keep their own copy of it."""
+    _require_coordinator_for(service.assessment.person, acting_user)
+    before = audit.snapshot(service, SERVICE_FIELDS)
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=service.assessment,
+        person_id=service.assessment.person_id,
+        summary=f"Removed current service {service.name}",
+        changes={f"service.{name}": [value, None] for name, value in before.items()},
+    )
+    CurrentService.objects.filter(pk=service.pk).delete()
+
+
+def _lines(lines) -> list[dict]:
+    return [{**asdict(line), "amount": str(line.amount)} for line in lines]
+
+
+@transaction.atomic
+def budget_version_create(
+    *,
+    assessment: Assessment,
+    method: str,
+    adjustment: Decimal,
+    adjustment_reason: str,
+    council_share_means_tested: bool,
+    acting_user,
+    on: datetime.date | None = None,
+) -> BudgetVersion:
+    """Calculates the indicative budget from the assessment as it is now and keeps it as a new version."""
+    person = assessment.person
+    _require_coordinator_for(person, acting_user)
+    # Locks the person so two calculations at once get different numbers.
+    Person.objects.select_for_update().get(pk=person.pk)
+    on = on or timezone.localdate()
+    sheet: Worksheet = worksheet_for(assessment=assessment, on=on)
+    adjustment_reason = (adjustment_reason or "").strip()
+    if adjustment and not adjustment_reason:
+        raise ValidationError({"adjustment_reason": "Enter the reason for the adjustment"})
+    try:
+        base, explanation = calculate.choose(
+            calculate.Method(method), costed_total=sheet.costed.total, ras_total=sheet.ras.total if sheet.ras else None
+        )
+    except ValueError as error:
+        raise ValidationError({"method": str(error)}) from None
+    annual = base + adjustment
+    if annual < 0:
+        raise ValidationError({"adjustment": "The adjustment cannot make the budget less than £0"})
+    if annual > calculate.MAX_ANNUAL:
+        raise ValidationError({"adjustment": "The budget cannot be more than £5,000,000 a year. Check the figures"})
+    reasons = calculate.sign_off_reasons(
+        base=base,
+        adjustment=adjustment,
+        share=settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE,
+        ceiling=settings.BUDGET_SIGN_OFF_ABOVE,
+    )
+    flags = calculate.flags(
+        costed_result=sheet.costed,
+        ras_result=sheet.ras,
+        needs=sheet.needs,
+        final_annual=annual,
+        low_budget_floor=settings.BUDGET_LOW_FLOOR,
+    )
+    number = (person.budget_versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = BudgetVersion(
+        person=person,
+        number=number,
+        assessment=assessment,
+        calculated_on=on,
+        tariff=sheet.tariff,
+        inputs=sheet.inputs,
+        costed_total=sheet.costed.total,
+        ras_total=sheet.ras.total if sheet.ras else None,
+        costed_lines=_lines(sheet.costed.lines),
+        ras_lines=_lines(sheet.ras.lines) if sheet.ras else [],
+        flags=[asdict(flag) for flag in flags],
+        method=method,
+        method_explanation=explanation,
+        base_amount=base,
+        adjustment=adjustment,
+        adjustment_reason=adjustment_reason,
+        annual_amount=annual,
+        council_share=sheet.costed.council_share,
+        council_share_means_tested=council_share_means_tested,
+        sign_off=SignOff.AWAITING if reasons else SignOff.NOT_NEEDED,
+        sign_off_reasons=reasons,
+        created_by=acting_user,
+    )
+    version.full_clean()
+    version.save()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=version,
+        person_id=person.pk,
+        summary=f"Calculated indicative budget {number}: £{annual:,} a year",
+        changes={
+            "annual_amount": [None, str(annual)],
+            "method": [None, method],
+            "adjustment": [None, str(adjustment)],
+            "sign_off": [None, version.sign_off],
+        },
+    )
+    return version
+
+
+class AlreadySignedOffError(ServiceError):
+    pass
+
+
+@transaction.atomic
+def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str, acting_user) -> BudgetVersion:
+    """The PHB team signs off (or returns) a budget that needed it, once, and never their own."""
+    if not is_phb_team(acting_user):
+        raise ServiceError("Only the PHB team can sign off a budget.")
+    if version.created_by_id == acting_user.pk:
+        raise ServiceError("You calculated this budget, so someone else in the PHB team must sign it off.")
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": "Enter the reason for returning the budget"})
+    status = SignOff.SIGNED_OFF if approve else SignOff.RETURNED
+    updated = BudgetVersion.objects.filter(pk=version.pk, sign_off=SignOff.AWAITING).update(
+        sign_off=status, signed_off_by=acting_user, signed_off_at=timezone.now(), sign_off_note=note
+    )
+    if not updated:
+        current = BudgetVersion.objects.select_related("signed_off_by").get(pk=version.pk)
+        if current.signed_off_by:
+            when = timezone.localtime(current.signed_off_at).strftime("%-d %B %Y at %H:%M")
+            raise AlreadySignedOffError(
+                f"{current.signed_off_by.display_name} already dealt with this budget on {when}: "
+                f"{current.get_sign_off_display().lower()}."
+            )
+        raise ServiceError("This budget does not need sign-off.")
+    version = BudgetVersion.objects.get(pk=version.pk)
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=version,
+        person_id=version.person_id,
+        summary=f"Budget {version.number} {status.label.lower()}",
+        changes={"sign_off": [SignOff.AWAITING.value, status.value], "sign_off_note": [None, note]},
+    )
+    return version
+
+
+TARIFF_FIELDS = ["effective_from", "price_per_point", "points", "notes"]
+
+
+def _check_tariff(values: dict) -> None:
+    problems = calculate.tariff_problems(
+        calculate.TariffInput(
+            price_per_point=values["price_per_point"],
+            points={
+                calculate.Domain(d): {calculate.NeedLevel(level): p for level, p in levels.items()}
+                for d, levels in values["points"].items()
+            },
+        )
+    )
+    if problems:
+        raise ValidationError(
+            {("points_" + key.replace(".", "_") if "." in key else key): message for key, message in problems.items()}
+        )
+
+
+@transaction.atomic
+def tariff_create(*, acting_user, **values) -> Tariff:
+    if not has_role(acting_user, Role.LEAD):
+        raise ServiceError("Only the PHB team lead can set tariffs.")
+    _check_tariff(values)
+    tariff = Tariff(created_by=acting_user, updated_by=acting_user, **values)
+    tariff.full_clean()
+    tariff.save()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=tariff,
+        summary=f"Set up the tariff from {tariff.effective_from}",
+        changes=audit.diff({}, audit.snapshot(tariff, TARIFF_FIELDS)),
+    )
+    return tariff
+
+
+@transaction.atomic
+def tariff_update(*, tariff: Tariff, expected_version: int, acting_user, **values) -> Tariff:
+    """Changes a tariff. Saved budget versions keep the copy they used, so they never change."""
+    if not has_role(acting_user, Role.LEAD):
+        raise ServiceError("Only the PHB team lead can change tariffs.")
+    current = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    if current.version != expected_version:
+        raise StaleRecordError(
+            changed_by=current.updated_by.display_name, changed_at=timezone.localtime(current.updated_at)
+        )
+    _check_tariff(values)
+    before = audit.snapshot(current, TARIFF_FIELDS)
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.updated_by = acting_user
+    current.version = F("version") + 1
+    current.save()
+    current.refresh_from_db()
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=current,
+        summary=f"Changed the tariff from {current.effective_from}",
+        changes=audit.diff(before, audit.snapshot(current, TARIFF_FIELDS)),
+    )
+    return current

@@ -1,0 +1,274 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from budgets import access, letters, selectors, services
+from budgets.forms import AssessmentForm, BudgetChoiceForm, CurrentServiceForm, SignOffForm, TariffForm
+from budgets.models import SignOff, Tariff
+from eligibility.selectors import is_eligible
+from people.access import get_person_for_user, persons_writable_by, require_staff
+from phb import audit
+from phb.errors import ServiceError
+from phb.forms import add_service_error
+from phb.models import AuditAction
+from phb.money import pounds
+from phb.pdf import render_pdf
+from phb.roles import is_phb_team
+
+SERVICE_ERRORS = (ValidationError, ServiceError)
+
+
+def _viewed(user, obj, person_id, page):
+    audit.record(actor=user, action=AuditAction.VIEW, obj=obj, person_id=person_id, summary=f"Viewed {page}")
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_new(request, person_pk):
+    require_staff(request.user)
+    person = get_person_for_user(request.user, person_pk, write=True)
+    if not is_eligible(person=person):
+        messages.error(
+            request,
+            f"{person.full_name} is not eligible for a personal health budget yet. Screen them first, "
+            "or wait for the PHB team's decision on their referral.",
+        )
+        return redirect("people:detail", pk=person.pk)
+    form = AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_create(
+                person=person,
+                needs=form.needs(),
+                assessor=request.user,
+                acting_user=request.user,
+                **form.assessment_values(),
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Assessment saved. Now record the services they use.")
+            return redirect("budgets:assessment", pk=assessment.pk)
+    return render(request, "budgets/assessment_form.html", {"form": form, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_edit(request, pk):
+    require_staff(request.user)
+    assessment = access.get_assessment_for_user(request.user, pk, write=True)
+    form = AssessmentForm(request.POST or None, instance=assessment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_update(
+                assessment=assessment,
+                expected_version=int(request.POST.get("version", 0) or 0),
+                needs=form.needs(),
+                acting_user=request.user,
+                **form.assessment_values(),
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect("budgets:assessment", pk=assessment.pk)
+    return render(
+        request, "budgets/assessment_form.html", {"form": form, "person": assessment.person, "assessment": assessment}
+    )
+
+
+@require_GET
+def assessment_detail(request, pk):
+    require_staff(request.user)
+    assessment = access.get_assessment_for_user(request.user, pk)
+    _viewed(request.user, assessment, assessment.person_id, "assessment")
+    sheet = selectors.worksheet_for(assessment=assessment, on=timezone.localdate())
+    can_edit = persons_writable_by(request.user).filter(pk=assessment.person_id).exists()
+    return render(
+        request,
+        "budgets/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "sheet": sheet,
+            "can_edit": can_edit,
+            "service_lines": zip(assessment.services.all(), sheet.costed.lines, strict=True),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def service_add(request, assessment_pk):
+    require_staff(request.user)
+    assessment = access.get_assessment_for_user(request.user, assessment_pk, write=True)
+    form = CurrentServiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = services.current_service_add(
+                assessment=assessment, acting_user=request.user, **form.service_values()
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{service.name} has been added.")
+            return redirect("budgets:assessment", pk=assessment.pk)
+    return render(request, "budgets/service_form.html", {"form": form, "assessment": assessment})
+
+
+@require_http_methods(["GET", "POST"])
+def service_edit(request, pk):
+    require_staff(request.user)
+    service = access.get_service_for_user(request.user, pk)
+    form = CurrentServiceForm(request.POST or None, instance=service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.current_service_update(service=service, acting_user=request.user, **form.service_values())
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect("budgets:assessment", pk=service.assessment_id)
+    return render(
+        request, "budgets/service_form.html", {"form": form, "assessment": service.assessment, "service": service}
+    )
+
+
+@require_POST
+def service_remove(request, pk):
+    require_staff(request.user)
+    service = access.get_service_for_user(request.user, pk)
+    services.current_service_remove(service=service, acting_user=request.user)
+    messages.success(request, f"{service.name} has been removed.")
+    return redirect("budgets:assessment", pk=service.assessment_id)
+
+
+@require_http_methods(["GET", "POST"])
+def budget_new(request, assessment_pk):
+    require_staff(request.user)
+    assessment = access.get_assessment_for_user(request.user, assessment_pk, write=True)
+    sheet = selectors.worksheet_for(assessment=assessment, on=timezone.localdate())
+    form = BudgetChoiceForm(request.POST or None, has_council_share=sheet.costed.council_share > 0)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.budget_version_create(
+                assessment=assessment, acting_user=request.user, **form.service_values()
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Indicative budget {version.number} saved.")
+            return redirect("budgets:budget", pk=version.pk)
+    _viewed(request.user, assessment, assessment.person_id, "budget calculation")
+    return render(
+        request,
+        "budgets/budget_new.html",
+        {
+            "form": form,
+            "assessment": assessment,
+            "sheet": sheet,
+            "sign_off_share": f"{settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE * 100:g}%",
+            "sign_off_above": pounds(settings.BUDGET_SIGN_OFF_ABOVE),
+        },
+    )
+
+
+@require_GET
+def budget_detail(request, pk):
+    require_staff(request.user)
+    version = access.get_budget_for_user(request.user, pk)
+    _viewed(request.user, version, version.person_id, f"indicative budget {version.number}")
+    can_sign_off = (
+        is_phb_team(request.user) and version.sign_off == SignOff.AWAITING and version.created_by_id != request.user.pk
+    )
+    return render(
+        request,
+        "budgets/budget_detail.html",
+        {"version": version, "can_sign_off": can_sign_off, "form": SignOffForm() if can_sign_off else None},
+    )
+
+
+@require_POST
+def budget_sign_off(request, pk):
+    require_staff(request.user)
+    if not is_phb_team(request.user):
+        raise Http404("Page not found")
+    version = access.get_budget_for_user(request.user, pk)
+    form = SignOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.budget_version_sign_off(
+                version=version,
+                approve=form.cleaned_data["decision"] == "sign_off",
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Indicative budget {version.number} for {version.person.full_name}: done.")
+            return redirect("budgets:sign_off_queue")
+    version = access.get_budget_for_user(request.user, pk)
+    return render(
+        request, "budgets/budget_detail.html", {"version": version, "can_sign_off": True, "form": form}, status=200
+    )
+
+
+@require_GET
+def sign_off_queue(request):
+    require_staff(request.user)
+    if not is_phb_team(request.user):
+        raise Http404("Page not found")
+    return render(request, "budgets/sign_off_queue.html", {"versions": list(selectors.sign_off_queue())})
+
+
+@require_GET
+def budget_letter(request, pk):
+    require_staff(request.user)
+    version = access.get_budget_for_user(request.user, pk)
+    if not version.can_tell_person:
+        messages.error(request, "The PHB team must sign off this budget before the person is told.")
+        return redirect("budgets:budget", pk=version.pk)
+    _viewed(request.user, version, version.person_id, f"indicative budget {version.number} letter")
+    pdf = render_pdf("budgets/letter.html", letters.letter_context(version, today=timezone.localdate()))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"indicative-budget-{version.person.family_name.lower()}-{version.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+def tariff_list(request):
+    require_staff(request.user)
+    access.require_lead(request.user)
+    tariffs = Tariff.objects.select_related("updated_by").order_by("-effective_from")
+    in_force = selectors.tariff_in_force(on=timezone.localdate())
+    return render(request, "budgets/tariff_list.html", {"tariffs": tariffs, "in_force": in_force})
+
+
+@require_http_methods(["GET", "POST"])
+def tariff_edit(request, pk=None):
+    require_staff(request.user)
+    access.require_lead(request.user)
+    tariff = Tariff.objects.filter(pk=pk).first() if pk else None
+    if pk and tariff is None:
+        raise Http404("No tariff found")
+    template = tariff or selectors.tariff_in_force(on=timezone.localdate())
+    form = TariffForm(request.POST or None, tariff=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if tariff:
+                services.tariff_update(
+                    tariff=tariff,
+                    expected_version=int(request.POST.get("version", 0) or 0),
+                    acting_user=request.user,
+                    **form.service_values(),
+                )
+            else:
+                services.tariff_create(acting_user=request.user, **form.service_values())
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "The tariff has been saved.")
+            return redirect("budgets:tariffs")
+    return render(request, "budgets/tariff_form.html", {"form": form, "tariff": tariff})
