@@ -167,7 +167,8 @@ def budget_new(request, assessment_pk):
             "form": form,
             "assessment": assessment,
             "sheet": sheet,
-            "sign_off_share": f"{settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE * 100:g}%",
+            # A percentage for people to read (not money), so float formatting is fine here.
+            "sign_off_share": f"{float(settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE * 100):g}%",
             "sign_off_above": pounds(settings.BUDGET_SIGN_OFF_ABOVE),
         },
     )

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from budgets.models import BudgetVersion
 from eligibility.models import Screening
 from people.models import Person, PortalAccess, User
 from people.nhs_number import is_valid
@@ -13,7 +14,13 @@ pytestmark = pytest.mark.django_db
 @override_settings(DEBUG=True)
 def test_it_loads_demo_data_once_however_often_it_runs():
     def counts():
-        return (Person.objects.count(), User.objects.count(), PortalAccess.objects.count(), Screening.objects.count())
+        return (
+            Person.objects.count(),
+            User.objects.count(),
+            PortalAccess.objects.count(),
+            Screening.objects.count(),
+            BudgetVersion.objects.count(),
+        )
 
     call_command("seed_demo")
     first = counts()
@@ -21,6 +28,7 @@ def test_it_loads_demo_data_once_however_often_it_runs():
     assert counts() == first
     assert first[0] >= 10
     assert Screening.objects.filter(decision="awaiting").count() == 2
+    assert BudgetVersion.objects.count() == 1
     assert {u.role for u in User.objects.all()} == set(Role.values)
 
 

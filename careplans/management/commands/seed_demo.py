@@ -9,13 +9,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from budgets import demo as budgets_demo
 from eligibility import demo as eligibility_demo
 from people import demo as people_demo
 from people.models import Person
 
 
 class Command(BaseCommand):
-    help = "Load fictional demo users, people and screenings (NHS numbers from the 999 test range). Idempotent."
+    help = (
+        "Load fictional demo users, people, screenings and budgets (NHS numbers from the 999 test range). Idempotent."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -28,6 +31,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo adds demo accounts with a known password. Run it with DEBUG=true only.")
         users = people_demo.seed()
         eligibility_demo.seed(users)
+        budgets_demo.seed(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
         for line in people_demo.sign_in_lines():
             self.stdout.write(line)
