@@ -5,36 +5,10 @@ from django import forms
 from budgets import calculate
 from budgets.models import Assessment, CurrentService, MethodChoice
 from people.models import EngagementSupport
-from phb.forms import NHSMessagesMixin
-from phb.money import parse_pounds
+from phb.forms import NHSMessagesMixin, PoundsField
 from phb.nhsuk import Field, Fieldset, NHSDateField
 
 LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calculate.NeedLevel]
-
-
-class PoundsField(forms.Field):
-    """An amount in pounds as people type it ("£1,250.50"), as a Decimal."""
-
-    widget = forms.TextInput
-
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
-        self.allow_negative = allow_negative
-        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        text = (value or "").strip() if isinstance(value, str) else value
-        if text in self.empty_values:
-            return None
-        if isinstance(text, str) and len(text) > 20:
-            raise forms.ValidationError(f"{self.label} must be 20 characters or fewer")
-        try:
-            amount = parse_pounds(str(text))
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from None
-        if amount < 0 and not self.allow_negative:
-            raise forms.ValidationError(f"{self.label} must be 0 or more")
-        return amount
 
 
 class AssessmentForm(NHSMessagesMixin, forms.ModelForm):

@@ -214,5 +214,10 @@ class BudgetVersion(models.Model):
         raise AppendOnlyError("A budget version cannot be deleted.")
 
     @property
+    def is_latest(self) -> bool:
+        """Only the person's newest calculation stands; older ones are history."""
+        return not BudgetVersion.objects.filter(person_id=self.person_id, number__gt=self.number).exists()
+
+    @property
     def can_tell_person(self) -> bool:
         return self.sign_off in {SignOff.NOT_NEEDED, SignOff.SIGNED_OFF}

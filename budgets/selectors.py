@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, SignOff, Tariff
@@ -106,8 +106,11 @@ def budget_versions_for(*, person: Person) -> QuerySet[BudgetVersion]:
 
 
 def sign_off_queue() -> QuerySet[BudgetVersion]:
+    """Budgets waiting for sign-off, oldest first; one superseded by a newer calculation is not waiting."""
+    newer = BudgetVersion.objects.filter(person_id=OuterRef("person_id"), number__gt=OuterRef("number"))
     return (
         BudgetVersion.objects.filter(sign_off=SignOff.AWAITING)
+        .exclude(Exists(newer))
         .select_related("person", "person__care_team", "created_by")
         .order_by("created_at", "id")
     )

@@ -85,9 +85,11 @@ def assessment_create(*, person: Person, needs: dict[str, tuple[str, str]], acti
         summary="Recorded an assessment",
         changes=changes,
     )
-    person_set_engagement_support(
-        person=person, level=assessment.engagement_support, source="assessment", acting_user=acting_user
-    )
+    latest = person.assessments.order_by("-assessed_on", "-created_at").first()
+    if latest.pk == assessment.pk:
+        person_set_engagement_support(
+            person=person, level=assessment.engagement_support, source="assessment", acting_user=acting_user
+        )
     return assessment
 
 
@@ -216,6 +218,11 @@ def budget_version_create(
     """Calculates the indicative budget from the assessment as it is now and keeps it as a new version."""
     person = assessment.person
     _require_coordinator_for(person, acting_user)
+    if not is_eligible(person=person):
+        raise ServiceError(
+            "This person is not eligible for a personal health budget now, so a budget cannot be worked out. "
+            "Check their latest screening."
+        )
     # Locks the person so two calculations at once get different numbers.
     Person.objects.select_for_update().get(pk=person.pk)
     on = on or timezone.localdate()
@@ -304,6 +311,8 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationError({"note": "Enter the reason for returning the budget"})
+    if not version.is_latest:
+        raise ServiceError("A newer budget has been worked out for this person. Sign off that one instead.")
     status = SignOff.SIGNED_OFF if approve else SignOff.RETURNED
     updated = BudgetVersion.objects.filter(pk=version.pk, sign_off=SignOff.AWAITING).update(
         sign_off=status, signed_off_by=acting_user, signed_off_at=timezone.now(), sign_off_note=note

@@ -180,12 +180,20 @@ def budget_detail(request, pk):
     version = access.get_budget_for_user(request.user, pk)
     _viewed(request.user, version, version.person_id, f"indicative budget {version.number}")
     can_sign_off = (
-        is_phb_team(request.user) and version.sign_off == SignOff.AWAITING and version.created_by_id != request.user.pk
+        is_phb_team(request.user)
+        and version.sign_off == SignOff.AWAITING
+        and version.created_by_id != request.user.pk
+        and version.is_latest
     )
     return render(
         request,
         "budgets/budget_detail.html",
-        {"version": version, "can_sign_off": can_sign_off, "form": SignOffForm() if can_sign_off else None},
+        {
+            "version": version,
+            "can_sign_off": can_sign_off,
+            "form": SignOffForm() if can_sign_off else None,
+            "letter_problem": letter_problem(version),
+        },
     )
 
 
@@ -211,7 +219,9 @@ def budget_sign_off(request, pk):
             return redirect("budgets:sign_off_queue")
     version = access.get_budget_for_user(request.user, pk)
     return render(
-        request, "budgets/budget_detail.html", {"version": version, "can_sign_off": True, "form": form}, status=200
+        request,
+        "budgets/budget_detail.html",
+        {"version": version, "can_sign_off": True, "form": form, "letter_problem": letter_problem(version)},
     )
 
 
@@ -223,12 +233,24 @@ def sign_off_queue(request):
     return render(request, "budgets/sign_off_queue.html", {"versions": list(selectors.sign_off_queue())})
 
 
+def letter_problem(version) -> str:
+    """Why the person cannot be told this budget yet, or "" if they can."""
+    if not version.is_latest:
+        return "A newer budget has been worked out for this person. Send the letter for that one."
+    if not version.can_tell_person:
+        return "The PHB team must sign off this budget before the person is told."
+    if not is_eligible(person=version.person):
+        return "This person is not eligible for a personal health budget now. Check their latest screening."
+    return ""
+
+
 @require_GET
 def budget_letter(request, pk):
     require_staff(request.user)
     version = access.get_budget_for_user(request.user, pk)
-    if not version.can_tell_person:
-        messages.error(request, "The PHB team must sign off this budget before the person is told.")
+    problem = letter_problem(version)
+    if problem:
+        messages.error(request, problem)
         return redirect("budgets:budget", pk=version.pk)
     _viewed(request.user, version, version.person_id, f"indicative budget {version.number} letter")
     pdf = render_pdf("budgets/letter.html", letters.letter_context(version, today=timezone.localdate()))

@@ -1,1 +1,202 @@
-# Models for this step of the journey arrive with their issue (see docs/architecture.md).
+"""Personalised care and support plans: versions, outcomes, what the money buys, and events."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from budgets.calculate import DOMAIN_LABELS, Domain
+from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
+
+DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d][:1].upper() + DOMAIN_LABELS[d][1:]) for d in Domain]
+FREQUENCY_CHOICES = [(f.value, FREQUENCY_LABELS[f]) for f in Frequency]
+MONEY_OPTION_CHOICES = [(o.value, MONEY_OPTION_LABELS[o]) for o in MoneyOption]
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted to the PHB team"
+    APPROVED = "approved", "Approved"
+    RETURNED = "returned", "Returned for changes"
+    DECLINED = "declined", "Declined"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+    SUPERSEDED = "superseded", "Replaced by a newer version"
+
+
+# Only a draft's content can change; every other status is a record of what was agreed.
+EDITABLE = {Status.DRAFT}
+
+
+class ItemCategory(models.TextChoices):
+    PERSONAL_CARE = "personal_care", "Personal care and support"
+    THERAPY = "therapy", "Therapy and treatment"
+    EQUIPMENT = "equipment", "Equipment and adaptations"
+    ACTIVITIES = "activities", "Activities, classes and hobbies"
+    TRANSPORT = "transport", "Transport"
+    SHORT_BREAKS = "short_breaks", "Short breaks and respite"
+    OTHER = "other", "Something else"
+
+
+class DirectPaymentRecipient(models.TextChoices):
+    PERSON = "person", "The person"
+    REPRESENTATIVE = "representative", "A representative (for a child or an adult who lacks capacity)"
+    NOMINEE = "nominee", "A nominee"
+
+
+class PaymentFrequency(models.TextChoices):
+    FOUR_WEEKLY = "4_weekly", "Every 4 weeks"
+    MONTHLY = "monthly", "Every month"
+
+
+class AgreementMethod(models.TextChoices):
+    SIGNED = "signed", "Signed by the person"
+    VERBAL = "verbal", "Agreed verbally, with a witness"
+    REPRESENTATIVE = "representative", "Agreed by their representative"
+
+
+class SupportPlan(models.Model):
+    """A person's plan across all its versions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="support_plans")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Support plan for {self.person}"
+
+
+class PlanVersion(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    budget_version = models.ForeignKey("budgets.BudgetVersion", on_delete=models.PROTECT, related_name="+")
+
+    start_date = models.DateField("Start date", null=True, blank=True)
+    what_matters = models.TextField("What matters to me", blank=True, max_length=5000)
+    about_me = models.TextField("About me", blank=True, max_length=5000)
+    helped_by = models.CharField("Who helped write this plan", max_length=300, blank=True)
+
+    care_coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    health_monitor = models.CharField("Who monitors the health condition", max_length=300, blank=True)
+    first_review_date = models.DateField("Date of the first review", null=True, blank=True)
+    review_method = models.CharField("How the review will be done", max_length=300, blank=True)
+    reduction_notice_days = models.PositiveIntegerField("Notice before any reduction (days)", null=True, blank=True)
+    risks = models.TextField("Risks and how they are managed", blank=True, max_length=5000)
+    contingency = models.TextField("What happens if support fails", blank=True, max_length=5000)
+
+    dp_recipient = models.CharField(
+        "Who receives the direct payment", max_length=20, choices=DirectPaymentRecipient.choices, blank=True
+    )
+    dp_recipient_name = models.CharField("Their name", max_length=200, blank=True)
+    dp_amount = models.DecimalField("Amount of each payment", max_digits=12, decimal_places=2, null=True, blank=True)
+    dp_frequency = models.CharField("How often it is paid", max_length=10, choices=PaymentFrequency.choices, blank=True)
+
+    agreed_on = models.DateField("Date agreed", null=True, blank=True)
+    agreement_method = models.CharField("How they agreed", max_length=20, choices=AgreementMethod.choices, blank=True)
+    agreement_witness = models.CharField("Witness or representative", max_length=200, blank=True)
+    over_budget_justification = models.TextField("Why the plan costs more than the budget", blank=True)
+
+    # Optimistic lock for drafts: every save names the revision it started from.
+    revision = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number"),
+            # One draft at a time per plan: changes to an agreed plan start one new draft.
+            models.UniqueConstraint(fields=["plan"], condition=Q(status="draft"), name="plan_one_draft"),
+            models.CheckConstraint(
+                condition=Q(dp_amount__isnull=True) | Q(dp_amount__gt=0), name="plan_dp_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Version {self.number} of {self.plan}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+class Outcome(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="outcomes")
+    # The same outcome keeps its key across versions, so versions can be compared.
+    key = models.UUIDField(default=uuid.uuid4)
+    domain = models.CharField("Part of life", max_length=20, choices=DOMAIN_CHOICES)
+    goal = models.TextField("What I want to achieve", max_length=2000)
+    measure = models.TextField("How we will know it is achieved", max_length=2000)
+    target_date = models.DateField("Target date", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan_version", "key"], name="outcome_key_per_version")]
+
+    def __str__(self):
+        return self.goal[:60]
+
+
+class SupportItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="items")
+    key = models.UUIDField(default=uuid.uuid4)
+    description = models.CharField("What the money buys", max_length=300)
+    provider = models.CharField("Provider", max_length=200, blank=True)
+    category = models.CharField("Category", max_length=20, choices=ItemCategory.choices)
+    unit_cost = models.DecimalField("Cost of one unit", max_digits=12, decimal_places=2)
+    quantity = models.DecimalField("Quantity", max_digits=8, decimal_places=2)
+    frequency = models.CharField("How often", max_length=10, choices=FREQUENCY_CHOICES)
+    money_option = models.CharField("How the money is managed", max_length=20, choices=MONEY_OPTION_CHOICES)
+    third_party_organisation = models.CharField("Organisation holding the money", max_length=200, blank=True)
+    outcomes = models.ManyToManyField(Outcome, blank=True, related_name="items")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan_version", "key"], name="item_key_per_version"),
+            models.CheckConstraint(condition=Q(unit_cost__gt=0), name="item_cost_positive"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(money_option="third_party") | ~Q(third_party_organisation=""),
+                name="item_third_party_named",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class PlanEvent(models.Model):
+    """Every change of status: who, when, from, to, why. The plan's timeline."""
+
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} → {self.to_status}"

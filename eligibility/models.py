@@ -74,7 +74,7 @@ class Screening(models.Model):
     route = models.CharField(max_length=20, choices=ROUTE_CHOICES)
     reasons = models.JSONField(default=list)
     next_steps = models.JSONField(default=list, blank=True)
-    findings = models.JSONField(default=list)
+    findings = models.JSONField(default=list, blank=True)
 
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.NOT_NEEDED)
     decided_by = models.ForeignKey(

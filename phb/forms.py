@@ -3,6 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from phb.money import parse_pounds
+
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != "GP" and text[:3] != "NHS" else text
@@ -45,3 +47,28 @@ def add_service_error(form: forms.BaseForm, error: Exception) -> None:
         return
     for field, messages in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
+
+
+class PoundsField(forms.Field):
+    """An amount in pounds as people type it ("£1,250.50"), as a Decimal."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        self.allow_negative = allow_negative
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = (value or "").strip() if isinstance(value, str) else value
+        if text in self.empty_values:
+            return None
+        if isinstance(text, str) and len(text) > 20:
+            raise forms.ValidationError(f"{self.label} must be 20 characters or fewer")
+        try:
+            amount = parse_pounds(str(text))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        if amount < 0 and not self.allow_negative:
+            raise forms.ValidationError(f"{self.label} must be 0 or more")
+        return amount

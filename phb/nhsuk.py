@@ -246,7 +246,8 @@ class NHSDateField(forms.MultiValueField):
             raise self._error("invalid_year")
         try:
             result = datetime.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
+            # OverflowError: a day or month too big for the C date type, e.g. 99999999999999999999.
             raise self._error("invalid") from None
         if self.past_only and result > _today():
             raise self._error("past_only")

@@ -175,6 +175,9 @@ BUDGET_SIGN_OFF_ABOVE = env_decimal("BUDGET_SIGN_OFF_ABOVE", "50000.00")
 # "High need with a low budget" is flagged below this many pounds a year.
 BUDGET_LOW_FLOOR = env_decimal("BUDGET_LOW_FLOOR", "10000.00")
 
+# Support plans: the first review is due no later than this many months after the start.
+PLAN_FIRST_REVIEW_WITHIN_MONTHS = env_int("PLAN_FIRST_REVIEW_WITHIN_MONTHS", 3)
+
 SERVICE_NAME = env_str("SERVICE_NAME", "Personal health budgets")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board")
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("", include("eligibility.urls")),
     path("", include("budgets.urls")),
+    path("", include("careplans.urls")),
     path("my/", people_views.my_home, name="my_home"),
     path("admin/", admin.site.urls),
 ]

@@ -231,11 +231,18 @@ def test_the_lead_sets_up_a_tariff_and_a_missing_level_is_refused(client, leo, t
 
 
 def test_the_sign_off_queue_uses_the_same_queries_for_2_and_12_budgets(
-    client, alice, priya, with_services, django_assert_max_num_queries
+    client, alice, priya, north, tariff, django_assert_max_num_queries
 ):
+    from budgets.tests.factories import add_service, make_assessment, make_eligible
+    from people.tests.factories import PersonFactory
+
     def add(n):
         for _ in range(n):
-            calculate(with_services, alice, adjustment=Decimal("5000"), adjustment_reason="Night support")
+            person = PersonFactory(care_team=north)
+            make_eligible(person=person, coordinator=alice)
+            assessment = make_assessment(person=person, coordinator=alice)
+            add_service(assessment=assessment, coordinator=alice)
+            calculate(assessment, alice, adjustment=Decimal("5000"), adjustment_reason="Night support")
 
     client.force_login(priya)
     add(2)
@@ -245,3 +252,36 @@ def test_the_sign_off_queue_uses_the_same_queries_for_2_and_12_budgets(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("budgets:sign_off_queue"))
     assert len(response.context["versions"]) == 12
+
+
+def test_a_superseded_budget_leaves_the_queue_and_cannot_be_signed_off_or_told(client, alice, priya, with_services):
+    old = calculate(with_services, alice, adjustment=Decimal("5000"), adjustment_reason="Night support")
+    calculate(with_services, alice)
+    client.force_login(priya)
+    assert client.get(reverse("budgets:sign_off_queue")).context["versions"] == []
+    with pytest.raises(ServiceError, match="newer budget"):
+        services.budget_version_sign_off(version=old, approve=True, note="", acting_user=priya)
+    response = client.get(reverse("budgets:letter", kwargs={"pk": old.pk}), follow=True)
+    assert "A newer budget has been worked out" in response.content.decode()
+
+
+def test_no_budget_or_letter_once_the_person_is_no_longer_eligible(client, alice, with_services):
+    from eligibility import services as eligibility_services
+
+    version = calculate(with_services, alice)
+    eligibility_services.screening_create(
+        person=with_services.person,
+        screened_on=datetime.date(2026, 2, 1),
+        funding="none",
+        hospital_inpatient=False,
+        section_117="section_2_only",
+        wheelchair=False,
+        commissioned_package=False,
+        acting_user=alice,
+    )
+    with pytest.raises(ServiceError, match="not eligible"):
+        calculate(with_services, alice)
+    client.force_login(alice)
+    response = client.get(reverse("budgets:letter", kwargs={"pk": version.pk}), follow=True)
+    assert "not eligible for a personal health budget now" in response.content.decode()
+    assert response["Content-Type"].startswith("text/html")

@@ -171,3 +171,19 @@ def test_a_saved_screening_is_not_changed_by_later_cohort_changes(alice, jane):
     assert screening.outcome == "ipc_offer"
     assert "Older people with frailty" in screening.reasons[0]
     assert screening.decision == Decision.NOT_NEEDED
+
+
+def test_it_saves_a_not_eligible_screening_with_what_to_do_next(client, alice, jane):
+    client.force_login(alice)
+    response = client.post(screen_url(jane), answers(action="save", funding="none"))
+    screening = Screening.objects.get()
+    assert response.status_code == 302
+    assert (screening.outcome, screening.route, screening.findings) == ("not_eligible", "none", [])
+    assert any("local council" in step for step in screening.next_steps)
+
+
+def test_a_huge_day_is_a_message_not_an_error_page(client, alice, jane):
+    client.force_login(alice)
+    response = client.post(screen_url(jane), answers(action="save", screened_on_day="99999999999999999999"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["screened_on"] == ["Screening date must be a real date"]

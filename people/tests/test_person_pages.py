@@ -68,6 +68,7 @@ def test_it_adds_a_person_and_audits_the_creation(client, alice, north):
             "date_of_birth",
             "Enter date of birth",
         ),
+        ({"date_of_birth_day": "99999999999999999999"}, "date_of_birth", "Date of birth must be a real date"),
         ({"postcode": "LS1 ABC"}, "postcode", "Enter a real postcode, like LS1 4AP"),
         ({"email": "nora-at-example"}, "email", "Enter an email address in the correct format, like name@example.com"),
         ({"representative_role": "nominee"}, "representative_name", "Enter the representative's or nominee's name"),

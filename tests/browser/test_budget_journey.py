@@ -72,7 +72,7 @@ def test_a_coordinator_works_out_a_budget_the_phb_team_signs_it_off_and_the_lett
     page.get_by_role("heading", name="Indicative budget 1").wait_for()
     assert page.get_by_test_id("annual").inner_text() == "£9,500.00"
     assert "Waiting for PHB team sign-off" in page.get_by_test_id("sign-off").inner_text()
-    assert page.get_by_text("Do not tell the person this figure yet").is_visible()
+    assert "must sign off this budget" in page.get_by_test_id("letter-problem").inner_text()
     assert_accessible(page)
     sign_out(page)
 

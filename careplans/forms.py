@@ -1,0 +1,259 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
+from django import forms
+
+from budgets.models import BudgetVersion
+from careplans.models import Outcome, PlanVersion, SupportItem
+from people.models import User
+from phb.forms import NHSMessagesMixin, PoundsField
+from phb.nhsuk import Field, Fieldset, NHSDateField
+from phb.roles import Role
+
+
+class StartPlanForm(NHSMessagesMixin, forms.Form):
+    budget_version = forms.ModelChoiceField(
+        label="Which indicative budget is this plan for?",
+        queryset=BudgetVersion.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Select the indicative budget the plan is for"},
+    )
+
+    def __init__(self, *args, budgets, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["budget_version"]
+        field.queryset = budgets
+        field.label_from_instance = lambda v: f"Indicative budget {v.number}: £{v.annual_amount:,} a year"
+        if budgets:
+            self.initial["budget_version"] = budgets[0].pk
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class PlanForm(NHSMessagesMixin, forms.ModelForm):
+    start_date = NHSDateField(label="Start date", required=False, help_text="For example, 1 4 2026")
+    first_review_date = NHSDateField(
+        label="Date of the first review", required=False, help_text="No later than 3 months after the start date"
+    )
+    agreed_on = NHSDateField(label="Date agreed", required=False, past_only=True)
+    dp_amount = PoundsField(label="Amount of each payment", required=False, help_text="In pounds, for example 650")
+    reduction_notice_days = forms.IntegerField(
+        label="Notice before any reduction in the budget, in days",
+        required=False,
+        min_value=0,
+        max_value=365,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter the notice period as a whole number of days, like 28",
+            "min_value": "Notice period must be 0 days or more",
+            "max_value": "Notice period must be 365 days or fewer",
+        },
+        help_text="For example, 28",
+    )
+
+    class Meta:
+        model = PlanVersion
+        fields = [
+            "start_date",
+            "what_matters",
+            "about_me",
+            "helped_by",
+            "care_coordinator",
+            "health_monitor",
+            "first_review_date",
+            "review_method",
+            "reduction_notice_days",
+            "risks",
+            "contingency",
+            "dp_recipient",
+            "dp_recipient_name",
+            "dp_amount",
+            "dp_frequency",
+            "agreed_on",
+            "agreement_method",
+            "agreement_witness",
+            "over_budget_justification",
+        ]
+        widgets = {
+            "what_matters": forms.Textarea(attrs={"rows": 4}),
+            "about_me": forms.Textarea(attrs={"rows": 4}),
+            "risks": forms.Textarea(attrs={"rows": 3}),
+            "contingency": forms.Textarea(attrs={"rows": 3}),
+            "over_budget_justification": forms.Textarea(attrs={"rows": 3}),
+            "dp_recipient": forms.RadioSelect,
+            "dp_frequency": forms.RadioSelect,
+            "agreement_method": forms.RadioSelect,
+        }
+        labels = {"care_coordinator": "Named care coordinator"}
+        help_texts = {
+            "what_matters": "In the person's own words",
+            "review_method": "For example, a visit at home with the person and their daughter",
+            "health_monitor": "For example, their GP or community nurse",
+            "over_budget_justification": "Only needed if the plan costs more than the indicative budget",
+            "dp_recipient": "Only needed if any of the money is a direct payment",
+            "dp_recipient_name": "The person's own name if they receive it themselves",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        person = self.instance.plan.person
+        self.fields["care_coordinator"].queryset = User.objects.filter(
+            role=Role.COORDINATOR, teams=person.care_team_id, is_active=True
+        ).order_by("first_name")
+        self.fields["care_coordinator"].empty_label = "Choose a care coordinator"
+        for name in ("dp_recipient", "dp_frequency", "agreement_method"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.initial["revision"] = self.instance.revision
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset("About the person", "what_matters", "about_me", "helped_by", size="m"),
+            Fieldset("Dates and reviews", "start_date", "first_review_date", "review_method", size="m"),
+            Fieldset(
+                "Care and safety",
+                "care_coordinator",
+                "health_monitor",
+                "risks",
+                "contingency",
+                "reduction_notice_days",
+                size="m",
+            ),
+            Fieldset(
+                "Direct payment",
+                "dp_recipient",
+                "dp_recipient_name",
+                "dp_amount",
+                "dp_frequency",
+                size="m",
+            ),
+            Fieldset("Agreement", "agreed_on", "agreement_method", "agreement_witness", size="m"),
+            "over_budget_justification",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        uses_direct_payment = self.instance.items.filter(money_option="direct_payment").exists()
+        if (uses_direct_payment or cleaned.get("dp_amount") or cleaned.get("dp_frequency")) and not cleaned.get(
+            "dp_recipient"
+        ):
+            self.add_error("dp_recipient", "Select who receives the direct payment")
+        if cleaned.get("dp_recipient") and not (cleaned.get("dp_recipient_name") or "").strip():
+            self.add_error("dp_recipient_name", "Enter the name of the person who receives the direct payment")
+        return cleaned
+
+    def plan_values(self) -> dict:
+        values = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        for name in ("dp_recipient", "dp_frequency", "agreement_method"):
+            values[name] = values[name] or ""
+        return values
+
+
+class OutcomeForm(NHSMessagesMixin, forms.ModelForm):
+    target_date = NHSDateField(label="Target date", required=False, help_text="For example, 1 10 2026")
+
+    class Meta:
+        model = Outcome
+        fields = ["domain", "goal", "measure", "target_date"]
+        widgets = {"goal": forms.Textarea(attrs={"rows": 3}), "measure": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "goal": "In the person's own words, for example 'I want to get back to my choir'",
+            "measure": "For example, 'Jane goes to choir practice every week'",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].error_messages["required"] = "Select the part of life this outcome is about"
+        self.fields["goal"].error_messages["required"] = "Enter what the person wants to achieve"
+        self.fields["measure"].error_messages["required"] = "Enter how you will know it is achieved"
+        self.fields["domain"].choices = [("", "Choose a part of life")] + [
+            c for c in self.fields["domain"].choices if c[0]
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def outcome_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class SupportItemForm(NHSMessagesMixin, forms.ModelForm):
+    unit_cost = PoundsField(label="Cost of one unit", help_text="In pounds, for example 18.50")
+    quantity = forms.DecimalField(
+        label="Quantity",
+        max_digits=8,
+        decimal_places=2,
+        help_text="For example, 10 (hours) or 1 (for one item)",
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}),
+        error_messages={
+            "invalid": "Enter the quantity as a number, like 10 or 2.5",
+            "max_digits": "Enter a quantity of 999,999 or less",
+            "max_decimal_places": "Enter the quantity with no more than 2 decimal places",
+        },
+    )
+    outcomes = forms.ModelMultipleChoiceField(
+        label="Which outcomes does this help with?",
+        queryset=Outcome.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every item should help with at least one outcome",
+    )
+
+    class Meta:
+        model = SupportItem
+        fields = [
+            "description",
+            "provider",
+            "category",
+            "unit_cost",
+            "quantity",
+            "frequency",
+            "money_option",
+            "third_party_organisation",
+        ]
+        widgets = {"money_option": forms.RadioSelect}
+
+    def __init__(self, *args, version: PlanVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcomes"].queryset = version.outcomes.all()
+        self.fields["outcomes"].label_from_instance = lambda o: o.goal
+        if not self.instance._state.adding:
+            self.initial["outcomes"] = [o.pk for o in self.instance.outcomes.all()]
+        self.fields["description"].error_messages["required"] = "Enter what the money buys"
+        self.fields["category"].error_messages["required"] = "Select a category"
+        self.fields["money_option"].error_messages["required"] = "Select how the money for this item is managed"
+        self.fields["category"].choices = [("", "Choose a category")] + [
+            c for c in self.fields["category"].choices if c[0]
+        ]
+        self.fields["frequency"].choices = [c for c in self.fields["frequency"].choices if c[0]]
+        self.fields["money_option"].choices = [c for c in self.fields["money_option"].choices if c[0]]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "description",
+            "provider",
+            "category",
+            "unit_cost",
+            "quantity",
+            "frequency",
+            Field("money_option", conditional={"third_party": ["third_party_organisation"]}),
+            "outcomes",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("money_option") == "third_party" and not (cleaned.get("third_party_organisation") or "").strip():
+            self.add_error("third_party_organisation", "Enter the name of the organisation that holds the money")
+        return cleaned
+
+    def _post_clean(self):
+        # The model's own checks run in the service, which gives the same messages in the NHS voice.
+        pass
+
+    def item_values(self) -> dict:
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in self.Meta.fields
+            if name not in {"unit_cost", "quantity"}
+        } | {
+            "unit_cost": self.cleaned_data["unit_cost"],
+            "quantity": self.cleaned_data["quantity"],
+        }

@@ -1,0 +1,77 @@
+"""Reads for plans: a version with everything its page needs, and snapshots for the rules."""
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from careplans import rules
+from careplans.models import Outcome, PlanEvent, PlanVersion, SupportItem, SupportPlan
+from people.models import Person
+
+
+def version_with_details() -> QuerySet[PlanVersion]:
+    return PlanVersion.objects.select_related(
+        "plan",
+        "plan__person",
+        "plan__person__care_team",
+        "plan__person__lead_coordinator",
+        "budget_version",
+        "care_coordinator",
+        "updated_by",
+        "submitted_by",
+    ).prefetch_related(
+        Prefetch("outcomes", queryset=Outcome.objects.order_by("created_at", "id")),
+        Prefetch("items", queryset=SupportItem.objects.order_by("created_at", "id").prefetch_related("outcomes")),
+        Prefetch("events", queryset=PlanEvent.objects.select_related("actor").order_by("at", "id")),
+    )
+
+
+def snapshot(version: PlanVersion) -> rules.PlanSnapshot:
+    """The version as plain values (uses the prefetched outcomes and items)."""
+    coordinator = version.care_coordinator
+    return rules.PlanSnapshot(
+        budget_annual=version.budget_version.annual_amount,
+        start_date=version.start_date,
+        outcomes=tuple(
+            rules.OutcomeSnapshot(
+                key=str(o.key), domain=o.domain, goal=o.goal, measure=o.measure, target_date=o.target_date
+            )
+            for o in version.outcomes.all()
+        ),
+        items=tuple(
+            rules.ItemSnapshot(
+                key=str(i.key),
+                description=i.description,
+                unit_cost=i.unit_cost,
+                quantity=i.quantity,
+                frequency=rules.Frequency(i.frequency),
+                money_option=rules.MoneyOption(i.money_option),
+                third_party_organisation=i.third_party_organisation,
+                outcome_keys=tuple(sorted(str(o.key) for o in i.outcomes.all())),
+                provider=i.provider,
+                category=i.category,
+            )
+            for i in version.items.all()
+        ),
+        care_coordinator=coordinator.display_name if coordinator else "",
+        health_monitor=version.health_monitor,
+        first_review_date=version.first_review_date,
+        review_method=version.review_method,
+        reduction_notice_days=version.reduction_notice_days,
+        risks=version.risks,
+        contingency=version.contingency,
+        what_matters=version.what_matters,
+        dp_recipient=version.dp_recipient,
+        dp_recipient_name=version.dp_recipient_name,
+        dp_amount=version.dp_amount,
+        dp_frequency=version.dp_frequency,
+        agreed_on=version.agreed_on,
+        agreement_method=version.agreement_method,
+        over_budget_justification=version.over_budget_justification,
+        first_review_within_months=settings.PLAN_FIRST_REVIEW_WITHIN_MONTHS,
+    )
+
+
+def plans_for(*, person: Person) -> QuerySet[SupportPlan]:
+    return person.support_plans.prefetch_related(
+        Prefetch("versions", queryset=PlanVersion.objects.order_by("-number").select_related("budget_version"))
+    )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from careplans import views
+
+app_name = "careplans"
+
+urlpatterns = [
+    path("people/<uuid:person_pk>/plan/", views.plan_new, name="new"),
+    path("plan-versions/<uuid:pk>/", views.version_detail, name="version"),
+    path("plan-versions/<uuid:pk>/edit/", views.version_edit, name="edit"),
+    path("plan-versions/<uuid:pk>/submit/", views.version_submit, name="submit"),
+    path("plan-versions/<uuid:pk>/plan.pdf", views.version_pdf, name="pdf"),
+    path("plan-versions/<uuid:version_pk>/outcomes/add/", views.outcome_edit, name="outcome_add"),
+    path("outcomes/<uuid:pk>/", views.outcome_edit, name="outcome_edit"),
+    path("plan-versions/<uuid:version_pk>/items/add/", views.item_edit, name="item_add"),
+    path("items/<uuid:pk>/", views.item_edit, name="item_edit"),
+    path("outcomes/<uuid:pk>/remove/", views.row_remove, {"kind": "outcome"}, name="outcome_remove"),
+    path("items/<uuid:pk>/remove/", views.row_remove, {"kind": "item"}, name="item_remove"),
+    path("plans/<uuid:pk>/new-version/", views.plan_amend, name="amend"),
+    path("plans/<uuid:pk>/compare/", views.plan_compare, name="compare"),
+]

@@ -1,0 +1,235 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from budgets.models import SignOff
+from careplans import access, letters, rules, selectors, services
+from careplans.forms import OutcomeForm, PlanForm, StartPlanForm, SupportItemForm
+from careplans.models import Outcome, Status, SupportItem
+from eligibility.selectors import is_eligible
+from people.access import get_person_for_user, persons_writable_by, require_staff
+from phb.errors import ServiceError
+from phb.forms import add_service_error
+from phb.pdf import render_pdf
+
+SERVICE_ERRORS = (ValidationError, ServiceError)
+
+
+def _revision(request) -> int:
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        return 0
+
+
+@require_http_methods(["GET", "POST"])
+def plan_new(request, person_pk):
+    require_staff(request.user)
+    person = get_person_for_user(request.user, person_pk, write=True)
+    budgets = list(person.budget_versions.filter(sign_off__in=[SignOff.NOT_NEEDED, SignOff.SIGNED_OFF]))
+    if not is_eligible(person=person) or not budgets:
+        messages.error(
+            request,
+            f"{person.full_name} needs to be eligible and to have an indicative budget the PHB team has agreed "
+            "before a plan can be started.",
+        )
+        return redirect("people:detail", pk=person.pk)
+    form = StartPlanForm(request.POST or None, budgets=person.budget_versions.filter(pk__in=[b.pk for b in budgets]))
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.plan_start(
+                person=person, budget_version=form.cleaned_data["budget_version"], acting_user=request.user
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Plan started. Fill in each part with the person.")
+            return redirect("careplans:version", pk=version.pk)
+    return render(request, "careplans/plan_new.html", {"form": form, "person": person})
+
+
+@require_GET
+def version_detail(request, pk):
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    services.plan_record_view(version=version, acting_user=request.user)
+    snapshot = selectors.snapshot(version)
+    writable = persons_writable_by(request.user).filter(pk=version.plan.person_id).exists()
+    can_edit = version.is_editable and writable
+    other_versions = list(version.plan.versions.exclude(pk=version.pk).order_by("-number"))
+    can_amend = (
+        writable and version.status in services.AMENDABLE and not any(v.status == Status.DRAFT for v in other_versions)
+    )
+    return render(
+        request,
+        "careplans/version_detail.html",
+        {
+            "version": version,
+            "person": version.plan.person,
+            "totals": rules.totals(snapshot),
+            "missing": rules.missing(snapshot) if version.is_editable else [],
+            "unlinked": rules.unlinked_items(snapshot),
+            "can_edit": can_edit,
+            "items": [
+                (item, rules.item_annual_cost(item.unit_cost, item.quantity, item.frequency))
+                for item in version.items.all()
+            ],
+            "other_versions": other_versions,
+            "can_amend": can_amend,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_edit(request, pk):
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk, write=True)
+    if not version.is_editable:
+        raise Http404("Only a draft can be changed")
+    form = PlanForm(request.POST or None, instance=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_update(
+                version=version, expected_revision=_revision(request), acting_user=request.user, **form.plan_values()
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect("careplans:version", pk=version.pk)
+    revision = _revision(request) if request.method == "POST" else version.revision
+    return render(request, "careplans/version_edit.html", {"form": form, "version": version, "revision": revision})
+
+
+def _row_form(request, version, form, save, template, title):
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form)
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, "Your changes have been saved.")
+            return redirect("careplans:version", pk=version.pk)
+    revision = _revision(request) if request.method == "POST" else version.revision
+    return render(request, template, {"form": form, "version": version, "revision": revision, "title": title})
+
+
+@require_http_methods(["GET", "POST"])
+def outcome_edit(request, version_pk=None, pk=None):
+    require_staff(request.user)
+    outcome = access.get_outcome_for_user(request.user, pk) if pk else None
+    version = access.get_version_for_user(request.user, outcome.plan_version_id if outcome else version_pk, write=True)
+    if not version.is_editable:
+        raise Http404("Only a draft can be changed")
+    form = OutcomeForm(request.POST or None, instance=outcome or Outcome(plan_version=version))
+
+    def save(form):
+        services.outcome_save(
+            version=version,
+            outcome=outcome,
+            expected_revision=_revision(request),
+            acting_user=request.user,
+            **form.outcome_values(),
+        )
+
+    title = "Change the outcome" if outcome else "Add an outcome"
+    return _row_form(request, version, form, save, "careplans/row_form.html", title)
+
+
+@require_http_methods(["GET", "POST"])
+def item_edit(request, version_pk=None, pk=None):
+    require_staff(request.user)
+    item = access.get_item_for_user(request.user, pk) if pk else None
+    version = access.get_version_for_user(request.user, item.plan_version_id if item else version_pk, write=True)
+    if not version.is_editable:
+        raise Http404("Only a draft can be changed")
+    form = SupportItemForm(request.POST or None, instance=item or SupportItem(plan_version=version), version=version)
+
+    def save(form):
+        services.item_save(
+            version=version,
+            item=item,
+            outcomes=list(form.cleaned_data["outcomes"]),
+            expected_revision=_revision(request),
+            acting_user=request.user,
+            **form.item_values(),
+        )
+
+    title = "Change what the money buys" if item else "Add what the money buys"
+    return _row_form(request, version, form, save, "careplans/row_form.html", title)
+
+
+@require_POST
+def row_remove(request, kind, pk):
+    require_staff(request.user)
+    row = (
+        access.get_outcome_for_user(request.user, pk)
+        if kind == "outcome"
+        else access.get_item_for_user(request.user, pk)
+    )
+    try:
+        services.row_remove(row=row, expected_revision=_revision(request), acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Removed: {row}")
+    return redirect("careplans:version", pk=row.plan_version_id)
+
+
+@require_POST
+def version_submit(request, pk):
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk, write=True)
+    try:
+        services.plan_submit(version=version, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The plan has been sent to the PHB team for approval.")
+    return redirect("careplans:version", pk=version.pk)
+
+
+@require_POST
+def plan_amend(request, pk):
+    require_staff(request.user)
+    plan = access.get_plan_for_user(request.user, pk, write=True)
+    try:
+        draft = services.plan_amend(plan=plan, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        latest = plan.versions.order_by("-number").first()
+        return redirect("careplans:version", pk=latest.pk)
+    messages.success(request, f"Version {draft.number} started. Make the changes, then submit it for approval.")
+    return redirect("careplans:version", pk=draft.pk)
+
+
+@require_GET
+def plan_compare(request, pk):
+    require_staff(request.user)
+    plan = access.get_plan_for_user(request.user, pk)
+    versions = {str(v.pk): v for v in selectors.version_with_details().filter(plan=plan)}
+    before, after = versions.get(request.GET.get("from", "")), versions.get(request.GET.get("to", ""))
+    if before is None or after is None:
+        raise Http404("Choose two versions of this plan")
+    services.plan_record_view(version=after, acting_user=request.user, page=f"comparison with version {before.number}")
+    comparison = rules.compare(selectors.snapshot(before), selectors.snapshot(after))
+    return render(
+        request,
+        "careplans/compare.html",
+        {"plan": plan, "before": before, "after": after, "comparison": comparison},
+    )
+
+
+@require_GET
+def version_pdf(request, pk):
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    services.plan_record_view(version=version, acting_user=request.user, page="support plan PDF")
+    pdf = render_pdf("careplans/plan_pdf.html", letters.plan_document_context(version, today=timezone.localdate()))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"support-plan-{version.plan.person.family_name.lower()}-v{version.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
