@@ -1,8 +1,6 @@
 """Writes for support plans. Every change to a draft names the revision it started from,
 so two people editing the same draft never overwrite each other silently."""
 
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max

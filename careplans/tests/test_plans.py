@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from careplans import services
-from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem
+from careplans.models import PlanEvent, PlanVersion, Status
 from careplans.tests.factories import add_item, add_outcome, budgeted, complete_plan, details
 from phb.errors import ServiceError, StaleRecordError
 from phb.models import AuditAction, AuditEvent
