@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
@@ -5,7 +7,7 @@ from django import forms
 from budgets import calculate
 from budgets.models import Assessment, CurrentService, MethodChoice
 from people.models import EngagementSupport
-from phb.forms import NHSMessagesMixin, PoundsField
+from phb.forms import NHSMessagesMixin, PoundsField, StaleGuardField
 from phb.nhsuk import Field, Fieldset, NHSDateField
 
 LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calculate.NeedLevel]
@@ -13,6 +15,9 @@ LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calcu
 
 class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
     assessed_on = NHSDateField(label="Date of assessment", past_only=True, help_text="For example, 15 3 2026")
+    # The version the form was opened at; shown again as posted after an error, so a refused save
+    # is never silently repeated over someone else's changes.
+    version = StaleGuardField()
 
     class Meta:
         model = Assessment
@@ -30,6 +35,8 @@ class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.initial["version"] = self.instance.version
         self.fields["engagement_support"].choices = [c for c in EngagementSupport.choices if c[0]]
         self.fields["engagement_support"].error_messages["required"] = (
             "Select how much help they need to set goals and use a budget"
@@ -62,6 +69,7 @@ class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
+            "version",
             "assessed_on",
             "participants",
             "engagement_support",
@@ -80,10 +88,11 @@ class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
 
 
 class CurrentServiceForm(NHSMessagesMixin, forms.ModelForm):
+    version = StaleGuardField()
     unit_cost = PoundsField(label="Cost of one unit", help_text="In pounds, for example 18.50")
     units = forms.DecimalField(
         label="Number of units",
-        min_value=0,
+        min_value=Decimal("0.01"),
         max_digits=8,
         decimal_places=2,
         widget=forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}),
@@ -106,8 +115,13 @@ class CurrentServiceForm(NHSMessagesMixin, forms.ModelForm):
             {
                 "invalid": "Enter the number of units as a number, like 10 or 2.5",
                 "min_value": "Number of units must be more than 0",
+                "max_digits": "Number of units must be 999,999 or fewer",
+                "max_whole_digits": "Number of units must be 999,999 or fewer",
+                "max_decimal_places": "Enter the number of units with no more than 2 decimal places, like 2.5",
             }
         )
+        if not self.instance._state.adding:
+            self.initial["version"] = self.instance.version
         self.fields["period"].choices = [c for c in self.fields["period"].choices if c[0]]
         self.fields["unit_kind"].choices = [c for c in self.fields["unit_kind"].choices if c[0]]
         self.helper = FormHelper()
@@ -192,6 +206,7 @@ class SignOffForm(NHSMessagesMixin, forms.Form):
 
 
 class TariffForm(NHSMessagesMixin, forms.Form):
+    version = StaleGuardField()
     effective_from = NHSDateField(label="Starts on", help_text="Budgets calculated on or after this date use it")
     price_per_point = PoundsField(label="Price of one point", help_text="In pounds, for example 250")
     notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -218,7 +233,10 @@ class TariffForm(NHSMessagesMixin, forms.Form):
                     self.initial[name] = tariff.points.get(domain.value, {}).get(level.value)
         if tariff is not None:
             self.initial.update(
-                effective_from=tariff.effective_from, price_per_point=tariff.price_per_point, notes=tariff.notes
+                effective_from=tariff.effective_from,
+                price_per_point=tariff.price_per_point,
+                notes=tariff.notes,
+                version=tariff.version,
             )
         self.fields["price_per_point"].error_messages["required"] = "Enter the price of one point"
         self.fields["effective_from"].error_messages["required"] = "Enter the date the tariff starts"

@@ -126,12 +126,25 @@ class CurrentService(models.Model):
     period = models.CharField("Every", max_length=10, choices=PERIOD_CHOICES)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="service_cost_not_negative"),
-            models.CheckConstraint(condition=Q(units__gt=0), name="service_units_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0),
+                name="service_cost_not_negative",
+                violation_error_message="Cost of one unit must be 0 or more",
+            ),
+            models.CheckConstraint(
+                condition=Q(units__gt=0),
+                name="service_units_positive",
+                violation_error_message="Number of units must be more than 0",
+            ),
         ]
 
     def __str__(self):

@@ -149,7 +149,7 @@ def _check_service(values: dict) -> None:
 def current_service_add(*, assessment: Assessment, acting_user, **values) -> CurrentService:
     _require_coordinator_for(assessment.person, acting_user)
     _check_service(values)
-    service = CurrentService(assessment=assessment, created_by=acting_user, **values)
+    service = CurrentService(assessment=assessment, created_by=acting_user, updated_by=acting_user, **values)
     service.full_clean()
     service.save()
     audit.record(
@@ -163,16 +163,28 @@ def current_service_add(*, assessment: Assessment, acting_user, **values) -> Cur
     return service
 
 
+def _claim_service(service: CurrentService, expected_version: int, acting_user) -> CurrentService:
+    """Locks the service and refuses a form opened before someone else's save."""
+    current = CurrentService.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=service.pk)
+    if current.version != expected_version:
+        who = current.updated_by.display_name if current.updated_by else "someone else"
+        raise StaleRecordError(noun="service", changed_by=who, changed_at=timezone.localtime(current.updated_at))
+    return current
+
+
 @transaction.atomic
-def current_service_update(*, service: CurrentService, acting_user, **values) -> CurrentService:
+def current_service_update(*, service: CurrentService, expected_version: int, acting_user, **values) -> CurrentService:
     _require_coordinator_for(service.assessment.person, acting_user)
     _check_service(values)
-    current = CurrentService.objects.select_for_update().get(pk=service.pk)
+    current = _claim_service(service, expected_version, acting_user)
     before = audit.snapshot(current, SERVICE_FIELDS)
     for name, value in values.items():
         setattr(current, name, value)
     current.full_clean()
+    current.updated_by = acting_user
+    current.version = F("version") + 1
     current.save()
+    current.refresh_from_db()
     audit.record(
         actor=acting_user,
         action=AuditAction.UPDATE,
@@ -185,10 +197,11 @@ def current_service_update(*, service: CurrentService, acting_user, **values) ->
 
 
 @transaction.atomic
-def current_service_remove(*, service: CurrentService, acting_user) -> None:
+def current_service_remove(*, service: CurrentService, expected_version: int, acting_user) -> None:
     """Removes a service recorded by mistake. Budget versions keep their own copy of it."""
     _require_coordinator_for(service.assessment.person, acting_user)
-    before = audit.snapshot(service, SERVICE_FIELDS)
+    current = _claim_service(service, expected_version, acting_user)
+    before = audit.snapshot(current, SERVICE_FIELDS)
     audit.record(
         actor=acting_user,
         action=AuditAction.UPDATE,

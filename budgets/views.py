@@ -64,7 +64,7 @@ def assessment_edit(request, pk):
         try:
             services.assessment_update(
                 assessment=assessment,
-                expected_version=int(request.POST.get("version", 0) or 0),
+                expected_version=form.cleaned_data["version"] or 0,
                 needs=form.needs(),
                 acting_user=request.user,
                 **form.assessment_values(),
@@ -74,6 +74,8 @@ def assessment_edit(request, pk):
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("budgets:assessment", pk=assessment.pk)
+    if request.method == "GET":
+        _viewed(request.user, assessment, assessment.person_id, "assessment to change it")
     return render(
         request, "budgets/assessment_form.html", {"form": form, "person": assessment.person, "assessment": assessment}
     )
@@ -123,12 +125,19 @@ def service_edit(request, pk):
     form = CurrentServiceForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
         try:
-            services.current_service_update(service=service, acting_user=request.user, **form.service_values())
+            services.current_service_update(
+                service=service,
+                expected_version=form.cleaned_data["version"] or 0,
+                acting_user=request.user,
+                **form.service_values(),
+            )
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("budgets:assessment", pk=service.assessment_id)
+    if request.method == "GET":
+        _viewed(request.user, service, service.assessment.person_id, "current service to change it")
     return render(
         request, "budgets/service_form.html", {"form": form, "assessment": service.assessment, "service": service}
     )
@@ -138,8 +147,16 @@ def service_edit(request, pk):
 def service_remove(request, pk):
     require_staff(request.user)
     service = access.get_service_for_user(request.user, pk)
-    services.current_service_remove(service=service, acting_user=request.user)
-    messages.success(request, f"{service.name} has been removed.")
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    try:
+        services.current_service_remove(service=service, expected_version=version, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{service.name} has been removed.")
     return redirect("budgets:assessment", pk=service.assessment_id)
 
 
@@ -283,7 +300,7 @@ def tariff_edit(request, pk=None):
             if tariff:
                 services.tariff_update(
                     tariff=tariff,
-                    expected_version=int(request.POST.get("version", 0) or 0),
+                    expected_version=form.cleaned_data["version"] or 0,
                     acting_user=request.user,
                     **form.service_values(),
                 )

@@ -100,6 +100,8 @@ def version_edit(request, pk):
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("careplans:version", pk=version.pk)
+    if request.method == "GET":
+        services.plan_record_view(version=version, acting_user=request.user, page="support plan to change it")
     revision = _revision(request) if request.method == "POST" else version.revision
     return render(request, "careplans/version_edit.html", {"form": form, "version": version, "revision": revision})
 
@@ -113,6 +115,8 @@ def _row_form(request, version, form, save, template, title):
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("careplans:version", pk=version.pk)
+    if request.method == "GET":
+        services.plan_record_view(version=version, acting_user=request.user, page=f"support plan to {title.lower()}")
     revision = _revision(request) if request.method == "POST" else version.revision
     return render(request, template, {"form": form, "version": version, "revision": revision, "title": title})
 

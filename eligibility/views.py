@@ -9,6 +9,7 @@ from eligibility import access, letters, selectors, services
 from eligibility.forms import DecisionForm, ScreeningForm
 from eligibility.models import Decision
 from people.access import get_person_for_user, require_staff
+from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pdf import render_pdf
@@ -32,6 +33,8 @@ def screening_new(request, person_pk):
             else:
                 messages.success(request, f"Screening saved: {screening.effective_outcome}.")
                 return redirect("eligibility:detail", pk=screening.pk)
+    if request.method == "GET":
+        person_record_view(person=person, acting_user=request.user, page="record to screen them")
     return render(request, "eligibility/screening_form.html", {"form": form, "person": person, "preview": preview})
 
 

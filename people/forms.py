@@ -8,7 +8,7 @@ from people import nhs_number
 from people.access import persons_visible_to
 from people.models import CareTeam, Person, RepresentativeRole, User
 from people.services import DUPLICATE_NHS_NUMBER, PERSON_FIELDS
-from phb.forms import NHSMessagesMixin
+from phb.forms import NHSMessagesMixin, StaleGuardField
 from phb.nhsuk import Fieldset, NHSDateField
 from phb.roles import Role
 
@@ -27,7 +27,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
     )
     date_of_birth = NHSDateField(label="Date of birth", past_only=True, help_text="For example, 15 3 1984")
     # The version the form was opened at; a save against a newer one is refused.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = StaleGuardField()
 
     class Meta:
         model = Person

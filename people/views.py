@@ -75,6 +75,8 @@ def person_edit(request, pk):
         else:
             messages.success(request, "Your changes have been saved.")
             return redirect("people:detail", pk=person.pk)
+    if request.method == "GET":
+        services.person_record_view(person=person, acting_user=request.user, page="record to change it")
     return render(request, "people/person_form.html", {"form": form, "person": person, "adding": False})
 
 

@@ -42,6 +42,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["actor"]
 
+    def get_queryset(self, request):
+        # Administrators manage accounts, not care: events about a person's record
+        # are shown to staff who may see that person, on the record's history page.
+        return super().get_queryset(request).filter(person_id__isnull=True)
+
     def has_add_permission(self, request):
         return False
 

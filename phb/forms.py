@@ -1,5 +1,7 @@
 """Form behaviour shared by every form: error messages in the NHS voice."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -34,7 +36,10 @@ class NHSMessagesMixin:
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = "Enter an email address in the correct format, like name@example.com"
             if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
-                field.error_messages["invalid_choice"] = f"Select {_lower_first(label)} from the list"  # noqa: S608 (a message, not SQL)
+                # Only reachable by editing the page, so a plain message is enough.
+                field.error_messages["invalid_choice"] = "Select one of the options shown"
+                field.error_messages["invalid_pk_value"] = "Select one of the options shown"
+                field.error_messages["invalid_list"] = "Select one or more of the options shown"
 
 
 def add_service_error(form: forms.BaseForm, error: Exception) -> None:
@@ -54,8 +59,9 @@ class PoundsField(forms.Field):
 
     widget = forms.TextInput
 
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
+    def __init__(self, *, allow_negative: bool = False, max_value=Decimal("10000000.00"), **kwargs):
         self.allow_negative = allow_negative
+        self.max_value = max_value
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal"}))
         super().__init__(**kwargs)
 
@@ -71,4 +77,18 @@ class PoundsField(forms.Field):
             raise forms.ValidationError(str(error)) from None
         if amount < 0 and not self.allow_negative:
             raise forms.ValidationError(f"{self.label} must be 0 or more")
+        if abs(amount) > self.max_value:
+            raise forms.ValidationError(f"{self.label} must be £{self.max_value:,.0f} or less")
         return amount
+
+
+class StaleGuardField(forms.IntegerField):
+    """A hidden field carrying the version of a record the form was opened at (optimistic locking)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.HiddenInput)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages", {"invalid": "This page is out of date. Reload it, then make your changes again."}
+        )
+        super().__init__(**kwargs)

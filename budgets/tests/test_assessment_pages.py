@@ -117,7 +117,7 @@ def test_it_refuses_bad_service_costs_and_saves_nothing(client, alice, assessmen
 def test_it_removes_a_service_and_audits_what_it_was(client, alice, assessment):
     service = add_service(assessment=assessment, coordinator=alice)
     client.force_login(alice)
-    client.post(reverse("budgets:service_remove", kwargs={"pk": service.pk}))
+    client.post(reverse("budgets:service_remove", kwargs={"pk": service.pk}), {"version": "1"})
     assert not CurrentService.objects.exists()
     event = AuditEvent.objects.get(summary="Removed current service Home care")
     assert event.changes["service.unit_cost"] == ["20.00", None]
@@ -175,3 +175,50 @@ def test_the_caseload_shows_engagement_support_without_a_query_per_row(
         page = client.get(reverse("people:caseload")).content.decode()
     assert page.count("Substantial support") == 15
     assert Person.objects.count() == 18
+
+
+def test_a_stale_service_edit_is_refused_and_resubmitting_it_is_refused_again(client, alice, bob, assessment):
+    service = add_service(assessment=assessment, coordinator=alice)
+    url = reverse("budgets:service_edit", kwargs={"pk": service.pk})
+    client.force_login(bob)
+    client.post(url, service_form(name="Bob's name", version="1"))
+    client.force_login(alice)
+    response = client.post(url, service_form(name="Alice's name", version="1"))
+    assert "This service was changed by Bob Brown" in response.content.decode()
+    # The page carries the version Alice's form was opened at, so pressing Save again is refused too.
+    assert 'name="version" value="1"' in response.content.decode()
+    response = client.post(url, service_form(name="Alice's name", version="1"))
+    assert response.status_code == 200
+    service.refresh_from_db()
+    assert service.name == "Bob's name"
+
+
+def test_edit_pages_are_audited_as_views(client, alice, assessment):
+    service = add_service(assessment=assessment, coordinator=alice)
+    client.force_login(alice)
+    before = AuditEvent.objects.filter(action=AuditAction.VIEW).count()
+    for url in [
+        reverse("people:edit", kwargs={"pk": assessment.person_id}),
+        reverse("budgets:assessment_edit", kwargs={"pk": assessment.pk}),
+        reverse("budgets:service_edit", kwargs={"pk": service.pk}),
+        reverse("eligibility:new", kwargs={"person_pk": assessment.person_id}),
+    ]:
+        assert client.get(url).status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW, person_id=assessment.person_id).count() == before + 4
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"units": "0"}, "units", "Number of units must be more than 0"),
+        ({"units": "1.234"}, "units", "no more than 2 decimal places"),
+        ({"units": "123456789"}, "units", "999,999 or fewer"),
+        ({"unit_cost": "99999999999.99"}, "unit_cost", "£10,000,000"),
+    ],
+)
+def test_it_says_what_to_do_for_out_of_range_numbers(client, alice, assessment, overrides, field, message):
+    client.force_login(alice)
+    response = client.post(
+        reverse("budgets:service_add", kwargs={"assessment_pk": assessment.pk}), service_form(**overrides)
+    )
+    assert any(message in e for e in response.context["form"].errors[field]), response.context["form"].errors

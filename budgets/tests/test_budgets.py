@@ -238,7 +238,7 @@ def test_the_sign_off_queue_uses_the_same_queries_for_2_and_12_budgets(
 
     def add(n):
         for _ in range(n):
-            person = PersonFactory(care_team=north)
+            person = PersonFactory(care_team=north, date_of_birth=datetime.date(1950, 5, 5))
             make_eligible(person=person, coordinator=alice)
             assessment = make_assessment(person=person, coordinator=alice)
             add_service(assessment=assessment, coordinator=alice)

@@ -71,3 +71,14 @@ def test_sign_in_and_out_are_audited(client, alice):
     client.post("/sign-out/")
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == [AuditAction.SIGN_IN_FAILED, AuditAction.SIGN_IN, AuditAction.SIGN_OUT]
+
+
+def test_administrators_do_not_see_events_about_peoples_records(client, ada, alice, jane):
+    from people import services
+
+    services.person_record_view(person=jane, acting_user=alice)
+    client.force_login(ada)
+    page = client.get("/admin/phb/auditevent/").content.decode()
+    assert "Viewed record" not in page
+    person_event = AuditEvent.objects.get(person_id=jane.pk)
+    assert client.get(f"/admin/phb/auditevent/{person_event.pk}/change/").status_code == 302
