@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from budgets.models import BudgetVersion
+from careplans.models import PlanVersion
 from eligibility.models import Screening
 from people.models import Person, PortalAccess, User
 from people.nhs_number import is_valid
@@ -20,6 +21,7 @@ def test_it_loads_demo_data_once_however_often_it_runs():
             PortalAccess.objects.count(),
             Screening.objects.count(),
             BudgetVersion.objects.count(),
+            PlanVersion.objects.count(),
         )
 
     call_command("seed_demo")
@@ -29,6 +31,7 @@ def test_it_loads_demo_data_once_however_often_it_runs():
     assert first[0] >= 10
     assert Screening.objects.filter(decision="awaiting").count() == 2
     assert BudgetVersion.objects.count() == 1
+    assert PlanVersion.objects.get().outcomes.count() == 2
     assert {u.role for u in User.objects.all()} == set(Role.values)
 
 

@@ -10,15 +10,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from budgets import demo as budgets_demo
+from careplans import demo as careplans_demo
 from eligibility import demo as eligibility_demo
 from people import demo as people_demo
 from people.models import Person
 
 
 class Command(BaseCommand):
-    help = (
-        "Load fictional demo users, people, screenings and budgets (NHS numbers from the 999 test range). Idempotent."
-    )
+    help = "Load fictional demo data for every step (NHS numbers from the 999 test range). Idempotent."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -32,6 +31,7 @@ class Command(BaseCommand):
         users = people_demo.seed()
         eligibility_demo.seed(users)
         budgets_demo.seed(users)
+        careplans_demo.seed(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
         for line in people_demo.sign_in_lines():
             self.stdout.write(line)
