@@ -3,8 +3,9 @@ from crispy_forms.layout import Layout
 from django import forms
 
 from budgets.models import BudgetVersion
-from careplans.models import Outcome, PlanVersion, SupportItem
-from people.models import User
+from careplans.models import MONEY_OPTION_CHOICES, EndReason, Outcome, PlanVersion, SupportItem
+from eligibility.models import ROUTE_CHOICES
+from people.models import CareTeam, User
 from phb.forms import NHSMessagesMixin, PoundsField
 from phb.nhsuk import Field, Fieldset, NHSDateField
 from phb.roles import Role
@@ -257,3 +258,101 @@ class SupportItemForm(NHSMessagesMixin, forms.ModelForm):
             "unit_cost": self.cleaned_data["unit_cost"],
             "quantity": self.cleaned_data["quantity"],
         }
+
+
+class DecisionForm(NHSMessagesMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[
+            ("approve", "Approve the plan"),
+            ("return", "Return it to the coordinator for changes"),
+            ("decline", "Decline the plan"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select approve, return or decline"},
+    )
+    financially_appropriate = forms.BooleanField(label="The plan is financially appropriate", required=False)
+    clinically_appropriate = forms.BooleanField(label="The plan is clinically appropriate", required=False)
+    conditions = forms.CharField(
+        label="Conditions",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything the approval depends on. Shown in the approval letter.",
+    )
+    reason = forms.CharField(
+        label="Reason for returning or declining",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say what to change, or why the plan is declined. The person sees the reason for a decline.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field(
+                "decision",
+                conditional={"approve": ["financially_appropriate", "clinically_appropriate", "conditions"]},
+            ),
+            "reason",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision == "approve":
+            if not cleaned.get("financially_appropriate"):
+                self.add_error("financially_appropriate", "Confirm that the plan is financially appropriate")
+            if not cleaned.get("clinically_appropriate"):
+                self.add_error("clinically_appropriate", "Confirm that the plan is clinically appropriate")
+        elif decision in {"return", "decline"} and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Enter the reason for your decision")
+        return cleaned
+
+
+class EndPlanForm(NHSMessagesMixin, forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is the personal health budget ending?",
+        choices=EndReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the reason for ending the personal health budget"},
+    )
+    ended_on = NHSDateField(label="End date", help_text="Payments stop from this date")
+    note = forms.CharField(
+        label="More about the reason",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="This is written in the letter to the person.",
+    )
+    unspent_to_repay = PoundsField(
+        label="Unspent direct payment money to be repaid", required=False, help_text="Leave blank if none"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ended_on"].error_messages["required"] = "Enter the end date"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class QueueFilterForm(forms.Form):
+    team = forms.ModelChoiceField(label="Care team", queryset=CareTeam.objects.all(), required=False, empty_label="All")
+    route = forms.ChoiceField(label="Route", required=False, choices=[("", "All")] + ROUTE_CHOICES[:-1])
+    money_option = forms.ChoiceField(
+        label="Money managed by", required=False, choices=[("", "All")] + MONEY_OPTION_CHOICES
+    )
+    over_budget = forms.BooleanField(label="Only plans over budget", required=False)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[("waiting", "Waiting longest"), ("total", "Plan total, highest first"), ("name", "Name")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -7,7 +7,7 @@ from django.conf import settings
 from careplans import rules
 from careplans.models import PlanVersion
 from careplans.selectors import snapshot
-from phb.money import pounds
+from phb.money import pounds, weekly
 
 
 def plan_document_context(version: PlanVersion, *, today: datetime.date) -> dict:
@@ -37,4 +37,29 @@ def plan_document_context(version: PlanVersion, *, today: datetime.date) -> dict
             (rules.MONEY_OPTION_LABELS[rules.MoneyOption(option)], pounds(amount))
             for option, amount in plan_totals.by_money_option.items()
         ],
+    }
+
+
+RECONSIDER = (
+    "If you disagree with this decision, you can ask us to look at it again. Contact your care coordinator "
+    "or the personal health budget team within 28 days of the date of this letter and tell us why. Someone "
+    "who was not involved in this decision will look at it again and write to you with the result. You can "
+    "ask a friend, family member or advocate to help you."
+)
+
+
+def decision_letter_context(version: PlanVersion, *, today: datetime.date, review_due=None) -> dict:
+    plan_totals = rules.totals(snapshot(version))
+    annual = version.agreed_annual if version.agreed_annual is not None else plan_totals.annual
+    options = sorted({rules.MONEY_OPTION_LABELS[rules.MoneyOption(i.money_option)] for i in version.items.all()})
+    return {
+        "organisation_name": settings.ORGANISATION_NAME,
+        "today": today,
+        "person": version.plan.person,
+        "version": version,
+        "annual": pounds(annual),
+        "weekly": pounds(weekly(annual)),
+        "money_options": options,
+        "review_due": review_due,
+        "reconsider": RECONSIDER,
     }

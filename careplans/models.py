@@ -56,6 +56,15 @@ class AgreementMethod(models.TextChoices):
     REPRESENTATIVE = "representative", "Agreed by their representative"
 
 
+class EndReason(models.TextChoices):
+    CONSENT_WITHDRAWN = "consent_withdrawn", "The person no longer wants a personal health budget"
+    NOT_ELIGIBLE = "not_eligible", "The person is no longer eligible"
+    NEEDS_NOT_MET = "needs_not_met", "The budget is not meeting the person's needs"
+    MONEY_MISUSED = "money_misused", "The money has not been used as agreed"
+    DIED = "died", "The person has died"
+    MOVED_AWAY = "moved_away", "The person has moved away"
+
+
 class SupportPlan(models.Model):
     """A person's plan across all its versions."""
 
@@ -115,6 +124,23 @@ class PlanVersion(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    # The PHB team's side (see careplans/approval.py). These change as the version
+    # moves on, so the triggers that freeze a version's content leave them alone.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    conditions = models.TextField(blank=True)
+    agreed_annual = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+    end_note = models.TextField(blank=True)
+    unspent_to_repay = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -190,7 +216,10 @@ class PlanEvent(models.Model):
 
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for the system (for example, a plan becoming active on its start date).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     reason = models.TextField(blank=True)
@@ -200,3 +229,84 @@ class PlanEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class ReviewKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled review"
+    UNSCHEDULED = "unscheduled", "Unscheduled review"
+
+
+class ReviewStatus(models.TextChoices):
+    DUE = "due", "Due"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Review(models.Model):
+    """A review of a plan with the person, due by a date (the Reviews issue records what it found)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="reviews")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.SCHEDULED)
+    due_on = models.DateField()
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DUE)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "created_at"]
+        constraints = [
+            # At most one scheduled review waiting per plan: completing it schedules the next.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(kind="scheduled", status="due"), name="review_one_scheduled_due"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} due {self.due_on}"
+
+
+class LetterKind(models.TextChoices):
+    APPROVAL = "approval", "Approval letter"
+    DECLINE = "decline", "Decline letter"
+    RETURN = "return", "Return notice to the coordinator"
+    ENDING = "ending", "Ending letter"
+
+
+class Letter(models.Model):
+    """A letter as it was sent, kept on the person's record. Never changed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="plan_letters")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    pdf = models.BinaryField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.person}"
+
+
+class DecisionEmail(models.Model):
+    """Outbox: one e-mail to the coordinator per decision, claimed once by the worker that sends it."""
+
+    event = models.OneToOneField(PlanEvent, on_delete=models.PROTECT, related_name="email")
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.subject} to {self.to}"

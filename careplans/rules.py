@@ -295,3 +295,92 @@ def compare(before: PlanSnapshot, after: PlanSnapshot) -> Comparison:
     changes = _compare_rows(before.outcomes, after.outcomes, "outcome", OUTCOME_FIELDS, lambda o: o.goal)
     changes += _compare_rows(before.items, after.items, "item", ITEM_FIELDS, lambda i: i.description)
     return Comparison(changes=tuple(changes), total_before=totals(before).annual, total_after=totals(after).annual)
+
+
+# The plan lifecycle. Statuses are the values of careplans.models.Status.
+class Action(StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+    DECLINE = "decline"
+    ACTIVATE = "activate"
+    END = "end"
+    AMEND = "amend"
+
+
+DECISIONS = {Action.APPROVE, Action.RETURN, Action.DECLINE}
+
+# From which statuses each action may start, and what it leads to.
+FROM_STATUSES = {
+    Action.SUBMIT: {"draft"},
+    Action.APPROVE: {"submitted"},
+    Action.RETURN: {"submitted"},
+    Action.DECLINE: {"submitted"},
+    Action.ACTIVATE: {"approved"},
+    Action.END: {"approved", "active"},
+    Action.AMEND: {"approved", "active"},
+}
+TO_STATUS = {
+    Action.SUBMIT: "submitted",
+    Action.APPROVE: "approved",
+    Action.RETURN: "returned",
+    Action.DECLINE: "declined",
+    Action.ACTIVATE: "active",
+    Action.END: "ended",
+    Action.AMEND: "draft",  # a new version; the old one is untouched until the new one is approved
+}
+# Who may take each action ("system" is the scheduled job that activates plans on their start date).
+ROLES = {
+    Action.SUBMIT: {"coordinator"},
+    Action.APPROVE: {"approver", "lead"},
+    Action.RETURN: {"approver", "lead"},
+    Action.DECLINE: {"approver", "lead"},
+    Action.ACTIVATE: {"system", "approver", "lead"},
+    Action.END: {"coordinator", "approver", "lead"},
+    Action.AMEND: {"coordinator"},
+}
+VERBS = {
+    Action.SUBMIT: "submitted",
+    Action.APPROVE: "approved",
+    Action.RETURN: "returned",
+    Action.DECLINE: "declined",
+    Action.ACTIVATE: "made active",
+    Action.END: "ended",
+    Action.AMEND: "changed with a new version",
+}
+STATUS_WORDS = {
+    "draft": "a draft",
+    "submitted": "waiting for a decision",
+    "approved": "approved",
+    "returned": "returned",
+    "declined": "declined",
+    "active": "active",
+    "ended": "ended",
+    "superseded": "replaced by a newer version",
+}
+
+
+def refusal(
+    action: Action,
+    *,
+    status: str,
+    role: str,
+    is_author: bool = False,
+    annual_total: Decimal = Decimal("0"),
+    lead_above: Decimal = Decimal("100000.00"),
+) -> str | None:
+    """Why this person may not take this action on a version in this status, or None if they may.
+
+    is_author: the person wrote (created or last changed) or submitted this version. Nobody decides on
+    their own plan (four eyes). Plans costing more than lead_above a year need a PHB team lead to approve.
+    """
+    action = Action(action)
+    if status not in FROM_STATUSES[action]:
+        return f"This plan is {STATUS_WORDS.get(status, status)}, so it cannot be {VERBS[action]}."
+    if role not in ROLES[action]:
+        return f"Your role cannot {action.value} a plan."
+    if action in DECISIONS and is_author:
+        return "You wrote or submitted this plan, so someone else in the PHB team must decide on it."
+    if action == Action.APPROVE and annual_total > lead_above and role != "lead":
+        return f"Plans costing more than £{lead_above:,} a year need a PHB team lead to approve them."
+    return None

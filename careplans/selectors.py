@@ -1,10 +1,10 @@
 """Reads for plans: a version with everything its page needs, and snapshots for the rules."""
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from careplans import rules
-from careplans.models import Outcome, PlanEvent, PlanVersion, SupportItem, SupportPlan
+from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem, SupportPlan
 from people.models import Person
 
 
@@ -75,3 +75,49 @@ def plans_for(*, person: Person) -> QuerySet[SupportPlan]:
     return person.support_plans.prefetch_related(
         Prefetch("versions", queryset=PlanVersion.objects.order_by("-number").select_related("budget_version"))
     )
+
+
+def decision_queue(*, team=None, route: str = "", money_option: str = "") -> QuerySet[PlanVersion]:
+    """Submitted plans for the PHB team, oldest first, with what the queue shows already joined."""
+    from eligibility.models import Screening
+
+    latest_route = Subquery(
+        Screening.objects.filter(person=OuterRef("plan__person"))
+        .order_by("-screened_on", "-created_at")
+        .values("route")[:1]
+    )
+    versions = (
+        PlanVersion.objects.filter(status=Status.SUBMITTED)
+        .select_related("plan__person__care_team", "budget_version", "assigned_to")
+        .prefetch_related(Prefetch("items", queryset=SupportItem.objects.order_by("created_at", "id")))
+        .annotate(route=latest_route)
+        .order_by("submitted_at", "id")
+    )
+    if team:
+        versions = versions.filter(plan__person__care_team=team)
+    if route:
+        versions = versions.filter(route=route)
+    if money_option:
+        versions = versions.filter(
+            Exists(SupportItem.objects.filter(plan_version=OuterRef("pk"), money_option=money_option))
+        )
+    return versions
+
+
+def plan_timeline(*, plan: SupportPlan) -> QuerySet[PlanEvent]:
+    return (
+        PlanEvent.objects.filter(plan_version__plan=plan).select_related("actor", "plan_version").order_by("at", "id")
+    )
+
+
+def previous_agreed(version: PlanVersion) -> PlanVersion | None:
+    """The last version before this one that the PHB team approved, for showing what changed."""
+    return (
+        version_with_details()
+        .filter(plan_id=version.plan_id, number__lt=version.number, status__in=AGREED)
+        .order_by("-number")
+        .first()
+    )
+
+
+AGREED = [Status.APPROVED, Status.ACTIVE, Status.SUPERSEDED, Status.ENDED]

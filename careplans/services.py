@@ -79,8 +79,8 @@ def _claim_draft(version: PlanVersion, expected_revision: int, acting_user) -> N
     )
 
 
-def _event(version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "") -> None:
-    PlanEvent.objects.create(
+def _event(version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "") -> PlanEvent:
+    return PlanEvent.objects.create(
         plan_version=version, actor=acting_user, from_status=from_status, to_status=to_status, reason=reason
     )
 
@@ -291,30 +291,23 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
 AMENDABLE = {Status.APPROVED, Status.ACTIVE}
 
 
-@transaction.atomic
-def plan_amend(*, plan: SupportPlan, acting_user, budget_version: BudgetVersion | None = None) -> PlanVersion:
-    """Starts a new draft from the latest agreed version, copying its content, outcomes and items.
+def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str) -> PlanVersion:
+    """A new draft version with the source's content, outcomes and items (their keys kept for comparison).
 
-    The agreed version is untouched; it stays in force until the new one is approved.
+    The person agrees to each version afresh, so the agreement is not copied.
     """
-    _require_coordinator_for(plan.person, acting_user)
-    SupportPlan.objects.select_for_update().get(pk=plan.pk)
-    if plan.versions.filter(status=Status.DRAFT).exists():
-        raise ServiceError("This plan already has a draft version. Change that draft instead.")
-    source = version_with_details().filter(plan=plan, status__in=AMENDABLE).order_by("-number").first()
-    if source is None:
-        raise ServiceError("Only an approved or active plan can be changed with a new version.")
+    plan = source.plan
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    values = {name: getattr(source, name) for name in PLAN_FIELDS}
+    values.update(agreed_on=None, agreement_method="", agreement_witness="")
     draft = PlanVersion.objects.create(
         plan=plan,
         number=number,
-        budget_version=budget_version or source.budget_version,
+        budget_version=source.budget_version,
         created_by=acting_user,
         updated_by=acting_user,
-        **{name: getattr(source, name) for name in PLAN_FIELDS},
+        **values,
     )
-    # The person agrees to each version afresh.
-    PlanVersion.objects.filter(pk=draft.pk).update(agreed_on=None, agreement_method="", agreement_witness="")
     copies = {}
     for outcome in source.outcomes.all():
         copies[outcome.pk] = Outcome.objects.create(
@@ -325,19 +318,30 @@ def plan_amend(*, plan: SupportPlan, acting_user, budget_version: BudgetVersion 
             plan_version=draft, key=item.key, **{name: getattr(item, name) for name in ITEM_FIELDS}
         )
         new.outcomes.set([copies[o.pk] for o in item.outcomes.all()])
-    _event(
-        draft,
-        from_status="",
-        to_status=Status.DRAFT,
-        acting_user=acting_user,
-        reason=f"New version started from version {source.number}",
-    )
+    _event(draft, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason=reason)
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
         obj=draft,
         person_id=plan.person_id,
         summary=f"Started version {number} of the plan from version {source.number}",
+    )
+    return draft
+
+
+@transaction.atomic
+def plan_amend(*, plan: SupportPlan, acting_user) -> PlanVersion:
+    """Starts a new draft from the latest agreed version. The agreed version stays in force until
+    the new one is approved."""
+    _require_coordinator_for(plan.person, acting_user)
+    SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.versions.filter(status=Status.DRAFT).exists():
+        raise ServiceError("This plan already has a draft version. Change that draft instead.")
+    source = version_with_details().filter(plan=plan, status__in=AMENDABLE).order_by("-number").first()
+    if source is None:
+        raise ServiceError("Only an approved or active plan can be changed with a new version.")
+    draft = copy_to_new_draft(
+        source=source, acting_user=acting_user, reason=f"New version started from version {source.number}"
     )
     return PlanVersion.objects.get(pk=draft.pk)
 

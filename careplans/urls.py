@@ -18,4 +18,9 @@ urlpatterns = [
     path("items/<uuid:pk>/remove/", views.row_remove, {"kind": "item"}, name="item_remove"),
     path("plans/<uuid:pk>/new-version/", views.plan_amend, name="amend"),
     path("plans/<uuid:pk>/compare/", views.plan_compare, name="compare"),
+    path("plans-to-decide/", views.decision_queue, name="queue"),
+    path("plan-versions/<uuid:pk>/assign/", views.plan_assign, name="assign"),
+    path("plan-versions/<uuid:pk>/decide/", views.plan_decide, name="decide"),
+    path("plan-versions/<uuid:pk>/end/", views.plan_end, name="end"),
+    path("letters/<uuid:pk>.pdf", views.letter_download, name="letter"),
 ]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -6,14 +8,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets.models import SignOff
-from careplans import access, letters, rules, selectors, services
-from careplans.forms import OutcomeForm, PlanForm, StartPlanForm, SupportItemForm
-from careplans.models import Outcome, Status, SupportItem
+from careplans import access, approval, letters, rules, selectors, services
+from careplans.forms import (
+    DecisionForm,
+    EndPlanForm,
+    OutcomeForm,
+    PlanForm,
+    QueueFilterForm,
+    StartPlanForm,
+    SupportItemForm,
+)
+from careplans.models import Letter, Outcome, Status, SupportItem
 from eligibility.selectors import is_eligible
-from people.access import get_person_for_user, persons_writable_by, require_staff
+from people.access import get_person_for_user, persons_visible_to, persons_writable_by, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pdf import render_pdf
+from phb.roles import is_phb_team
 
 SERVICE_ERRORS = (ValidationError, ServiceError)
 
@@ -79,6 +90,11 @@ def version_detail(request, pk):
             ],
             "other_versions": other_versions,
             "can_amend": can_amend,
+            "can_decide": is_phb_team(request.user) and version.status == Status.SUBMITTED,
+            "can_end": rules.refusal(rules.Action.END, status=version.status, role=request.user.role) is None
+            and (writable or is_phb_team(request.user)),
+            "timeline": selectors.plan_timeline(plan=version.plan),
+            "letters": Letter.objects.filter(plan_version__plan=version.plan).only("id", "kind", "created_at"),
         },
     )
 
@@ -235,5 +251,159 @@ def version_pdf(request, pk):
     pdf = render_pdf("careplans/plan_pdf.html", letters.plan_document_context(version, today=timezone.localdate()))
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"support-plan-{version.plan.person.family_name.lower()}-v{version.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# The PHB team's side: queue, decisions, ending, letters.
+
+
+def _require_phb_team(user) -> None:
+    if not is_phb_team(user):
+        raise Http404("Page not found")
+
+
+QUEUE_SORTS = {
+    "waiting": ("Waiting longest", lambda row: row["version"].submitted_at),
+    "total": ("Plan total, highest first", lambda row: -row["total"]),
+    "name": ("Name", lambda row: (row["version"].plan.person.family_name, row["version"].plan.person.given_name)),
+}
+
+
+@require_GET
+def decision_queue(request):
+    require_staff(request.user)
+    _require_phb_team(request.user)
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    versions = selectors.decision_queue(
+        team=filters.get("team"), route=filters.get("route", ""), money_option=filters.get("money_option", "")
+    )
+    today = timezone.localdate()
+    rows = []
+    for version in versions:
+        total = sum(
+            (rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency) for i in version.items.all()), Decimal("0.00")
+        )
+        rows.append(
+            {
+                "version": version,
+                "total": total,
+                "over_budget": total > version.budget_version.annual_amount,
+                "days_waiting": (today - timezone.localdate(version.submitted_at)).days,
+            }
+        )
+    if filters.get("over_budget"):
+        rows = [row for row in rows if row["over_budget"]]
+    rows.sort(key=QUEUE_SORTS[filters.get("sort") or "waiting"][1])
+    return render(request, "careplans/queue.html", {"rows": rows, "form": form})
+
+
+@require_POST
+def plan_assign(request, pk):
+    require_staff(request.user)
+    _require_phb_team(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    try:
+        approval.plan_assign(version=version, acting_user=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You are deciding on {version.plan.person.full_name}'s plan.")
+    return redirect("careplans:decide", pk=version.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_decide(request, pk):
+    require_staff(request.user)
+    _require_phb_team(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decision = form.cleaned_data["decision"]
+        try:
+            if decision == "approve":
+                approval.plan_approve(
+                    version=version,
+                    financially_appropriate=form.cleaned_data["financially_appropriate"],
+                    clinically_appropriate=form.cleaned_data["clinically_appropriate"],
+                    conditions=form.cleaned_data["conditions"],
+                    acting_user=request.user,
+                )
+            elif decision == "return":
+                approval.plan_return(version=version, reason=form.cleaned_data["reason"], acting_user=request.user)
+            else:
+                approval.plan_decline(version=version, reason=form.cleaned_data["reason"], acting_user=request.user)
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+            version = access.get_version_for_user(request.user, pk)
+        else:
+            messages.success(request, f"Decision recorded for {version.plan.person.full_name}.")
+            return redirect("careplans:queue")
+    elif request.method == "GET":
+        services.plan_record_view(version=version, acting_user=request.user, page="support plan to decide on it")
+    snap = selectors.snapshot(version)
+    previous = selectors.previous_agreed(version)
+    return render(
+        request,
+        "careplans/decide.html",
+        {
+            "version": version,
+            "person": version.plan.person,
+            "form": form,
+            "totals": rules.totals(snap),
+            "missing": rules.missing(snap),
+            "budget": version.budget_version,
+            "previous": previous,
+            "comparison": rules.compare(selectors.snapshot(previous), snap) if previous else None,
+            "items": [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_end(request, pk):
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    form = EndPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            approval.plan_end(
+                version=version,
+                reason=form.cleaned_data["reason"],
+                ended_on=form.cleaned_data["ended_on"],
+                note=form.cleaned_data["note"],
+                unspent_to_repay=form.cleaned_data["unspent_to_repay"],
+                acting_user=request.user,
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"{version.plan.person.full_name}'s personal health budget has been ended.")
+            return redirect("careplans:version", pk=version.pk)
+    elif request.method == "GET":
+        problem = rules.refusal(rules.Action.END, status=version.status, role=request.user.role)
+        if problem:
+            messages.error(request, problem)
+            return redirect("careplans:version", pk=version.pk)
+        services.plan_record_view(version=version, acting_user=request.user, page="support plan to end it")
+    return render(request, "careplans/end.html", {"form": form, "version": version})
+
+
+@require_GET
+def letter_download(request, pk):
+    require_staff(request.user)
+    letter = (
+        Letter.objects.select_related("person", "plan_version")
+        .filter(pk=pk, person__in=persons_visible_to(request.user))
+        .first()
+    )
+    if letter is None:
+        raise Http404("No letter found")
+    services.plan_record_view(
+        version=letter.plan_version, acting_user=request.user, page=letter.get_kind_display().lower()
+    )
+    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
+    name = f"{letter.kind}-{letter.person.family_name.lower()}-{letter.created_at:%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -155,6 +155,17 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "phb")
+CELERY_BEAT_SCHEDULE = {
+    "activate-plans-on-their-start-date": {
+        "task": "careplans.tasks.activate_due_plans",
+        "schedule": 60 * 60,
+    },
+    "send-waiting-decision-emails": {
+        "task": "careplans.tasks.send_waiting_emails",
+        "schedule": 15 * 60,
+    },
+}
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -166,6 +177,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "phb-team@example.nhs.uk")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "emails"))
 
 # Indicative budgets (see budgets.calculate). An adjustment of more than this
 # share of the calculated figure, or a budget above this many pounds a year,
@@ -177,6 +189,10 @@ BUDGET_LOW_FLOOR = env_decimal("BUDGET_LOW_FLOOR", "10000.00")
 
 # Support plans: the first review is due no later than this many months after the start.
 PLAN_FIRST_REVIEW_WITHIN_MONTHS = env_int("PLAN_FIRST_REVIEW_WITHIN_MONTHS", 3)
+# ...and each next review no later than this many months after the last one was completed.
+PLAN_REVIEW_INTERVAL_MONTHS = env_int("PLAN_REVIEW_INTERVAL_MONTHS", 12)
+# Plans costing more than this a year need a PHB team lead to approve them.
+PLAN_LEAD_APPROVAL_ABOVE = env_decimal("PLAN_LEAD_APPROVAL_ABOVE", "100000.00")
 
 SERVICE_NAME = env_str("SERVICE_NAME", "Personal health budgets")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board")

@@ -1,0 +1,399 @@
+"""The PHB team's side of a plan: assign, approve, return, decline; then activate and end.
+
+Each transition is one service: check who may do it (rules.refusal), a conditional
+UPDATE on the status so that of two people acting at once exactly one succeeds,
+an event for the timeline, an audit row, a letter kept on the record, and an
+e-mail to the coordinator sent after the transaction commits.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from careplans import letters, rules, tasks
+from careplans.models import (
+    DecisionEmail,
+    Letter,
+    LetterKind,
+    PlanEvent,
+    PlanVersion,
+    Review,
+    ReviewKind,
+    ReviewStatus,
+    Status,
+)
+from careplans.selectors import snapshot, version_with_details
+from careplans.services import _event, copy_to_new_draft
+from people.access import persons_writable_by
+from phb import audit
+from phb.errors import ServiceError
+from phb.models import AuditAction
+from phb.pdf import render_pdf
+from phb.roles import is_phb_team
+
+
+class AlreadyDecidedError(ServiceError):
+    pass
+
+
+def _role(user) -> str:
+    return "system" if user is None else user.role
+
+
+def _is_author(version: PlanVersion, user) -> bool:
+    return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
+
+
+def _check(action: rules.Action, version: PlanVersion, user) -> None:
+    problem = rules.refusal(
+        action,
+        status=version.status,
+        role=_role(user),
+        is_author=_is_author(version, user),
+        annual_total=rules.totals(snapshot(version)).annual,
+        lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
+    )
+    if problem:
+        raise ServiceError(problem)
+    coordinator_ending = action == rules.Action.END and user is not None and user.role == "coordinator"
+    if coordinator_ending and not persons_writable_by(user).filter(pk=version.plan.person_id).exists():
+        raise ServiceError("Only a care coordinator in the person's care team can end this plan.")
+
+
+def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fields) -> PlanVersion:
+    """Compare-and-swap on the status. Refuses, naming who got there first, if the version has moved on."""
+    updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
+    if not updated:
+        current = PlanVersion.objects.select_related("decided_by").get(pk=version.pk)
+        if current.decided_by and current.decided_at:
+            when = timezone.localtime(current.decided_at).strftime("%-d %B %Y at %H:%M")
+            raise AlreadyDecidedError(
+                f"{current.decided_by.display_name} already decided on this plan on {when}: "
+                f"{current.get_status_display().lower()}."
+            )
+        raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
+    return version_with_details().get(pk=version.pk)
+
+
+def _keep_letter(version: PlanVersion, kind: LetterKind, template: str, context: dict, acting_user) -> Letter:
+    return Letter.objects.create(
+        person=version.plan.person,
+        plan_version=version,
+        kind=kind,
+        pdf=render_pdf(template, context),
+        created_by=acting_user,
+    )
+
+
+def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body: str) -> None:
+    coordinator = version.care_coordinator or version.created_by
+    if not coordinator.email:
+        return
+    email = DecisionEmail.objects.create(event=event, to=coordinator.email, subject=subject, body=body)
+    transaction.on_commit(lambda: tasks.send_decision_email.delay(email.pk))
+
+
+def _audit(version: PlanVersion, acting_user, summary: str, before: str, after: str, **extra) -> None:
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=version,
+        person_id=version.plan.person_id,
+        summary=summary,
+        changes={"status": [before, after], **{k: [None, str(v)] for k, v in extra.items()}},
+    )
+
+
+@transaction.atomic
+def plan_assign(*, version: PlanVersion, acting_user) -> PlanVersion:
+    """A PHB team member takes a submitted plan to decide on."""
+    if not is_phb_team(acting_user):
+        raise ServiceError("Only the PHB team can take plans to decide on.")
+    updated = PlanVersion.objects.filter(pk=version.pk, status=Status.SUBMITTED).update(assigned_to=acting_user)
+    if not updated:
+        raise ServiceError("This plan is no longer waiting for a decision.")
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=version,
+        person_id=version.plan.person_id,
+        summary="Assigned the plan to themselves",
+        changes={"assigned_to": [version.assigned_to_id, acting_user.pk]},
+    )
+    return version_with_details().get(pk=version.pk)
+
+
+def first_review_due(version: PlanVersion) -> datetime.date:
+    """No later than the configured number of months after the start; earlier if the plan says so."""
+    latest = rules.add_months(version.start_date, settings.PLAN_FIRST_REVIEW_WITHIN_MONTHS)
+    planned = version.first_review_date
+    return planned if planned and version.start_date < planned <= latest else latest
+
+
+@transaction.atomic
+def plan_approve(
+    *,
+    version: PlanVersion,
+    financially_appropriate: bool,
+    clinically_appropriate: bool,
+    conditions: str = "",
+    acting_user,
+) -> PlanVersion:
+    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    _check(rules.Action.APPROVE, version, acting_user)
+    missing = {}
+    if not financially_appropriate:
+        missing["financially_appropriate"] = "Confirm that the plan is financially appropriate"
+    if not clinically_appropriate:
+        missing["clinically_appropriate"] = "Confirm that the plan is clinically appropriate"
+    if missing:
+        raise ValidationError(missing)
+    total = rules.totals(snapshot(version)).annual
+    version = _move(
+        version,
+        to_status=Status.APPROVED,
+        from_statuses={Status.SUBMITTED},
+        decided_by=acting_user,
+        decided_at=timezone.now(),
+        conditions=(conditions or "").strip(),
+        decision_reason="",
+        agreed_annual=total,
+    )
+    event = _event(
+        version,
+        from_status=Status.SUBMITTED,
+        to_status=Status.APPROVED,
+        acting_user=acting_user,
+        reason=conditions.strip(),
+    )
+    # The version it replaces stays on record, marked as replaced.
+    for older in version.plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).exclude(pk=version.pk):
+        PlanVersion.objects.filter(pk=older.pk).update(status=Status.SUPERSEDED)
+        _event(
+            older,
+            from_status=older.status,
+            to_status=Status.SUPERSEDED,
+            acting_user=acting_user,
+            reason=f"Replaced by version {version.number}",
+        )
+    review = version.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).first()
+    if review is None:
+        review = Review.objects.create(plan=version.plan, plan_version=version, due_on=first_review_due(version))
+    else:
+        Review.objects.filter(pk=review.pk).update(plan_version=version)
+    _audit(
+        version,
+        acting_user,
+        f"Approved version {version.number} of the plan",
+        Status.SUBMITTED,
+        Status.APPROVED,
+        agreed_annual=total,
+    )
+    _keep_letter(
+        version,
+        LetterKind.APPROVAL,
+        "careplans/letter_approval.html",
+        letters.decision_letter_context(version, today=timezone.localdate(), review_due=review.due_on),
+        acting_user,
+    )
+    _tell_coordinator(
+        version,
+        event,
+        f"Plan approved for {version.plan.person.full_name}",
+        f"{acting_user.display_name} approved version {version.number} of {version.plan.person.full_name}'s "
+        f"support plan: £{total:,} a year from {version.start_date:%-d %B %Y}. First review due by "
+        f"{review.due_on:%-d %B %Y}." + (f" Conditions: {version.conditions}" if version.conditions else ""),
+    )
+    if version.start_date <= timezone.localdate():
+        version = plan_activate(version=version, acting_user=acting_user)
+    return version
+
+
+def _decide_against(version, *, action, to_status, reason, acting_user, letter_kind, template, subject, body):
+    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    _check(action, version, acting_user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter the reason for your decision"})
+    version = _move(
+        version,
+        to_status=to_status,
+        from_statuses={Status.SUBMITTED},
+        decided_by=acting_user,
+        decided_at=timezone.now(),
+        decision_reason=reason,
+    )
+    event = _event(version, from_status=Status.SUBMITTED, to_status=to_status, acting_user=acting_user, reason=reason)
+    _audit(
+        version,
+        acting_user,
+        f"{to_status.label} version {version.number} of the plan",
+        Status.SUBMITTED,
+        to_status,
+        reason=reason,
+    )
+    _keep_letter(
+        version,
+        letter_kind,
+        template,
+        letters.decision_letter_context(version, today=timezone.localdate()),
+        acting_user,
+    )
+    _tell_coordinator(version, event, subject, body + f" Reason: {reason}")
+    return version
+
+
+@transaction.atomic
+def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersion:
+    """Back to the coordinator with comments: a new draft, copied from this version, is ready to change."""
+    returned = _decide_against(
+        version,
+        action=rules.Action.RETURN,
+        to_status=Status.RETURNED,
+        reason=reason,
+        acting_user=acting_user,
+        letter_kind=LetterKind.RETURN,
+        template="careplans/letter_return.html",
+        subject=f"Plan returned for changes: {version.plan.person.full_name}",
+        body=f"{acting_user.display_name} returned version {version.number} of the support plan for changes. "
+        "A new draft is ready for you to change and submit again.",
+    )
+    copy_to_new_draft(
+        source=returned, acting_user=acting_user, reason=f"Returned for changes: {returned.decision_reason}"
+    )
+    return returned
+
+
+@transaction.atomic
+def plan_decline(*, version: PlanVersion, reason: str, acting_user) -> PlanVersion:
+    return _decide_against(
+        version,
+        action=rules.Action.DECLINE,
+        to_status=Status.DECLINED,
+        reason=reason,
+        acting_user=acting_user,
+        letter_kind=LetterKind.DECLINE,
+        template="careplans/letter_decline.html",
+        subject=f"Plan declined: {version.plan.person.full_name}",
+        body=f"{acting_user.display_name} declined version {version.number} of the support plan.",
+    )
+
+
+@transaction.atomic
+def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date | None = None) -> PlanVersion:
+    """An approved plan becomes active on its start date (the scheduled job passes acting_user=None)."""
+    on = on or timezone.localdate()
+    version = version_with_details().get(pk=version.pk)
+    _check(rules.Action.ACTIVATE, version, acting_user)
+    if version.start_date > on:
+        raise ServiceError(f"This plan starts on {version.start_date:%-d %B %Y}, so it cannot be active yet.")
+    version = _move(version, to_status=Status.ACTIVE, from_statuses={Status.APPROVED})
+    _event(
+        version,
+        from_status=Status.APPROVED,
+        to_status=Status.ACTIVE,
+        acting_user=acting_user,
+        reason=f"Started on {version.start_date:%-d %B %Y}",
+    )
+    _audit(version, acting_user, f"Version {version.number} of the plan became active", Status.APPROVED, Status.ACTIVE)
+    return version
+
+
+@transaction.atomic
+def plan_end(
+    *,
+    version: PlanVersion,
+    reason: str,
+    ended_on: datetime.date,
+    note: str,
+    unspent_to_repay: Decimal | None,
+    acting_user,
+) -> PlanVersion:
+    """Stops the budget: payments stop from the end date, with a letter giving the reasons."""
+    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    _check(rules.Action.END, version, acting_user)
+    errors = {}
+    if not reason:
+        errors["reason"] = "Select the reason for ending the personal health budget"
+    if ended_on < version.start_date:
+        errors["ended_on"] = f"End date must be on or after the plan's start date, {version.start_date:%-d %B %Y}"
+    if unspent_to_repay is not None and unspent_to_repay < 0:
+        errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
+    if errors:
+        raise ValidationError(errors)
+    before = version.status
+    version = _move(
+        version,
+        to_status=Status.ENDED,
+        from_statuses={Status.APPROVED, Status.ACTIVE},
+        ended_on=ended_on,
+        end_reason=reason,
+        end_note=(note or "").strip(),
+        unspent_to_repay=unspent_to_repay,
+    )
+    event = _event(
+        version,
+        from_status=before,
+        to_status=Status.ENDED,
+        acting_user=acting_user,
+        reason=f"{version.get_end_reason_display()}. {version.end_note}".strip(),
+    )
+    version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
+    _audit(
+        version, acting_user, f"Ended the personal health budget from {ended_on}", before, Status.ENDED, reason=reason
+    )
+    _keep_letter(
+        version,
+        LetterKind.ENDING,
+        "careplans/letter_ending.html",
+        letters.decision_letter_context(version, today=timezone.localdate()),
+        acting_user,
+    )
+    _tell_coordinator(
+        version,
+        event,
+        f"Personal health budget ended: {version.plan.person.full_name}",
+        f"{acting_user.display_name} ended {version.plan.person.full_name}'s personal health budget from "
+        f"{ended_on:%-d %B %Y}: {version.get_end_reason_display().lower()}.",
+    )
+    return version
+
+
+def decision_email_send(email_id: int) -> bool:
+    """Sends one waiting decision e-mail, once. Returns False if it was already sent (or is being sent).
+
+    Claimed by a conditional UPDATE, so two workers never send the same e-mail; if sending fails the
+    claim is released for a retry.
+    """
+    from django.core.mail import send_mail
+    from django.db.models import F
+
+    claimed = DecisionEmail.objects.filter(pk=email_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return False
+    email = DecisionEmail.objects.get(pk=email_id)
+    try:
+        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    except Exception:
+        DecisionEmail.objects.filter(pk=email_id).update(sent_at=None)
+        raise
+    return True
+
+
+def activate_due_plans(*, on: datetime.date | None = None) -> int:
+    """Makes every approved plan whose start date has come active. Safe to run as often as you like."""
+    on = on or timezone.localdate()
+    count = 0
+    for version in PlanVersion.objects.filter(status=Status.APPROVED, start_date__lte=on):
+        try:
+            plan_activate(version=version, acting_user=None, on=on)
+        except ServiceError:
+            continue  # someone else moved it on meanwhile
+        count += 1
+    return count
