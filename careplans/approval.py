@@ -48,7 +48,17 @@ def _is_author(version: PlanVersion, user) -> bool:
     return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
 
 
+def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
+    when = timezone.localtime(version.decided_at).strftime("%-d %B %Y at %H:%M")
+    return AlreadyDecidedError(
+        f"{version.decided_by.display_name} already decided on this plan on {when}: "
+        f"{version.get_status_display().lower()}."
+    )
+
+
 def _check(action: rules.Action, version: PlanVersion, user) -> None:
+    if action in rules.DECISIONS and version.status != Status.SUBMITTED and version.decided_by_id:
+        raise _already_decided(PlanVersion.objects.select_related("decided_by").get(pk=version.pk))
     problem = rules.refusal(
         action,
         status=version.status,
@@ -69,12 +79,12 @@ def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fi
     updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
     if not updated:
         current = PlanVersion.objects.select_related("decided_by").get(pk=version.pk)
-        if current.decided_by and current.decided_at:
-            when = timezone.localtime(current.decided_at).strftime("%-d %B %Y at %H:%M")
-            raise AlreadyDecidedError(
-                f"{current.decided_by.display_name} already decided on this plan on {when}: "
-                f"{current.get_status_display().lower()}."
-            )
+        if (
+            current.decided_by
+            and current.decided_at
+            and current.status in {Status.APPROVED, Status.RETURNED, Status.DECLINED}
+        ):
+            raise _already_decided(current)
         raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
     return version_with_details().get(pk=version.pk)
 

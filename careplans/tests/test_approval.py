@@ -1,0 +1,264 @@
+"""The PHB team's decisions through the services: letters, reviews, events, e-mails, races."""
+
+import datetime
+import io
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.urls import reverse
+from pypdf import PdfReader
+
+from careplans import approval, services
+from careplans.models import DecisionEmail, Letter, PlanEvent, PlanVersion, Review, Status
+from careplans.tests.factories import complete_plan
+from phb.errors import ServiceError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submitted(jane, alice):
+    version = complete_plan(person=jane, coordinator=alice)
+    return services.plan_submit(version=version, acting_user=alice)
+
+
+def approve(version, user, **overrides):
+    values = {"financially_appropriate": True, "clinically_appropriate": True, "conditions": ""}
+    values.update(overrides)
+    return approval.plan_approve(version=version, acting_user=user, **values)
+
+
+def letter_text(letter) -> str:
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(bytes(letter.pdf))).pages)
+
+
+def test_approval_fixes_the_budget_schedules_the_first_review_and_keeps_the_letter(submitted, priya, alice):
+    version = approve(submitted, priya, conditions="Review the taxi costs at the first review")
+    # The plan started on 1 April 2026, before today, so it became active straight away.
+    assert version.status == Status.ACTIVE
+    assert (version.decided_by, version.agreed_annual) == (priya, Decimal("7593.57"))
+    review = Review.objects.get(plan=version.plan)
+    assert review.due_on == datetime.date(2026, 6, 15)
+    steps = list(PlanEvent.objects.filter(plan_version=version).values_list("to_status", flat=True))
+    assert steps == ["draft", "submitted", "approved", "active"]
+    letter = Letter.objects.get(plan_version=version, kind="approval")
+    text = letter_text(letter)
+    assert "£7,593.57 a year" in text and "£145.63 a week" in text
+    assert "15 June 2026" in text and "1 April 2026" in text
+    assert "Review the taxi costs" in text
+    email = DecisionEmail.objects.get()
+    assert email.to == alice.email and "approved" in email.subject
+
+
+def test_approval_needs_both_confirmations(submitted, priya):
+    with pytest.raises(ValidationError) as error:
+        approve(submitted, priya, clinically_appropriate=False)
+    assert "clinically appropriate" in str(error.value)
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.SUBMITTED
+
+
+def test_nobody_approves_their_own_plan(submitted, alice, leo):
+    PlanVersion.objects.filter(pk=submitted.pk).update(updated_by=leo)
+    with pytest.raises(ServiceError, match="someone else in the PHB team"):
+        approve(submitted, leo)
+    with pytest.raises(ServiceError, match="Your role cannot approve"):
+        approve(submitted, alice)
+
+
+def test_a_plan_above_the_threshold_needs_a_lead(submitted, priya, leo, settings):
+    settings.PLAN_LEAD_APPROVAL_ABOVE = Decimal("5000.00")
+    with pytest.raises(ServiceError, match="need a PHB team lead"):
+        approve(submitted, priya)
+    assert approve(submitted, leo).decided_by == leo
+
+
+def test_a_plan_that_is_not_submitted_cannot_be_approved(jane, alice, priya):
+    draft = complete_plan(person=jane, coordinator=alice)
+    with pytest.raises(ServiceError, match="is a draft, so it cannot be approved"):
+        approve(draft, priya)
+
+
+def test_returning_needs_a_reason_and_makes_a_new_draft_from_the_returned_version(submitted, priya):
+    with pytest.raises(ValidationError):
+        approval.plan_return(version=submitted, reason=" ", acting_user=priya)
+    returned = approval.plan_return(version=submitted, reason="Add how the taxis are booked", acting_user=priya)
+    assert returned.status == Status.RETURNED
+    draft = returned.plan.versions.get(status=Status.DRAFT)
+    assert (draft.number, draft.items.count(), draft.outcomes.count()) == (2, 3, 2)
+    assert "Add how the taxis are booked" in letter_text(Letter.objects.get(kind="return"))
+
+
+def test_a_decline_letter_gives_the_reason_and_how_to_ask_again(submitted, priya):
+    approval.plan_decline(version=submitted, reason="The plan buys things a budget cannot pay for.", acting_user=priya)
+    text = letter_text(Letter.objects.get(kind="decline"))
+    assert "The plan buys things a budget cannot pay for." in text
+    assert "within 28 days" in text
+
+
+def test_a_plan_starting_later_is_approved_then_made_active_on_its_start_date(submitted, priya):
+    PlanVersion.objects.filter(pk=submitted.pk).update(status=Status.DRAFT)
+    future = datetime.date.today() + datetime.timedelta(days=10)
+    PlanVersion.objects.filter(pk=submitted.pk).update(
+        start_date=future, first_review_date=future + datetime.timedelta(days=30)
+    )
+    PlanVersion.objects.filter(pk=submitted.pk).update(status=Status.SUBMITTED)
+    version = approve(submitted, priya)
+    assert version.status == Status.APPROVED
+    assert approval.activate_due_plans() == 0
+    assert approval.activate_due_plans(on=future) == 1
+    assert approval.activate_due_plans(on=future) == 0
+    version.refresh_from_db()
+    assert version.status == Status.ACTIVE
+    assert PlanEvent.objects.get(plan_version=version, to_status=Status.ACTIVE).actor is None
+
+
+def test_an_approved_amendment_supersedes_the_active_version(submitted, priya, leo, alice):
+    active = approve(submitted, priya)
+    draft = services.plan_amend(plan=active.plan, acting_user=alice)
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=alice,
+        agreed_on=datetime.date(2026, 5, 1),
+        agreement_method="signed",
+    )
+    new = services.plan_submit(version=draft, acting_user=alice)
+    new = approve(new, leo)
+    active.refresh_from_db()
+    assert (active.status, new.status) == (Status.SUPERSEDED, Status.ACTIVE)
+    # The review schedule carries on: still one review due, now for the new version.
+    review = Review.objects.get(plan=active.plan)
+    assert review.plan_version == new
+
+
+def test_ending_a_plan_needs_a_sensible_date_and_writes_a_letter(submitted, priya, alice):
+    active = approve(submitted, priya)
+    with pytest.raises(ValidationError, match="on or after the plan's start date"):
+        approval.plan_end(
+            version=active,
+            reason="moved_away",
+            ended_on=datetime.date(2026, 3, 1),
+            note="",
+            unspent_to_repay=None,
+            acting_user=alice,
+        )
+    ended = approval.plan_end(
+        version=active,
+        reason="moved_away",
+        ended_on=datetime.date(2026, 9, 30),
+        note="Moving to Cornwall.",
+        unspent_to_repay=Decimal("120.50"),
+        acting_user=alice,
+    )
+    assert (ended.status, ended.unspent_to_repay) == (Status.ENDED, Decimal("120.50"))
+    assert Review.objects.get(plan=ended.plan).status == "cancelled"
+    text = letter_text(Letter.objects.get(kind="ending"))
+    assert "30 September 2026" in text and "moved away" in text and "120.50" in text
+
+
+def test_a_coordinator_from_another_team_cannot_end_a_plan(submitted, priya, charlie):
+    active = approve(submitted, priya)
+    with pytest.raises(ServiceError):
+        approval.plan_end(
+            version=active,
+            reason="died",
+            ended_on=datetime.date(2026, 9, 30),
+            note="",
+            unspent_to_repay=None,
+            acting_user=charlie,
+        )
+
+
+def test_decision_emails_are_sent_exactly_once(submitted, priya, mailoutbox):
+    approve(submitted, priya)
+    email = DecisionEmail.objects.get()
+    assert approval.decision_email_send(email.pk) is True
+    assert approval.decision_email_send(email.pk) is False
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [email.to]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvers_deciding_at_once_record_exactly_one_decision(jane, alice, priya, leo):
+    version = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def decide(name, action):
+        barrier.wait()
+        try:
+            action()
+            outcomes[name] = "decided"
+        except ServiceError as error:
+            outcomes[name] = str(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=("priya", lambda: approve(version, priya))),
+        threading.Thread(
+            target=decide, args=("leo", lambda: approval.plan_decline(version=version, reason="No", acting_user=leo))
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o == "decided" for o in outcomes.values()) == [False, True]
+    [refusal] = [o for o in outcomes.values() if o != "decided"]
+    assert "already decided on this plan" in refusal or "now" in refusal
+    decisions = PlanEvent.objects.filter(plan_version=version, from_status=Status.SUBMITTED)
+    assert decisions.count() == 1
+
+
+def test_the_queue_uses_the_same_queries_for_5_and_50_plans(client, priya, north, django_assert_max_num_queries):
+    from people.tests.factories import PersonFactory, UserFactory
+
+    coordinator = UserFactory(username="cora", teams=[north])
+
+    def add(n):
+        for _ in range(n):
+            person = PersonFactory(care_team=north, date_of_birth=datetime.date(1950, 1, 1))
+            services.plan_submit(version=complete_plan(person=person, coordinator=coordinator), acting_user=coordinator)
+
+    client.force_login(priya)
+    add(5)
+    with django_assert_max_num_queries(30) as five:
+        client.get(reverse("careplans:queue"))
+    add(45)
+    with django_assert_max_num_queries(len(five.captured_queries)):
+        response = client.get(reverse("careplans:queue"), {"sort": "total", "over_budget": ""})
+    assert len(response.context["rows"]) == 50
+
+
+@pytest.mark.parametrize("persona", ["alice", "charlie", "pat", "ada"])
+def test_only_the_phb_team_sees_the_queue_and_decides(client, request, submitted, persona):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("careplans:queue")).status_code == 404
+    assert client.get(reverse("careplans:decide", kwargs={"pk": submitted.pk})).status_code == 404
+    response = client.post(
+        reverse("careplans:decide", kwargs={"pk": submitted.pk}), {"decision": "decline", "reason": "x"}
+    )
+    assert response.status_code == 404
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.SUBMITTED
+
+
+def test_the_decision_page_refuses_without_confirmations_and_shows_who_decided(client, submitted, priya, leo):
+    client.force_login(leo)
+    url = reverse("careplans:decide", kwargs={"pk": submitted.pk})
+    response = client.post(url, {"decision": "approve", "financially_appropriate": "on"})
+    assert response.context["form"].errors["clinically_appropriate"] == [
+        "Confirm that the plan is clinically appropriate"
+    ]
+    approve(submitted, priya)
+    response = client.post(url, {"decision": "decline", "reason": "Too late"})
+    assert "Priya Patel already decided on this plan" in response.content.decode()
+
+
+def test_assign_to_me(client, submitted, priya):
+    client.force_login(priya)
+    client.post(reverse("careplans:assign", kwargs={"pk": submitted.pk}))
+    assert PlanVersion.objects.get(pk=submitted.pk).assigned_to == priya
