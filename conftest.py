@@ -8,6 +8,11 @@ another patient. Ada administers accounts.
 
 import datetime
 import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +147,67 @@ def quinn(sam):
     user = UserFactory(username="quinn", first_name="Quinn", last_name="Taylor", role=Role.PATIENT)
     PortalAccessFactory(user=user, person=sam, relationship="Parent")
     return user
+
+
+def wait_for(condition, *, seconds=30.0, every=0.2):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path, transactional_db):
+    """A Celery worker on its own queue, using the test database and writing e-mails to files.
+
+    Yields (the folder the e-mails are written to, the worker's log file).
+    """
+    from django.db import connection
+
+    from phb.celery import app
+
+    queue = f"phb-test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_QUEUE": queue,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+    }
+    log = tmp_path / "worker.log"
+    celery = Path(sys.executable).with_name("celery")
+    process = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "phb",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        if not wait_for(lambda: "ready." in log.read_text()):
+            pytest.fail(f"The Celery worker did not start:\n{log.read_text()}")
+        yield tmp_path / "mail", log
+    finally:
+        app.conf.task_default_queue = previous_queue
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
