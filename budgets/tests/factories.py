@@ -19,10 +19,12 @@ def make_tariff(*, lead, effective_from=datetime.date(2025, 4, 1), price="250.00
 
 
 def make_eligible(*, person, coordinator, on=datetime.date(2026, 1, 5)):
+    from eligibility.rules import ADULT_AGE, age_on
+
     return eligibility_services.screening_create(
         person=person,
         screened_on=on,
-        funding="chc",
+        funding="chc" if age_on(person.date_of_birth, on) >= ADULT_AGE else "cc",
         hospital_inpatient=False,
         section_117="none",
         wheelchair=False,

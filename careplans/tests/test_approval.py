@@ -262,3 +262,52 @@ def test_assign_to_me(client, submitted, priya):
     client.force_login(priya)
     client.post(reverse("careplans:assign", kwargs={"pk": submitted.pk}))
     assert PlanVersion.objects.get(pk=submitted.pk).assigned_to == priya
+
+
+def test_the_queue_filters_by_team_money_option_and_over_budget(client, priya, alice, charlie, jane, sam, south):
+    from careplans.tests.factories import add_item
+
+    north_plan = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    sam_draft = complete_plan(person=sam, coordinator=charlie)
+    add_item(
+        sam_draft,
+        charlie,
+        [sam_draft.outcomes.first()],
+        description="Night sitter",
+        unit_cost="300.00",
+        quantity="1",
+        money_option="third_party",
+        organisation="Carers Trust",
+    )
+    sam_draft.refresh_from_db()
+    sam_draft = services.plan_update(
+        version=sam_draft,
+        expected_revision=sam_draft.revision,
+        acting_user=charlie,
+        over_budget_justification="Night sitting",
+    )
+    south_plan = services.plan_submit(version=sam_draft, acting_user=charlie)
+    client.force_login(priya)
+    url = reverse("careplans:queue")
+
+    def names(**params):
+        return [row["version"].pk for row in client.get(url, params).context["rows"]]
+
+    assert set(names()) == {north_plan.pk, south_plan.pk}
+    assert names(team=south.pk) == [south_plan.pk]
+    assert names(money_option="third_party") == [south_plan.pk]
+    assert set(names(money_option="direct_payment")) == {north_plan.pk, south_plan.pk}
+    assert names(over_budget="on") == [south_plan.pk]
+    assert names(sort="total")[0] == south_plan.pk
+    assert north_plan.pk in names(route="right_to_have")
+
+
+def test_the_end_page_refuses_an_end_date_before_the_start(client, submitted, priya, alice):
+    approve(submitted, priya)
+    client.force_login(alice)
+    response = client.post(
+        reverse("careplans:end", kwargs={"pk": submitted.pk}),
+        {"reason": "moved_away", "ended_on_day": "1", "ended_on_month": "1", "ended_on_year": "2026", "note": ""},
+    )
+    assert "on or after the plan's start date" in response.context["form"].errors["ended_on"][0]
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.ACTIVE
