@@ -7,6 +7,7 @@ e-mail to the coordinator sent after the transaction commits.
 """
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,6 +35,8 @@ from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.pdf import render_pdf
 from phb.roles import is_phb_team
+
+logger = logging.getLogger(__name__)
 
 
 class AlreadyDecidedError(ServiceError):
@@ -104,7 +107,16 @@ def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body
     if not coordinator.email:
         return
     email = DecisionEmail.objects.create(event=event, to=coordinator.email, subject=subject, body=body)
-    transaction.on_commit(lambda: tasks.send_decision_email.delay(email.pk))
+    transaction.on_commit(lambda: _queue_email(email.pk))
+
+
+def _queue_email(email_id: int) -> None:
+    """Hands the e-mail to the worker. If Redis is down the decision still stands: the row waits in the
+    outbox and the sweep (send_waiting_emails, every 15 minutes) sends it later."""
+    try:
+        tasks.send_decision_email.delay(email_id)
+    except Exception:  # any broker error: kombu and redis raise several kinds
+        logger.warning("Could not queue decision e-mail %s; the sweep will send it", email_id, exc_info=True)
 
 
 def _audit(version: PlanVersion, acting_user, summary: str, before: str, after: str, **extra) -> None:

@@ -14,6 +14,8 @@ export SECRET_KEY="${SECRET_KEY:-test-only-secret-key-not-for-production-0123456
 export ALLOWED_HOSTS="127.0.0.1,localhost,testserver"
 export SECURE_SSL_REDIRECT=false SECURE_COOKIES=false STATIC_MANIFEST=false SECURE_HSTS_SECONDS=0
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# Tasks queued by tests go to a queue of their own, never to the one `make run`'s worker reads.
+export CELERY_QUEUE=phb-tests
 
 ensure_venv requirements-dev.txt
 

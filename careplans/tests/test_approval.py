@@ -311,3 +311,19 @@ def test_the_end_page_refuses_an_end_date_before_the_start(client, submitted, pr
     )
     assert "on or after the plan's start date" in response.context["form"].errors["ended_on"][0]
     assert PlanVersion.objects.get(pk=submitted.pk).status == Status.ACTIVE
+
+
+def test_when_redis_is_down_the_e_mail_waits_in_the_outbox_for_the_sweep(submitted, priya, monkeypatch, caplog):
+    from careplans import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is not answering")
+
+    version = approve(submitted, priya)
+    email = DecisionEmail.objects.get()
+    monkeypatch.setattr(tasks.send_decision_email, "delay", broker_down)
+    # What runs after the decision commits: it must not turn the decision into an error page.
+    approval._queue_email(email.pk)
+    assert "the sweep will send it" in caplog.text
+    assert version.status == Status.ACTIVE
+    assert DecisionEmail.objects.get(pk=email.pk).sent_at is None
