@@ -71,3 +71,90 @@ def seed(users: dict[str, User]) -> None:
             money_option="notional",
             third_party_organisation="",
         )
+
+
+def seed_submitted(users: dict[str, User]) -> None:
+    """Mohammed's plan, submitted and waiting in the PHB team's queue."""
+    from budgets import services as budget_services
+    from budgets.calculate import Domain
+
+    mohammed = demo_person(1)
+    if mohammed.support_plans.exists() or not mohammed.screenings.exists():
+        return
+    alice = users["alice"]
+    assessment = budget_services.assessment_create(
+        person=mohammed,
+        assessed_on=datetime.date.today() - datetime.timedelta(days=5),
+        assessor=alice,
+        participants="Mohammed and his son Imran",
+        engagement_support="substantial",
+        engagement_note="Needs an interpreter (Urdu) and help to manage money.",
+        needs={d.value: ("moderate", "") for d in Domain},
+        acting_user=alice,
+    )
+    budget_services.current_service_add(
+        assessment=assessment,
+        acting_user=alice,
+        name="District nursing visits",
+        provider="Community trust",
+        service_type="Nursing",
+        funding="nhs_spot",
+        unit_cost=Decimal("38.00"),
+        units=Decimal("3"),
+        unit_kind="session",
+        period="week",
+    )
+    budget = budget_services.budget_version_create(
+        assessment=assessment,
+        method="costed",
+        adjustment=Decimal("0"),
+        adjustment_reason="",
+        council_share_means_tested=False,
+        acting_user=alice,
+    )
+    version = services.plan_start(person=mohammed, budget_version=budget, acting_user=alice)
+    start = datetime.date.today() + datetime.timedelta(days=7)
+    version = services.plan_update(
+        version=version,
+        expected_revision=version.revision,
+        acting_user=alice,
+        start_date=start,
+        what_matters="Walking to the mosque on Fridays and staying well at home.",
+        helped_by="Mohammed, Imran and Alice Adams",
+        care_coordinator=alice,
+        health_monitor="Dr Ahmed, Victoria Road Surgery",
+        first_review_date=start + datetime.timedelta(days=80),
+        review_method="A home visit with an interpreter",
+        reduction_notice_days=28,
+        risks="Breathlessness on exertion: a rescue plan agreed with his GP.",
+        contingency="Imran covers if a carer cannot come.",
+        agreed_on=datetime.date.today(),
+        agreement_method="representative",
+        agreement_witness="Imran Hussain (son)",
+    )
+    walking = services.outcome_save(
+        version=version,
+        expected_revision=version.revision,
+        acting_user=alice,
+        domain="physical_health",
+        goal="I want to walk to the mosque on Fridays",
+        measure="Mohammed walks there at least twice a month",
+        target_date=start + datetime.timedelta(days=120),
+    )
+    version.refresh_from_db()
+    services.item_save(
+        version=version,
+        expected_revision=version.revision,
+        outcomes=[walking],
+        acting_user=alice,
+        description="Physiotherapy at home",
+        provider="",
+        category="therapy",
+        unit_cost=Decimal("45.00"),
+        quantity=Decimal("1"),
+        frequency="week",
+        money_option="notional",
+        third_party_organisation="",
+    )
+    version.refresh_from_db()
+    services.plan_submit(version=version, acting_user=alice)

@@ -30,8 +30,9 @@ def test_it_loads_demo_data_once_however_often_it_runs():
     assert counts() == first
     assert first[0] >= 10
     assert Screening.objects.filter(decision="awaiting").count() == 2
-    assert BudgetVersion.objects.count() == 1
-    assert PlanVersion.objects.get().outcomes.count() == 2
+    assert BudgetVersion.objects.count() == 2
+    assert PlanVersion.objects.get(status="draft").outcomes.count() == 2
+    assert PlanVersion.objects.filter(status="submitted").count() == 1
     assert {u.role for u in User.objects.all()} == set(Role.values)
 
 

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         eligibility_demo.seed(users)
         budgets_demo.seed(users)
         careplans_demo.seed(users)
+        careplans_demo.seed_submitted(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
         for line in people_demo.sign_in_lines():
             self.stdout.write(line)
