@@ -280,12 +280,19 @@ class DecisionForm(NHSMessagesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Anything the approval depends on. Shown in the approval letter.",
     )
-    reason = forms.CharField(
-        label="Reason for returning or declining",
+    return_reason = forms.CharField(
+        label="What should the coordinator change?",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Say what to change, or why the plan is declined. The person sees the reason for a decline.",
+        help_text="This is sent to the coordinator.",
+    )
+    decline_reason = forms.CharField(
+        label="Why is the plan declined?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="This is written in the letter to the person. Use plain English.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -295,10 +302,16 @@ class DecisionForm(NHSMessagesMixin, forms.Form):
         self.helper.layout = Layout(
             Field(
                 "decision",
-                conditional={"approve": ["financially_appropriate", "clinically_appropriate", "conditions"]},
+                conditional={
+                    "approve": ["financially_appropriate", "clinically_appropriate", "conditions"],
+                    "return": ["return_reason"],
+                    "decline": ["decline_reason"],
+                },
             ),
-            "reason",
         )
+        # Needed only under their own answer: not marked "(optional)" (see nhsuk/widgets/_label_text.html).
+        for name in ("financially_appropriate", "clinically_appropriate", "return_reason", "decline_reason"):
+            self.fields[name].required_when_shown = True
 
     def clean(self):
         cleaned = super().clean()
@@ -308,9 +321,15 @@ class DecisionForm(NHSMessagesMixin, forms.Form):
                 self.add_error("financially_appropriate", "Confirm that the plan is financially appropriate")
             if not cleaned.get("clinically_appropriate"):
                 self.add_error("clinically_appropriate", "Confirm that the plan is clinically appropriate")
-        elif decision in {"return", "decline"} and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", "Enter the reason for your decision")
+        elif decision == "return" and not (cleaned.get("return_reason") or "").strip():
+            self.add_error("return_reason", "Enter what the coordinator should change")
+        elif decision == "decline" and not (cleaned.get("decline_reason") or "").strip():
+            self.add_error("decline_reason", "Enter why the plan is declined")
         return cleaned
+
+    @property
+    def reason(self) -> str:
+        return self.cleaned_data.get(f"{self.cleaned_data['decision']}_reason", "")
 
 
 class EndPlanForm(NHSMessagesMixin, forms.Form):

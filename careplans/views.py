@@ -331,9 +331,9 @@ def plan_decide(request, pk):
                     acting_user=request.user,
                 )
             elif decision == "return":
-                approval.plan_return(version=version, reason=form.cleaned_data["reason"], acting_user=request.user)
+                approval.plan_return(version=version, reason=form.reason, acting_user=request.user)
             else:
-                approval.plan_decline(version=version, reason=form.cleaned_data["reason"], acting_user=request.user)
+                approval.plan_decline(version=version, reason=form.reason, acting_user=request.user)
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
             version = access.get_version_for_user(request.user, pk)

@@ -254,7 +254,7 @@ def test_the_decision_page_refuses_without_confirmations_and_shows_who_decided(c
         "Confirm that the plan is clinically appropriate"
     ]
     approve(submitted, priya)
-    response = client.post(url, {"decision": "decline", "reason": "Too late"})
+    response = client.post(url, {"decision": "decline", "decline_reason": "Too late"})
     assert "Priya Patel already decided on this plan" in response.content.decode()
 
 
@@ -327,3 +327,19 @@ def test_when_redis_is_down_the_e_mail_waits_in_the_outbox_for_the_sweep(submitt
     assert "the sweep will send it" in caplog.text
     assert version.status == Status.ACTIVE
     assert DecisionEmail.objects.get(pk=email.pk).sent_at is None
+
+
+def test_the_decision_form_asks_for_the_reason_under_each_answer(client, submitted, priya):
+    client.force_login(priya)
+    url = reverse("careplans:decide", kwargs={"pk": submitted.pk})
+    page = client.get(url).content.decode()
+    assert "What should the coordinator change?" in page
+    assert "change? (optional)" not in page and "declined? (optional)" not in page
+    assert "Conditions (optional)" in page
+    response = client.post(url, {"decision": "return"})
+    assert response.context["form"].errors["return_reason"] == ["Enter what the coordinator should change"]
+    response = client.post(url, {"decision": "decline"})
+    assert response.context["form"].errors["decline_reason"] == ["Enter why the plan is declined"]
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.SUBMITTED
+    page = client.get(reverse("careplans:version", kwargs={"pk": submitted.pk})).content.decode()
+    assert "Under budget by £2,835.00" in page

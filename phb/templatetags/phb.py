@@ -28,3 +28,9 @@ def pounds(value):
 @register.filter
 def weekly(value):
     return money.pounds(money.weekly(Decimal(str(value))))
+
+
+@register.filter
+def absolute(value):
+    """The size of an amount without its sign, for "under budget by £x"."""
+    return abs(Decimal(str(value))) if value not in (None, "") else value

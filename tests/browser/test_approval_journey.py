@@ -32,7 +32,7 @@ def test_a_plan_is_returned_resubmitted_and_approved(page, celery_worker_process
     page.get_by_role("heading", name="Decide on version 1 of the plan").wait_for()
     assert_accessible(page)
     page.get_by_label("Return it to the coordinator for changes").check()
-    page.get_by_label("Reason for returning or declining").fill("Say how the taxis to choir are booked.")
+    page.get_by_label("What should the coordinator change?").fill("Say how the taxis to choir are booked.")
     page.get_by_role("button", name="Record decision").click()
     page.get_by_text("There are no plans waiting for a decision.").wait_for()
     sign_out(page)
