@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans import letters, rules, tasks
+from careplans import letters, rules, schedule, tasks
 from careplans.models import (
     DecisionEmail,
     Letter,
@@ -151,7 +151,7 @@ def plan_assign(*, version: PlanVersion, acting_user) -> PlanVersion:
 
 def first_review_due(version: PlanVersion) -> datetime.date:
     """No later than the configured number of months after the start; earlier if the plan says so."""
-    latest = rules.add_months(version.start_date, settings.PLAN_FIRST_REVIEW_WITHIN_MONTHS)
+    latest = schedule.first_review_due(version.start_date, within_months=settings.PLAN_FIRST_REVIEW_WITHIN_MONTHS)
     planned = version.first_review_date
     return planned if planned and version.start_date < planned <= latest else latest
 

@@ -3,7 +3,19 @@ from crispy_forms.layout import Layout
 from django import forms
 
 from budgets.models import BudgetVersion
-from careplans.models import MONEY_OPTION_CHOICES, EndReason, Outcome, PlanVersion, SupportItem
+from careplans.models import (
+    DOMAIN_CHOICES,
+    MONEY_OPTION_CHOICES,
+    Change,
+    EndReason,
+    Outcome,
+    PlanVersion,
+    Progress,
+    ReviewDecision,
+    Satisfaction,
+    SupportItem,
+    UnscheduledReason,
+)
 from eligibility.models import ROUTE_CHOICES
 from people.models import CareTeam, User
 from phb.forms import NHSMessagesMixin, PoundsField
@@ -369,6 +381,127 @@ class QueueFilterForm(forms.Form):
         label="Sort by",
         required=False,
         choices=[("waiting", "Waiting longest"), ("total", "Plan total, highest first"), ("name", "Name")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ReviewForm(NHSMessagesMixin, forms.Form):
+    """Built from the plan: a progress question per outcome and a rating per part of life."""
+
+    completed_on = NHSDateField(label="Date of the review", past_only=True)
+    money_enough = forms.TypedChoiceField(
+        label="Was the money enough?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the money was enough"},
+    )
+    money_notes = forms.CharField(
+        label="About the money", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    used_as_planned = forms.TypedChoiceField(
+        label="Was the money used as planned?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the money was used as planned"},
+    )
+    use_notes = forms.CharField(
+        label="About how it was used", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    safety_notes = forms.CharField(
+        label="Safety and risks", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    satisfaction = forms.ChoiceField(
+        label="How satisfied is the person with their budget?",
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how satisfied the person is"},
+    )
+    decision = forms.ChoiceField(
+        label="What happens next?",
+        choices=ReviewDecision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what happens next with the plan"},
+    )
+
+    def __init__(self, *args, version: PlanVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcomes = list(version.outcomes.all())
+        self.domains = sorted({o.domain for o in self.outcomes})
+        labels = dict(DOMAIN_CHOICES)
+        outcome_fields = []
+        for n, outcome in enumerate(self.outcomes, start=1):
+            self.fields[f"progress_{outcome.pk}"] = forms.ChoiceField(
+                label=f"Outcome {n}: {outcome.goal}",
+                choices=Progress.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Select the progress on outcome {n}"},
+            )
+            self.fields[f"words_{outcome.pk}"] = forms.CharField(
+                label="In their own words", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            outcome_fields += [f"progress_{outcome.pk}", f"words_{outcome.pk}"]
+        for domain in self.domains:
+            self.fields[f"change_{domain}"] = forms.ChoiceField(
+                label=labels[domain],
+                choices=Change.choices,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": f"Select whether {labels[domain].lower()} got better, worse or stayed the same"
+                },
+            )
+        self.fields["completed_on"].error_messages["required"] = "Enter the date of the review"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "completed_on",
+            Fieldset("Progress on each outcome", *outcome_fields, size="m"),
+            Fieldset(
+                "Since the last review, has each part of life got better, stayed the same or got worse?",
+                *[Field(f"change_{d}", inline=True) for d in self.domains],
+                size="m",
+            ),
+            Fieldset("The money", "money_enough", "money_notes", "used_as_planned", "use_notes", size="m"),
+            Fieldset("Safety and satisfaction", "safety_notes", "satisfaction", size="m"),
+            "decision",
+        )
+
+    def service_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "completed_on": data["completed_on"],
+            "outcome_progress": {o.pk: (data[f"progress_{o.pk}"], data[f"words_{o.pk}"]) for o in self.outcomes},
+            "domain_ratings": {d: data[f"change_{d}"] for d in self.domains},
+            "money_enough": data["money_enough"],
+            "money_notes": data["money_notes"],
+            "used_as_planned": data["used_as_planned"],
+            "use_notes": data["use_notes"],
+            "safety_notes": data["safety_notes"],
+            "satisfaction": data["satisfaction"],
+            "decision": data["decision"],
+        }
+
+
+class ReviewRequestForm(NHSMessagesMixin, forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is a review needed now?",
+        choices=UnscheduledReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select why the review is needed"},
+    )
+    note = forms.CharField(
+        label="More about why", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    due_on = NHSDateField(
+        label="Due by", required=False, future_only=True, help_text="Leave blank for 14 days from today"
     )
 
     def __init__(self, *args, **kwargs):

@@ -242,8 +242,29 @@ class ReviewStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class UnscheduledReason(models.TextChoices):
+    HEALTH_CHANGED = "health_changed", "Their health has changed significantly"
+    MONEY_NOT_ENOUGH = "money_not_enough", "The money is not enough"
+    CONCERN_RAISED = "concern_raised", "The person has raised a concern"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
+
+
+class ReviewDecision(models.TextChoices):
+    CONTINUE = "continue", "Continue the plan unchanged"
+    AMEND = "amend", "Change the plan (a new version goes to the PHB team for approval)"
+    END = "end", "End the personal health budget"
+
+
+class Satisfaction(models.TextChoices):
+    VERY_SATISFIED = "very_satisfied", "Very satisfied"
+    SATISFIED = "satisfied", "Satisfied"
+    NEITHER = "neither", "Neither satisfied nor dissatisfied"
+    DISSATISFIED = "dissatisfied", "Dissatisfied"
+    VERY_DISSATISFIED = "very_dissatisfied", "Very dissatisfied"
+
+
 class Review(models.Model):
-    """A review of a plan with the person, due by a date (the Reviews issue records what it found)."""
+    """A review of a plan with the person: due by a date, then completed with what it found."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="reviews")
@@ -251,11 +272,31 @@ class Review(models.Model):
     kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.SCHEDULED)
     due_on = models.DateField()
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DUE)
-    reason = models.TextField(blank=True)
+    reason = models.CharField(max_length=20, choices=UnscheduledReason.choices, blank=True)
+    reason_note = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    completed_on = models.DateField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    money_enough = models.BooleanField(null=True, blank=True)
+    money_notes = models.TextField(blank=True)
+    used_as_planned = models.BooleanField(null=True, blank=True)
+    use_notes = models.TextField(blank=True)
+    safety_notes = models.TextField(blank=True)
+    satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
 
     class Meta:
         ordering = ["due_on", "created_at"]
+        indexes = [
+            # The reminder sweep reads only reviews still waiting to be done.
+            models.Index(fields=["due_on"], condition=Q(status="due"), name="review_due_not_done"),
+        ]
         constraints = [
             # At most one scheduled review waiting per plan: completing it schedules the next.
             models.UniqueConstraint(
@@ -310,3 +351,65 @@ class DecisionEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} to {self.to}"
+
+
+class Progress(models.TextChoices):
+    ACHIEVED = "achieved", "Achieved"
+    PARTLY = "partly", "Partly achieved"
+    NOT_YET = "not_yet", "Not yet"
+    NO_LONGER_RELEVANT = "no_longer_relevant", "No longer relevant"
+
+
+class Change(models.TextChoices):
+    BETTER = "better", "Got better"
+    SAME = "same", "Stayed the same"
+    WORSE = "worse", "Got worse"
+
+
+class ReviewOutcome(models.Model):
+    """Progress on one of the plan's outcomes, in the person's own words."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="outcome_progress")
+    outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="+")
+    progress = models.CharField(max_length=20, choices=Progress.choices)
+    own_words = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "outcome"], name="review_outcome_once")]
+
+    def __str__(self):
+        return f"{self.outcome}: {self.get_progress_display()}"
+
+
+class ReviewDomainRating(models.Model):
+    """For each part of life the plan's outcomes are about: better, the same or worse (POET-like)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="domain_ratings")
+    domain = models.CharField(max_length=20, choices=DOMAIN_CHOICES)
+    change = models.CharField(max_length=10, choices=Change.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "domain"], name="review_domain_once")]
+
+    def __str__(self):
+        return f"{self.get_domain_display()}: {self.get_change_display()}"
+
+
+class ReviewReminder(models.Model):
+    """Outbox: one row per (review, kind), inserted by the sweep and claimed once by the sender."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A sender claims the row before sending; a claim older than a few minutes is from a
+    # worker that died, and may be taken again. sent_at is set only after the mail has gone.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "kind"], name="reminder_once_per_kind")]
+        indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="reminder_unsent")]
+
+    def __str__(self):
+        return f"{self.kind} for {self.review_id}"

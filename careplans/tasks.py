@@ -37,3 +37,26 @@ def activate_due_plans() -> int:
     from careplans.approval import activate_due_plans as activate
 
     return activate()
+
+
+@shared_task(soft_time_limit=600, time_limit=900)
+def sweep_review_reminders() -> dict:
+    from careplans.reminders import sweep
+
+    result = sweep()
+    return {"claimed": result.claimed, "queued": result.queued, "queue_failed": result.queue_failed}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def send_review_reminder(reminder_id: int) -> bool:
+    from careplans.reminders import reminder_send
+
+    return reminder_send(reminder_id)

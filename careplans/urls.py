@@ -23,4 +23,7 @@ urlpatterns = [
     path("plan-versions/<uuid:pk>/decide/", views.plan_decide, name="decide"),
     path("plan-versions/<uuid:pk>/end/", views.plan_end, name="end"),
     path("letters/<uuid:pk>.pdf", views.letter_download, name="letter"),
+    path("reviews/", views.reviews_due, name="reviews_due"),
+    path("reviews/<uuid:pk>/record/", views.review_record, name="review_record"),
+    path("plans/<uuid:pk>/request-review/", views.review_request, name="review_request"),
 ]

@@ -8,17 +8,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets.models import SignOff
-from careplans import access, approval, letters, rules, selectors, services
+from careplans import access, approval, letters, reviews, rules, selectors, services
 from careplans.forms import (
     DecisionForm,
     EndPlanForm,
     OutcomeForm,
     PlanForm,
     QueueFilterForm,
+    ReviewForm,
+    ReviewRequestForm,
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import Letter, Outcome, Status, SupportItem
+from careplans.models import Letter, Outcome, Review, Status, SupportItem
 from eligibility.selectors import is_eligible
 from people.access import get_person_for_user, persons_visible_to, persons_writable_by, require_staff
 from phb.errors import ServiceError
@@ -94,6 +96,8 @@ def version_detail(request, pk):
             "can_end": rules.refusal(rules.Action.END, status=version.status, role=request.user.role) is None
             and (writable or is_phb_team(request.user)),
             "timeline": selectors.plan_timeline(plan=version.plan),
+            "can_request_review": version.status in {Status.APPROVED, Status.ACTIVE}
+            and (writable or is_phb_team(request.user)),
             "letters": Letter.objects.filter(plan_version__plan=version.plan).only("id", "kind", "created_at"),
         },
     )
@@ -407,3 +411,74 @@ def letter_download(request, pk):
     name = f"{letter.kind}-{letter.person.family_name.lower()}-{letter.created_at:%Y-%m-%d}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# Reviews.
+
+
+@require_GET
+def reviews_due(request):
+    require_staff(request.user)
+    today = timezone.localdate()
+    rows = [
+        {"review": review, "days": (review.due_on - today).days}
+        for review in reviews.reviews_due_for(user=request.user)
+    ]
+    return render(request, "careplans/reviews_due.html", {"rows": rows, "today": today})
+
+
+@require_http_methods(["GET", "POST"])
+def review_record(request, pk):
+    require_staff(request.user)
+    review = (
+        Review.objects.select_related("plan__person")
+        .filter(pk=pk, plan__person__in=persons_writable_by(request.user))
+        .first()
+    )
+    if review is None:
+        raise Http404("No review found")
+    version = reviews.in_force(review.plan)
+    if version is None or version.status != Status.ACTIVE or review.status != "due":
+        messages.error(request, "Only a review that is due, of an active plan, can be recorded.")
+        return redirect("careplans:reviews_due")
+    version = selectors.version_with_details().get(pk=version.pk)
+    form = ReviewForm(request.POST or None, version=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, next_review, draft = reviews.review_complete(
+                review=review, acting_user=request.user, **form.service_values()
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Review recorded. The next review is due by {next_review.due_on:%-d %B %Y}.")
+            if draft is not None:
+                return redirect("careplans:version", pk=draft.pk)
+            if form.cleaned_data["decision"] == "end":
+                return redirect("careplans:end", pk=version.pk)
+            return redirect("careplans:version", pk=version.pk)
+    elif request.method == "GET":
+        services.plan_record_view(version=version, acting_user=request.user, page="support plan to review it")
+    return render(request, "careplans/review_form.html", {"form": form, "review": review, "version": version})
+
+
+@require_http_methods(["GET", "POST"])
+def review_request(request, pk):
+    require_staff(request.user)
+    plan = access.get_plan_for_user(request.user, pk)
+    form = ReviewRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            review = reviews.review_request(
+                plan=plan,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+                due_on=form.cleaned_data["due_on"],
+                acting_user=request.user,
+            )
+        except SERVICE_ERRORS as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Review asked for, due by {review.due_on:%-d %B %Y}.")
+            return redirect("careplans:reviews_due")
+    return render(request, "careplans/review_request.html", {"form": form, "plan": plan})

@@ -87,6 +87,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
                 "postcode",
                 "phone",
                 "email",
+                "wants_review_reminders",
                 size="m",
             ),
             Fieldset(

@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplans.tasks.activate_due_plans",
         "schedule": 60 * 60,
     },
+    "review-reminder-sweep": {
+        "task": "careplans.tasks.sweep_review_reminders",
+        "schedule": 15 * 60,
+    },
     "send-waiting-decision-emails": {
         "task": "careplans.tasks.send_waiting_emails",
         "schedule": 15 * 60,
@@ -191,6 +195,8 @@ BUDGET_LOW_FLOOR = env_decimal("BUDGET_LOW_FLOOR", "10000.00")
 PLAN_FIRST_REVIEW_WITHIN_MONTHS = env_int("PLAN_FIRST_REVIEW_WITHIN_MONTHS", 3)
 # ...and each next review no later than this many months after the last one was completed.
 PLAN_REVIEW_INTERVAL_MONTHS = env_int("PLAN_REVIEW_INTERVAL_MONTHS", 12)
+# An unscheduled review is due this many days after it is asked for.
+PLAN_UNSCHEDULED_REVIEW_DAYS = env_int("PLAN_UNSCHEDULED_REVIEW_DAYS", 14)
 # Plans costing more than this a year need a PHB team lead to approve them.
 PLAN_LEAD_APPROVAL_ABOVE = env_decimal("PLAN_LEAD_APPROVAL_ABOVE", "100000.00")
 

@@ -1,8 +1,11 @@
 """The support plan panel on a person's page."""
 
 from django import template
+from django.utils import timezone
 
 from budgets.models import SignOff
+from careplans.models import Review, ReviewStatus
+from careplans.reviews import review_counts
 from careplans.selectors import plans_for
 from eligibility.selectors import is_eligible
 from people.access import persons_writable_by
@@ -19,4 +22,12 @@ def plan_panel(context, person):
         and is_eligible(person=person)
         and person.budget_versions.filter(sign_off__in=[SignOff.NOT_NEEDED, SignOff.SIGNED_OFF]).exists()
     )
-    return {"person": person, "plans": plans, "can_start": can_start}
+    next_review = Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first()
+    return {"person": person, "plans": plans, "can_start": can_start, "next_review": next_review}
+
+
+@register.inclusion_tag("careplans/_reviews_summary.html", takes_context=True)
+def reviews_summary(context):
+    """Counts for the home page: reviews overdue, and due in the next 28 days."""
+    user = context["request"].user
+    return {"counts": review_counts(user=user, today=timezone.localdate())}

@@ -1,0 +1,173 @@
+"""Reviews: asking for one sooner than planned, and recording one with the person.
+
+Completing a review schedules the next: no later than PLAN_REVIEW_INTERVAL_MONTHS after it was
+completed (sooner if a scheduled review was already due earlier).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from careplans import schedule, services
+from careplans.models import (
+    PlanVersion,
+    Review,
+    ReviewDecision,
+    ReviewDomainRating,
+    ReviewKind,
+    ReviewOutcome,
+    ReviewStatus,
+    Status,
+    SupportPlan,
+)
+from people.access import persons_visible_to, persons_writable_by
+from phb import audit
+from phb.errors import ServiceError
+from phb.models import AuditAction
+from phb.roles import is_phb_team
+
+
+def in_force(plan: SupportPlan) -> PlanVersion | None:
+    return plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).order_by("-number").first()
+
+
+def reviews_due_for(*, user) -> QuerySet[Review]:
+    """Reviews still to be done for the people a user may see, overdue first."""
+    return (
+        Review.objects.filter(status=ReviewStatus.DUE, plan__person__in=persons_visible_to(user))
+        .select_related("plan__person__care_team", "plan_version__care_coordinator")
+        .order_by("due_on", "created_at")
+    )
+
+
+def review_counts(*, user, today: datetime.date) -> dict:
+    return reviews_due_for(user=user).aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        soon=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=28))),
+    )
+
+
+@transaction.atomic
+def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=None, acting_user) -> Review:
+    """An unscheduled review, asked for at any time with a reason."""
+    may = persons_writable_by(acting_user).filter(pk=plan.person_id).exists() or is_phb_team(acting_user)
+    if not may:
+        raise ServiceError("Only the person's care coordinator or the PHB team can ask for a review.")
+    version = in_force(plan)
+    if version is None:
+        raise ServiceError("Only an approved or active plan can be reviewed.")
+    if not reason:
+        raise ValidationError({"reason": "Select why the review is needed"})
+    today = timezone.localdate()
+    due_on = due_on or schedule.unscheduled_review_due(today, days=settings.PLAN_UNSCHEDULED_REVIEW_DAYS)
+    if due_on < today:
+        raise ValidationError({"due_on": "Due date must be today or in the future"})
+    review = Review.objects.create(
+        plan=plan,
+        plan_version=version,
+        kind=ReviewKind.UNSCHEDULED,
+        due_on=due_on,
+        reason=reason,
+        reason_note=(note or "").strip(),
+        requested_by=acting_user,
+    )
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=review,
+        person_id=plan.person_id,
+        summary=f"Asked for an unscheduled review by {due_on}: {review.get_reason_display()}",
+    )
+    return review
+
+
+def _schedule_next(review: Review, completed_on: datetime.date) -> Review:
+    latest = schedule.next_review_due(completed_on, interval_months=settings.PLAN_REVIEW_INTERVAL_MONTHS)
+    waiting = review.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).exclude(pk=review.pk)
+    scheduled = waiting.first()
+    if scheduled is None:
+        return Review.objects.create(plan=review.plan, plan_version=review.plan_version, due_on=latest)
+    if scheduled.due_on > latest:
+        Review.objects.filter(pk=scheduled.pk).update(due_on=latest)
+        scheduled.due_on = latest
+    return scheduled
+
+
+@transaction.atomic
+def review_complete(
+    *,
+    review: Review,
+    completed_on: datetime.date,
+    outcome_progress: dict,
+    domain_ratings: dict,
+    money_enough: bool,
+    money_notes: str,
+    used_as_planned: bool,
+    use_notes: str,
+    safety_notes: str,
+    satisfaction: str,
+    decision: str,
+    acting_user,
+) -> tuple[Review, Review, PlanVersion | None]:
+    """Records a review. Returns (the review, the next review, a new draft version if the plan is to change)."""
+    plan = review.plan
+    if not persons_writable_by(acting_user).filter(pk=plan.person_id).exists():
+        raise ServiceError("Only a care coordinator in the person's care team can record a review.")
+    version = in_force(plan)
+    if version is None or version.status != Status.ACTIVE:
+        raise ServiceError("Only an active plan can be reviewed. This plan is not active.")
+    errors = {}
+    if completed_on > timezone.localdate():
+        errors["completed_on"] = "Date of the review must be today or in the past"
+    elif completed_on < version.start_date:
+        errors["completed_on"] = "Date of the review must be on or after the plan's start date"
+    if decision not in ReviewDecision.values:
+        errors["decision"] = "Select what happens next with the plan"
+    missing = [o for o in version.outcomes.all() if o.pk not in outcome_progress]
+    if missing:
+        errors["__all__"] = "Record progress on every outcome"
+    if errors:
+        raise ValidationError(errors)
+    updated = Review.objects.filter(pk=review.pk, status=ReviewStatus.DUE).update(
+        status=ReviewStatus.COMPLETED,
+        completed_on=completed_on,
+        completed_by=acting_user,
+        plan_version=version,
+        money_enough=money_enough,
+        money_notes=money_notes,
+        used_as_planned=used_as_planned,
+        use_notes=use_notes,
+        safety_notes=safety_notes,
+        satisfaction=satisfaction,
+        decision=decision,
+    )
+    if not updated:
+        raise ServiceError("This review has already been recorded.")
+    outcomes = {o.pk: o for o in version.outcomes.all()}
+    ReviewOutcome.objects.bulk_create(
+        ReviewOutcome(review_id=review.pk, outcome=outcomes[pk], progress=progress, own_words=words.strip())
+        for pk, (progress, words) in outcome_progress.items()
+        if pk in outcomes
+    )
+    ReviewDomainRating.objects.bulk_create(
+        ReviewDomainRating(review_id=review.pk, domain=domain, change=change)
+        for domain, change in domain_ratings.items()
+    )
+    review.refresh_from_db()
+    next_review = _schedule_next(review, completed_on)
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=review,
+        person_id=plan.person_id,
+        summary=f"Recorded the review: {review.get_decision_display()}. Next review due by {next_review.due_on}",
+        changes={"status": [ReviewStatus.DUE.value, ReviewStatus.COMPLETED.value], "decision": [None, decision]},
+    )
+    draft = None
+    if decision == ReviewDecision.AMEND:
+        draft = services.plan_amend(plan=plan, acting_user=acting_user)
+    return review, next_review, draft
