@@ -1,5 +1,7 @@
 """The decision e-mail goes through a real Celery worker and Redis, exactly once (no eager mode)."""
 
+import time
+
 import pytest
 from django.conf import settings
 
@@ -32,3 +34,50 @@ def test_a_decision_e_mail_is_sent_once_by_the_worker(celery_worker_process, jan
     assert f"[{result.id}] succeeded" in log.read_text() and "False" in log.read_text().split(result.id)[-1][:200]
     assert len(list(mail.iterdir())) == 1
     assert DecisionEmail.objects.get(pk=email.pk).attempts == 1
+
+
+def _point_broker_at(url):
+    from phb.celery import app
+
+    # Drop the cached connection pools so the next publish connects to the new address.
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_reminders_survive_a_redis_outage_and_the_worker_sends_each_once(
+    celery_worker_process, jane, alice, priya, leo
+):
+    from careplans import reminders
+    from careplans.models import ReviewReminder
+    from phb.celery import app
+
+    mail, log = celery_worker_process
+    version = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    approval.plan_approve(
+        version=version, financially_appropriate=True, clinically_appropriate=True, conditions="", acting_user=priya
+    )
+    # The approval e-mail goes first; wait for it so the count below is only reminders.
+    assert wait_for(lambda: mail.exists() and len(list(mail.iterdir())) == 1)
+
+    real_broker = app.conf.broker_url
+    _point_broker_at("redis://127.0.0.1:1/0")  # nothing listens on port 1: Redis is "down"
+    try:
+        result = reminders.sweep()
+    finally:
+        _point_broker_at(real_broker)
+    # The first review (due 15 June 2026) is long overdue today: the lead's reminder is due.
+    assert (result.claimed, result.queued, result.queue_failed) == (1, 0, True)
+    assert ReviewReminder.objects.get().sent_at is None
+
+    # Redis is back: the next sweep queues the missed reminder and the worker sends it.
+    assert reminders.sweep().queued == 1
+    assert wait_for(lambda: ReviewReminder.objects.get().sent_at is not None), log.read_text()
+    assert wait_for(lambda: len(list(mail.iterdir())) == 2)
+    # A third sweep finds nothing to send: still two e-mails in all.
+    assert reminders.sweep() == reminders.SweepResult(claimed=0, queued=0, queue_failed=False)
+    time.sleep(1)
+    messages = [f.read_text() for f in mail.iterdir()]
+    assert len(messages) == 2
+    assert sum("Review 14 days overdue: Jane Smith" in m for m in messages) == 1
+    assert any(f"To: {leo.email}" in m for m in messages)
