@@ -21,7 +21,7 @@ lint:
 	@bash -c 'source scripts/common.sh && ensure_venv requirements-dev.txt && .venv/bin/ruff check .'
 
 bench:
-	@bash -c 'source scripts/common.sh && ensure_venv requirements-dev.txt && .venv/bin/python scripts/bench.py'
+	@bash -c 'source scripts/common.sh && ensure_venv requirements-dev.txt && .venv/bin/python scripts/bench.py && .venv/bin/python scripts/bench_reminders.py'
 
 vendor-nhsuk:
 	@bash scripts/vendor-nhsuk.sh $(VERSION)
