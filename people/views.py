@@ -7,10 +7,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from people import access, selectors, services
 from people.forms import CaseloadSearchForm, PersonForm
-from people.portal import persons_for_patient
 from phb.errors import ServiceError
 from phb.forms import add_service_error
-from phb.roles import Role, has_role
 
 PAGE_SIZE = 25
 
@@ -87,12 +85,3 @@ def person_history(request, pk):
     services.person_record_view(person=person, acting_user=request.user, page="record history")
     events = Paginator(selectors.audit_trail_for(person=person), 50).get_page(request.GET.get("page"))
     return render(request, "people/person_history.html", {"person": person, "events": events})
-
-
-@require_GET
-def my_home(request):
-    """The patient's landing page. The full portal builds on this (see the portal issue)."""
-    if not has_role(request.user, Role.PATIENT):
-        raise Http404("Page not found")
-    people = persons_for_patient(request.user).order_by("given_name")
-    return render(request, "my/home.html", {"people": people})

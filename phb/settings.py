@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "eligibility",
     "budgets",
     "careplans",
+    "portal",
 ]
 
 MIDDLEWARE = [

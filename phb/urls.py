@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from people import views as people_views
 from people.forms_auth import SignInForm
 from phb import views
 
@@ -24,6 +23,6 @@ urlpatterns = [
     path("", include("eligibility.urls")),
     path("", include("budgets.urls")),
     path("", include("careplans.urls")),
-    path("my/", people_views.my_home, name="my_home"),
+    path("", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]

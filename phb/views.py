@@ -19,7 +19,7 @@ def home(request):
     if is_clinical_staff(user):
         return redirect("people:caseload")
     if has_role(user, Role.PATIENT):
-        return redirect("my_home")
+        return redirect("portal:home")
     if has_role(user, Role.ADMIN) and user.is_staff:
         return redirect("admin:index")
     return render(request, "403.html", status=403)

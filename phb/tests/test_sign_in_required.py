@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Names of the only views anyone may reach without signing in.
-PUBLIC = {"login", "health", "admin:login"}
+PUBLIC = {"login", "health", "admin:login", "portal:accept"}
 
 
 def walk(patterns, prefix="", namespace=None):

@@ -15,7 +15,7 @@ def test_the_axe_check_catches_a_known_problem(page):
 
 def test_it_shows_a_patient_only_their_own_record(page, pat, quinn):
     sign_in(page, "pat", None)
-    page.get_by_role("heading", name="Your personal health budget").wait_for()
+    page.get_by_role("heading", name="Jane Smith: personal health budget").wait_for()
     text = page.locator("main").inner_text()
     assert "Jane Smith" in text
     assert "Sam" not in text

@@ -1,0 +1,59 @@
+"""Invitations to see one's own records online, and messages between a person and their coordinator."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Relationship(models.TextChoices):
+    SELF = "self", "The person themselves"
+    PARENT = "parent", "Parent or guardian (for a child)"
+    DEPUTY = "deputy", "Deputy appointed by the Court of Protection"
+    ATTORNEY = "attorney", "Lasting power of attorney for health and welfare"
+    OTHER = "other", "Other representative"
+
+
+class Invitation(models.Model):
+    """A single-use link, sent by e-mail, that lets someone set a password and see a person's records.
+
+    Only a hash of the token is stored, so a copy of the database cannot be used to sign in.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField("Email address")
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation to {self.email} for {self.person}"
+
+
+class Message(models.Model):
+    """A short secure message in the thread between a person (or their representative) and their care team."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="portal_messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_patient = models.BooleanField()
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["person", "created_at"], name="message_thread")]
+
+    def __str__(self):
+        return f"Message from {self.sender} about {self.person}"

@@ -1,0 +1,204 @@
+"""The patient portal: a person sees their own records, and nothing of anyone else's."""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.core import mail
+from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from careplans.models import Letter
+from people.models import PortalAccess
+from phb.models import AuditAction, AuditEvent
+from portal import services
+from portal.models import Invitation, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def portal_patterns():
+    [portal] = [p for p in get_resolver().url_patterns if getattr(p, "namespace", None) == "portal"]
+    return [p for p in portal.url_patterns if isinstance(p, URLPattern)]
+
+
+def ids_for(person, plan):
+    screening = person.screenings.first()
+    return {
+        "pk": person.pk,
+        "person_pk": person.pk,
+        "version_pk": plan.pk,
+        "letter_pk": Letter.objects.get(plan_version=plan, kind="approval").pk,
+        "screening_pk": screening.pk,
+        "budget_pk": person.budget_versions.order_by("-number").first().pk,
+        "access_pk": PortalAccess.objects.filter(person=person).first().pk,
+    }
+
+
+@pytest.mark.parametrize("persona", ["quinn", "rita"])
+def test_every_portal_url_with_someone_elses_ids_is_404(client, request, pat, jane, janes_plan, persona):
+    client.force_login(request.getfixturevalue(persona))
+    ids = ids_for(jane, janes_plan)
+    checked = 0
+    for pattern in portal_patterns():
+        names = set(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
+        if not names or pattern.name == "accept":
+            continue
+        url = reverse(f"portal:{pattern.name}", kwargs={n: ids[n] for n in names})
+        # 405 where the page only takes the other method; never the page itself.
+        assert client.get(url).status_code in {404, 405}, url
+        assert client.post(url, {"body": "hello"}).status_code in {404, 405}, url
+        checked += 1
+    assert checked >= 12
+    assert not Message.objects.exists()
+
+
+def test_pat_sees_her_budget_plan_next_review_and_documents(client, pat, jane, janes_plan):
+    client.force_login(pat)
+    assert client.get(reverse("portal:home"))["Location"] == reverse("portal:person", kwargs={"pk": jane.pk})
+    home = client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode()
+    assert "£7,593.57 a year" in home and "£145.63 a week" in home
+    assert "By 15 June 2026" in home
+    assert "Alice Adams" in home
+    plan = client.get(reverse("portal:plan", kwargs={"pk": jane.pk})).content.decode()
+    assert "Sing in my choir again" in plan and "Taxi to choir" in plan
+    documents = client.get(reverse("portal:documents", kwargs={"pk": jane.pk})).content.decode()
+    assert "Approval letter" in documents
+    pdf = client.get(reverse("portal:plan_pdf", kwargs={"pk": jane.pk, "version_pk": janes_plan.pk}))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Sing in my choir again" in text
+
+
+def test_staff_only_things_never_reach_the_portal(client, pat, jane, janes_plan, alice):
+    from careplans import services as plan_services
+
+    draft = plan_services.plan_amend(plan=janes_plan.plan, acting_user=alice)
+    client.force_login(pat)
+    assert client.get(reverse("portal:plan_version", kwargs={"pk": jane.pk, "version_pk": draft.pk})).status_code == 404
+    page = client.get(reverse("portal:plan", kwargs={"pk": jane.pk})).content.decode()
+    assert "Check these" not in page and "flag" not in page.lower()
+
+
+def test_every_page_and_document_the_person_opens_is_audited(client, pat, jane, janes_plan):
+    client.force_login(pat)
+    ids = ids_for(jane, janes_plan)
+    before = AuditEvent.objects.filter(action=AuditAction.VIEW, actor=pat).count()
+    opened = 0
+    for pattern in portal_patterns():
+        names = set(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
+        if pattern.name in {"accept", "invite", "revoke", "reply"} or not names:
+            continue
+        url = reverse(f"portal:{pattern.name}", kwargs={n: ids[n] for n in names})
+        assert client.get(url).status_code == 200, url
+        opened += 1
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW, actor=pat).count() == before + opened
+
+
+def test_an_invitation_works_once_for_72_hours(client, alice, jane, django_capture_on_commit_callbacks):
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("portal:invite", kwargs={"person_pk": jane.pk}),
+            {"email": "Sarah@Example.com", "relationship": "attorney"},
+        )
+    [email] = mail.outbox
+    link = re.search(r"http://testserver(/my/invitation/\S+/)", email.body).group(1)
+    client.logout()
+    weak = client.post(link, {"password1": "short", "password2": "short"})
+    assert any("at least 12 characters" in e for e in weak.context["form"].errors["password1"])
+    response = client.post(link, {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"})
+    assert response["Location"] == reverse("portal:home")
+    access = PortalAccess.objects.get(user__username="sarah@example.com")
+    assert access.person == jane
+    client.logout()
+    again = client.get(link)
+    assert again.status_code == 410
+    assert "Ask your care coordinator to send you a new one" in again.content.decode()
+
+
+def test_an_expired_invitation_is_refused(client, alice, jane):
+    invitation = services.invitation_create(
+        person=jane, email="sarah@example.com", relationship="self", link_base="http://testserver/", acting_user=alice
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    response = client.post(
+        f"/my/invitation/{invitation.token}/",
+        {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"},
+    )
+    assert response.status_code == 410
+    assert not PortalAccess.objects.filter(user__username="sarah@example.com").exists()
+
+
+def test_one_representative_switches_between_two_people(client, alice, charlie, jane, sam):
+    for person, coordinator in ((jane, alice), (sam, charlie)):
+        invitation = services.invitation_create(
+            person=person,
+            email="parent@example.com",
+            relationship="parent",
+            link_base="http://t/",
+            acting_user=coordinator,
+        )
+        services.invitation_accept(token=invitation.token, password="choir-on-fridays-2026")
+    client.login(username="parent@example.com", password="choir-on-fridays-2026")
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Jane Smith" in page and "Sam Taylor" in page
+
+
+def test_revoking_access_ends_an_existing_session_on_its_next_request(client, pat, jane, alice):
+    from django.test import Client
+
+    patient = Client()
+    patient.force_login(pat)
+    assert patient.get(reverse("portal:person", kwargs={"pk": jane.pk})).status_code == 200
+    client.force_login(alice)
+    access = PortalAccess.objects.get(user=pat)
+    client.post(reverse("portal:revoke", kwargs={"access_pk": access.pk}))
+    response = patient.get(reverse("portal:person", kwargs={"pk": jane.pk}))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
+
+
+def test_messages_are_limited_plain_text_and_reach_the_coordinator(
+    client, pat, jane, alice, django_capture_on_commit_callbacks
+):
+    client.force_login(pat)
+    url = reverse("portal:messages", kwargs={"pk": jane.pk})
+    too_long = client.post(url, {"body": "x" * 2001})
+    assert too_long.context["form"].errors["body"] == ["Your message must be 2000 characters or fewer"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"body": "<script>alert(1)</script> I want to talk about changing my plan"})
+    assert "<script>alert(1)</script>" not in client.get(url).content.decode()
+    assert [m.subject for m in mail.outbox] == ["New message about Jane Smith"]
+    assert "changing my plan" not in mail.outbox[0].body
+    client.force_login(alice)
+    person_page = client.get(reverse("people:detail", kwargs={"pk": jane.pk})).content.decode()
+    assert "I want to talk about changing my plan" in person_page
+    assert "&lt;script&gt;" in person_page
+    client.post(reverse("portal:reply", kwargs={"person_pk": jane.pk}), {"body": "I will call you on Tuesday."})
+    client.force_login(pat)
+    assert "I will call you on Tuesday." in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("page", ["messages", "documents", "plan"])
+def test_portal_pages_use_constant_queries(client, pat, jane, janes_plan, alice, page, django_assert_max_num_queries):
+    client.force_login(pat)
+    url = reverse(f"portal:{page}", kwargs={"pk": jane.pk})
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    for n in range(10):
+        services.message_send(person=jane, body=f"Reply {n}", acting_user=alice)
+        Letter.objects.create(person=jane, plan_version=janes_plan, kind="approval", pdf=b"%PDF")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["pat", "charlie", "priya"])
+def test_only_the_care_team_invites_revokes_and_replies(client, request, jane, pat, persona):
+    client.force_login(request.getfixturevalue(persona))
+    access = PortalAccess.objects.get(user=pat)
+    assert client.get(reverse("portal:invite", kwargs={"person_pk": jane.pk})).status_code == 404
+    assert client.post(reverse("portal:revoke", kwargs={"access_pk": access.pk})).status_code == 404
+    assert client.post(reverse("portal:reply", kwargs={"person_pk": jane.pk}), {"body": "x"}).status_code == 404
+    assert PortalAccess.objects.get(pk=access.pk).revoked_at is None

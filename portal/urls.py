@@ -1,0 +1,23 @@
+from django.urls import path
+
+from portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("my/", views.portal_home, name="home"),
+    path("my/invitation/<str:token>/", views.accept_invitation, name="accept"),
+    path("my/<uuid:pk>/", views.person_home, name="person"),
+    path("my/<uuid:pk>/plan/", views.plan_view, name="plan"),
+    path("my/<uuid:pk>/plan/<uuid:version_pk>/", views.plan_view, name="plan_version"),
+    path("my/<uuid:pk>/plan/<uuid:version_pk>/plan.pdf", views.plan_pdf, name="plan_pdf"),
+    path("my/<uuid:pk>/reviews/", views.reviews_view, name="reviews"),
+    path("my/<uuid:pk>/documents/", views.documents, name="documents"),
+    path("my/<uuid:pk>/letters/<uuid:letter_pk>.pdf", views.letter, name="letter"),
+    path("my/<uuid:pk>/screenings/<uuid:screening_pk>/letter.pdf", views.screening_letter, name="screening_letter"),
+    path("my/<uuid:pk>/budgets/<uuid:budget_pk>/letter.pdf", views.budget_letter, name="budget_letter"),
+    path("my/<uuid:pk>/messages/", views.messages_view, name="messages"),
+    path("people/<uuid:person_pk>/invite/", views.invite, name="invite"),
+    path("online-access/<int:access_pk>/revoke/", views.revoke, name="revoke"),
+    path("people/<uuid:person_pk>/messages/reply/", views.reply, name="reply"),
+]
