@@ -108,3 +108,25 @@ def test_the_portal_home_works_with_the_keyboard_alone(page, pat, jane, janes_pl
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Your personalised care and support plan").wait_for()
+
+
+def test_the_choice_of_person_and_an_expired_link_pages_are_accessible(page, alice, charlie, jane, sam):
+    from portal import services as portal_services
+
+    for person, coordinator in ((jane, alice), (sam, charlie)):
+        invitation = portal_services.invitation_create(
+            person=person,
+            email="parent@example.com",
+            relationship="parent",
+            link_base="http://t/",
+            acting_user=coordinator,
+        )
+        portal_services.invitation_accept(token=invitation.token, password=PASSWORD)
+    page.goto(f"/my/invitation/{invitation.token}/")
+    page.get_by_role("heading", name="This link has expired or has already been used").wait_for()
+    assert_accessible(page)
+    sign_in(page, "parent@example.com", PASSWORD)
+    page.get_by_role("heading", name="Whose records do you want to see?").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Sam Taylor").click()
+    page.get_by_role("heading", name="Sam Taylor: personal health budget").wait_for()
