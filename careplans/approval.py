@@ -192,21 +192,10 @@ def plan_approve(
         acting_user=acting_user,
         reason=conditions.strip(),
     )
-    # The version it replaces stays on record, marked as replaced.
-    for older in version.plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).exclude(pk=version.pk):
-        PlanVersion.objects.filter(pk=older.pk).update(status=Status.SUPERSEDED)
-        _event(
-            older,
-            from_status=older.status,
-            to_status=Status.SUPERSEDED,
-            acting_user=acting_user,
-            reason=f"Replaced by version {version.number}",
-        )
+    # The version in force now stays in force until this one starts (see plan_activate).
     review = version.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).first()
     if review is None:
         review = Review.objects.create(plan=version.plan, plan_version=version, due_on=first_review_due(version))
-    else:
-        Review.objects.filter(pk=review.pk).update(plan_version=version)
     _audit(
         version,
         acting_user,
@@ -285,7 +274,10 @@ def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersio
         "A new draft is ready for you to change and submit again.",
     )
     copy_to_new_draft(
-        source=returned, acting_user=acting_user, reason=f"Returned for changes: {returned.decision_reason}"
+        source=returned,
+        acting_user=acting_user,
+        author=returned.submitted_by or returned.created_by,
+        reason=f"Returned for changes: {returned.decision_reason}",
     )
     return returned
 
@@ -313,6 +305,24 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
     _check(rules.Action.ACTIVATE, version, acting_user)
     if version.start_date > on:
         raise ServiceError(f"This plan starts on {version.start_date:%-d %B %Y}, so it cannot be active yet.")
+    # The version it replaces stays on record, marked as replaced, before this one becomes active
+    # (the database allows one active version per plan).
+    for older in version.plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).exclude(pk=version.pk):
+        PlanVersion.objects.filter(pk=older.pk).update(status=Status.SUPERSEDED)
+        _event(
+            older,
+            from_status=older.status,
+            to_status=Status.SUPERSEDED,
+            acting_user=acting_user,
+            reason=f"Replaced by version {version.number}",
+        )
+        _audit(
+            older,
+            acting_user,
+            f"Version {older.number} replaced by version {version.number}",
+            older.status,
+            Status.SUPERSEDED,
+        )
     version = _move(version, to_status=Status.ACTIVE, from_statuses={Status.APPROVED})
     _event(
         version,
@@ -322,6 +332,18 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
         reason=f"Started on {version.start_date:%-d %B %Y}",
     )
     _audit(version, acting_user, f"Version {version.number} of the plan became active", Status.APPROVED, Status.ACTIVE)
+    # Reviews still to do now belong to the version in force (and remind its coordinator).
+    moved = (
+        version.plan.reviews.filter(status=ReviewStatus.DUE).exclude(plan_version=version).update(plan_version=version)
+    )
+    if moved:
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=version,
+            person_id=version.plan.person_id,
+            summary=f"{moved} review{'s' if moved != 1 else ''} moved to version {version.number}",
+        )
     return version
 
 
@@ -364,7 +386,32 @@ def plan_end(
         acting_user=acting_user,
         reason=f"{version.get_end_reason_display()}. {version.end_note}".strip(),
     )
-    version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
+    cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
+    # A new version being written or waiting for a decision can no longer be agreed.
+    for open_version in version.plan.versions.filter(status__in=[Status.DRAFT, Status.SUBMITTED]):
+        PlanVersion.objects.filter(pk=open_version.pk).update(status=Status.WITHDRAWN)
+        _event(
+            open_version,
+            from_status=open_version.status,
+            to_status=Status.WITHDRAWN,
+            acting_user=acting_user,
+            reason="The personal health budget ended",
+        )
+        _audit(
+            open_version,
+            acting_user,
+            f"Version {open_version.number} withdrawn: the budget ended",
+            open_version.status,
+            Status.WITHDRAWN,
+        )
+    if cancelled:
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=version,
+            person_id=version.plan.person_id,
+            summary=f"{cancelled} review{'s' if cancelled != 1 else ''} cancelled: the budget ended",
+        )
     _audit(
         version, acting_user, f"Ended the personal health budget from {ended_on}", before, Status.ENDED, reason=reason
     )
@@ -392,19 +439,23 @@ def decision_email_send(email_id: int) -> bool:
     claim is released for a retry.
     """
     from django.core.mail import send_mail
-    from django.db.models import F
+    from django.db.models import F, Q
 
-    claimed = DecisionEmail.objects.filter(pk=email_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    from careplans.reminders import CLAIM_EXPIRES
+
+    now = timezone.now()
+    claimed = DecisionEmail.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES), pk=email_id, sent_at__isnull=True
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
     email = DecisionEmail.objects.get(pk=email_id)
     try:
         send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
     except Exception:
-        DecisionEmail.objects.filter(pk=email_id).update(sent_at=None)
+        DecisionEmail.objects.filter(pk=email_id).update(claimed_at=None)
         raise
+    DecisionEmail.objects.filter(pk=email_id).update(sent_at=timezone.now())
     return True
 
 

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.core.exceptions import ValidationError
 
 from budgets.models import BudgetVersion
 from careplans.models import (
@@ -21,6 +22,18 @@ from people.models import CareTeam, User
 from phb.forms import NHSMessagesMixin, PoundsField
 from phb.nhsuk import Field, Fieldset, NHSDateField
 from phb.roles import Role
+
+
+class OptionsField(forms.ModelMultipleChoiceField):
+    """Checkboxes of records: an edited page posting something that is not an option gets a plain message."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            if getattr(error, "code", None) == "required":
+                raise
+            raise ValidationError("Select one of the options shown", code="invalid_choice") from None
 
 
 class StartPlanForm(NHSMessagesMixin, forms.Form):
@@ -143,6 +156,12 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
             "over_budget_justification",
         )
 
+    def clean_dp_amount(self):
+        amount = self.cleaned_data.get("dp_amount")
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError("Amount of each payment must be more than £0")
+        return amount
+
     def clean(self):
         cleaned = super().clean()
         uses_direct_payment = self.instance.items.filter(money_option="direct_payment").exists()
@@ -199,10 +218,11 @@ class SupportItemForm(NHSMessagesMixin, forms.ModelForm):
         error_messages={
             "invalid": "Enter the quantity as a number, like 10 or 2.5",
             "max_digits": "Enter a quantity of 999,999 or less",
+            "max_whole_digits": "Enter a quantity of 999,999 or less",
             "max_decimal_places": "Enter the quantity with no more than 2 decimal places",
         },
     )
-    outcomes = forms.ModelMultipleChoiceField(
+    outcomes = OptionsField(
         label="Which outcomes does this help with?",
         queryset=Outcome.objects.none(),
         required=False,
@@ -439,16 +459,16 @@ class ReviewForm(NHSMessagesMixin, forms.Form):
         labels = dict(DOMAIN_CHOICES)
         outcome_fields = []
         for n, outcome in enumerate(self.outcomes, start=1):
-            self.fields[f"progress_{outcome.pk}"] = forms.ChoiceField(
+            self.fields[f"progress_{outcome.key}"] = forms.ChoiceField(
                 label=f"Outcome {n}: {outcome.goal}",
                 choices=Progress.choices,
                 widget=forms.RadioSelect,
                 error_messages={"required": f"Select the progress on outcome {n}"},
             )
-            self.fields[f"words_{outcome.pk}"] = forms.CharField(
+            self.fields[f"words_{outcome.key}"] = forms.CharField(
                 label="In their own words", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
             )
-            outcome_fields += [f"progress_{outcome.pk}", f"words_{outcome.pk}"]
+            outcome_fields += [f"progress_{outcome.key}", f"words_{outcome.key}"]
         for domain in self.domains:
             self.fields[f"change_{domain}"] = forms.ChoiceField(
                 label=labels[domain],
@@ -478,7 +498,9 @@ class ReviewForm(NHSMessagesMixin, forms.Form):
         data = self.cleaned_data
         return {
             "completed_on": data["completed_on"],
-            "outcome_progress": {o.pk: (data[f"progress_{o.pk}"], data[f"words_{o.pk}"]) for o in self.outcomes},
+            "outcome_progress": {
+                str(o.key): (data[f"progress_{o.key}"], data[f"words_{o.key}"]) for o in self.outcomes
+            },
             "domain_ratings": {d: data[f"change_{d}"] for d in self.domains},
             "money_enough": data["money_enough"],
             "money_notes": data["money_notes"],

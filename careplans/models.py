@@ -23,6 +23,7 @@ class Status(models.TextChoices):
     ACTIVE = "active", "Active"
     ENDED = "ended", "Ended"
     SUPERSEDED = "superseded", "Replaced by a newer version"
+    WITHDRAWN = "withdrawn", "Withdrawn when the budget ended"
 
 
 # Only a draft's content can change; every other status is a record of what was agreed.
@@ -146,8 +147,11 @@ class PlanVersion(models.Model):
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number"),
-            # One draft at a time per plan: changes to an agreed plan start one new draft.
-            models.UniqueConstraint(fields=["plan"], condition=Q(status="draft"), name="plan_one_draft"),
+            # One version being written or waiting for a decision at a time, and one in force.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status__in=["draft", "submitted"]), name="plan_one_open_version"
+            ),
+            models.UniqueConstraint(fields=["plan"], condition=Q(status="active"), name="plan_one_active_version"),
             models.CheckConstraint(
                 condition=Q(dp_amount__isnull=True) | Q(dp_amount__gt=0), name="plan_dp_amount_positive"
             ),
@@ -343,6 +347,8 @@ class DecisionEmail(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Claimed before sending, marked sent after (see careplans.reminders for the same scheme).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 

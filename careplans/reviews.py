@@ -127,8 +127,13 @@ def review_complete(
         errors["completed_on"] = "Date of the review must be on or after the plan's start date"
     if decision not in ReviewDecision.values:
         errors["decision"] = "Select what happens next with the plan"
-    missing = [o for o in version.outcomes.all() if o.pk not in outcome_progress]
-    if missing:
+    # Progress is keyed by each outcome's key, which stays the same across versions of the plan.
+    outcomes = {str(o.key): o for o in version.outcomes.all()}
+    if set(outcome_progress) - set(outcomes):
+        errors["__all__"] = (
+            "The plan has changed since this page was opened. Reload the page and record the review again"
+        )
+    elif set(outcomes) - set(outcome_progress):
         errors["__all__"] = "Record progress on every outcome"
     if errors:
         raise ValidationError(errors)
@@ -147,11 +152,9 @@ def review_complete(
     )
     if not updated:
         raise ServiceError("This review has already been recorded.")
-    outcomes = {o.pk: o for o in version.outcomes.all()}
     ReviewOutcome.objects.bulk_create(
-        ReviewOutcome(review_id=review.pk, outcome=outcomes[pk], progress=progress, own_words=words.strip())
-        for pk, (progress, words) in outcome_progress.items()
-        if pk in outcomes
+        ReviewOutcome(review_id=review.pk, outcome=outcomes[key], progress=progress, own_words=words.strip())
+        for key, (progress, words) in outcome_progress.items()
     )
     ReviewDomainRating.objects.bulk_create(
         ReviewDomainRating(review_id=review.pk, domain=domain, change=change)
@@ -169,5 +172,8 @@ def review_complete(
     )
     draft = None
     if decision == ReviewDecision.AMEND:
-        draft = services.plan_amend(plan=plan, acting_user=acting_user)
+        # A new version may already be under way: the review points to it rather than starting another.
+        draft = plan.versions.filter(status__in=services.OPEN).first() or services.plan_amend(
+            plan=plan, acting_user=acting_user
+        )
     return review, next_review, draft

@@ -97,6 +97,15 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
         raise ValidationError(
             {"budget_version": "This indicative budget is waiting for PHB team sign-off. Choose one that is signed off"}
         )
+    # Locks the person: a double click starts one plan, not two.
+    Person.objects.select_for_update().get(pk=person.pk)
+    open_plan = (
+        SupportPlan.objects.filter(person=person, versions__budget_version=budget_version)
+        .exclude(versions__status__in=[Status.ENDED, Status.DECLINED, Status.WITHDRAWN])
+        .first()
+    )
+    if open_plan is not None:
+        raise ServiceError("There is already a plan for this indicative budget. Open it from the person's page.")
     plan = SupportPlan.objects.create(person=person, created_by=acting_user)
     version = PlanVersion.objects.create(
         plan=plan,
@@ -269,6 +278,8 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     current = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
     if current.status != Status.DRAFT:
         raise NotEditableError(current)
+    if current.plan.versions.filter(status=Status.ENDED).exists():
+        raise ServiceError("This personal health budget has ended, so a plan cannot be submitted for it.")
     gaps = rules.missing(snapshot(current))
     if gaps:
         raise ServiceError("The plan cannot be submitted yet: " + "; ".join(gaps) + ".")
@@ -291,7 +302,10 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
 AMENDABLE = {Status.APPROVED, Status.ACTIVE}
 
 
-def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str) -> PlanVersion:
+OPEN = [Status.DRAFT, Status.SUBMITTED]
+
+
+def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str, author=None) -> PlanVersion:
     """A new draft version with the source's content, outcomes and items (their keys kept for comparison).
 
     The person agrees to each version afresh, so the agreement is not copied.
@@ -300,12 +314,15 @@ def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str) -> PlanV
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     values = {name: getattr(source, name) for name in PLAN_FIELDS}
     values.update(agreed_on=None, agreement_method="", agreement_witness="")
+    # The author of the copy is who will write it (the coordinator), never a PHB team member who
+    # returned it: otherwise the four-eyes rule would stop them deciding on it later.
+    author = author or acting_user
     draft = PlanVersion.objects.create(
         plan=plan,
         number=number,
         budget_version=source.budget_version,
-        created_by=acting_user,
-        updated_by=acting_user,
+        created_by=author,
+        updated_by=author,
         **values,
     )
     copies = {}
@@ -335,8 +352,10 @@ def plan_amend(*, plan: SupportPlan, acting_user) -> PlanVersion:
     the new one is approved."""
     _require_coordinator_for(plan.person, acting_user)
     SupportPlan.objects.select_for_update().get(pk=plan.pk)
-    if plan.versions.filter(status=Status.DRAFT).exists():
-        raise ServiceError("This plan already has a draft version. Change that draft instead.")
+    if plan.versions.filter(status__in=OPEN).exists():
+        raise ServiceError(
+            "This plan already has a new version being written or waiting for a decision. Change that one instead."
+        )
     source = version_with_details().filter(plan=plan, status__in=AMENDABLE).order_by("-number").first()
     if source is None:
         raise ServiceError("Only an approved or active plan can be changed with a new version.")

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 
 @shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=True,
     max_retries=5,

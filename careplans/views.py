@@ -74,7 +74,7 @@ def version_detail(request, pk):
     can_edit = version.is_editable and writable
     other_versions = list(version.plan.versions.exclude(pk=version.pk).order_by("-number"))
     can_amend = (
-        writable and version.status in services.AMENDABLE and not any(v.status == Status.DRAFT for v in other_versions)
+        writable and version.status in services.AMENDABLE and not any(v.status in services.OPEN for v in other_versions)
     )
     return render(
         request,

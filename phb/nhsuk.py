@@ -200,6 +200,7 @@ class NHSDateField(forms.MultiValueField):
         "incomplete": "{Label} must include a {parts}",
         "invalid": "{Label} must be a real date",
         "invalid_year": "Year must include 4 numbers",
+        "year_range": "{Label} must be between 1900 and 2100",
         "past_only": "{Label} must be today or in the past",
         "future_only": "{Label} must be today or in the future",
     }
@@ -244,6 +245,9 @@ class NHSDateField(forms.MultiValueField):
             raise self._error("invalid")
         if len(year) != 4:
             raise self._error("invalid_year")
+        if not 1900 <= int(year) <= 2100:
+            # Dates far in the future overflow date arithmetic (review due dates) and are never meant.
+            raise self._error("year_range")
         try:
             result = datetime.date(int(year), int(month), int(day))
         except (ValueError, OverflowError):

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from careplans import services
-from careplans.models import PlanEvent, PlanVersion, Status
+from careplans.models import Outcome, PlanEvent, PlanVersion, Status
 from careplans.tests.factories import add_item, add_outcome, budgeted, complete_plan, details
 from phb.errors import ServiceError, StaleRecordError
 from phb.models import AuditAction, AuditEvent
@@ -125,7 +125,7 @@ def test_changing_an_approved_plan_starts_a_new_draft_that_compares_with_the_old
     assert {o.key for o in new.outcomes.all()} == {o.key for o in draft.outcomes.all()}
     assert new.items.count() == 3
     assert all(item.outcomes.exists() for item in new.items.all())
-    with pytest.raises(ServiceError, match="already has a draft"):
+    with pytest.raises(ServiceError, match="already has a new version being written"):
         services.plan_amend(plan=draft.plan, acting_user=alice)
 
     taxi = new.items.get(description="Taxi to choir")
@@ -209,3 +209,19 @@ def test_two_people_saving_the_same_draft_at_once_one_wins_and_nothing_is_lost(
     assert {"alice": "Alice&#x27;s risk plan", "bob": "Bob&#x27;s risk plan"}[loser] in page
     saved = PlanVersion.objects.get(pk=draft.pk)
     assert saved.risks == {"alice": "Alice's risk plan", "bob": "Bob's risk plan"}[winners[0]]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE careplans_planversion SET status = 'draft' WHERE id = %s",
+        "UPDATE careplans_outcome SET plan_version_id = (SELECT id FROM careplans_planversion "
+        "WHERE status = 'draft' LIMIT 1) WHERE plan_version_id = %s",
+    ],
+)
+def test_the_database_refuses_reopening_or_emptying_an_agreed_version(draft, alice, sql):
+    approve(draft)
+    services.plan_amend(plan=draft.plan, acting_user=alice)
+    with pytest.raises(DatabaseError, match="cannot"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [draft.pk])
+    assert Outcome.objects.filter(plan_version=draft).count() == 2

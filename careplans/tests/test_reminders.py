@@ -83,7 +83,7 @@ def test_no_reminder_for_a_review_already_done(active, mailoutbox, alice):
         review=review,
         acting_user=alice,
         completed_on=datetime.date(2026, 6, 10),
-        outcome_progress={o.pk: ("achieved", "") for o in active.outcomes.all()},
+        outcome_progress={str(o.key): ("achieved", "") for o in active.outcomes.all()},
         domain_ratings={},
         money_enough=True,
         money_notes="",

@@ -25,7 +25,7 @@ def active(jane, alice, priya):
 def answers(version, **overrides):
     values = {
         "completed_on": datetime.date(2026, 6, 10),
-        "outcome_progress": {o.pk: ("partly", "Getting there") for o in version.outcomes.all()},
+        "outcome_progress": {str(o.key): ("partly", "Getting there") for o in version.outcomes.all()},
         "domain_ratings": {"social": "better", "daily_living": "same"},
         "money_enough": True,
         "money_notes": "",
@@ -144,7 +144,7 @@ def test_the_review_page_records_ratings_and_the_decision(client, alice, active)
         "change_daily_living": "same",
     }
     for outcome in active.outcomes.all():
-        data[f"progress_{outcome.pk}"] = "achieved"
+        data[f"progress_{outcome.key}"] = "achieved"
     response = client.post(url, data)
     assert response.status_code == 302
     review.refresh_from_db()

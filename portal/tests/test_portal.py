@@ -202,3 +202,12 @@ def test_only_the_care_team_invites_revokes_and_replies(client, request, jane, p
     assert client.post(reverse("portal:revoke", kwargs={"access_pk": access.pk})).status_code == 404
     assert client.post(reverse("portal:reply", kwargs={"person_pk": jane.pk}), {"body": "x"}).status_code == 404
     assert PortalAccess.objects.get(pk=access.pk).revoked_at is None
+
+
+def test_two_representatives_see_each_others_messages_by_name(client, sam, rita, quinn):
+    services.message_send(person=sam, body="From Rita", acting_user=rita)
+    services.message_send(person=sam, body="From Quinn", acting_user=quinn)
+    client.force_login(rita)
+    page = client.get(reverse("portal:messages", kwargs={"pk": sam.pk})).content.decode()
+    assert re.search(r"You, [^<]*</p>\s*<p>From Rita", page)
+    assert re.search(r"Quinn Taylor, [^<]*</p>\s*<p>From Quinn", page)
