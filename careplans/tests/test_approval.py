@@ -98,14 +98,18 @@ def test_a_decline_letter_gives_the_reason_and_how_to_ask_again(submitted, priya
     assert "within 28 days" in text
 
 
-def test_a_plan_starting_later_is_approved_then_made_active_on_its_start_date(submitted, priya):
-    PlanVersion.objects.filter(pk=submitted.pk).update(status=Status.DRAFT)
+def test_a_plan_starting_later_is_approved_then_made_active_on_its_start_date(jane, alice, priya):
     future = datetime.date.today() + datetime.timedelta(days=10)
-    PlanVersion.objects.filter(pk=submitted.pk).update(
-        start_date=future, first_review_date=future + datetime.timedelta(days=30)
+    draft = complete_plan(person=jane, coordinator=alice)
+    draft.outcomes.update(target_date=None)
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=alice,
+        start_date=future,
+        first_review_date=future + datetime.timedelta(days=30),
     )
-    PlanVersion.objects.filter(pk=submitted.pk).update(status=Status.SUBMITTED)
-    version = approve(submitted, priya)
+    version = approve(services.plan_submit(version=draft, acting_user=alice), priya)
     assert version.status == Status.APPROVED
     assert approval.activate_due_plans() == 0
     assert approval.activate_due_plans(on=future) == 1
