@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -267,39 +265,20 @@ def _require_phb_team(user) -> None:
         raise Http404("Page not found")
 
 
-QUEUE_SORTS = {
-    "waiting": ("Waiting longest", lambda row: row["version"].submitted_at),
-    "total": ("Plan total, highest first", lambda row: -row["total"]),
-    "name": ("Name", lambda row: (row["version"].plan.person.family_name, row["version"].plan.person.given_name)),
-}
-
-
 @require_GET
 def decision_queue(request):
     require_staff(request.user)
     _require_phb_team(request.user)
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    versions = selectors.decision_queue(
-        team=filters.get("team"), route=filters.get("route", ""), money_option=filters.get("money_option", "")
+    rows = selectors.decision_queue_rows(
+        team=filters.get("team"),
+        route=filters.get("route", ""),
+        money_option=filters.get("money_option", ""),
+        over_budget_only=bool(filters.get("over_budget")),
+        sort=filters.get("sort") or "waiting",
+        today=timezone.localdate(),
     )
-    today = timezone.localdate()
-    rows = []
-    for version in versions:
-        total = sum(
-            (rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency) for i in version.items.all()), Decimal("0.00")
-        )
-        rows.append(
-            {
-                "version": version,
-                "total": total,
-                "over_budget": total > version.budget_version.annual_amount,
-                "days_waiting": (today - timezone.localdate(version.submitted_at)).days,
-            }
-        )
-    if filters.get("over_budget"):
-        rows = [row for row in rows if row["over_budget"]]
-    rows.sort(key=QUEUE_SORTS[filters.get("sort") or "waiting"][1])
     return render(request, "careplans/queue.html", {"rows": rows, "form": form})
 
 
