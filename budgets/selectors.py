@@ -114,3 +114,25 @@ def sign_off_queue() -> QuerySet[BudgetVersion]:
         .select_related("person", "person__care_team", "created_by")
         .order_by("created_at", "id")
     )
+
+
+def tell_person_problem(version: BudgetVersion) -> str:
+    """Why the person may not be told this indicative budget, in words for staff; "" if they may.
+
+    One rule for the staff pages, the letter and the patient portal.
+    """
+    from eligibility.selectors import is_eligible
+
+    if not version.is_latest:
+        return "A newer budget has been worked out for this person. Send the letter for that one."
+    if not version.can_tell_person:
+        return "The PHB team must sign off this budget before the person is told."
+    if not is_eligible(person=version.person):
+        return "This person is not eligible for a personal health budget now. Check their latest screening."
+    return ""
+
+
+def budget_person_may_see(*, person: Person) -> BudgetVersion | None:
+    """The indicative budget the person may see: their latest, once it can be told."""
+    latest = person.budget_versions.order_by("-number").first()
+    return latest if latest is not None and not tell_person_problem(latest) else None

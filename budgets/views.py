@@ -209,7 +209,7 @@ def budget_detail(request, pk):
             "version": version,
             "can_sign_off": can_sign_off,
             "form": SignOffForm() if can_sign_off else None,
-            "letter_problem": letter_problem(version),
+            "letter_problem": selectors.tell_person_problem(version),
         },
     )
 
@@ -238,7 +238,12 @@ def budget_sign_off(request, pk):
     return render(
         request,
         "budgets/budget_detail.html",
-        {"version": version, "can_sign_off": True, "form": form, "letter_problem": letter_problem(version)},
+        {
+            "version": version,
+            "can_sign_off": True,
+            "form": form,
+            "letter_problem": selectors.tell_person_problem(version),
+        },
     )
 
 
@@ -250,22 +255,11 @@ def sign_off_queue(request):
     return render(request, "budgets/sign_off_queue.html", {"versions": list(selectors.sign_off_queue())})
 
 
-def letter_problem(version) -> str:
-    """Why the person cannot be told this budget yet, or "" if they can."""
-    if not version.is_latest:
-        return "A newer budget has been worked out for this person. Send the letter for that one."
-    if not version.can_tell_person:
-        return "The PHB team must sign off this budget before the person is told."
-    if not is_eligible(person=version.person):
-        return "This person is not eligible for a personal health budget now. Check their latest screening."
-    return ""
-
-
 @require_GET
 def budget_letter(request, pk):
     require_staff(request.user)
     version = access.get_budget_for_user(request.user, pk)
-    problem = letter_problem(version)
+    problem = selectors.tell_person_problem(version)
     if problem:
         messages.error(request, problem)
         return redirect("budgets:budget", pk=version.pk)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets import letters as budget_letters
-from budgets.models import SignOff
+from budgets.selectors import budget_person_may_see
 from careplans import letters as plan_letters
 from careplans import rules
 from careplans.models import Letter, LetterKind, PlanVersion, Review, ReviewStatus, Status
@@ -27,10 +27,9 @@ from people.models import PortalAccess
 from people.portal import persons_for_patient
 from phb.errors import ServiceError
 from phb.forms import add_service_error
-from phb.money import weekly
 from phb.pdf import render_pdf
 from phb.roles import Role, has_role
-from portal import services
+from portal import selectors, services
 from portal.forms import AcceptInvitationForm, InvitationForm, MessageForm
 from portal.models import Message
 
@@ -61,15 +60,6 @@ def _person_for(request, pk):
     return person
 
 
-def _current_plan(person):
-    return (
-        version_with_details()
-        .filter(plan__person=person, status__in=[Status.ACTIVE, Status.APPROVED])
-        .order_by("-number")
-        .first()
-    )
-
-
 @require_GET
 def portal_home(request):
     people = list(_people(request))
@@ -85,29 +75,12 @@ def portal_home(request):
 def person_home(request, pk):
     person = _person_for(request, pk)
     services.portal_view(person=person, acting_user=request.user, page="home")
-    plan = _current_plan(person)
-    budget = person.budget_versions.order_by("-number").first()
-    if plan is not None:
-        annual = plan.agreed_annual
-        options = sorted({i.get_money_option_display() for i in plan.items.all()})
-    elif budget is not None and budget.sign_off in {SignOff.NOT_NEEDED, SignOff.SIGNED_OFF}:
-        annual, options = budget.annual_amount, []
-    else:
-        annual, options = None, []
-    coordinator = (plan.care_coordinator if plan else None) or person.lead_coordinator
-    next_review = Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first()
     return render(
         request,
         "portal/home.html",
         {
             "person": person,
-            "plan": plan,
-            "annual": annual,
-            "weekly": weekly(annual) if annual is not None else None,
-            "options": options,
-            "agreed": plan is not None,
-            "coordinator": coordinator,
-            "next_review": next_review,
+            "summary": selectors.home_summary(person),
             "several": _people(request).count() > 1,
             "unread": Message.objects.filter(person=person, from_patient=False, read_at__isnull=True).count(),
         },
@@ -123,7 +96,7 @@ def plan_view(request, pk, version_pk=None):
         if version is None:
             raise Http404("Page not found")
     else:
-        version = _current_plan(person)
+        version = selectors.current_plan(person)
     services.portal_view(
         person=person, acting_user=request.user, page=f"plan version {version.number}" if version else "plan"
     )
@@ -183,7 +156,7 @@ def documents(request, pk):
             .exclude(kind__in=NOT_FOR_THE_PERSON)
             .only("id", "kind", "created_at"),
             "screenings": person.screenings.order_by("-screened_on"),
-            "budgets": [b for b in person.budget_versions.order_by("-number")[:1] if b.can_tell_person],
+            "budgets": [b for b in [budget_person_may_see(person=person)] if b],
         },
     )
 
@@ -212,8 +185,8 @@ def screening_letter(request, pk, screening_pk):
 @require_GET
 def budget_letter(request, pk, budget_pk):
     person = _person_for(request, pk)
-    latest = person.budget_versions.order_by("-number").first()
-    if latest is None or str(latest.pk) != str(budget_pk) or not latest.can_tell_person:
+    latest = budget_person_may_see(person=person)
+    if latest is None or str(latest.pk) != str(budget_pk):
         raise Http404("Page not found")
     services.portal_view(person=person, acting_user=request.user, page="indicative budget letter")
     context = budget_letters.letter_context(latest, today=timezone.localdate())

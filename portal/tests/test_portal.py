@@ -211,3 +211,39 @@ def test_two_representatives_see_each_others_messages_by_name(client, sam, rita,
     page = client.get(reverse("portal:messages", kwargs={"pk": sam.pk})).content.decode()
     assert re.search(r"You, [^<]*</p>\s*<p>From Rita", page)
     assert re.search(r"Quinn Taylor, [^<]*</p>\s*<p>From Quinn", page)
+
+
+def test_the_portal_follows_the_same_rule_as_staff_for_telling_a_budget(client, pat, jane, alice):
+    """No plan yet: the portal shows the indicative budget only while staff may tell it."""
+    from budgets import services as budget_services
+    from budgets.tests.factories import add_service, make_assessment, make_eligible
+    from eligibility import services as eligibility_services
+
+    make_eligible(person=jane, coordinator=alice)
+    assessment = make_assessment(person=jane, coordinator=alice)
+    add_service(assessment=assessment, coordinator=alice)
+    budget = budget_services.budget_version_create(
+        assessment=assessment,
+        method="costed",
+        adjustment=0,
+        adjustment_reason="",
+        council_share_means_tested=False,
+        acting_user=alice,
+    )
+    client.force_login(pat)
+    home = reverse("portal:person", kwargs={"pk": jane.pk})
+    letter = reverse("portal:budget_letter", kwargs={"pk": jane.pk, "budget_pk": budget.pk})
+    assert "£10,428.57 a year" in client.get(home).content.decode()
+    assert client.get(letter).status_code == 200
+    eligibility_services.screening_create(
+        person=jane,
+        screened_on=datetime.date(2026, 2, 1),
+        funding="none",
+        hospital_inpatient=False,
+        section_117="section_2_only",
+        wheelchair=False,
+        commissioned_package=False,
+        acting_user=alice,
+    )
+    assert "£10,428.57" not in client.get(home).content.decode()
+    assert client.get(letter).status_code == 404
