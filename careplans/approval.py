@@ -1,6 +1,6 @@
 """The PHB team's side of a plan: assign, approve, return, decline; then activate and end.
 
-Each transition is one service: check who may do it (rules.refusal), a conditional
+Each transition is one service: check who may do it (lifecycle.check), a conditional
 UPDATE on the status so that of two people acting at once exactly one succeeds,
 an event for the timeline, an audit row, a letter kept on the record, and an
 e-mail to the coordinator sent after the transaction commits.
@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans import letters, rules, schedule, tasks
+from careplans import letters, lifecycle, rules, schedule, tasks
+from careplans.lifecycle import Action
 from careplans.models import (
     DecisionEmail,
     Letter,
@@ -29,7 +30,6 @@ from careplans.models import (
 )
 from careplans.selectors import snapshot, version_with_details
 from careplans.services import _event, copy_to_new_draft
-from people.access import persons_writable_by
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -43,14 +43,6 @@ class AlreadyDecidedError(ServiceError):
     pass
 
 
-def _role(user) -> str:
-    return "system" if user is None else user.role
-
-
-def _is_author(version: PlanVersion, user) -> bool:
-    return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
-
-
 def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
     when = timezone.localtime(version.decided_at).strftime("%-d %B %Y at %H:%M")
     return AlreadyDecidedError(
@@ -59,22 +51,10 @@ def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
     )
 
 
-def _check(action: rules.Action, version: PlanVersion, user) -> None:
-    if action in rules.DECISIONS and version.status != Status.SUBMITTED and version.decided_by_id:
+def _check(action: Action, version: PlanVersion, user) -> None:
+    if action in lifecycle.DECISIONS and version.status != Status.SUBMITTED and version.decided_by_id:
         raise _already_decided(PlanVersion.objects.select_related("decided_by").get(pk=version.pk))
-    problem = rules.refusal(
-        action,
-        status=version.status,
-        role=_role(user),
-        is_author=_is_author(version, user),
-        annual_total=rules.totals(snapshot(version)).annual,
-        lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
-    )
-    if problem:
-        raise ServiceError(problem)
-    coordinator_ending = action == rules.Action.END and user is not None and user.role == "coordinator"
-    if coordinator_ending and not persons_writable_by(user).filter(pk=version.plan.person_id).exists():
-        raise ServiceError("Only a care coordinator in the person's care team can end this plan.")
+    lifecycle.check(action, version, user)
 
 
 def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fields) -> PlanVersion:
@@ -85,7 +65,7 @@ def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fi
         if (
             current.decided_by
             and current.decided_at
-            and current.status in {Status.APPROVED, Status.RETURNED, Status.DECLINED}
+            and current.status in Status.DECIDED
         ):
             raise _already_decided(current)
         raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
@@ -166,7 +146,7 @@ def plan_approve(
     acting_user,
 ) -> PlanVersion:
     version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
-    _check(rules.Action.APPROVE, version, acting_user)
+    _check(Action.APPROVE, version, acting_user)
     missing = {}
     if not financially_appropriate:
         missing["financially_appropriate"] = "Confirm that the plan is financially appropriate"
@@ -263,7 +243,7 @@ def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersio
     """Back to the coordinator with comments: a new draft, copied from this version, is ready to change."""
     returned = _decide_against(
         version,
-        action=rules.Action.RETURN,
+        action=Action.RETURN,
         to_status=Status.RETURNED,
         reason=reason,
         acting_user=acting_user,
@@ -286,7 +266,7 @@ def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersio
 def plan_decline(*, version: PlanVersion, reason: str, acting_user) -> PlanVersion:
     return _decide_against(
         version,
-        action=rules.Action.DECLINE,
+        action=Action.DECLINE,
         to_status=Status.DECLINED,
         reason=reason,
         acting_user=acting_user,
@@ -302,12 +282,12 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
     """An approved plan becomes active on its start date (the scheduled job passes acting_user=None)."""
     on = on or timezone.localdate()
     version = version_with_details().get(pk=version.pk)
-    _check(rules.Action.ACTIVATE, version, acting_user)
+    _check(Action.ACTIVATE, version, acting_user)
     if version.start_date > on:
         raise ServiceError(f"This plan starts on {version.start_date:%-d %B %Y}, so it cannot be active yet.")
     # The version it replaces stays on record, marked as replaced, before this one becomes active
     # (the database allows one active version per plan).
-    for older in version.plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).exclude(pk=version.pk):
+    for older in version.plan.versions.standing().exclude(pk=version.pk):
         PlanVersion.objects.filter(pk=older.pk).update(status=Status.SUPERSEDED)
         _event(
             older,
@@ -357,9 +337,16 @@ def plan_end(
     unspent_to_repay: Decimal | None,
     acting_user,
 ) -> PlanVersion:
-    """Stops the budget: payments stop from the end date, with a letter giving the reasons."""
+    """Stops the budget: payments stop from the end date, with a letter giving the reasons.
+
+    Until the end date the version is "ending" and still in force (the money is still in use); the
+    hourly job (finish_ended_plans) marks it ended on the end date. An end date today or earlier ends it
+    at once. Reviews still to do are cancelled, and any other version being written, waiting for a
+    decision or approved but not yet started is withdrawn.
+    """
     version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
-    _check(rules.Action.END, version, acting_user)
+    _check(Action.END, version, acting_user)
+    today = timezone.localdate()
     errors = {}
     if not reason:
         errors["reason"] = "Select the reason for ending the personal health budget"
@@ -369,11 +356,17 @@ def plan_end(
         errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
     if errors:
         raise ValidationError(errors)
+    running = version.plan.versions.filter(status__in=Status.RUNNING).exclude(pk=version.pk).first()
+    if running is not None:
+        raise ServiceError(
+            f"Version {running.number} is the plan in force. End the budget from version {running.number}."
+        )
     before = version.status
+    to_status = Status.ENDING if ended_on > today else Status.ENDED
     version = _move(
         version,
-        to_status=Status.ENDED,
-        from_statuses={Status.APPROVED, Status.ACTIVE},
+        to_status=to_status,
+        from_statuses=lifecycle.FROM_STATUSES[Action.END],
         ended_on=ended_on,
         end_reason=reason,
         end_note=(note or "").strip(),
@@ -382,13 +375,14 @@ def plan_end(
     event = _event(
         version,
         from_status=before,
-        to_status=Status.ENDED,
+        to_status=to_status,
         acting_user=acting_user,
         reason=f"{version.get_end_reason_display()}. {version.end_note}".strip(),
     )
     cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
-    # A new version being written or waiting for a decision can no longer be agreed.
-    for open_version in version.plan.versions.filter(status__in=[Status.DRAFT, Status.SUBMITTED]):
+    # A new version being written, waiting for a decision or waiting for its start can no longer be agreed.
+    waiting = version.plan.versions.filter(status__in=Status.OPEN | {Status.APPROVED}).exclude(pk=version.pk)
+    for open_version in waiting:
         PlanVersion.objects.filter(pk=open_version.pk).update(status=Status.WITHDRAWN)
         _event(
             open_version,
@@ -413,7 +407,7 @@ def plan_end(
             summary=f"{cancelled} review{'s' if cancelled != 1 else ''} cancelled: the budget ended",
         )
     _audit(
-        version, acting_user, f"Ended the personal health budget from {ended_on}", before, Status.ENDED, reason=reason
+        version, acting_user, f"Ended the personal health budget from {ended_on}", before, to_status, reason=reason
     )
     _keep_letter(
         version,
@@ -457,6 +451,39 @@ def decision_email_send(email_id: int) -> bool:
         raise
     DecisionEmail.objects.filter(pk=email_id).update(sent_at=timezone.now())
     return True
+
+
+@transaction.atomic
+def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> PlanVersion:
+    """An ending budget has ended: its end date has come (the hourly job, acting as the system)."""
+    on = on or timezone.localdate()
+    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    _check(Action.FINISH, version, None)
+    if version.ended_on > on:
+        raise ServiceError(f"This budget ends on {version.ended_on:%-d %B %Y}, so it has not ended yet.")
+    version = _move(version, to_status=Status.ENDED, from_statuses={Status.ENDING})
+    _event(
+        version,
+        from_status=Status.ENDING,
+        to_status=Status.ENDED,
+        acting_user=None,
+        reason=f"Ended on {version.ended_on:%-d %B %Y}",
+    )
+    _audit(version, None, f"The personal health budget ended on {version.ended_on}", Status.ENDING, Status.ENDED)
+    return version
+
+
+def finish_ended_plans(*, on: datetime.date | None = None) -> int:
+    """Marks ended every ending budget whose end date has come. Safe to run as often as you like."""
+    on = on or timezone.localdate()
+    count = 0
+    for version in PlanVersion.objects.filter(status=Status.ENDING, ended_on__lte=on):
+        try:
+            plan_finish(version=version, on=on)
+        except ServiceError:
+            continue  # moved on meanwhile
+        count += 1
+    return count
 
 
 def activate_due_plans(*, on: datetime.date | None = None) -> int:

@@ -1,5 +1,6 @@
 """Personalised care and support plans: versions, outcomes, what the money buys, and events."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -21,13 +22,52 @@ class Status(models.TextChoices):
     RETURNED = "returned", "Returned for changes"
     DECLINED = "declined", "Declined"
     ACTIVE = "active", "Active"
+    ENDING = "ending", "Ending"
     ENDED = "ended", "Ended"
     SUPERSEDED = "superseded", "Replaced by a newer version"
     WITHDRAWN = "withdrawn", "Withdrawn when the budget ended"
 
 
-# Only a draft's content can change; every other status is a record of what was agreed.
-EDITABLE = {Status.DRAFT}
+# The status sets, written once. Everything that asks "which versions are open, agreed, in force"
+# asks these (a test greps the code for statuses spelled out anywhere else).
+# Only a draft's content can change; every other status is a record of what was written or agreed.
+Status.EDITABLE = frozenset({Status.DRAFT})
+# Being written or waiting for a decision: at most one per plan (a database constraint).
+Status.OPEN = frozenset({Status.DRAFT, Status.SUBMITTED})
+# The PHB team's decision on a submitted version.
+Status.DECIDED = frozenset({Status.APPROVED, Status.RETURNED, Status.DECLINED})
+# Agreed by the PHB team at some time: what the person may see of their plan.
+Status.AGREED = frozenset({Status.APPROVED, Status.ACTIVE, Status.ENDING, Status.ENDED, Status.SUPERSEDED})
+# In force whatever the date (an approved version is in force only once its start date has come).
+Status.RUNNING = frozenset({Status.ACTIVE, Status.ENDING})
+# Agreed and not yet replaced or ended: the plan may still be changed, reviewed or ended.
+Status.STANDING = frozenset({Status.APPROVED, Status.ACTIVE})
+# A plan with a version in one of these is over: a new plan may be started on the same budget.
+Status.CLOSED = frozenset({Status.ENDED, Status.DECLINED, Status.WITHDRAWN})
+EDITABLE = Status.EDITABLE
+
+
+class PlanVersionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=Status.OPEN)
+
+    def agreed(self):
+        return self.filter(status__in=Status.AGREED)
+
+    def standing(self):
+        return self.filter(status__in=Status.STANDING)
+
+    def in_force(self, *, on: datetime.date):
+        """Versions in force on a date: active or ending, or approved with a start date that has come.
+
+        A plan has at most one in force, except for the moment between a change's start date and the
+        job that activates it; then the newer (higher-numbered) version is the one in force.
+        """
+        return self.filter(Q(status__in=Status.RUNNING) | Q(status=Status.APPROVED, start_date__lte=on))
+
+    def in_force_for(self, plan, *, on: datetime.date):
+        """The one version of a plan in force on a date, or None."""
+        return self.filter(plan=plan).in_force(on=on).order_by("-number").first()
 
 
 class ItemCategory(models.TextChoices):
@@ -82,6 +122,8 @@ class SupportPlan(models.Model):
 
 
 class PlanVersion(models.Model):
+    objects = PlanVersionQuerySet.as_manager()
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -149,9 +191,11 @@ class PlanVersion(models.Model):
             models.UniqueConstraint(fields=["plan", "number"], name="plan_version_number"),
             # One version being written or waiting for a decision at a time, and one in force.
             models.UniqueConstraint(
-                fields=["plan"], condition=Q(status__in=["draft", "submitted"]), name="plan_one_open_version"
+                fields=["plan"], condition=Q(status__in=sorted(Status.OPEN)), name="plan_one_open_version"
             ),
-            models.UniqueConstraint(fields=["plan"], condition=Q(status="active"), name="plan_one_active_version"),
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status__in=sorted(Status.RUNNING)), name="plan_one_active_version"
+            ),
             models.CheckConstraint(
                 condition=Q(dp_amount__isnull=True) | Q(dp_amount__gt=0), name="plan_dp_amount_positive"
             ),

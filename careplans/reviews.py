@@ -21,7 +21,6 @@ from careplans.models import (
     ReviewKind,
     ReviewOutcome,
     ReviewStatus,
-    Status,
     SupportPlan,
 )
 from people.access import persons_visible_to, persons_writable_by
@@ -31,8 +30,9 @@ from phb.models import AuditAction
 from phb.roles import is_phb_team
 
 
-def in_force(plan: SupportPlan) -> PlanVersion | None:
-    return plan.versions.filter(status__in=[Status.APPROVED, Status.ACTIVE]).order_by("-number").first()
+def in_force(plan: SupportPlan, *, on: datetime.date | None = None) -> PlanVersion | None:
+    """The version of the plan in force today (see PlanVersionQuerySet.in_force)."""
+    return PlanVersion.objects.in_force_for(plan, on=on or timezone.localdate())
 
 
 def reviews_due_for(*, user) -> QuerySet[Review]:
@@ -59,7 +59,7 @@ def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=Non
         raise ServiceError("Only the person's care coordinator or the PHB team can ask for a review.")
     version = in_force(plan)
     if version is None:
-        raise ServiceError("Only an approved or active plan can be reviewed.")
+        raise ServiceError("Only a plan in force can be reviewed. This plan has not started or has ended.")
     if not reason:
         raise ValidationError({"reason": "Select why the review is needed"})
     today = timezone.localdate()
@@ -118,8 +118,8 @@ def review_complete(
     if not persons_writable_by(acting_user).filter(pk=plan.person_id).exists():
         raise ServiceError("Only a care coordinator in the person's care team can record a review.")
     version = in_force(plan)
-    if version is None or version.status != Status.ACTIVE:
-        raise ServiceError("Only an active plan can be reviewed. This plan is not active.")
+    if version is None:
+        raise ServiceError("Only a plan in force can be reviewed. This plan has not started or has ended.")
     errors = {}
     if completed_on > timezone.localdate():
         errors["completed_on"] = "Date of the review must be today or in the past"
@@ -173,7 +173,7 @@ def review_complete(
     draft = None
     if decision == ReviewDecision.AMEND:
         # A new version may already be under way: the review points to it rather than starting another.
-        draft = plan.versions.filter(status__in=services.OPEN).first() or services.plan_amend(
+        draft = plan.versions.open().first() or services.plan_amend(
             plan=plan, acting_user=acting_user
         )
     return review, next_review, draft

@@ -7,7 +7,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from budgets.models import BudgetVersion
-from careplans import rules
+from careplans import lifecycle, rules
 from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem, SupportPlan
 from careplans.selectors import snapshot, version_with_details
 from eligibility.selectors import is_eligible
@@ -101,7 +101,7 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
     Person.objects.select_for_update().get(pk=person.pk)
     open_plan = (
         SupportPlan.objects.filter(person=person, versions__budget_version=budget_version)
-        .exclude(versions__status__in=[Status.ENDED, Status.DECLINED, Status.WITHDRAWN])
+        .exclude(versions__status__in=Status.CLOSED)
         .first()
     )
     if open_plan is not None:
@@ -278,8 +278,7 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     current = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
     if current.status != Status.DRAFT:
         raise NotEditableError(current)
-    if current.plan.versions.filter(status=Status.ENDED).exists():
-        raise ServiceError("This personal health budget has ended, so a plan cannot be submitted for it.")
+    lifecycle.check(lifecycle.Action.SUBMIT, current, acting_user)
     gaps = rules.missing(snapshot(current))
     if gaps:
         raise ServiceError("The plan cannot be submitted yet: " + "; ".join(gaps) + ".")
@@ -297,12 +296,6 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
         changes={"status": [Status.DRAFT.value, Status.SUBMITTED.value]},
     )
     return PlanVersion.objects.get(pk=current.pk)
-
-
-AMENDABLE = {Status.APPROVED, Status.ACTIVE}
-
-
-OPEN = [Status.DRAFT, Status.SUBMITTED]
 
 
 def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str, author=None) -> PlanVersion:
@@ -352,13 +345,10 @@ def plan_amend(*, plan: SupportPlan, acting_user) -> PlanVersion:
     the new one is approved."""
     _require_coordinator_for(plan.person, acting_user)
     SupportPlan.objects.select_for_update().get(pk=plan.pk)
-    if plan.versions.filter(status__in=OPEN).exists():
-        raise ServiceError(
-            "This plan already has a new version being written or waiting for a decision. Change that one instead."
-        )
-    source = version_with_details().filter(plan=plan, status__in=AMENDABLE).order_by("-number").first()
+    source = version_with_details().filter(plan=plan).standing().order_by("-number").first()
     if source is None:
         raise ServiceError("Only an approved or active plan can be changed with a new version.")
+    lifecycle.check(lifecycle.Action.AMEND, source, acting_user)
     draft = copy_to_new_draft(
         source=source, acting_user=acting_user, reason=f"New version started from version {source.number}"
     )

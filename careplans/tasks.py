@@ -41,6 +41,13 @@ def activate_due_plans() -> int:
     return activate()
 
 
+@shared_task(soft_time_limit=120, time_limit=180)
+def finish_ended_plans() -> int:
+    from careplans.approval import finish_ended_plans as finish
+
+    return finish()
+
+
 @shared_task(soft_time_limit=600, time_limit=900)
 def sweep_review_reminders() -> dict:
     from careplans.reminders import sweep

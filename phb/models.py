@@ -6,13 +6,43 @@ from django.utils import timezone
 
 
 class AuditAction(models.TextChoices):
+    """What happened, so the trail can be filtered without reading the summaries."""
+
     CREATE = "create", "Created"
     UPDATE = "update", "Changed"
+    REMOVE = "remove", "Removed"
     VIEW = "view", "Viewed"
     SEARCH = "search", "Searched"
     SIGN_IN = "sign_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     SIGN_OUT = "sign_out", "Signed out"
+    # Referrals and budgets
+    DECIDE = "decide", "Decided on a referral"
+    SIGN_OFF = "sign_off", "Signed off"
+    # The plan lifecycle
+    SUBMIT = "submit", "Submitted"
+    ASSIGN = "assign", "Took to decide"
+    APPROVE = "approve", "Approved"
+    RETURN = "return", "Returned for changes"
+    DECLINE = "decline", "Declined"
+    ACTIVATE = "activate", "Made active"
+    SUPERSEDE = "supersede", "Replaced by a newer version"
+    WITHDRAW = "withdraw", "Withdrawn"
+    END = "end", "Ended"
+    # Reviews
+    REQUEST_REVIEW = "request_review", "Asked for a review"
+    RECORD_REVIEW = "record_review", "Recorded a review"
+    MOVE_REVIEWS = "move_reviews", "Moved reviews"
+    CANCEL_REVIEWS = "cancel_reviews", "Cancelled reviews"
+    # Online access and messages
+    INVITE = "invite", "Invited to see records online"
+    ACCEPT_INVITATION = "accept_invitation", "Accepted an invitation"
+    CANCEL_INVITATION = "cancel_invitation", "Cancelled an invitation"
+    REVOKE = "revoke", "Stopped online access"
+    SEND_MESSAGE = "send_message", "Sent a message"
+    READ_MESSAGES = "read_messages", "Read messages"
+    # Messages the service sends (the outbox)
+    RETRY_SEND = "retry_send", "Tried sending again"
 
 
 class AppendOnlyError(Exception):

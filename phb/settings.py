@@ -162,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplans.tasks.activate_due_plans",
         "schedule": 60 * 60,
     },
+    "end-budgets-on-their-end-date": {
+        "task": "careplans.tasks.finish_ended_plans",
+        "schedule": 60 * 60,
+    },
     "review-reminder-sweep": {
         "task": "careplans.tasks.sweep_review_reminders",
         "schedule": 15 * 60,

@@ -1,0 +1,190 @@
+"""The plan lifecycle: what may happen to a version, and who may do it. Written once.
+
+`refusal(action, facts)` is the rule as a pure function over plain values. `check(action, version,
+user)` is what every service that moves or changes a version calls first; `allowed_actions(version,
+user)` is what views and templates ask before showing a button. Both gather the same facts and ask
+the same `refusal`, so a button is shown exactly when the service behind it would accept the action
+(a table test proves it for every status, role, authorship and amount).
+
+```
+draft ──submit──> submitted ──approve──> approved ──(start date)──> active ──end──> ending ──(end date)──> ended
+                      │ └──decline──> declined                        │
+                      └──return──> returned + a new draft             └──amend──> a new draft (the old version
+                                                                          stays in force until the new one starts)
+```
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from django.conf import settings
+
+from careplans.models import PlanVersion, Status
+from phb.errors import ServiceError
+from phb.roles import Role
+
+# The scheduled jobs (activating plans on their start date, ending them on their end date).
+SYSTEM = "system"
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    RETURN = "return"
+    DECLINE = "decline"
+    ACTIVATE = "activate"
+    END = "end"
+    FINISH = "finish"
+    AMEND = "amend"
+    REQUEST_REVIEW = "request_review"
+
+
+DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.DECLINE})
+PHB_TEAM = frozenset({Role.APPROVER, Role.LEAD})
+
+# From which statuses each action may start.
+FROM_STATUSES = {
+    Action.EDIT: Status.EDITABLE,
+    Action.SUBMIT: frozenset({Status.DRAFT}),
+    Action.APPROVE: frozenset({Status.SUBMITTED}),
+    Action.RETURN: frozenset({Status.SUBMITTED}),
+    Action.DECLINE: frozenset({Status.SUBMITTED}),
+    Action.ACTIVATE: frozenset({Status.APPROVED}),
+    Action.END: Status.STANDING,
+    Action.FINISH: frozenset({Status.ENDING}),
+    Action.AMEND: Status.STANDING,
+    Action.REQUEST_REVIEW: Status.STANDING,
+}
+# What each action leads to (AMEND makes a new draft and leaves the version it copies alone; END leads
+# to ENDING while the end date is still to come; EDIT and REQUEST_REVIEW leave the status as it is).
+TO_STATUS = {
+    Action.SUBMIT: Status.SUBMITTED,
+    Action.APPROVE: Status.APPROVED,
+    Action.RETURN: Status.RETURNED,
+    Action.DECLINE: Status.DECLINED,
+    Action.ACTIVATE: Status.ACTIVE,
+    Action.END: Status.ENDED,
+    Action.FINISH: Status.ENDED,
+    Action.AMEND: Status.DRAFT,
+}
+# Who may take each action. Coordinators act only for people in their care teams.
+ROLES = {
+    Action.EDIT: frozenset({Role.COORDINATOR}),
+    Action.SUBMIT: frozenset({Role.COORDINATOR}),
+    Action.APPROVE: PHB_TEAM,
+    Action.RETURN: PHB_TEAM,
+    Action.DECLINE: PHB_TEAM,
+    Action.ACTIVATE: PHB_TEAM | {SYSTEM},
+    Action.END: PHB_TEAM | {Role.COORDINATOR},
+    Action.FINISH: frozenset({SYSTEM}),
+    Action.AMEND: frozenset({Role.COORDINATOR}),
+    Action.REQUEST_REVIEW: PHB_TEAM | {Role.COORDINATOR},
+}
+VERBS = {
+    Action.EDIT: "changed",
+    Action.SUBMIT: "submitted",
+    Action.APPROVE: "approved",
+    Action.RETURN: "returned",
+    Action.DECLINE: "declined",
+    Action.ACTIVATE: "made active",
+    Action.END: "ended",
+    Action.FINISH: "ended",
+    Action.AMEND: "changed with a new version",
+    Action.REQUEST_REVIEW: "reviewed",
+}
+STATUS_WORDS = {
+    Status.DRAFT: "a draft",
+    Status.SUBMITTED: "waiting for a decision",
+    Status.APPROVED: "approved",
+    Status.RETURNED: "returned",
+    Status.DECLINED: "declined",
+    Status.ACTIVE: "active",
+    Status.ENDING: "ending",
+    Status.ENDED: "ended",
+    Status.SUPERSEDED: "replaced by a newer version",
+    Status.WITHDRAWN: "withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rule needs to know about a version and the person acting on it."""
+
+    status: str
+    role: str  # a Role value, or SYSTEM
+    is_author: bool = False  # created, last changed or submitted this version
+    in_team: bool = False  # the person is in one of the acting coordinator's care teams
+    annual_total: Decimal = Decimal("0")
+    has_open_version: bool = False  # the plan has a version being written or waiting for a decision
+    lead_above: Decimal = Decimal("100000.00")
+
+
+def refusal(action: Action, facts: Facts) -> str | None:
+    """Why this action may not be taken, in words a person can act on; None if it may."""
+    action = Action(action)
+    if facts.status not in FROM_STATUSES[action]:
+        words = STATUS_WORDS.get(facts.status, facts.status)
+        return f"This plan is {words}, so it cannot be {VERBS[action]}."
+    if facts.role not in ROLES[action]:
+        return f"Your role cannot {action.value.replace('_', ' ')} a plan."
+    if facts.role == Role.COORDINATOR and not facts.in_team:
+        return "Only a care coordinator in the person's care team can do this."
+    if action in DECISIONS and facts.is_author:
+        return "You wrote or submitted this plan, so someone else in the PHB team must decide on it."
+    if action == Action.APPROVE and facts.annual_total > facts.lead_above and facts.role != Role.LEAD:
+        return f"Plans costing more than £{facts.lead_above:,} a year need a PHB team lead to approve them."
+    if action == Action.AMEND and facts.has_open_version:
+        return "This plan already has a new version being written or waiting for a decision. Change that one instead."
+    return None
+
+
+def role_of(user) -> str:
+    return SYSTEM if user is None else user.role
+
+
+def is_author(version: PlanVersion, user) -> bool:
+    return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
+
+
+def facts(version: PlanVersion, user, *, actions=None) -> Facts:
+    """Gathers the facts for a version and a user, querying only what the actions asked about need."""
+    from careplans import rules
+    from careplans.selectors import snapshot
+    from people.access import persons_writable_by
+
+    actions = set(Action) if actions is None else set(actions)
+    role = role_of(user)
+    in_team = (
+        role == Role.COORDINATOR
+        and persons_writable_by(user).filter(pk=version.plan.person_id).exists()
+    )
+    total = Decimal("0")
+    if Action.APPROVE in actions and version.status == Status.SUBMITTED:
+        total = rules.totals(snapshot(version)).annual
+    has_open = False
+    if Action.AMEND in actions and version.status in FROM_STATUSES[Action.AMEND]:
+        has_open = PlanVersion.objects.filter(plan_id=version.plan_id).open().exists()
+    return Facts(
+        status=version.status,
+        role=role,
+        is_author=is_author(version, user),
+        in_team=in_team,
+        annual_total=total,
+        has_open_version=has_open,
+        lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
+    )
+
+
+def check(action: Action, version: PlanVersion, user) -> None:
+    """Raises ServiceError saying why, unless this user may take this action on this version now."""
+    problem = refusal(action, facts(version, user, actions={action}))
+    if problem:
+        raise ServiceError(problem)
+
+
+def allowed_actions(version: PlanVersion, user) -> frozenset[Action]:
+    """Every action this user may take on this version now: what the page offers buttons for."""
+    known = facts(version, user)
+    return frozenset(action for action in Action if refusal(action, known) is None)
