@@ -1,9 +1,13 @@
+from fractions import Fraction
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from budgets.models import BudgetVersion
+from careplans import rules
 from careplans.models import (
     DOMAIN_CHOICES,
     MONEY_OPTION_CHOICES,
@@ -20,8 +24,33 @@ from careplans.models import (
 from eligibility.models import ROUTE_CHOICES
 from people.models import CareTeam, User
 from phb.forms import NHSMessagesMixin, PoundsField
+from phb.money import pounds
 from phb.nhsuk import Field, Fieldset, NHSDateField
 from phb.roles import Role
+
+
+def _count(number: int, unit: str) -> str:
+    """ "1 month", "3 months": help texts name configured periods, so they must read well for any number."""
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
+def first_review_help() -> str:
+    return f"No later than {_count(settings.PLAN_FIRST_REVIEW_WITHIN_MONTHS, 'month')} after the start date"
+
+
+def direct_payment_help(items_annual: Fraction | None) -> str:
+    """What each payment should be for the items paid by direct payment (None: no item is)."""
+    if items_annual is None:
+        return "In pounds. Only needed if an item is paid by direct payment"
+    payments = " or ".join(
+        f"{pounds(rules.payment_for(items_annual, often))} {rules.PAYMENT_FREQUENCY_LABELS[often]}"
+        for often in rules.PaymentFrequency
+    )
+    return f"In pounds. The items paid by direct payment cost {pounds(items_annual)} a year: that is {payments}"
+
+
+def unscheduled_review_help() -> str:
+    return f"Leave blank for {_count(settings.PLAN_UNSCHEDULED_REVIEW_DAYS, 'day')} from today"
 
 
 class OptionsField(forms.ModelMultipleChoiceField):
@@ -58,11 +87,10 @@ class StartPlanForm(NHSMessagesMixin, forms.Form):
 
 class PlanForm(NHSMessagesMixin, forms.ModelForm):
     start_date = NHSDateField(label="Start date", required=False, help_text="For example, 1 4 2026")
-    first_review_date = NHSDateField(
-        label="Date of the first review", required=False, help_text="No later than 3 months after the start date"
-    )
+    # Help texts that name a setting or the plan's own figures are written in __init__.
+    first_review_date = NHSDateField(label="Date of the first review", required=False)
     agreed_on = NHSDateField(label="Date agreed", required=False, past_only=True)
-    dp_amount = PoundsField(label="Amount of each payment", required=False, help_text="In pounds, for example 650")
+    dp_amount = PoundsField(label="Amount of each payment", required=False)
     reduction_notice_days = forms.IntegerField(
         label="Notice before any reduction in the budget, in days",
         required=False,
@@ -129,6 +157,16 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
         self.fields["care_coordinator"].empty_label = "Choose a care coordinator"
         for name in ("dp_recipient", "dp_frequency", "agreement_method"):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["first_review_date"].help_text = first_review_help()
+        paid_directly = self.instance.items.filter(money_option=rules.MoneyOption.DIRECT_PAYMENT).values_list(
+            "unit_cost", "quantity", "frequency"
+        )
+        self.uses_direct_payment = bool(paid_directly)
+        self.fields["dp_amount"].help_text = direct_payment_help(
+            sum((rules.item_annual_exact(*row) for row in paid_directly), Fraction(0))
+            if self.uses_direct_payment
+            else None
+        )
         self.initial["revision"] = self.instance.revision
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -164,8 +202,7 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        uses_direct_payment = self.instance.items.filter(money_option="direct_payment").exists()
-        if (uses_direct_payment or cleaned.get("dp_amount") or cleaned.get("dp_frequency")) and not cleaned.get(
+        if (self.uses_direct_payment or cleaned.get("dp_amount") or cleaned.get("dp_frequency")) and not cleaned.get(
             "dp_recipient"
         ):
             self.add_error("dp_recipient", "Select who receives the direct payment")
@@ -522,11 +559,10 @@ class ReviewRequestForm(NHSMessagesMixin, forms.Form):
     note = forms.CharField(
         label="More about why", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    due_on = NHSDateField(
-        label="Due by", required=False, future_only=True, help_text="Leave blank for 14 days from today"
-    )
+    due_on = NHSDateField(label="Due by", required=False, future_only=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["due_on"].help_text = unscheduled_review_help()
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from phb.money import round_pounds, weekly
+from phb.money import four_weekly, monthly, pounds, round_pounds, weekly
 
 
 class Frequency(StrEnum):
@@ -66,6 +66,21 @@ MONEY_OPTION_LABELS = {
 }
 
 
+class PaymentFrequency(StrEnum):
+    """How often the direct payment is paid (the values of careplans.models.PaymentFrequency)."""
+
+    FOUR_WEEKLY = "4_weekly"
+    MONTHLY = "monthly"
+
+
+PAYMENT_FREQUENCY_LABELS = {PaymentFrequency.FOUR_WEEKLY: "every 4 weeks", PaymentFrequency.MONTHLY: "a month"}
+
+PAYMENTS_A_YEAR = {PaymentFrequency.FOUR_WEEKLY: Fraction(365, 28), PaymentFrequency.MONTHLY: Fraction(12)}
+
+# A year's money as one payment, rounded once (phb.money).
+_ONE_PAYMENT = {PaymentFrequency.FOUR_WEEKLY: four_weekly, PaymentFrequency.MONTHLY: monthly}
+
+
 @dataclass(frozen=True)
 class OutcomeSnapshot:
     key: str  # the same across versions of a plan, so versions can be compared
@@ -113,8 +128,13 @@ class PlanSnapshot:
     first_review_within_months: int = 3
 
 
+def item_annual_exact(unit_cost: Decimal, quantity: Decimal, frequency: Frequency) -> Fraction:
+    """An item's cost a year, exactly: add these up, then round once."""
+    return Fraction(unit_cost) * Fraction(quantity) * TIMES_A_YEAR[Frequency(frequency)]
+
+
 def item_annual_cost(unit_cost: Decimal, quantity: Decimal, frequency: Frequency) -> Decimal:
-    return round_pounds(Fraction(unit_cost) * Fraction(quantity) * TIMES_A_YEAR[Frequency(frequency)])
+    return round_pounds(item_annual_exact(unit_cost, quantity, frequency))
 
 
 def item_problems(item: ItemSnapshot) -> dict[str, str]:
@@ -173,6 +193,57 @@ def totals(plan: PlanSnapshot) -> Totals:
     )
 
 
+def payment_for(annual: Decimal | Fraction, frequency: str) -> Decimal:
+    """The payment that pays an annual amount at this frequency: £6,257.14 a year is £480.00 every 4 weeks."""
+    return _ONE_PAYMENT[PaymentFrequency(frequency)](annual)
+
+
+def direct_payment_annual(plan: PlanSnapshot) -> Fraction:
+    """What the items paid by direct payment cost a year, exactly (rounded only when shown)."""
+    return sum(
+        (
+            item_annual_exact(item.unit_cost, item.quantity, item.frequency)
+            for item in plan.items
+            if item.money_option == MoneyOption.DIRECT_PAYMENT
+        ),
+        Fraction(0),
+    )
+
+
+def direct_payment_mismatch(plan: PlanSnapshot) -> str:
+    """Why the direct payment does not pay for the items paid by direct payment; "" if it does.
+
+    A payment is whole pence, so it may miss the items' cost by up to a penny each time it is paid:
+    a year of payments may differ from the items' annual cost by the number of payments a year × £0.01.
+    """
+    if not plan.dp_amount or plan.dp_frequency not in PAYMENTS_A_YEAR:
+        return ""  # nothing to compare: missing() asks for the amount and frequency when they are needed
+    frequency = PaymentFrequency(plan.dp_frequency)
+    payments = PAYMENTS_A_YEAR[frequency]
+    payment_annual = Fraction(plan.dp_amount) * payments
+    items_annual = direct_payment_annual(plan)
+    difference = payment_annual - items_annual
+    if abs(difference) <= payments * Fraction(1, 100):
+        return ""
+    how_often = PAYMENT_FREQUENCY_LABELS[frequency]
+    if not any(item.money_option == MoneyOption.DIRECT_PAYMENT for item in plan.items):
+        return (
+            f"The plan has a direct payment of {pounds(plan.dp_amount)} {how_often}, but no item is paid by "
+            "direct payment. Remove the amount of each payment, or choose direct payment for the items it pays for"
+        )
+    if items_annual <= 0:
+        return ""  # the items are not costed yet: missing() asks for their costs first
+    # The difference shown is between the two amounts shown, so the sentence adds up for whoever reads it.
+    shown_payment, shown_items = round_pounds(payment_annual), round_pounds(items_annual)
+    more_or_less = "less" if difference > 0 else "more"
+    return (
+        f"The direct payment of {pounds(plan.dp_amount)} {how_often} comes to {pounds(shown_payment)} a year, "
+        f"but the items paid by direct payment cost {pounds(shown_items)} a year, "
+        f"{pounds(abs(shown_payment - shown_items))} {more_or_less} than the payment. "
+        f"Change the payment to {pounds(payment_for(items_annual, frequency))} {how_often}"
+    )
+
+
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day some months later, or that month's last day (31 January + 1 month = end of February)."""
     month_index = day.month - 1 + months
@@ -201,6 +272,8 @@ def missing(plan: PlanSnapshot) -> list[str]:
             gaps.append("Say who receives the direct payment")
         if not plan.dp_amount or not plan.dp_frequency:
             gaps.append("Enter the size of the direct payment and how often it is paid")
+    if mismatch := direct_payment_mismatch(plan):
+        gaps.append(mismatch)
     if not plan.care_coordinator:
         gaps.append("Name the care coordinator")
     if not plan.health_monitor.strip():

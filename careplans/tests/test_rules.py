@@ -10,12 +10,15 @@ from careplans.rules import (
     ItemSnapshot,
     MoneyOption,
     OutcomeSnapshot,
+    PaymentFrequency,
     PlanSnapshot,
     add_months,
     compare,
+    direct_payment_mismatch,
     item_annual_cost,
     item_problems,
     missing,
+    payment_for,
     totals,
 )
 
@@ -116,6 +119,113 @@ def test_it_lists_what_is_missing_in_plain_english(overrides, gap):
 
 def test_an_over_budget_plan_with_a_reason_is_complete():
     assert missing(complete(items=(item(cost="500.00"),), over_budget_justification="Night care")) == []
+
+
+PA = item("pa", option=MoneyOption.DIRECT_PAYMENT)  # £15 × 8 a week: £6,257.14 a year, £480.00 every 4 weeks
+TAXI = item("taxi", cost="12.00", qty="2")  # notional: never part of the direct payment
+FOUR_WEEKLY, MONTHLY = PaymentFrequency.FOUR_WEEKLY.value, PaymentFrequency.MONTHLY.value
+
+
+def paid(amount, frequency=FOUR_WEEKLY, items=(PA, TAXI)):
+    return complete(
+        items=items,
+        dp_recipient="person" if amount else "",
+        dp_recipient_name="Jane Smith" if amount else "",
+        dp_amount=Decimal(amount) if amount else None,
+        dp_frequency=frequency if amount else "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("plan", "gap"),
+    [
+        pytest.param(paid("480.00"), None, id="exact, 4-weekly"),
+        pytest.param(paid("521.43", MONTHLY), None, id="exact to the penny, monthly"),
+        pytest.param(paid("480.01"), None, id="a penny a payment over, 4-weekly"),
+        pytest.param(paid("479.99"), None, id="a penny a payment under, 4-weekly"),
+        pytest.param(paid("521.42", MONTHLY), None, id="a penny a payment under, monthly"),
+        pytest.param(
+            paid("480.02"),
+            "The direct payment of £480.02 every 4 weeks comes to £6,257.40 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £0.26 less than the payment. Change the payment to £480.00 every 4 weeks",
+            id="just over, 4-weekly",
+        ),
+        pytest.param(
+            paid("479.98"),
+            "The direct payment of £479.98 every 4 weeks comes to £6,256.88 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £0.26 more than the payment. Change the payment to £480.00 every 4 weeks",
+            id="just under, 4-weekly",
+        ),
+        pytest.param(
+            paid("521.44", MONTHLY),
+            "The direct payment of £521.44 a month comes to £6,257.28 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £0.14 less than the payment. Change the payment to £521.43 a month",
+            id="just over, monthly",
+        ),
+        pytest.param(
+            paid("1.00"),
+            "The direct payment of £1.00 every 4 weeks comes to £13.04 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £6,244.10 more than the payment. "
+            "Change the payment to £480.00 every 4 weeks",
+            id="far under, 4-weekly",
+        ),
+        pytest.param(
+            paid("100.00", MONTHLY),
+            "The direct payment of £100.00 a month comes to £1,200.00 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £5,057.14 more than the payment. Change the payment to £521.43 a month",
+            id="far under, monthly",
+        ),
+        pytest.param(
+            paid("900.00"),
+            "The direct payment of £900.00 every 4 weeks comes to £11,732.14 a year, but the items paid by direct "
+            "payment cost £6,257.14 a year, £5,475.00 less than the payment. "
+            "Change the payment to £480.00 every 4 weeks",
+            id="far over, 4-weekly",
+        ),
+        pytest.param(paid("", items=(TAXI,)), None, id="no direct-payment items and no payment"),
+        pytest.param(
+            paid("50.00", items=(TAXI,)),
+            "The plan has a direct payment of £50.00 every 4 weeks, but no item is paid by direct payment. "
+            "Remove the amount of each payment, or choose direct payment for the items it pays for",
+            id="a payment with no direct-payment items",
+        ),
+    ],
+)
+def test_the_direct_payment_pays_for_the_items_paid_by_direct_payment(plan, gap):
+    assert missing(plan) == ([gap] if gap else [])
+
+
+def test_a_missing_payment_is_asked_for_not_compared():
+    plan = complete(items=(PA,), dp_recipient="person", dp_recipient_name="Jane Smith")
+    assert direct_payment_mismatch(plan) == ""
+    assert missing(plan) == ["Enter the size of the direct payment and how often it is paid"]
+
+
+def test_items_paid_by_direct_payment_are_added_up_exactly_before_rounding():
+    # Seven items of £1 a week are £52.14 a year each when shown, but exactly £365.00 together: £28.00 every 4 weeks.
+    papers = tuple(item(f"p{n}", cost="1.00", qty="1", option=MoneyOption.DIRECT_PAYMENT) for n in range(7))
+    assert missing(paid("28.01", items=papers)) == []
+    [gap] = missing(paid("28.02", items=papers))
+    assert "cost £365.00 a year, £0.26 less than the payment. Change the payment to £28.00 every 4 weeks" in gap
+
+
+@pytest.mark.parametrize(
+    ("annual", "frequency", "payment"),
+    [
+        ("6257.14", FOUR_WEEKLY, "480.00"),
+        ("6257.14", MONTHLY, "521.43"),
+        ("13.04", FOUR_WEEKLY, "1.00"),
+        ("1200.00", MONTHLY, "100.00"),
+    ],
+)
+def test_it_turns_a_year_into_one_payment(annual, frequency, payment):
+    assert payment_for(Decimal(annual), frequency) == Decimal(payment)
+
+
+def test_the_payment_frequencies_are_the_ones_the_plan_records():
+    from careplans.models import PaymentFrequency as Recorded
+
+    assert {f.value for f in PaymentFrequency} == set(Recorded.values)
 
 
 def test_the_first_review_is_no_later_than_three_months_after_the_start_even_at_month_end():
