@@ -152,7 +152,7 @@ def screening_decide(*, screening: Screening, approve: bool, reason: str, acting
     screening.refresh_from_db()
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.DECIDE,
         obj=screening,
         person_id=screening.person_id,
         summary=f"Referral {decision.label.lower()}",

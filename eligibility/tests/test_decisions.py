@@ -30,13 +30,21 @@ def test_it_records_an_approval_with_its_reason_and_shows_it_to_the_coordinator(
     assert response["Location"] == reverse("eligibility:queue")
     waiting.refresh_from_db()
     assert (waiting.decision, waiting.decided_by) == (Decision.APPROVED, priya)
-    event = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(waiting.pk))
+    event = AuditEvent.objects.get(action=AuditAction.DECIDE, object_id=str(waiting.pk))
     assert event.changes["decision"] == ["awaiting", "approved"]
 
     client.force_login(alice)
     page = client.get(reverse("people:detail", kwargs={"pk": waiting.person_id})).content.decode()
     assert "Eligible: approved by the PHB team" in page
     assert "The package meets needs a budget could meet better." in page
+
+
+@pytest.mark.django_db
+def test_the_trail_says_the_screening_was_created_then_decided(priya, waiting):
+    services.screening_decide(screening=waiting, approve=False, reason="Needs are met well now.", acting_user=priya)
+    events = AuditEvent.objects.filter(object_id=str(waiting.pk)).order_by("at", "id")
+    assert [e.action for e in events] == [AuditAction.CREATE, AuditAction.DECIDE]
+    assert events.last().summary == "Referral declined"
 
 
 @pytest.mark.django_db
@@ -148,4 +156,4 @@ def test_two_deciders_at_once_record_exactly_one_decision(priya, leo, alice, jan
         thread.join()
     assert sorted(o == "decided" for o in outcomes) == [False, True]
     assert any("already decided this screening" in o for o in outcomes)
-    assert AuditEvent.objects.filter(action=AuditAction.UPDATE, object_id=str(waiting.pk)).count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.DECIDE, object_id=str(waiting.pk)).count() == 1
