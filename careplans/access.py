@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from careplans.models import Outcome, PlanVersion, SupportItem, SupportPlan
+from careplans.models import Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
 from careplans.selectors import version_with_details
 from people.access import persons_visible_to, persons_writable_by
 
@@ -46,3 +46,26 @@ def get_item_for_user(user, pk) -> SupportItem:
     if item is None:
         raise Http404("No item found")
     return item
+
+
+def get_letter_for_user(user, pk) -> Letter:
+    """A letter kept on the record of a person the user may see."""
+    letter = Letter.objects.select_related("person", "plan_version__plan").filter(
+        pk=pk, person__in=persons_visible_to(user)
+    )
+    letter = letter.first()
+    if letter is None:
+        raise Http404("No letter found")
+    return letter
+
+
+def get_review_for_user(user, pk, *, write: bool = False) -> Review:
+    """A review of a plan for a person the user may see (write: may change)."""
+    review = (
+        Review.objects.select_related("plan__person", "plan_version")
+        .filter(pk=pk, plan__person__in=_scope(user, write))
+        .first()
+    )
+    if review is None:
+        raise Http404("No review found")
+    return review

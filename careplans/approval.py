@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from careplans import letters, lifecycle, rules, schedule, tasks
+from careplans import emails, letters, lifecycle, rules, schedule
 from careplans.lifecycle import Action
 from careplans.models import (
     DecisionEmail,
@@ -62,11 +62,7 @@ def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fi
     updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
     if not updated:
         current = PlanVersion.objects.select_related("decided_by").get(pk=version.pk)
-        if (
-            current.decided_by
-            and current.decided_at
-            and current.status in Status.DECIDED
-        ):
+        if current.decided_by and current.decided_at and current.status in Status.DECIDED:
             raise _already_decided(current)
         raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
     return version_with_details().get(pk=version.pk)
@@ -93,16 +89,26 @@ def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body
 def _queue_email(email_id: int) -> None:
     """Hands the e-mail to the worker. If Redis is down the decision still stands: the row waits in the
     outbox and the sweep (send_waiting_emails, every 15 minutes) sends it later."""
-    try:
-        tasks.send_decision_email.delay(email_id)
-    except Exception:  # any broker error: kombu and redis raise several kinds
-        logger.warning("Could not queue decision e-mail %s; the sweep will send it", email_id, exc_info=True)
+    emails.decision_email_queue(email_id)
+
+
+# What the audit trail calls each move, by the status a version moves to.
+AUDIT_ACTIONS = {
+    Status.APPROVED: AuditAction.APPROVE,
+    Status.RETURNED: AuditAction.RETURN,
+    Status.DECLINED: AuditAction.DECLINE,
+    Status.ACTIVE: AuditAction.ACTIVATE,
+    Status.SUPERSEDED: AuditAction.SUPERSEDE,
+    Status.WITHDRAWN: AuditAction.WITHDRAW,
+    Status.ENDING: AuditAction.END,
+    Status.ENDED: AuditAction.END,
+}
 
 
 def _audit(version: PlanVersion, acting_user, summary: str, before: str, after: str, **extra) -> None:
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AUDIT_ACTIONS[after],
         obj=version,
         person_id=version.plan.person_id,
         summary=summary,
@@ -120,7 +126,7 @@ def plan_assign(*, version: PlanVersion, acting_user) -> PlanVersion:
         raise ServiceError("This plan is no longer waiting for a decision.")
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.ASSIGN,
         obj=version,
         person_id=version.plan.person_id,
         summary="Assigned the plan to themselves",
@@ -253,11 +259,12 @@ def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersio
         body=f"{acting_user.display_name} returned version {version.number} of the support plan for changes. "
         "A new draft is ready for you to change and submit again.",
     )
+    author = returned.submitted_by or returned.created_by
     copy_to_new_draft(
         source=returned,
         acting_user=acting_user,
-        author=returned.submitted_by or returned.created_by,
-        reason=f"Returned for changes: {returned.decision_reason}",
+        author=author,
+        reason=f"Returned by {acting_user.display_name}; new draft made for {author.display_name}",
     )
     return returned
 
@@ -319,7 +326,7 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
     if moved:
         audit.record(
             actor=acting_user,
-            action=AuditAction.UPDATE,
+            action=AuditAction.MOVE_REVIEWS,
             obj=version,
             person_id=version.plan.person_id,
             summary=f"{moved} review{'s' if moved != 1 else ''} moved to version {version.number}",
@@ -356,11 +363,6 @@ def plan_end(
         errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
     if errors:
         raise ValidationError(errors)
-    running = version.plan.versions.filter(status__in=Status.RUNNING).exclude(pk=version.pk).first()
-    if running is not None:
-        raise ServiceError(
-            f"Version {running.number} is the plan in force. End the budget from version {running.number}."
-        )
     before = version.status
     to_status = Status.ENDING if ended_on > today else Status.ENDED
     version = _move(
@@ -401,14 +403,12 @@ def plan_end(
     if cancelled:
         audit.record(
             actor=acting_user,
-            action=AuditAction.UPDATE,
+            action=AuditAction.CANCEL_REVIEWS,
             obj=version,
             person_id=version.plan.person_id,
             summary=f"{cancelled} review{'s' if cancelled != 1 else ''} cancelled: the budget ended",
         )
-    _audit(
-        version, acting_user, f"Ended the personal health budget from {ended_on}", before, to_status, reason=reason
-    )
+    _audit(version, acting_user, f"Ended the personal health budget from {ended_on}", before, to_status, reason=reason)
     _keep_letter(
         version,
         LetterKind.ENDING,
@@ -427,30 +427,8 @@ def plan_end(
 
 
 def decision_email_send(email_id: int) -> bool:
-    """Sends one waiting decision e-mail, once. Returns False if it was already sent (or is being sent).
-
-    Claimed by a conditional UPDATE, so two workers never send the same e-mail; if sending fails the
-    claim is released for a retry.
-    """
-    from django.core.mail import send_mail
-    from django.db.models import F, Q
-
-    from careplans.reminders import CLAIM_EXPIRES
-
-    now = timezone.now()
-    claimed = DecisionEmail.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES), pk=email_id, sent_at__isnull=True
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return False
-    email = DecisionEmail.objects.get(pk=email_id)
-    try:
-        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
-    except Exception:
-        DecisionEmail.objects.filter(pk=email_id).update(claimed_at=None)
-        raise
-    DecisionEmail.objects.filter(pk=email_id).update(sent_at=timezone.now())
-    return True
+    """Sends one decision e-mail through the outbox, once (see careplans.emails)."""
+    return emails.decision_email_send(email_id)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
+from django.utils import timezone
 
 from careplans.models import PlanVersion, Status
 from phb.errors import ServiceError
@@ -118,6 +119,8 @@ class Facts:
     in_team: bool = False  # the person is in one of the acting coordinator's care teams
     annual_total: Decimal = Decimal("0")
     has_open_version: bool = False  # the plan has a version being written or waiting for a decision
+    in_force: bool = False  # this is the plan's version in force today
+    other_running: int | None = None  # the number of another version of the plan that is active or ending
     lead_above: Decimal = Decimal("100000.00")
 
 
@@ -137,6 +140,10 @@ def refusal(action: Action, facts: Facts) -> str | None:
         return f"Plans costing more than £{facts.lead_above:,} a year need a PHB team lead to approve them."
     if action == Action.AMEND and facts.has_open_version:
         return "This plan already has a new version being written or waiting for a decision. Change that one instead."
+    if action == Action.END and facts.other_running is not None:
+        return f"Version {facts.other_running} is the plan in force. End the budget from version {facts.other_running}."
+    if action == Action.REQUEST_REVIEW and not facts.in_force:
+        return "Only the plan in force can be reviewed. This version has not started yet."
     return None
 
 
@@ -156,16 +163,24 @@ def facts(version: PlanVersion, user, *, actions=None) -> Facts:
 
     actions = set(Action) if actions is None else set(actions)
     role = role_of(user)
-    in_team = (
-        role == Role.COORDINATOR
-        and persons_writable_by(user).filter(pk=version.plan.person_id).exists()
-    )
+    in_team = role == Role.COORDINATOR and persons_writable_by(user).filter(pk=version.plan.person_id).exists()
     total = Decimal("0")
     if Action.APPROVE in actions and version.status == Status.SUBMITTED:
         total = rules.totals(snapshot(version)).annual
     has_open = False
     if Action.AMEND in actions and version.status in FROM_STATUSES[Action.AMEND]:
         has_open = PlanVersion.objects.filter(plan_id=version.plan_id).open().exists()
+    in_force, other_running = False, None
+    if Action.REQUEST_REVIEW in actions and version.status in FROM_STATUSES[Action.REQUEST_REVIEW]:
+        current = PlanVersion.objects.in_force_for(version.plan_id, on=timezone.localdate())
+        in_force = current is not None and current.pk == version.pk
+    if Action.END in actions and version.status in FROM_STATUSES[Action.END]:
+        other_running = (
+            PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.RUNNING)
+            .exclude(pk=version.pk)
+            .values_list("number", flat=True)
+            .first()
+        )
     return Facts(
         status=version.status,
         role=role,
@@ -173,6 +188,8 @@ def facts(version: PlanVersion, user, *, actions=None) -> Facts:
         in_team=in_team,
         annual_total=total,
         has_open_version=has_open,
+        in_force=in_force,
+        other_running=other_running,
         lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
     )
 

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from budgets.calculate import DOMAIN_LABELS, Domain
 from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
+from phb.outbox import OutboxRow
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d][:1].upper() + DOMAIN_LABELS[d][1:]) for d in Domain]
 FREQUENCY_CHOICES = [(f.value, FREQUENCY_LABELS[f]) for f in Frequency]
@@ -45,6 +46,21 @@ Status.STANDING = frozenset({Status.APPROVED, Status.ACTIVE})
 # A plan with a version in one of these is over: a new plan may be started on the same budget.
 Status.CLOSED = frozenset({Status.ENDED, Status.DECLINED, Status.WITHDRAWN})
 EDITABLE = Status.EDITABLE
+
+
+# The NHS.UK tag colour for each status on staff pages.
+STATUS_TAG_COLOURS = {
+    Status.DRAFT: "grey",
+    Status.SUBMITTED: "blue",
+    Status.APPROVED: "green",
+    Status.ACTIVE: "green",
+    Status.ENDING: "orange",
+    Status.RETURNED: "yellow",
+    Status.DECLINED: "red",
+    Status.ENDED: "grey",
+    Status.SUPERSEDED: "grey",
+    Status.WITHDRAWN: "grey",
+}
 
 
 class PlanVersionQuerySet(models.QuerySet):
@@ -122,8 +138,6 @@ class SupportPlan(models.Model):
 
 
 class PlanVersion(models.Model):
-    objects = PlanVersionQuerySet.as_manager()
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -185,6 +199,8 @@ class PlanVersion(models.Model):
     end_note = models.TextField(blank=True)
     unspent_to_repay = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
+    objects = PlanVersionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-number"]
         constraints = [
@@ -206,7 +222,20 @@ class PlanVersion(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status in EDITABLE
+        return self.status in Status.EDITABLE
+
+    @property
+    def status_words(self) -> str:
+        """The status as a page shows it: an ending budget says when it ends."""
+        if self.status == Status.ENDING and self.ended_on:
+            return f"Ending on {self.ended_on:%-d %B %Y}"
+        if self.status == Status.ENDED and self.ended_on:
+            return f"Ended on {self.ended_on:%-d %B %Y}"
+        return self.get_status_display()
+
+    @property
+    def status_tag_colour(self) -> str:
+        return STATUS_TAG_COLOURS.get(self.status, "grey")
 
 
 class Outcome(models.Model):
@@ -383,20 +412,15 @@ class Letter(models.Model):
         return f"{self.get_kind_display()} for {self.person}"
 
 
-class DecisionEmail(models.Model):
-    """Outbox: one e-mail to the coordinator per decision, claimed once by the worker that sends it."""
+class DecisionEmail(OutboxRow):
+    """Outbox (phb.outbox): one e-mail to the coordinator per decision, sent by careplans.emails."""
 
     event = models.OneToOneField(PlanEvent, on_delete=models.PROTECT, related_name="email")
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Claimed before sending, marked sent after (see careplans.reminders for the same scheme).
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
+    class Meta(OutboxRow.Meta):
         ordering = ["created_at"]
 
     def __str__(self):
@@ -445,21 +469,17 @@ class ReviewDomainRating(models.Model):
         return f"{self.get_domain_display()}: {self.get_change_display()}"
 
 
-class ReviewReminder(models.Model):
-    """Outbox: one row per (review, kind), inserted by the sweep and claimed once by the sender."""
+class ReviewReminder(OutboxRow):
+    """Outbox (phb.outbox): one row per (review, kind), inserted by the sweep in careplans.reminders."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # A sender claims the row before sending; a claim older than a few minutes is from a
-    # worker that died, and may be taken again. sent_at is set only after the mail has gone.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["review", "kind"], name="reminder_once_per_kind")]
-        indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="reminder_unsent")]
+    class Meta(OutboxRow.Meta):
+        constraints = [
+            *OutboxRow.Meta.constraints,
+            models.UniqueConstraint(fields=["review", "kind"], name="reminder_once_per_kind"),
+        ]
 
     def __str__(self):
         return f"{self.kind} for {self.review_id}"

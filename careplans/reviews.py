@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from careplans import schedule, services
+from careplans import lifecycle, schedule, services
 from careplans.models import (
     PlanVersion,
     Review,
@@ -27,7 +27,6 @@ from people.access import persons_visible_to, persons_writable_by
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
-from phb.roles import is_phb_team
 
 
 def in_force(plan: SupportPlan, *, on: datetime.date | None = None) -> PlanVersion | None:
@@ -54,12 +53,10 @@ def review_counts(*, user, today: datetime.date) -> dict:
 @transaction.atomic
 def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=None, acting_user) -> Review:
     """An unscheduled review, asked for at any time with a reason."""
-    may = persons_writable_by(acting_user).filter(pk=plan.person_id).exists() or is_phb_team(acting_user)
-    if not may:
-        raise ServiceError("Only the person's care coordinator or the PHB team can ask for a review.")
     version = in_force(plan)
     if version is None:
         raise ServiceError("Only a plan in force can be reviewed. This plan has not started or has ended.")
+    lifecycle.check(lifecycle.Action.REQUEST_REVIEW, version, acting_user)
     if not reason:
         raise ValidationError({"reason": "Select why the review is needed"})
     today = timezone.localdate()
@@ -77,7 +74,7 @@ def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=Non
     )
     audit.record(
         actor=acting_user,
-        action=AuditAction.CREATE,
+        action=AuditAction.REQUEST_REVIEW,
         obj=review,
         person_id=plan.person_id,
         summary=f"Asked for an unscheduled review by {due_on}: {review.get_reason_display()}",
@@ -164,7 +161,7 @@ def review_complete(
     next_review = _schedule_next(review, completed_on)
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.RECORD_REVIEW,
         obj=review,
         person_id=plan.person_id,
         summary=f"Recorded the review: {review.get_decision_display()}. Next review due by {next_review.due_on}",
@@ -173,7 +170,5 @@ def review_complete(
     draft = None
     if decision == ReviewDecision.AMEND:
         # A new version may already be under way: the review points to it rather than starting another.
-        draft = plan.versions.open().first() or services.plan_amend(
-            plan=plan, acting_user=acting_user
-        )
+        draft = plan.versions.open().first() or services.plan_amend(plan=plan, acting_user=acting_user)
     return review, next_review, draft

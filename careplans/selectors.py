@@ -117,13 +117,20 @@ def previous_agreed(version: PlanVersion) -> PlanVersion | None:
     """The last version before this one that the PHB team approved, for showing what changed."""
     return (
         version_with_details()
-        .filter(plan_id=version.plan_id, number__lt=version.number, status__in=AGREED)
+        .filter(plan_id=version.plan_id, number__lt=version.number)
+        .agreed()
         .order_by("-number")
         .first()
     )
 
 
-AGREED = [Status.APPROVED, Status.ACTIVE, Status.SUPERSEDED, Status.ENDED]
+def returned_before(version: PlanVersion, others: list[PlanVersion]) -> PlanVersion | None:
+    """For a draft made by returning a plan: the version the PHB team returned (its reasons and who)."""
+    if version.status not in Status.OPEN:
+        return None
+    earlier = [v for v in others if v.number < version.number]
+    source = max(earlier, key=lambda v: v.number, default=None)
+    return source if source is not None and source.status == Status.RETURNED else None
 
 
 QUEUE_SORTS = {

@@ -7,6 +7,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from budgets.models import BudgetVersion
+from budgets.selectors import budget_unusable_reason
 from careplans import lifecycle, rules
 from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem, SupportPlan
 from careplans.selectors import snapshot, version_with_details
@@ -93,10 +94,9 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
         raise ServiceError("This person is not eligible for a personal health budget, so a plan cannot be started.")
     if budget_version.person_id != person.pk:
         raise ValidationError({"budget_version": "Choose one of this person's indicative budgets"})
-    if not budget_version.can_tell_person:
-        raise ValidationError(
-            {"budget_version": "This indicative budget is waiting for PHB team sign-off. Choose one that is signed off"}
-        )
+    problem = budget_unusable_reason(budget_version)
+    if problem:
+        raise ValidationError({"budget_version": problem})
     # Locks the person: a double click starts one plan, not two.
     Person.objects.select_for_update().get(pk=person.pk)
     open_plan = (
@@ -262,7 +262,7 @@ def row_remove(*, row: Outcome | SupportItem, expected_revision: int, acting_use
     fields = OUTCOME_FIELDS if isinstance(row, Outcome) else ITEM_FIELDS
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.REMOVE,
         obj=version,
         person_id=version.plan.person_id,
         summary=f"Removed {'outcome' if isinstance(row, Outcome) else 'support item'} {row}",
@@ -289,7 +289,7 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     _event(current, from_status=Status.DRAFT, to_status=Status.SUBMITTED, acting_user=acting_user)
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.SUBMIT,
         obj=current,
         person_id=current.plan.person_id,
         summary=f"Submitted version {current.number} of the plan to the PHB team",
@@ -345,7 +345,13 @@ def plan_amend(*, plan: SupportPlan, acting_user) -> PlanVersion:
     the new one is approved."""
     _require_coordinator_for(plan.person, acting_user)
     SupportPlan.objects.select_for_update().get(pk=plan.pk)
-    source = version_with_details().filter(plan=plan).standing().order_by("-number").first()
+    # The newest agreed version not yet replaced or ended; the rule refuses one that is ending.
+    source = (
+        version_with_details()
+        .filter(plan=plan, status__in=Status.STANDING | Status.RUNNING)
+        .order_by("-number")
+        .first()
+    )
     if source is None:
         raise ServiceError("Only an approved or active plan can be changed with a new version.")
     lifecycle.check(lifecycle.Action.AMEND, source, acting_user)

@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from budgets.models import SignOff
-from careplans import access, approval, letters, reviews, rules, selectors, services
+from budgets.selectors import usable_budgets
+from careplans import access, approval, letters, lifecycle, reviews, rules, selectors, services
 from careplans.forms import (
     DecisionForm,
     EndPlanForm,
@@ -18,9 +18,8 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import Letter, Outcome, Review, Status, SupportItem
-from eligibility.selectors import is_eligible
-from people.access import get_person_for_user, persons_visible_to, persons_writable_by, require_staff
+from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
+from people.access import get_person_for_user, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pdf import render_pdf
@@ -40,15 +39,15 @@ def _revision(request) -> int:
 def plan_new(request, person_pk):
     require_staff(request.user)
     person = get_person_for_user(request.user, person_pk, write=True)
-    budgets = list(person.budget_versions.filter(sign_off__in=[SignOff.NOT_NEEDED, SignOff.SIGNED_OFF]))
-    if not is_eligible(person=person) or not budgets:
+    budgets = usable_budgets(person=person)
+    if not budgets:
         messages.error(
             request,
             f"{person.full_name} needs to be eligible and to have an indicative budget the PHB team has agreed "
             "before a plan can be started.",
         )
         return redirect("people:detail", pk=person.pk)
-    form = StartPlanForm(request.POST or None, budgets=person.budget_versions.filter(pk__in=[b.pk for b in budgets]))
+    form = StartPlanForm(request.POST or None, budgets=budgets)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.plan_start(
@@ -68,12 +67,8 @@ def version_detail(request, pk):
     version = access.get_version_for_user(request.user, pk)
     services.plan_record_view(version=version, acting_user=request.user)
     snapshot = selectors.snapshot(version)
-    writable = persons_writable_by(request.user).filter(pk=version.plan.person_id).exists()
-    can_edit = version.is_editable and writable
-    other_versions = list(version.plan.versions.exclude(pk=version.pk).order_by("-number"))
-    can_amend = (
-        writable and version.status in services.AMENDABLE and not any(v.status in services.OPEN for v in other_versions)
-    )
+    allowed = lifecycle.allowed_actions(version, request.user)
+    other_versions = list(version.plan.versions.exclude(pk=version.pk).select_related("decided_by").order_by("-number"))
     return render(
         request,
         "careplans/version_detail.html",
@@ -83,19 +78,15 @@ def version_detail(request, pk):
             "totals": rules.totals(snapshot),
             "missing": rules.missing(snapshot) if version.is_editable else [],
             "unlinked": rules.unlinked_items(snapshot),
-            "can_edit": can_edit,
+            "can": {action.value: True for action in allowed},
+            "can_decide": bool(allowed & lifecycle.DECISIONS),
             "items": [
                 (item, rules.item_annual_cost(item.unit_cost, item.quantity, item.frequency))
                 for item in version.items.all()
             ],
             "other_versions": other_versions,
-            "can_amend": can_amend,
-            "can_decide": is_phb_team(request.user) and version.status == Status.SUBMITTED,
-            "can_end": rules.refusal(rules.Action.END, status=version.status, role=request.user.role) is None
-            and (writable or is_phb_team(request.user)),
+            "returned": selectors.returned_before(version, other_versions),
             "timeline": selectors.plan_timeline(plan=version.plan),
-            "can_request_review": version.status in {Status.APPROVED, Status.ACTIVE}
-            and (writable or is_phb_team(request.user)),
             "letters": Letter.objects.filter(plan_version__plan=version.plan).only("id", "kind", "created_at"),
         },
     )
@@ -365,9 +356,10 @@ def plan_end(request, pk):
             messages.success(request, f"{version.plan.person.full_name}'s personal health budget has been ended.")
             return redirect("careplans:version", pk=version.pk)
     elif request.method == "GET":
-        problem = rules.refusal(rules.Action.END, status=version.status, role=request.user.role)
-        if problem:
-            messages.error(request, problem)
+        try:
+            lifecycle.check(lifecycle.Action.END, version, request.user)
+        except ServiceError as error:
+            messages.error(request, str(error))
             return redirect("careplans:version", pk=version.pk)
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to end it")
     return render(request, "careplans/end.html", {"form": form, "version": version})
@@ -376,13 +368,7 @@ def plan_end(request, pk):
 @require_GET
 def letter_download(request, pk):
     require_staff(request.user)
-    letter = (
-        Letter.objects.select_related("person", "plan_version")
-        .filter(pk=pk, person__in=persons_visible_to(request.user))
-        .first()
-    )
-    if letter is None:
-        raise Http404("No letter found")
+    letter = access.get_letter_for_user(request.user, pk)
     services.plan_record_view(
         version=letter.plan_version, acting_user=request.user, page=letter.get_kind_display().lower()
     )
@@ -409,16 +395,10 @@ def reviews_due(request):
 @require_http_methods(["GET", "POST"])
 def review_record(request, pk):
     require_staff(request.user)
-    review = (
-        Review.objects.select_related("plan__person")
-        .filter(pk=pk, plan__person__in=persons_writable_by(request.user))
-        .first()
-    )
-    if review is None:
-        raise Http404("No review found")
+    review = access.get_review_for_user(request.user, pk, write=True)
     version = reviews.in_force(review.plan)
-    if version is None or version.status != Status.ACTIVE or review.status != "due":
-        messages.error(request, "Only a review that is due, of an active plan, can be recorded.")
+    if version is None or review.status != ReviewStatus.DUE:
+        messages.error(request, "Only a review that is due, of a plan in force, can be recorded.")
         return redirect("careplans:reviews_due")
     version = selectors.version_with_details().get(pk=version.pk)
     form = ReviewForm(request.POST or None, version=version)

@@ -5,35 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('budgets', '0002_service_versions'),
-        ('careplans', '0006_stricter_freeze'),
+        ("budgets", "0002_service_versions"),
+        ("careplans", "0006_stricter_freeze"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='planversion',
-            name='plan_one_active_version',
+            model_name="planversion",
+            name="plan_one_active_version",
         ),
         migrations.AlterField(
-            model_name='planevent',
-            name='from_status',
-            field=models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted to the PHB team'), ('approved', 'Approved'), ('returned', 'Returned for changes'), ('declined', 'Declined'), ('active', 'Active'), ('ending', 'Ending'), ('ended', 'Ended'), ('superseded', 'Replaced by a newer version'), ('withdrawn', 'Withdrawn when the budget ended')], max_length=20),
+            model_name="planevent",
+            name="from_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted to the PHB team"),
+                    ("approved", "Approved"),
+                    ("returned", "Returned for changes"),
+                    ("declined", "Declined"),
+                    ("active", "Active"),
+                    ("ending", "Ending"),
+                    ("ended", "Ended"),
+                    ("superseded", "Replaced by a newer version"),
+                    ("withdrawn", "Withdrawn when the budget ended"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='planevent',
-            name='to_status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted to the PHB team'), ('approved', 'Approved'), ('returned', 'Returned for changes'), ('declined', 'Declined'), ('active', 'Active'), ('ending', 'Ending'), ('ended', 'Ended'), ('superseded', 'Replaced by a newer version'), ('withdrawn', 'Withdrawn when the budget ended')], max_length=20),
+            model_name="planevent",
+            name="to_status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted to the PHB team"),
+                    ("approved", "Approved"),
+                    ("returned", "Returned for changes"),
+                    ("declined", "Declined"),
+                    ("active", "Active"),
+                    ("ending", "Ending"),
+                    ("ended", "Ended"),
+                    ("superseded", "Replaced by a newer version"),
+                    ("withdrawn", "Withdrawn when the budget ended"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='planversion',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted to the PHB team'), ('approved', 'Approved'), ('returned', 'Returned for changes'), ('declined', 'Declined'), ('active', 'Active'), ('ending', 'Ending'), ('ended', 'Ended'), ('superseded', 'Replaced by a newer version'), ('withdrawn', 'Withdrawn when the budget ended')], default='draft', max_length=20),
+            model_name="planversion",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted to the PHB team"),
+                    ("approved", "Approved"),
+                    ("returned", "Returned for changes"),
+                    ("declined", "Declined"),
+                    ("active", "Active"),
+                    ("ending", "Ending"),
+                    ("ended", "Ended"),
+                    ("superseded", "Replaced by a newer version"),
+                    ("withdrawn", "Withdrawn when the budget ended"),
+                ],
+                default="draft",
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['active', 'ending'])), fields=('plan',), name='plan_one_active_version'),
+            model_name="planversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["active", "ending"])),
+                fields=("plan",),
+                name="plan_one_active_version",
+            ),
         ),
     ]

@@ -37,7 +37,7 @@ def details(**overrides):
         "contingency": "The agency sends cover; Sarah is the back-up.",
         "dp_recipient": "nominee",
         "dp_recipient_name": "Sarah Smith",
-        "dp_amount": Decimal("650.00"),
+        "dp_amount": Decimal("480.00"),
         "dp_frequency": "4_weekly",
         "agreed_on": datetime.date(2026, 3, 20),
         "agreement_method": "signed",

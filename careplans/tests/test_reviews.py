@@ -71,11 +71,20 @@ def test_bad_review_answers_are_refused_and_nothing_is_saved(active, alice, over
     assert Review.objects.get(pk=first.pk).status == ReviewStatus.DUE
 
 
-def test_a_plan_that_is_not_active_cannot_be_reviewed(active, alice):
+@pytest.mark.parametrize("status", [Status.ENDED, Status.SUPERSEDED, Status.WITHDRAWN])
+def test_a_plan_that_is_not_in_force_cannot_be_reviewed(active, alice, status):
+    first = Review.objects.get(plan=active.plan)
+    PlanVersion.objects.filter(pk=active.pk).update(status=status)
+    with pytest.raises(ServiceError, match="has not started or has ended"):
+        reviews.review_complete(review=first, acting_user=alice, **answers(active))
+    assert Review.objects.get(pk=first.pk).status == ReviewStatus.DUE
+
+
+def test_an_approved_plan_whose_start_date_has_come_is_in_force_before_the_hourly_job(active, alice):
     first = Review.objects.get(plan=active.plan)
     PlanVersion.objects.filter(pk=active.pk).update(status=Status.APPROVED)
-    with pytest.raises(ServiceError, match="not active"):
-        reviews.review_complete(review=first, acting_user=alice, **answers(active))
+    review, _, _ = reviews.review_complete(review=first, acting_user=alice, **answers(active))
+    assert review.status == ReviewStatus.COMPLETED
 
 
 def test_an_unscheduled_review_needs_a_reason_and_is_due_in_14_days(active, alice):
@@ -93,6 +102,19 @@ def test_an_unscheduled_review_brings_the_next_scheduled_one_forward_only_if_it_
     scheduled.refresh_from_db()
     # Already due by 15 June 2026, earlier than 12 months after 1 May 2026: unchanged.
     assert scheduled.due_on == datetime.date(2026, 6, 15)
+
+
+def test_an_unscheduled_review_brings_a_later_scheduled_review_forward(active, alice):
+    scheduled = Review.objects.get(plan=active.plan, kind="scheduled")
+    Review.objects.filter(pk=scheduled.pk).update(due_on=datetime.date(2027, 8, 1))
+    extra = reviews.review_request(plan=active.plan, reason="health_changed", acting_user=alice)
+    _, following, _ = reviews.review_complete(
+        review=extra, acting_user=alice, **answers(active, completed_on=datetime.date(2026, 5, 1))
+    )
+    scheduled.refresh_from_db()
+    # Due by 1 August 2027, later than 12 months after 1 May 2026: brought forward to 1 May 2027.
+    assert scheduled.due_on == following.due_on == datetime.date(2027, 5, 1)
+    assert Review.objects.filter(plan=active.plan, kind="scheduled", status="due").count() == 1
 
 
 def test_the_reviews_due_list_shows_overdue_first_in_constant_queries(

@@ -1,0 +1,239 @@
+"""The version in force, ending a budget, returned plans, and the pages that check access for letters and reviews."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from budgets import services as budget_services
+from careplans import approval, reminders, reviews, services
+from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
+from careplans.tests.factories import budgeted, complete_plan
+from careplans.tests.test_reviews import answers
+from phb.errors import ServiceError
+from phb.models import AuditAction, AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+LATER = datetime.date.today() + datetime.timedelta(days=40)
+
+
+def approve(version, user):
+    return approval.plan_approve(
+        version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=user
+    )
+
+
+@pytest.fixture
+def active(jane, alice, priya):
+    return approve(
+        services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice), priya
+    )
+
+
+@pytest.fixture
+def change_waiting(active, alice, priya):
+    """Version 1 active; version 2 approved to start in 40 days."""
+    draft = services.plan_amend(plan=active.plan, acting_user=alice)
+    draft.outcomes.update(target_date=None)
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=alice,
+        start_date=LATER,
+        first_review_date=LATER + datetime.timedelta(days=30),
+        agreed_on=datetime.date.today(),
+        agreement_method="signed",
+    )
+    waiting = approve(services.plan_submit(version=draft, acting_user=alice), priya)
+    assert waiting.status == Status.APPROVED
+    return waiting
+
+
+def test_the_version_in_force_is_the_active_one_while_a_change_waits_for_its_start(active, change_waiting):
+    today = datetime.date.today()
+    assert PlanVersion.objects.in_force_for(active.plan, on=today) == active
+    assert PlanVersion.objects.in_force_for(active.plan, on=LATER) == change_waiting
+    assert reviews.in_force(active.plan) == active
+
+
+def test_a_due_review_is_recorded_while_an_approved_change_waits_for_its_start(active, change_waiting, alice):
+    due = Review.objects.get(plan=active.plan, status=ReviewStatus.DUE)
+    assert due.plan_version == active
+    review, following, _ = reviews.review_complete(review=due, acting_user=alice, **answers(active))
+    assert review.status == ReviewStatus.COMPLETED
+    assert review.plan_version == active
+    assert following.status == ReviewStatus.DUE
+
+
+def test_reminders_for_that_review_still_go_out_once(active, change_waiting):
+    due = Review.objects.get(plan=active.plan, status=ReviewStatus.DUE)
+    reminders.sweep(today=due.due_on, queue=False)
+    reminders.sweep(today=due.due_on, queue=False)
+    assert list(ReviewReminder.objects.filter(review=due).values_list("kind", flat=True)) == ["coordinator_due"]
+
+
+def test_the_review_page_records_it_in_the_browserless_client(client, active, change_waiting, alice):
+    due = Review.objects.get(plan=active.plan, status=ReviewStatus.DUE)
+    client.force_login(alice)
+    url = reverse("careplans:review_record", kwargs={"pk": due.pk})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["version"] == active
+
+
+def test_a_change_waiting_for_its_start_cannot_be_ended_while_another_version_is_in_force(
+    client, active, change_waiting, alice
+):
+    with pytest.raises(ServiceError, match="Version 1 is the plan in force"):
+        approval.plan_end(
+            version=change_waiting,
+            reason="consent_withdrawn",
+            ended_on=LATER,
+            note="",
+            unspent_to_repay=None,
+            acting_user=alice,
+        )
+    client.force_login(alice)
+    page = client.get(reverse("careplans:version", kwargs={"pk": change_waiting.pk})).content.decode()
+    assert "End the personal health budget" not in page
+    page = client.get(reverse("careplans:version", kwargs={"pk": active.pk})).content.decode()
+    assert "End the personal health budget" in page
+
+
+def end(version, user, on):
+    return approval.plan_end(
+        version=version, reason="consent_withdrawn", ended_on=on, note="", unspent_to_repay=None, acting_user=user
+    )
+
+
+def test_a_budget_ending_later_is_ending_and_in_force_until_its_end_date(client, active, alice):
+    ending = end(active, alice, LATER)
+    assert ending.status == Status.ENDING
+    assert ending.status_words == f"Ending on {LATER:%-d %B %Y}"
+    assert reviews.in_force(active.plan) == ending
+    # Reviews are cancelled and no new version can be started, though the money is still paid.
+    assert not Review.objects.filter(plan=active.plan, status=ReviewStatus.DUE).exists()
+    with pytest.raises(ServiceError, match="is ending"):
+        services.plan_amend(plan=active.plan, acting_user=alice)
+    client.force_login(alice)
+    page = client.get(reverse("careplans:version", kwargs={"pk": active.pk})).content.decode()
+    assert f"Ending on {LATER:%-d %B %Y}" in page
+    assert "End the personal health budget" not in page
+    assert "Change the plan with a new version" not in page
+    assert AuditEvent.objects.filter(object_id=str(active.pk), action=AuditAction.END).count() == 1
+
+
+def test_the_hourly_job_ends_it_on_its_end_date_once(active, alice):
+    end(active, alice, LATER)
+    assert approval.finish_ended_plans() == 0
+    assert approval.finish_ended_plans(on=LATER) == 1
+    assert approval.finish_ended_plans(on=LATER) == 0
+    version = PlanVersion.objects.get(pk=active.pk)
+    assert version.status == Status.ENDED
+    assert version.status_words == f"Ended on {LATER:%-d %B %Y}"
+    assert reviews.in_force(active.plan) is None
+    assert version.events.last().actor is None
+
+
+def test_a_budget_ended_today_or_earlier_is_ended_at_once(active, alice):
+    assert end(active, alice, datetime.date.today()).status == Status.ENDED
+
+
+def test_ending_withdraws_a_change_waiting_for_its_start(active, change_waiting, alice):
+    end(active, alice, LATER)
+    assert PlanVersion.objects.get(pk=change_waiting.pk).status == Status.WITHDRAWN
+    assert approval.activate_due_plans(on=LATER) == 0
+
+
+@pytest.fixture
+def returned(jane, alice, priya):
+    submitted = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    approval.plan_return(version=submitted, reason="Add the cost of the hoist servicing.", acting_user=priya)
+    return submitted.plan.versions.get(status=Status.DRAFT)
+
+
+def test_a_returned_plan_opens_with_the_phb_teams_reasons(client, alice, returned):
+    client.force_login(alice)
+    page = client.get(reverse("careplans:version", kwargs={"pk": returned.pk})).content.decode()
+    assert 'data-testid="returned"' in page
+    assert "Priya Patel returned it on" in page
+    assert "Add the cost of the hoist servicing." in page
+    assert "The PHB team returned version 1 for changes" in page
+
+
+def test_the_timeline_says_who_returned_it_and_for_whom_the_draft_was_made(client, alice, returned):
+    client.force_login(alice)
+    response = client.get(reverse("careplans:version", kwargs={"pk": returned.pk}))
+    lines = [" ".join(line.split()) for line in response.content.decode().split("<li>") if "version 2 draft" in line]
+    assert len(lines) == 1
+    assert "version 2 draft. Returned by Priya Patel; new draft made for Alice Adams" in lines[0]
+    assert ", by Priya Patel" not in lines[0]
+
+
+def test_the_callout_is_not_shown_on_a_plan_that_was_not_returned(client, alice, jane):
+    client.force_login(alice)
+    draft = complete_plan(person=jane, coordinator=alice)
+    page = client.get(reverse("careplans:version", kwargs={"pk": draft.pk})).content.decode()
+    assert 'data-testid="returned"' not in page
+
+
+def test_a_plan_cannot_be_started_on_a_budget_a_newer_one_has_replaced(jane, alice):
+    old = budgeted(person=jane, coordinator=alice)
+    budget_services.budget_version_create(
+        assessment=old.assessment,
+        method="costed",
+        adjustment=Decimal("0"),
+        adjustment_reason="",
+        council_share_means_tested=False,
+        acting_user=alice,
+    )
+    with pytest.raises(ValidationError, match="newer budget"):
+        services.plan_start(person=jane, budget_version=old, acting_user=alice)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("alice", 200), ("priya", 200), ("charlie", 404), ("pat", 404), ("ada", 404)]
+)
+def test_a_letter_is_downloaded_only_by_staff_who_may_see_the_person(client, request, active, persona, status):
+    letter = active.letters.get(kind="approval")
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(reverse("careplans:letter", kwargs={"pk": letter.pk}))
+    assert response.status_code == status
+    viewed = AuditEvent.objects.filter(
+        actor_username=user.username, action=AuditAction.VIEW, summary__contains="letter"
+    )
+    if status == 200:
+        assert response["Content-Type"] == "application/pdf"
+        assert bytes(response.content).startswith(b"%PDF")
+        assert viewed.count() == 1
+    else:
+        assert not viewed.exists()
+
+
+def test_asking_for_a_review_from_the_page_makes_one_due_review_and_is_audited(client, active, alice):
+    client.force_login(alice)
+    url = reverse("careplans:review_request", kwargs={"pk": active.plan_id})
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"reason": "health_changed", "note": "A fall at home"})
+    assert response.status_code == 302
+    review = Review.objects.get(plan=active.plan, kind="unscheduled")
+    assert (review.reason_note, review.requested_by) == ("A fall at home", alice)
+    assert AuditEvent.objects.filter(object_id=str(review.pk), action=AuditAction.REQUEST_REVIEW).count() == 1
+
+
+@pytest.mark.parametrize("persona", ["charlie", "pat", "ada"])
+def test_asking_for_a_review_is_refused_to_outsiders(client, request, active, persona):
+    client.force_login(request.getfixturevalue(persona))
+    url = reverse("careplans:review_request", kwargs={"pk": active.plan_id})
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "health_changed"}).status_code == 404
+    assert not Review.objects.filter(plan=active.plan, kind="unscheduled").exists()
+
+
+def test_each_move_is_audited_with_its_own_action(active, alice, priya):
+    actions = set(AuditEvent.objects.filter(object_id=str(active.pk)).values_list("action", flat=True))
+    assert {AuditAction.SUBMIT, AuditAction.APPROVE, AuditAction.ACTIVATE} <= actions

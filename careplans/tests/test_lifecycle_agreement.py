@@ -1,0 +1,138 @@
+"""A button is shown exactly when the service behind it would accept the action.
+
+For every status × role × authorship × amount, `lifecycle.allowed_actions` (what views and templates
+ask) is compared with what the real services do when asked: each allowed action succeeds, and each
+other action is refused with a ServiceError, changing nothing. Every service is run in a savepoint
+that is rolled back, so each case starts from the same version.
+"""
+
+import datetime
+
+import pytest
+from django.db import transaction
+
+from careplans import approval, lifecycle, reviews, services
+from careplans.lifecycle import SYSTEM, Action
+from careplans.models import PlanVersion, Status
+from careplans.tests.factories import complete_plan
+from people.tests.factories import PersonFactory
+from phb.errors import ServiceError
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = [s.value for s in Status]
+PERSONAS = ["alice", "charlie", "priya", "leo", "pat", "ada", SYSTEM]
+
+
+class Rollback(Exception):
+    pass
+
+
+def _call(action: Action, version: PlanVersion, user):
+    if action == Action.EDIT:
+        return services.plan_update(
+            version=version, expected_revision=version.revision, acting_user=user, helped_by="Checked"
+        )
+    if action == Action.SUBMIT:
+        return services.plan_submit(version=version, acting_user=user)
+    if action == Action.APPROVE:
+        return approval.plan_approve(
+            version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=user
+        )
+    if action == Action.RETURN:
+        return approval.plan_return(version=version, reason="Check the taxi costs", acting_user=user)
+    if action == Action.DECLINE:
+        return approval.plan_decline(version=version, reason="Not clinically safe", acting_user=user)
+    if action == Action.ACTIVATE:
+        return approval.plan_activate(version=version, acting_user=user)
+    if action == Action.END:
+        return approval.plan_end(
+            version=version,
+            reason="consent_withdrawn",
+            ended_on=version.start_date,
+            note="",
+            unspent_to_repay=None,
+            acting_user=user,
+        )
+    if action == Action.FINISH:
+        return approval.plan_finish(version=version, on=version.ended_on)
+    if action == Action.AMEND:
+        return services.plan_amend(plan=version.plan, acting_user=user)
+    if action == Action.REQUEST_REVIEW:
+        return reviews.review_request(plan=version.plan, reason="health_changed", acting_user=user)
+    raise AssertionError(action)
+
+
+def _accepted(action, version, user) -> bool:
+    """Runs the real service and rolls it back: True if it accepted, False if it refused."""
+    try:
+        with transaction.atomic():
+            _call(action, PlanVersion.objects.get(pk=version.pk), user)
+            raise Rollback
+    except Rollback:
+        return True
+    except ServiceError:
+        return False
+
+
+def _version_in(status: str, *, person, coordinator, author) -> PlanVersion:
+    version = complete_plan(person=person, coordinator=coordinator)
+    fields = {"status": status, "created_by": author, "updated_by": author}
+    if status != Status.DRAFT:
+        fields["submitted_by"] = author
+    if status == Status.ENDING:
+        fields["ended_on"] = datetime.date(2030, 1, 1)
+    PlanVersion.objects.filter(pk=version.pk).update(**fields)
+    return PlanVersion.objects.get(pk=version.pk)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_allowed_actions_agree_with_the_services(status, request, settings, north, alice):
+    users = {name: (None if name == SYSTEM else request.getfixturevalue(name)) for name in PERSONAS}
+    cases = 0
+    for author_name in ["alice", "priya"]:
+        person = PersonFactory(care_team=north, lead_coordinator=alice)
+        version = _version_in(status, person=person, coordinator=alice, author=users[author_name])
+        for above in (False, True):
+            # The plan costs £7,593.57 a year: under the threshold, or over it when the threshold is £1.
+            settings.PLAN_LEAD_APPROVAL_ABOVE = 1 if above else 100000
+            for name, user in users.items():
+                fresh = PlanVersion.objects.select_related("plan__person").get(pk=version.pk)
+                allowed = lifecycle.allowed_actions(fresh, user)
+                for action in Action:
+                    if user is None and action not in {Action.ACTIVATE, Action.FINISH}:
+                        continue  # the system only runs the scheduled jobs
+                    if user is not None and action == Action.FINISH:
+                        assert action not in allowed
+                        continue  # no person finishes an ending budget; the job does on the end date
+                    accepted = _accepted(action, fresh, user)
+                    assert accepted is (action in allowed), (status, author_name, above, name, action)
+                    cases += 1
+                # The version is as it was: every service call was rolled back.
+                assert PlanVersion.objects.get(pk=version.pk).status == status
+    assert cases > 100
+
+
+def test_the_services_ask_the_one_rule(monkeypatch, north, alice, priya):
+    """Every service that moves a version refuses when the lifecycle rule refuses."""
+    versions = {
+        status: _version_in(
+            status, person=PersonFactory(care_team=north, lead_coordinator=alice), coordinator=alice, author=alice
+        )
+        for status in [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.ACTIVE, Status.ENDING]
+    }
+    monkeypatch.setattr(lifecycle, "refusal", lambda action, facts: f"Refused {action.value}.")
+    cases = [
+        (Action.SUBMIT, Status.DRAFT, alice),
+        (Action.APPROVE, Status.SUBMITTED, priya),
+        (Action.RETURN, Status.SUBMITTED, priya),
+        (Action.DECLINE, Status.SUBMITTED, priya),
+        (Action.ACTIVATE, Status.APPROVED, priya),
+        (Action.END, Status.ACTIVE, alice),
+        (Action.AMEND, Status.ACTIVE, alice),
+        (Action.REQUEST_REVIEW, Status.ACTIVE, priya),
+        (Action.FINISH, Status.ENDING, None),
+    ]
+    for action, status, user in cases:
+        with pytest.raises(ServiceError, match=f"Refused {action.value}"):
+            _call(action, versions[status], user)
