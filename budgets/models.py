@@ -158,6 +158,15 @@ class SignOff(models.TextChoices):
     RETURNED = "returned", "Returned"
 
 
+# The sets are named once here and used everywhere (a TextChoices body would make them members).
+# A budget in one of these may be used (told, a letter, a plan, the portal) if it is also the
+# person's latest and they are eligible: see budgets.selectors.budget_unusable_reason.
+SignOff.USABLE = frozenset({SignOff.NOT_NEEDED, SignOff.SIGNED_OFF})
+# Nobody has decided on these, so they have no signed_off_by or signed_off_at (a constraint).
+# A tuple, in this order, so the constraint reads as it did in migration 0001.
+SignOff.UNDECIDED = (SignOff.NOT_NEEDED, SignOff.AWAITING)
+
+
 class BudgetVersion(models.Model):
     """One calculation of an indicative budget. Numbered per person and never changed,
     except that the PHB team signs it off (or returns it) once."""
@@ -209,7 +218,7 @@ class BudgetVersion(models.Model):
                 condition=Q(adjustment=0) | ~Q(adjustment_reason=""), name="budget_adjustment_has_reason"
             ),
             models.CheckConstraint(
-                condition=Q(sign_off__in=["not_needed", "awaiting"])
+                condition=Q(sign_off__in=list(SignOff.UNDECIDED))
                 | (Q(signed_off_by__isnull=False) & Q(signed_off_at__isnull=False)),
                 name="budget_sign_off_has_who_when",
             ),
@@ -225,12 +234,3 @@ class BudgetVersion(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("A budget version cannot be deleted.")
-
-    @property
-    def is_latest(self) -> bool:
-        """Only the person's newest calculation stands; older ones are history."""
-        return not BudgetVersion.objects.filter(person_id=self.person_id, number__gt=self.number).exists()
-
-    @property
-    def can_tell_person(self) -> bool:
-        return self.sign_off in {SignOff.NOT_NEEDED, SignOff.SIGNED_OFF}

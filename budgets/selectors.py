@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, SignOff, Tariff
+from eligibility.selectors import is_eligible
 from people.models import Person
 
 
@@ -105,34 +106,55 @@ def budget_versions_for(*, person: Person) -> QuerySet[BudgetVersion]:
     return person.budget_versions.select_related("created_by", "signed_off_by").order_by("-number")
 
 
+def latest_budgets(queryset: QuerySet[BudgetVersion] | None = None) -> QuerySet[BudgetVersion]:
+    """Only each person's newest budget version: a newer calculation makes the older ones history."""
+    newer = BudgetVersion.objects.filter(person_id=OuterRef("person_id"), number__gt=OuterRef("number"))
+    return (BudgetVersion.objects.all() if queryset is None else queryset).exclude(Exists(newer))
+
+
+def is_latest_budget(version: BudgetVersion) -> bool:
+    """Whether no newer budget has been worked out for the person (one query)."""
+    return latest_budgets(BudgetVersion.objects.filter(pk=version.pk)).exists()
+
+
 def sign_off_queue() -> QuerySet[BudgetVersion]:
     """Budgets waiting for sign-off, oldest first; one superseded by a newer calculation is not waiting."""
-    newer = BudgetVersion.objects.filter(person_id=OuterRef("person_id"), number__gt=OuterRef("number"))
     return (
-        BudgetVersion.objects.filter(sign_off=SignOff.AWAITING)
-        .exclude(Exists(newer))
+        latest_budgets(BudgetVersion.objects.filter(sign_off=SignOff.AWAITING))
         .select_related("person", "person__care_team", "created_by")
         .order_by("created_at", "id")
     )
 
 
-def tell_person_problem(version: BudgetVersion) -> str:
-    """Why the person may not be told this indicative budget, in words for staff; "" if they may.
+def budget_unusable_reason(version: BudgetVersion) -> str | None:
+    """Why this budget cannot be used, in plain words for staff; None if it can.
 
-    One rule for the staff pages, the letter and the patient portal.
+    The one rule for using a budget: telling the person, producing the letter,
+    starting a plan on it, showing it in the portal. It must be the person's
+    latest version, signed off by the PHB team or not needing sign-off, and the
+    person must be eligible now. usable_budgets is the same rule as a queryset.
     """
-    from eligibility.selectors import is_eligible
-
-    if not version.is_latest:
-        return "A newer budget has been worked out for this person. Send the letter for that one."
-    if not version.can_tell_person:
-        return "The PHB team must sign off this budget before the person is told."
+    if not is_latest_budget(version):
+        return "A newer budget has been worked out for this person. Use that one instead."
+    if version.sign_off == SignOff.RETURNED:
+        return "The PHB team returned this budget, so it cannot be used. Work out a new budget."
+    if version.sign_off not in SignOff.USABLE:
+        return "The PHB team must sign off this budget before the person is told or a plan is started."
     if not is_eligible(person=version.person):
         return "This person is not eligible for a personal health budget now. Check their latest screening."
-    return ""
+    return None
+
+
+def usable_budgets(*, person: Person) -> QuerySet[BudgetVersion]:
+    """The person's budget that can be used, as a queryset: at most one, their latest.
+
+    Two queries whatever the number of versions: eligibility now, the versions when read.
+    """
+    if not is_eligible(person=person):
+        return BudgetVersion.objects.none()
+    return latest_budgets(person.budget_versions.filter(sign_off__in=SignOff.USABLE)).select_related("person")
 
 
 def budget_person_may_see(*, person: Person) -> BudgetVersion | None:
-    """The indicative budget the person may see: their latest, once it can be told."""
-    latest = person.budget_versions.order_by("-number").first()
-    return latest if latest is not None and not tell_person_problem(latest) else None
+    """Deprecated alias kept for portal: use usable_budgets(person=person).first()."""
+    return usable_budgets(person=person).first()

@@ -10,20 +10,21 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
-from budgets.selectors import Worksheet, worksheet_for
+from budgets.selectors import Worksheet, is_latest_budget, worksheet_for
 from eligibility.selectors import is_eligible
 from people.access import persons_writable_by
 from people.models import Person
 from people.services import person_set_engagement_support
 from phb import audit
-from phb.errors import ServiceError, StaleRecordError
+from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role, is_phb_team
+from phb.services import audited_update, claim_current
 
 ASSESSMENT_FIELDS = ["assessed_on", "assessor", "participants", "engagement_support", "engagement_note"]
 SERVICE_FIELDS = ["name", "provider", "service_type", "funding", "unit_cost", "units", "unit_kind", "period"]
@@ -97,35 +98,25 @@ def assessment_create(*, person: Person, needs: dict[str, tuple[str, str]], acti
 def assessment_update(
     *, assessment: Assessment, expected_version: int, needs: dict[str, tuple[str, str]], acting_user, **values
 ) -> Assessment:
-    _require_coordinator_for(assessment.person, acting_user)
-    current = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if current.version != expected_version:
-        raise StaleRecordError(
-            changed_by=current.updated_by.display_name, changed_at=timezone.localtime(current.updated_at)
-        )
-    _check_assessment_date(assessment.person, values["assessed_on"])
-    before = audit.snapshot(current, ASSESSMENT_FIELDS)
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.updated_by = acting_user
-    current.version = F("version") + 1
-    current.save()
-    current.refresh_from_db()
-    changes = audit.diff(before, audit.snapshot(current, ASSESSMENT_FIELDS))
-    changes.update(_save_needs(current, needs))
-    audit.record(
-        actor=acting_user,
-        action=AuditAction.UPDATE,
-        obj=current,
-        person_id=current.person_id,
+    person = assessment.person
+    _require_coordinator_for(person, acting_user)
+    current = audited_update(
+        queryset=Assessment.objects,
+        pk=assessment.pk,
+        expected_version=expected_version,
+        values=values,
+        fields=ASSESSMENT_FIELDS,
+        acting_user=acting_user,
+        person_id=person.pk,
         summary="Changed the assessment",
-        changes=changes,
+        noun="assessment",
+        check=lambda _: _check_assessment_date(person, values["assessed_on"]),
+        after_save=lambda saved: _save_needs(saved, needs),
     )
-    latest = assessment.person.assessments.order_by("-assessed_on", "-created_at").first()
+    latest = person.assessments.order_by("-assessed_on", "-created_at").first()
     if latest and latest.pk == current.pk:
         person_set_engagement_support(
-            person=assessment.person, level=current.engagement_support, source="assessment", acting_user=acting_user
+            person=person, level=current.engagement_support, source="assessment", acting_user=acting_user
         )
     return current
 
@@ -163,44 +154,28 @@ def current_service_add(*, assessment: Assessment, acting_user, **values) -> Cur
     return service
 
 
-def _claim_service(service: CurrentService, expected_version: int, acting_user) -> CurrentService:
-    """Locks the service and refuses a form opened before someone else's save."""
-    current = CurrentService.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=service.pk)
-    if current.version != expected_version:
-        who = current.updated_by.display_name if current.updated_by else "someone else"
-        raise StaleRecordError(noun="service", changed_by=who, changed_at=timezone.localtime(current.updated_at))
-    return current
-
-
 @transaction.atomic
 def current_service_update(*, service: CurrentService, expected_version: int, acting_user, **values) -> CurrentService:
     _require_coordinator_for(service.assessment.person, acting_user)
     _check_service(values)
-    current = _claim_service(service, expected_version, acting_user)
-    before = audit.snapshot(current, SERVICE_FIELDS)
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.updated_by = acting_user
-    current.version = F("version") + 1
-    current.save()
-    current.refresh_from_db()
-    audit.record(
-        actor=acting_user,
-        action=AuditAction.UPDATE,
-        obj=current,
+    return audited_update(
+        queryset=CurrentService.objects,
+        pk=service.pk,
+        expected_version=expected_version,
+        values=values,
+        fields=SERVICE_FIELDS,
+        acting_user=acting_user,
         person_id=service.assessment.person_id,
-        summary=f"Changed current service {current.name}",
-        changes=audit.diff(before, audit.snapshot(current, SERVICE_FIELDS)),
+        summary=lambda current, changes: f"Changed current service {current.name}",
+        noun="service",
     )
-    return current
 
 
 @transaction.atomic
 def current_service_remove(*, service: CurrentService, expected_version: int, acting_user) -> None:
     """Removes a service recorded by mistake. Budget versions keep their own copy of it."""
     _require_coordinator_for(service.assessment.person, acting_user)
-    current = _claim_service(service, expected_version, acting_user)
+    current = claim_current(CurrentService.objects, pk=service.pk, expected_version=expected_version, noun="service")
     before = audit.snapshot(current, SERVICE_FIELDS)
     audit.record(
         actor=acting_user,
@@ -324,7 +299,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationError({"note": "Enter the reason for returning the budget"})
-    if not version.is_latest:
+    if not is_latest_budget(version):
         raise ServiceError("A newer budget has been worked out for this person. Sign off that one instead.")
     status = SignOff.SIGNED_OFF if approve else SignOff.RETURNED
     updated = BudgetVersion.objects.filter(pk=version.pk, sign_off=SignOff.AWAITING).update(
@@ -342,7 +317,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
     version = BudgetVersion.objects.get(pk=version.pk)
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.SIGN_OFF,
         obj=version,
         person_id=version.person_id,
         summary=f"Budget {version.number} {status.label.lower()}",
@@ -393,25 +368,14 @@ def tariff_update(*, tariff: Tariff, expected_version: int, acting_user, **value
     """Changes a tariff. Saved budget versions keep the copy they used, so they never change."""
     if not has_role(acting_user, Role.LEAD):
         raise ServiceError("Only the PHB team lead can change tariffs.")
-    current = Tariff.objects.select_for_update().get(pk=tariff.pk)
-    if current.version != expected_version:
-        raise StaleRecordError(
-            changed_by=current.updated_by.display_name, changed_at=timezone.localtime(current.updated_at)
-        )
-    _check_tariff(values)
-    before = audit.snapshot(current, TARIFF_FIELDS)
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.full_clean()
-    current.updated_by = acting_user
-    current.version = F("version") + 1
-    current.save()
-    current.refresh_from_db()
-    audit.record(
-        actor=acting_user,
-        action=AuditAction.UPDATE,
-        obj=current,
-        summary=f"Changed the tariff from {current.effective_from}",
-        changes=audit.diff(before, audit.snapshot(current, TARIFF_FIELDS)),
+    return audited_update(
+        queryset=Tariff.objects,
+        pk=tariff.pk,
+        expected_version=expected_version,
+        values=values,
+        fields=TARIFF_FIELDS,
+        acting_user=acting_user,
+        summary=lambda current, changes: f"Changed the tariff from {current.effective_from}",
+        noun="tariff",
+        check=lambda _: _check_tariff(values),
     )
-    return current

@@ -200,7 +200,7 @@ def budget_detail(request, pk):
         is_phb_team(request.user)
         and version.sign_off == SignOff.AWAITING
         and version.created_by_id != request.user.pk
-        and version.is_latest
+        and selectors.is_latest_budget(version)
     )
     return render(
         request,
@@ -209,7 +209,7 @@ def budget_detail(request, pk):
             "version": version,
             "can_sign_off": can_sign_off,
             "form": SignOffForm() if can_sign_off else None,
-            "letter_problem": selectors.tell_person_problem(version),
+            "letter_problem": selectors.budget_unusable_reason(version),
         },
     )
 
@@ -242,7 +242,7 @@ def budget_sign_off(request, pk):
             "version": version,
             "can_sign_off": True,
             "form": form,
-            "letter_problem": selectors.tell_person_problem(version),
+            "letter_problem": selectors.budget_unusable_reason(version),
         },
     )
 
@@ -259,7 +259,7 @@ def sign_off_queue(request):
 def budget_letter(request, pk):
     require_staff(request.user)
     version = access.get_budget_for_user(request.user, pk)
-    problem = selectors.tell_person_problem(version)
+    problem = selectors.budget_unusable_reason(version)
     if problem:
         messages.error(request, problem)
         return redirect("budgets:budget", pk=version.pk)

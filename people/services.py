@@ -2,16 +2,15 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from people import nhs_number
 from people.access import persons_writable_by
 from people.models import Person
 from phb import audit
-from phb.errors import ServiceError, StaleRecordError
+from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role
+from phb.services import audited_update
 
 # The fields a coordinator may set on a person; anything else is refused.
 PERSON_FIELDS = [
@@ -99,45 +98,30 @@ def person_update(*, person: Person, expected_version: int, acting_user, **value
     if not has_role(acting_user, Role.COORDINATOR):
         raise ServiceError("Only care coordinators can change a person's details.")
     values = _clean_values(values)
-    current = (
-        persons_writable_by(acting_user)
-        .select_for_update(of=("self",))
-        .select_related("updated_by", "care_team")
-        .filter(pk=person.pk)
-        .first()
-    )
-    if current is None:
-        raise ServiceError("You cannot change this person's details: they are not in your care teams.")
-    if current.version != expected_version:
-        raise StaleRecordError(
-            changed_by=current.updated_by.display_name if current.updated_by else "someone else",
-            changed_at=timezone.localtime(current.updated_at),
+
+    def check_team(current: Person) -> None:
+        _check_team(
+            acting_user=acting_user,
+            team=values.get("care_team", current.care_team),
+            lead=values.get("lead_coordinator", current.lead_coordinator),
         )
-    _check_team(
+
+    return audited_update(
+        queryset=persons_writable_by(acting_user).select_related("care_team"),
+        pk=person.pk,
+        expected_version=expected_version,
+        values=values,
+        fields=PERSON_FIELDS,
         acting_user=acting_user,
-        team=values.get("care_team", current.care_team),
-        lead=values.get("lead_coordinator", current.lead_coordinator),
+        person_id=person.pk,
+        summary=lambda current, changes: f"Changed {', '.join(changes)}",
+        not_found="You cannot change this person's details: they are not in your care teams.",
+        check=check_team,
+        # Uniqueness is left to the database (see _save_unique).
+        validate_unique=False,
+        save=_save_unique,
+        skip_if_unchanged=True,
     )
-    before = audit.snapshot(current, PERSON_FIELDS)
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.full_clean(validate_unique=False)
-    changes = audit.diff(before, audit.snapshot(current, PERSON_FIELDS))
-    if not changes:
-        return current
-    current.updated_by = acting_user
-    current.version = F("version") + 1
-    _save_unique(current)
-    current.refresh_from_db()
-    audit.record(
-        actor=acting_user,
-        action=AuditAction.UPDATE,
-        obj=current,
-        person_id=current.pk,
-        summary=f"Changed {', '.join(changes)}",
-        changes=changes,
-    )
-    return current
 
 
 def person_record_view(*, person: Person, acting_user, page: str = "record") -> None:

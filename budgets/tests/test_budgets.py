@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from budgets import services
 from budgets.models import BudgetVersion, SignOff
+from budgets.selectors import budget_unusable_reason
 from budgets.tests.factories import make_tariff, points_table
 from phb.errors import ServiceError
 from phb.models import AppendOnlyError, AuditAction, AuditEvent
@@ -67,7 +68,7 @@ def test_it_picks_the_higher_or_lower_and_says_which(alice, tariff, with_service
 def test_an_adjustment_over_ten_percent_needs_sign_off(alice, tariff, with_services, adjustment, needs_sign_off):
     version = calculate(with_services, alice, adjustment=Decimal(adjustment), adjustment_reason="Extra support")
     assert (version.sign_off == SignOff.AWAITING) is needs_sign_off
-    assert version.can_tell_person is not needs_sign_off
+    assert (budget_unusable_reason(version) is None) is not needs_sign_off
 
 
 def test_a_budget_above_the_ceiling_needs_sign_off(alice, with_services, settings):
@@ -111,6 +112,8 @@ def test_sign_off_is_by_someone_else_in_the_phb_team_and_happens_once(client, al
     assert response["Location"] == reverse("budgets:sign_off_queue")
     version.refresh_from_db()
     assert (version.sign_off, version.signed_off_by) == (SignOff.SIGNED_OFF, priya)
+    event = AuditEvent.objects.get(object_id=str(version.pk), action=AuditAction.SIGN_OFF)
+    assert (event.actor, event.changes["sign_off"]) == (priya, ["awaiting", "signed_off"])
     with pytest.raises(ServiceError, match="Priya Patel already dealt with this budget"):
         services.budget_version_sign_off(version=version, approve=False, note="No", acting_user=leo)
 

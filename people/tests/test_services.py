@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from people import services
 from people.models import Person
-from phb.errors import ServiceError
+from phb.errors import ServiceError, StaleRecordError
 from phb.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,33 @@ def test_it_refuses_changing_the_lead_to_someone_outside_the_team(alice, charlie
     with pytest.raises(ValidationError) as error:
         services.person_update(person=jane, expected_version=1, acting_user=alice, lead_coordinator=charlie)
     assert "lead_coordinator" in error.value.message_dict
+
+
+@pytest.mark.parametrize("persona", ["priya", "leo", "pat", "ada"])
+def test_it_lets_only_coordinators_change_a_person(request, jane, persona):
+    with pytest.raises(ServiceError, match="Only care coordinators can change"):
+        services.person_update(
+            person=jane, expected_version=1, acting_user=request.getfixturevalue(persona), family_name="X"
+        )
+    jane.refresh_from_db()
+    assert (jane.family_name, jane.version) == ("Smith", 1)
+    assert not AuditEvent.objects.exists()
+
+
+def test_it_audits_only_the_fields_that_changed(alice, jane):
+    saved = services.person_update(
+        person=jane, expected_version=1, acting_user=alice, family_name="Smythe", given_name="Jane", postcode="ls1 5ab"
+    )
+    assert (saved.family_name, saved.postcode, saved.version) == ("Smythe", "LS1 5AB", 2)
+    event = AuditEvent.objects.get()
+    assert event.summary == "Changed family_name, postcode"
+    assert event.changes == {"family_name": ["Smith", "Smythe"], "postcode": ["LS1 4AP", "LS1 5AB"]}
+
+
+def test_a_stale_change_is_refused_with_who_made_the_other_and_nothing_is_written(alice, bob, jane):
+    services.person_update(person=jane, expected_version=1, acting_user=bob, family_name="Brown")
+    with pytest.raises(StaleRecordError, match="changed by Bob Brown"):
+        services.person_update(person=jane, expected_version=1, acting_user=alice, given_name="Janet")
+    jane.refresh_from_db()
+    assert (jane.given_name, jane.family_name, jane.version) == ("Jane", "Brown", 2)
+    assert AuditEvent.objects.count() == 1
