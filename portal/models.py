@@ -1,5 +1,6 @@
 """Invitations to see one's own records online, and messages between a person and their coordinator."""
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -12,6 +13,17 @@ class Relationship(models.TextChoices):
     DEPUTY = "deputy", "Deputy appointed by the Court of Protection"
     ATTORNEY = "attorney", "Lasting power of attorney for health and welfare"
     OTHER = "other", "Other representative"
+
+
+def hash_token(token: str) -> str:
+    """What is kept of an invitation's token: its SHA-256, so a copy of the database cannot be used to sign in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self, *, now):
+        """Invitations that can still be accepted: not used yet, and not expired."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now)
 
 
 class Invitation(models.Model):
@@ -32,6 +44,8 @@ class Invitation(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

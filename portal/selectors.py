@@ -1,23 +1,104 @@
-"""What the person sees: summaries for the portal pages, built from the other apps' own rules."""
+"""Reads for the portal pages, each carrying its joins, built from the other apps' own rules.
 
+Which plan versions the person sees is `Status.AGREED` (careplans.models); which one their budget
+rests on now is `current_plan`. Pages that list rows run in a constant number of queries.
+"""
+
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
+from budgets.models import BudgetVersion
 from budgets.selectors import budget_person_may_see
-from careplans.models import PlanVersion, Review, ReviewStatus, Status
-from careplans.selectors import version_with_details
-from people.models import Person, User
+from careplans import rules
+from careplans.models import Letter, LetterKind, PlanVersion, Review, ReviewStatus, Status, SupportItem
+from careplans.selectors import snapshot, version_with_details
+from eligibility.models import Screening
+from people.models import Person, PortalAccess, User
 from phb.money import weekly
+from portal.models import Invitation, Message, hash_token
+
+# The return notice is written to the coordinator, not to the person.
+NOT_FOR_THE_PERSON = frozenset({LetterKind.RETURN})
 
 
-def current_plan(person: Person) -> PlanVersion | None:
-    """The plan in force (or approved and about to start); never a draft or one waiting for a decision."""
+# Plan versions
+
+
+def agreed_versions(person: Person) -> QuerySet[PlanVersion]:
+    """Every version of the person's plans the PHB team agreed, newest first (for lists of links)."""
+    return PlanVersion.objects.agreed().filter(plan__person=person).order_by("-created_at", "-number")
+
+
+def agreed_versions_with_details(person: Person) -> QuerySet[PlanVersion]:
+    return version_with_details().agreed().filter(plan__person=person)
+
+
+def current_plan(person: Person, *, today: datetime.date) -> PlanVersion | None:
+    """The agreed version the person's budget rests on now, with its details.
+
+    The version in force today (ending ones included: the money is still paid until the end date);
+    else one approved and waiting for its start date; else, once the budget has ended, the version
+    that ended. Never a draft, a version waiting for a decision, or one replaced by a newer version.
+    """
+    versions = agreed_versions_with_details(person)
     return (
-        version_with_details()
-        .filter(plan__person=person, status__in=[Status.ACTIVE, Status.APPROVED])
-        .order_by("-number")
-        .first()
+        versions.in_force(on=today).order_by("-number").first()
+        or versions.standing().order_by("-number").first()
+        or versions.filter(status=Status.ENDED).order_by("-ended_on", "-number").first()
     )
+
+
+@dataclass(frozen=True)
+class Ending:
+    """When the person's budget ends (ending) or ended."""
+
+    on: datetime.date
+    past: bool
+
+
+def ending_of(version: PlanVersion | None, *, today: datetime.date) -> Ending | None:
+    """Set once a coordinator has ended the budget. Past from the end date on, even in the hour before the
+    job that marks the version ended has run."""
+    if version is None or version.ended_on is None:
+        return None
+    return Ending(on=version.ended_on, past=version.ended_on <= today)
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    version: PlanVersion | None
+    items: list[tuple[SupportItem, Decimal]]
+    totals: rules.Totals | None
+    versions: list[PlanVersion]
+    ending: Ending | None
+
+
+def plan_page(person: Person, *, version: PlanVersion | None, today: datetime.date) -> PlanPage:
+    """The plan page: the version asked for (else the current one), what each item costs a year, the totals."""
+    version = version or current_plan(person, today=today)
+    items = []
+    totals = None
+    if version is not None:
+        items = [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()]
+        totals = rules.totals(snapshot(version))
+    return PlanPage(
+        version=version,
+        items=items,
+        totals=totals,
+        versions=list(agreed_versions(person).only("id", "number", "status")),
+        ending=ending_of(version, today=today),
+    )
+
+
+# Home
+
+
+def budget_for(person: Person) -> BudgetVersion | None:
+    """The indicative budget the person may be told (the same rule as on staff pages)."""
+    return budget_person_may_see(person=person)
 
 
 @dataclass(frozen=True)
@@ -26,26 +107,109 @@ class HomeSummary:
     annual: Decimal | None
     weekly: Decimal | None
     agreed: bool  # the plan's agreed amount, rather than the indicative budget
+    ending: Ending | None
     money_options: list[str]
     coordinator: User | None
     next_review: Review | None
+    unread: int
 
 
-def home_summary(person: Person) -> HomeSummary:
-    plan = current_plan(person)
-    if plan is not None:
+def home_summary(person: Person, *, today: datetime.date) -> HomeSummary:
+    """The person's budget: the agreed amount while a plan is agreed (and while it is ending).
+
+    Once the budget has ended there is no amount to show, unless a new indicative budget has been
+    worked out since; the indicative budget the ended plan was written from is never shown again.
+    """
+    plan = current_plan(person, today=today)
+    ending = ending_of(plan, today=today)
+    annual = None
+    options = []
+    agreed = plan is not None and not (ending and ending.past)
+    if agreed:
         annual = plan.agreed_annual
         options = sorted({item.get_money_option_display() for item in plan.items.all()})
     else:
-        budget = budget_person_may_see(person=person)
-        annual = budget.annual_amount if budget else None
-        options = []
+        budget = budget_for(person)
+        if budget is not None and (plan is None or budget.number > plan.budget_version.number):
+            annual = budget.annual_amount
     return HomeSummary(
         plan=plan,
         annual=annual,
         weekly=weekly(annual) if annual is not None else None,
-        agreed=plan is not None,
+        agreed=agreed,
+        ending=ending,
         money_options=options,
         coordinator=(plan.care_coordinator if plan else None) or person.lead_coordinator,
         next_review=Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first(),
+        unread=unread_for(person),
     )
+
+
+# Reviews and documents
+
+
+def reviews_for(person: Person) -> QuerySet[Review]:
+    """Reviews due and done (never cancelled ones), newest first, with progress and ratings."""
+    return (
+        Review.objects.filter(plan__person=person)
+        .exclude(status=ReviewStatus.CANCELLED)
+        .prefetch_related("outcome_progress__outcome", "domain_ratings")
+        .order_by("-due_on", "-created_at")
+    )
+
+
+def letters_for(person: Person) -> QuerySet[Letter]:
+    """Letters addressed to the person, newest first."""
+    return Letter.objects.filter(person=person).exclude(kind__in=NOT_FOR_THE_PERSON).order_by("-created_at")
+
+
+def screenings_for(person: Person) -> QuerySet[Screening]:
+    return Screening.objects.filter(person=person).order_by("-screened_on", "-pk")
+
+
+@dataclass(frozen=True)
+class Documents:
+    plans: list[PlanVersion]
+    letters: list[Letter]
+    screenings: list[Screening]
+    budgets: list[BudgetVersion]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.plans or self.letters or self.screenings or self.budgets)
+
+
+def documents_for(person: Person) -> Documents:
+    budget = budget_for(person)
+    return Documents(
+        plans=list(agreed_versions(person).only("id", "number")),
+        letters=list(letters_for(person).only("id", "kind", "created_at")),
+        screenings=list(screenings_for(person).only("id", "screened_on")),
+        budgets=[budget] if budget else [],
+    )
+
+
+# Messages
+
+
+def thread_for(person: Person) -> QuerySet[Message]:
+    """The person's message thread, oldest first, with who sent each message."""
+    return Message.objects.filter(person=person).select_related("sender").order_by("created_at", "id")
+
+
+def unread_for(person: Person) -> int:
+    """Replies from the care team the person has not read yet."""
+    return Message.objects.filter(person=person, from_patient=False, read_at__isnull=True).count()
+
+
+# Online access (the staff side) and invitations
+
+
+def accesses_for(person: Person) -> QuerySet[PortalAccess]:
+    """Who sees the person's records online now."""
+    return PortalAccess.objects.filter(person=person, revoked_at__isnull=True).select_related("user").order_by("pk")
+
+
+def usable_invitation(token: str, *, now: datetime.datetime) -> Invitation | None:
+    """The invitation a link's token belongs to, if it can still be accepted."""
+    return Invitation.objects.usable(now=now).select_related("person").filter(token_hash=hash_token(token)).first()

@@ -1,7 +1,9 @@
-"""Writes for the patient portal: invitations, access, messages. Each audited, in one transaction."""
+"""Writes for the patient portal: invitations, access, messages, and the record of what the person opened.
+
+Each runs in one transaction and writes its audit row (the specific `AuditAction`) in it.
+"""
 
 import datetime
-import hashlib
 import logging
 import secrets
 
@@ -15,12 +17,13 @@ from django.utils import timezone
 
 from people.access import persons_writable_by
 from people.models import Person, PortalAccess, User
-from people.portal import persons_for_patient
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role
-from portal.models import Invitation, Message
+from portal.access import persons_for
+from portal.models import Invitation, Message, Relationship, hash_token
+from portal.wording import duration_in_words
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +31,9 @@ INVITATION_LIFETIME = datetime.timedelta(hours=72)
 MESSAGE_LIMIT = 2000
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def invitation_lifetime_in_words() -> str:
+    """How long an invitation link works, as the e-mail, the pages and the messages say it ("72 hours")."""
+    return duration_in_words(INVITATION_LIFETIME)
 
 
 def _after_commit_mail(subject: str, body: str, to: list[str]) -> None:
@@ -59,7 +63,7 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
         person=person,
         email=email,
         relationship=relationship,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
         expires_at=timezone.now() + INVITATION_LIFETIME,
         created_by=acting_user,
     )
@@ -67,18 +71,19 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
     invitation.save()
     audit.record(
         actor=acting_user,
-        action=AuditAction.CREATE,
+        action=AuditAction.INVITE,
         obj=invitation,
         person_id=person.pk,
         summary=f"Invited {email} to see the record online ({invitation.get_relationship_display().lower()})",
     )
     link = f"{link_base.rstrip('/')}/my/invitation/{token}/"
-    whose = "your" if relationship == "self" else f"{person.full_name}'s"
+    whose = "your" if relationship == Relationship.SELF else f"{person.full_name}'s"
     _after_commit_mail(
         "See your personal health budget online",
         f"Hello,\n\n{acting_user.display_name} has invited you to see {whose} personal health budget and plan "
-        f"online.\n\nSet your password here within 72 hours:\n{link}\n\nThe link works once. If it has expired, "
-        "ask your care coordinator for a new one.\n\nThe personal health budget team",
+        f"online.\n\nSet your password here within {invitation_lifetime_in_words()}:\n{link}\n\n"
+        "The link works once. If it has expired, ask your care coordinator for a new one.\n\n"
+        "The personal health budget team",
         [email],
     )
     invitation.token = token  # only for the caller (tests, the e-mail); never stored
@@ -92,8 +97,14 @@ class InvitationInvalid(ServiceError):
 @transaction.atomic
 def invitation_accept(*, token: str, password: str) -> User:
     """Uses an invitation once: sets the password and gives access to the person's records."""
-    invitation = Invitation.objects.select_for_update().select_related("person").filter(token_hash=_hash(token)).first()
-    if invitation is None or invitation.used_at or invitation.expires_at <= timezone.now():
+    invitation = (
+        Invitation.objects.usable(now=timezone.now())
+        .select_for_update()
+        .select_related("person")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
         raise InvitationInvalid("This link has expired or has already been used.")
     user = User.objects.filter(username=invitation.email).first()
     if user is not None and user.role != Role.PATIENT:
@@ -119,7 +130,7 @@ def invitation_accept(*, token: str, password: str) -> User:
     )
     audit.record(
         actor=user,
-        action=AuditAction.CREATE,
+        action=AuditAction.ACCEPT_INVITATION,
         obj=invitation,
         person_id=invitation.person_id,
         summary="Accepted an invitation and set a password",
@@ -140,47 +151,59 @@ def _end_sessions(user: User) -> int:
 
 @transaction.atomic
 def access_revoke(*, access: PortalAccess, acting_user) -> None:
-    """Stops someone seeing a person's records online; if that was their last access, signs them out everywhere."""
+    """Stops someone seeing a person's records online; if that was their last access, signs them out everywhere.
+
+    Doing it twice changes nothing the second time.
+    """
     if not persons_writable_by(acting_user).filter(pk=access.person_id).exists():
         raise ServiceError("Only a care coordinator in the person's care team can stop online access.")
-    updated = PortalAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    now = timezone.now()
+    updated = PortalAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(revoked_at=now)
     if not updated:
         return
     if not PortalAccess.objects.filter(user=access.user, revoked_at__isnull=True).exists():
         _end_sessions(access.user)
     audit.record(
         actor=acting_user,
-        action=AuditAction.UPDATE,
+        action=AuditAction.REVOKE,
         obj=access,
         person_id=access.person_id,
         summary=f"Stopped online access for {access.user.get_username()}",
-        changes={"revoked_at": [None, "now"]},
+        changes={"revoked_at": [None, audit.json_safe(now)]},
     )
+
+
+def _may_write_in_thread(user, person: Person) -> bool:
+    """The person (or a representative) with active access, or a coordinator in the person's care team."""
+    scope = persons_for(user) if has_role(user, Role.PATIENT) else persons_writable_by(user)
+    return scope.filter(pk=person.pk).exists()
 
 
 @transaction.atomic
 def message_send(*, person: Person, body: str, acting_user) -> Message:
-    """A message in the person's thread: from the person (or representative), or a reply from their care team."""
+    """A message in the person's thread: from the person (or representative), or a reply from their care team.
+
+    Whoever writes has the thread in front of them, so what the other side wrote is marked read.
+    """
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Enter your message"})
     if len(body) > MESSAGE_LIMIT:
-        raise ValidationError({"body": f"Message must be {MESSAGE_LIMIT:,} characters or fewer"})
-    from_patient = has_role(acting_user, Role.PATIENT)
-    if from_patient:
-        allowed = persons_for_patient(acting_user).filter(pk=person.pk).exists()
-    else:
-        allowed = persons_writable_by(acting_user).filter(pk=person.pk).exists()
-    if not allowed:
+        raise ValidationError({"body": f"Your message must be {MESSAGE_LIMIT:,} characters or fewer"})
+    if not _may_write_in_thread(acting_user, person):
         raise ServiceError("You cannot send a message about this person.")
-    message = Message.objects.create(person=person, sender=acting_user, from_patient=from_patient, body=body)
+    from_patient = has_role(acting_user, Role.PATIENT)
+    message = Message(person=person, sender=acting_user, from_patient=from_patient, body=body)
+    message.full_clean()
+    message.save()
     audit.record(
         actor=acting_user,
-        action=AuditAction.CREATE,
+        action=AuditAction.SEND_MESSAGE,
         obj=message,
         person_id=person.pk,
         summary="Sent a message" + (" to the care coordinator" if from_patient else " to the person"),
     )
+    messages_mark_read(person=person, acting_user=acting_user)
     coordinator = person.lead_coordinator
     if from_patient and coordinator and coordinator.email:
         # A nudge only: the message itself stays in the service, not in the e-mail.
@@ -193,8 +216,37 @@ def message_send(*, person: Person, body: str, acting_user) -> Message:
     return message
 
 
+@transaction.atomic
+def messages_mark_read(*, person: Person, acting_user) -> int:
+    """Marks read what the other side of the thread wrote: the care team's replies when the person reads them,
+    the person's messages when their coordinator replies. Returns how many; nothing to mark writes nothing."""
+    if not _may_write_in_thread(acting_user, person):
+        raise ServiceError("You cannot read the messages about this person.")
+    from_patient = not has_role(acting_user, Role.PATIENT)
+    marked = Message.objects.filter(person=person, from_patient=from_patient, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if marked:
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.READ_MESSAGES,
+            obj=person,
+            person_id=person.pk,
+            summary=f"Read {marked} message{'' if marked == 1 else 's'} "
+            + ("from the care team" if not from_patient else "from the person online"),
+        )
+    return marked
+
+
 def portal_view(*, person: Person, acting_user, page: str) -> None:
     """Every page and document the person opens is written to the audit trail."""
     audit.record(
         actor=acting_user, action=AuditAction.VIEW, obj=person, person_id=person.pk, summary=f"Portal: viewed {page}"
     )
+
+
+@transaction.atomic
+def messages_open(*, person: Person, acting_user) -> int:
+    """The person opens their messages: the page view is recorded and the care team's replies marked read."""
+    portal_view(person=person, acting_user=acting_user, page="messages")
+    return messages_mark_read(person=person, acting_user=acting_user)

@@ -2,19 +2,18 @@
 
 from django import template
 
-from people.access import persons_writable_by
-from people.models import PortalAccess
-from portal.models import Message
+from portal import access, selectors
+from portal.services import MESSAGE_LIMIT
 
 register = template.Library()
 
 
 @register.inclusion_tag("portal/_online_panel.html", takes_context=True)
 def online_panel(context, person):
-    user = context["request"].user
     return {
         "person": person,
-        "accesses": PortalAccess.objects.filter(person=person, revoked_at__isnull=True).select_related("user"),
-        "thread": Message.objects.filter(person=person).select_related("sender"),
-        "can_change": persons_writable_by(user).filter(pk=person.pk).exists(),
+        "accesses": selectors.accesses_for(person),
+        "thread": selectors.thread_for(person),
+        "can_change": access.may_manage_online_access(context["request"].user, person),
+        "message_limit": MESSAGE_LIMIT,
     }

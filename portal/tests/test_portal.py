@@ -10,11 +10,11 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from careplans.models import Letter
+from careplans.models import Letter, LetterKind
 from people.models import PortalAccess
 from phb.models import AuditAction, AuditEvent
 from portal import services
-from portal.models import Invitation, Message
+from portal.models import Invitation, Message, Relationship
 
 pytestmark = pytest.mark.django_db
 
@@ -30,29 +30,51 @@ def ids_for(person, plan):
         "pk": person.pk,
         "person_pk": person.pk,
         "version_pk": plan.pk,
-        "letter_pk": Letter.objects.get(plan_version=plan, kind="approval").pk,
+        "letter_pk": Letter.objects.get(plan_version=plan, kind=LetterKind.APPROVAL).pk,
         "screening_pk": screening.pk,
         "budget_pk": person.budget_versions.order_by("-number").first().pk,
         "access_pk": PortalAccess.objects.filter(person=person).first().pk,
     }
 
 
-@pytest.mark.parametrize("persona", ["quinn", "rita"])
+def url_for(pattern, ids):
+    names = set(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
+    return reverse(f"portal:{pattern.name}", kwargs={n: ids[n] for n in names})
+
+
+STAFF_SIDE = {"invite", "revoke", "reply"}
+
+
+# Another patient, a representative of someone else, a coordinator from another team, the PHB team, an administrator.
+@pytest.mark.parametrize("persona", ["quinn", "rita", "charlie", "priya", "leo", "ada"])
 def test_every_portal_url_with_someone_elses_ids_is_404(client, request, pat, jane, janes_plan, persona):
     client.force_login(request.getfixturevalue(persona))
     ids = ids_for(jane, janes_plan)
     checked = 0
     for pattern in portal_patterns():
-        names = set(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
-        if not names or pattern.name == "accept":
+        if pattern.name in {"home", "accept"}:  # no one's ids: the choice of person, and the link in the e-mail
             continue
-        url = reverse(f"portal:{pattern.name}", kwargs={n: ids[n] for n in names})
+        url = url_for(pattern, ids)
         # 405 where the page only takes the other method; never the page itself.
         assert client.get(url).status_code in {404, 405}, url
-        assert client.post(url, {"body": "hello"}).status_code in {404, 405}, url
+        posted = {"body": "hello", "email": "x@example.com", "relationship": Relationship.SELF}
+        assert client.post(url, posted).status_code in {404, 405}, url
         checked += 1
-    assert checked >= 12
+    assert checked == len(portal_patterns()) - 2
     assert not Message.objects.exists()
+    assert not Invitation.objects.exists()
+    assert PortalAccess.objects.get(user=pat).revoked_at is None
+
+
+def test_janes_own_coordinator_cannot_open_her_portal_pages(client, alice, pat, jane, janes_plan):
+    """Staff see a person's record through staff pages; /my/ is only for the person and their representatives."""
+    client.force_login(alice)
+    ids = ids_for(jane, janes_plan)
+    person_pages = [p for p in portal_patterns() if p.name not in STAFF_SIDE | {"home", "accept"}]
+    assert len(person_pages) >= 9
+    for pattern in person_pages:
+        assert client.get(url_for(pattern, ids)).status_code == 404, pattern.name
+    assert client.get(reverse("portal:home")).status_code == 404
 
 
 def test_pat_sees_her_budget_plan_next_review_and_documents(client, pat, jane, janes_plan):
@@ -120,7 +142,11 @@ def test_an_invitation_works_once_for_72_hours(client, alice, jane, django_captu
 
 def test_an_expired_invitation_is_refused(client, alice, jane):
     invitation = services.invitation_create(
-        person=jane, email="sarah@example.com", relationship="self", link_base="http://testserver/", acting_user=alice
+        person=jane,
+        email="sarah@example.com",
+        relationship=Relationship.SELF,
+        link_base="http://testserver/",
+        acting_user=alice,
     )
     Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     response = client.post(
@@ -181,17 +207,58 @@ def test_messages_are_limited_plain_text_and_reach_the_coordinator(
     assert "I will call you on Tuesday." in client.get(url).content.decode()
 
 
-@pytest.mark.parametrize("page", ["messages", "documents", "plan"])
+def more_rows(jane, janes_plan, alice, pat, n):
+    """n more of everything the portal lists: replies, messages, letters, completed reviews."""
+    from careplans import reviews
+
+    for i in range(n):
+        services.message_send(person=jane, body=f"Reply {i}", acting_user=alice)
+        services.message_send(person=jane, body=f"Question {i}", acting_user=pat)
+        Letter.objects.create(person=jane, plan_version=janes_plan, kind=LetterKind.APPROVAL, pdf=b"%PDF")
+        review = reviews.review_request(plan=janes_plan.plan, reason="concern_raised", acting_user=alice)
+        reviews.review_complete(
+            review=review,
+            completed_on=timezone.localdate(),
+            outcome_progress={str(o.key): ("partly", "Getting there") for o in janes_plan.outcomes.all()},
+            domain_ratings={"social": "better", "daily_living": "same"},
+            money_enough=True,
+            money_notes="",
+            used_as_planned=True,
+            use_notes="",
+            safety_notes="",
+            satisfaction="satisfied",
+            decision="continue",
+            acting_user=alice,
+        )
+
+
+@pytest.mark.parametrize("page", ["person", "plan", "reviews", "documents", "messages"])
 def test_portal_pages_use_constant_queries(client, pat, jane, janes_plan, alice, page, django_assert_max_num_queries):
     client.force_login(pat)
     url = reverse(f"portal:{page}", kwargs={"pk": jane.pk})
+    more_rows(jane, janes_plan, alice, pat, 1)
     with django_assert_max_num_queries(40) as few:
-        client.get(url)
-    for n in range(10):
-        services.message_send(person=jane, body=f"Reply {n}", acting_user=alice)
-        Letter.objects.create(person=jane, plan_version=janes_plan, kind="approval", pdf=b"%PDF")
+        assert client.get(url).status_code == 200
+    more_rows(jane, janes_plan, alice, pat, 10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_the_online_panel_on_the_staff_page_uses_constant_queries(
+    client, alice, pat, jane, janes_plan, django_assert_max_num_queries
+):
+    from people.tests.factories import PortalAccessFactory
+
+    client.force_login(alice)
+    url = reverse("people:detail", kwargs={"pk": jane.pk})
+    more_rows(jane, janes_plan, alice, pat, 1)
+    with django_assert_max_num_queries(80) as few:
+        assert client.get(url).status_code == 200
+    more_rows(jane, janes_plan, alice, pat, 10)
+    PortalAccessFactory.create_batch(5, person=jane)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
+    assert page.content.decode().count("Stop online access") == 6
 
 
 @pytest.mark.parametrize("persona", ["pat", "charlie", "priya"])

@@ -1,0 +1,122 @@
+"""Who may see what in the patient portal, and who may manage online access. Every portal view starts here.
+
+The person's side (/my/): only a patient or representative, and only for the people they have active
+access to. Anything else is a 404, so a guessed link does not even confirm that a record exists.
+Within a person's records, they see only what is theirs to see (agreed plan versions, letters
+addressed to them, their screenings, the budget they may be told).
+
+The staff side (invitations, stopping access, replies) is the care team's: it uses people.access,
+the same scope as changing the person's record.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from budgets.models import BudgetVersion
+from careplans.models import Letter, PlanVersion
+from eligibility.models import Screening
+from people.access import get_person_for_user, persons_writable_by, require_staff
+from people.models import Person, PortalAccess
+from phb.roles import Role, has_role
+from portal import selectors
+
+
+class NoAccessLeft(Http404):
+    """The patient's access to every person has been stopped: the view signs them out."""
+
+
+def require_patient(user) -> None:
+    """Portal pages are 404 to everyone but patients and representatives (staff included)."""
+    if not has_role(user, Role.PATIENT):
+        raise Http404("Page not found")
+
+
+def persons_for(user) -> QuerySet[Person]:
+    """The people whose records a patient or representative may see: those they have active access to."""
+    if not has_role(user, Role.PATIENT):
+        return Person.objects.none()
+    return (
+        Person.objects.filter(portal_access__user=user, portal_access__revoked_at__isnull=True)
+        .select_related("lead_coordinator")
+        .order_by("given_name", "family_name", "pk")
+    )
+
+
+def sees_several(user) -> bool:
+    """Whether the user chooses between people (so the pages offer a way back to the choice)."""
+    return persons_for(user).count() > 1
+
+
+def get_person_for_patient(user, pk) -> Person:
+    """The person, if the signed-in patient has active access to them; otherwise a 404.
+
+    Raises NoAccessLeft (a 404) when the user has no access to anyone any more.
+    """
+    require_patient(user)
+    scope = persons_for(user)
+    person = scope.filter(pk=pk).first()
+    if person is not None:
+        return person
+    if not scope.exists():
+        raise NoAccessLeft("Page not found")
+    raise Http404("Page not found")
+
+
+# Within one person's records: only what is theirs to see.
+
+
+def get_version_for_person(person: Person, pk) -> PlanVersion:
+    """An agreed version of the person's plan (never a draft or one waiting for a decision), with its details."""
+    version = selectors.agreed_versions_with_details(person).filter(pk=pk).first()
+    if version is None:
+        raise Http404("Page not found")
+    return version
+
+
+def get_letter_for_person(person: Person, pk) -> Letter:
+    letter = selectors.letters_for(person).filter(pk=pk).first()
+    if letter is None:
+        raise Http404("Page not found")
+    return letter
+
+
+def get_screening_for_person(person: Person, pk) -> Screening:
+    screening = selectors.screenings_for(person).filter(pk=pk).first()
+    if screening is None:
+        raise Http404("Page not found")
+    return screening
+
+
+def get_budget_for_person(person: Person, pk) -> BudgetVersion:
+    """The indicative budget, only while it is the one the person may be told."""
+    budget = selectors.budget_for(person)
+    if budget is None or str(budget.pk) != str(pk):
+        raise Http404("Page not found")
+    return budget
+
+
+# The staff side: the person's care team.
+
+
+def get_person_for_care_team(user, pk) -> Person:
+    """The person, for a coordinator in their care team (who may invite, stop access and reply); else 404."""
+    require_staff(user)
+    return get_person_for_user(user, pk, write=True)
+
+
+def may_manage_online_access(user, person: Person) -> bool:
+    """Whether the user may invite, stop access and reply for this person (for showing the buttons)."""
+    return persons_writable_by(user).filter(pk=person.pk).exists()
+
+
+def get_access_for_care_team(user, pk) -> PortalAccess:
+    """Someone's online access to a person, for a coordinator in the person's care team; else 404."""
+    require_staff(user)
+    access = (
+        PortalAccess.objects.select_related("user", "person")
+        .filter(pk=pk, person__in=persons_writable_by(user))
+        .first()
+    )
+    if access is None:
+        raise Http404("Page not found")
+    return access
