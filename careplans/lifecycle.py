@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from careplans.models import PlanVersion, Status
 from phb.errors import ServiceError
-from phb.roles import Role
+from phb.roles import PHB_TEAM_ROLES, Role
 
 # The scheduled jobs (activating plans on their start date, ending them on their end date).
 SYSTEM = "system"
@@ -43,7 +43,7 @@ class Action(StrEnum):
 
 
 DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.DECLINE})
-PHB_TEAM = frozenset({Role.APPROVER, Role.LEAD})
+PHB_TEAM = PHB_TEAM_ROLES
 
 # From which statuses each action may start.
 FROM_STATUSES = {
@@ -121,7 +121,7 @@ class Facts:
     has_open_version: bool = False  # the plan has a version being written or waiting for a decision
     in_force: bool = False  # this is the plan's version in force today
     other_running: int | None = None  # the number of another version of the plan that is active or ending
-    lead_above: Decimal = Decimal("100000.00")
+    lead_above: Decimal | None = None  # settings.PLAN_LEAD_APPROVAL_ABOVE; None: no threshold
 
 
 def refusal(action: Action, facts: Facts) -> str | None:
@@ -136,7 +136,8 @@ def refusal(action: Action, facts: Facts) -> str | None:
         return "Only a care coordinator in the person's care team can do this."
     if action in DECISIONS and facts.is_author:
         return "You wrote or submitted this plan, so someone else in the PHB team must decide on it."
-    if action == Action.APPROVE and facts.annual_total > facts.lead_above and facts.role != Role.LEAD:
+    above = facts.lead_above is not None and facts.annual_total > facts.lead_above
+    if action == Action.APPROVE and above and facts.role != Role.LEAD:
         return f"Plans costing more than £{facts.lead_above:,} a year need a PHB team lead to approve them."
     if action == Action.AMEND and facts.has_open_version:
         return "This plan already has a new version being written or waiting for a decision. Change that one instead."

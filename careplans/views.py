@@ -318,6 +318,7 @@ def plan_decide(request, pk):
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to decide on it")
     snap = selectors.snapshot(version)
     previous = selectors.previous_agreed(version)
+    known = lifecycle.facts(version, request.user)
     return render(
         request,
         "careplans/decide.html",
@@ -331,6 +332,9 @@ def plan_decide(request, pk):
             "previous": previous,
             "comparison": rules.compare(selectors.snapshot(previous), snap) if previous else None,
             "items": [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()],
+            "can_decide": any(lifecycle.refusal(a, known) is None for a in lifecycle.DECISIONS),
+            "approve_refused": lifecycle.refusal(lifecycle.Action.APPROVE, known),
+            "cannot_decide": lifecycle.refusal(lifecycle.Action.RETURN, known),
         },
     )
 

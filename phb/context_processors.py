@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from phb.roles import is_clinical_staff, is_phb_team
+from phb.roles import Role, is_clinical_staff, is_phb_team
 
 
 def service(request):
@@ -10,4 +10,6 @@ def service(request):
         "organisation_name": settings.ORGANISATION_NAME,
         "user_is_clinical_staff": is_clinical_staff(user),
         "user_is_phb_team": is_phb_team(user),
+        # Templates compare roles with these, never with the role's name written out.
+        "roles": Role,
     }

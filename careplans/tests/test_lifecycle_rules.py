@@ -78,14 +78,16 @@ def test_nobody_decides_on_a_plan_they_wrote_or_submitted(action, role):
     ],
 )
 def test_plans_above_the_threshold_need_a_lead(total, role, allowed):
-    problem = refusal(Action.APPROVE, facts("submitted", role, annual_total=Decimal(total)))
+    problem = refusal(
+        Action.APPROVE, facts("submitted", role, annual_total=Decimal(total), lead_above=Decimal("100000.00"))
+    )
     assert (problem is None) is allowed
     if not allowed:
         assert "need a PHB team lead" in problem
 
 
 def test_the_threshold_applies_to_approval_only():
-    assert refusal(Action.RETURN, facts("submitted", Role.APPROVER, annual_total=Decimal("500000"))) is None
+    assert refusal(Action.RETURN, facts("submitted", Role.APPROVER, annual_total=Decimal("5e5"), lead_above=1)) is None
 
 
 def test_a_plan_with_a_version_under_way_cannot_be_changed_again():

@@ -67,7 +67,7 @@ def test_it_submits_a_complete_plan_and_writes_the_event(alice, draft):
     assert (submitted.status, submitted.submitted_by) == (Status.SUBMITTED, alice)
     event = PlanEvent.objects.get(plan_version=draft, to_status=Status.SUBMITTED)
     assert (event.from_status, event.actor) == (Status.DRAFT, alice)
-    assert AuditEvent.objects.filter(action=AuditAction.UPDATE, summary__startswith="Submitted version 1").exists()
+    assert AuditEvent.objects.filter(action=AuditAction.SUBMIT, summary__startswith="Submitted version 1").exists()
 
 
 def test_an_over_budget_plan_needs_a_written_justification(alice, draft):
