@@ -153,8 +153,3 @@ def usable_budgets(*, person: Person) -> QuerySet[BudgetVersion]:
     if not is_eligible(person=person):
         return BudgetVersion.objects.none()
     return latest_budgets(person.budget_versions.filter(sign_off__in=SignOff.USABLE)).select_related("person")
-
-
-def budget_person_may_see(*, person: Person) -> BudgetVersion | None:
-    """Deprecated alias kept for portal: use usable_budgets(person=person).first()."""
-    return usable_budgets(person=person).first()

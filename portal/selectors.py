@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from budgets.models import BudgetVersion
-from budgets.selectors import budget_person_may_see
+from budgets.selectors import usable_budgets
 from careplans import rules
 from careplans.models import Letter, LetterKind, PlanVersion, Review, ReviewStatus, Status, SupportItem
 from careplans.selectors import snapshot, version_with_details
@@ -98,7 +98,7 @@ def plan_page(person: Person, *, version: PlanVersion | None, today: datetime.da
 
 def budget_for(person: Person) -> BudgetVersion | None:
     """The indicative budget the person may be told (the same rule as on staff pages)."""
-    return budget_person_may_see(person=person)
+    return usable_budgets(person=person).first()
 
 
 @dataclass(frozen=True)
