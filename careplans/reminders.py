@@ -1,34 +1,31 @@
-"""Review reminders: a sweep that claims what is due, and a sender that sends each reminder once.
+"""Review reminders: a sweep that inserts the reminders due, sent once each through the outbox.
 
 The state lives in PostgreSQL, never in Redis:
 - the sweep inserts one ReviewReminder row per (review, kind) whose window is open today; the
   unique constraint means running it twice, or from two processes at once, adds nothing twice;
-- after the insert commits it queues a send task for every reminder not yet sent (so a reminder
-  whose task was lost, for example because Redis was down, is queued again by the next sweep);
-- the sender claims the row with a conditional UPDATE before sending and marks it sent after, so
-  two tasks for one reminder send one e-mail. A claim older than CLAIM_EXPIRES is from a worker
-  that died mid-send and may be taken again.
+- then it queues the reminders that are waiting and due (phb.outbox.queue_due), so a reminder whose
+  task was lost, for example because Redis was down, is queued again by a later sweep, and one
+  already waiting in Redis or being sent is not;
+- the send task claims, sends and records each row through phb.outbox: sent once, retried with a
+  growing wait on any error, and failed (for the PHB team lead to try again) after
+  settings.OUTBOX_MAX_ATTEMPTS attempts.
 Run the sweep from Celery beat (exactly one beat) or by hand: `manage.py send_review_reminders`.
 """
 
 import datetime
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
 from careplans.schedule import WINDOWS, ReminderKind
 from people.models import User
+from phb import outbox
 from phb.roles import Role
-
-logger = logging.getLogger(__name__)
-
-CLAIM_EXPIRES = datetime.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class SweepResult:
 
 
 def _live_reviews():
-    in_force = PlanVersion.objects.filter(plan=OuterRef("plan"), status__in=[Status.APPROVED, Status.ACTIVE])
+    in_force = PlanVersion.objects.filter(plan=OuterRef("plan"), status__in=Status.STANDING)
     return Review.objects.filter(status=ReviewStatus.DUE).filter(Exists(in_force))
 
 
@@ -61,27 +58,34 @@ def claim_due_reminders(*, today: datetime.date) -> int:
     return ReviewReminder.objects.count() - before if rows else 0
 
 
-def queue_unsent() -> tuple[int, bool]:
-    """Hands every unsent reminder to the worker. Returns (queued, whether the broker refused)."""
+def queue_due() -> outbox.Queued:
+    """Hands every reminder that is waiting and due to the worker (see phb.outbox.queue_due)."""
     from careplans import tasks
 
-    queued = 0
-    for pk in ReviewReminder.objects.filter(sent_at__isnull=True).values_list("pk", flat=True).iterator():
-        try:
-            tasks.send_review_reminder.delay(pk)
-        except Exception:  # any broker error; the row waits for the next sweep
-            logger.warning("Could not queue review reminders; the next sweep will try again", exc_info=True)
-            return queued, True
-        queued += 1
-    return queued, False
+    return outbox.queue_due(ReviewReminder, tasks.send_review_reminder)
 
 
 def sweep(*, today: datetime.date | None = None, queue: bool = True) -> SweepResult:
     """Safe to run at any time, any number of times, from any number of processes."""
     today = today or timezone.localdate()
     claimed = claim_due_reminders(today=today)
-    queued, failed = queue_unsent() if queue else (0, False)
-    return SweepResult(claimed=claimed, queued=queued, queue_failed=failed)
+    queued = queue_due() if queue else outbox.Queued(queued=0, broker_refused=False)
+    return SweepResult(claimed=claimed, queued=queued.queued, queue_failed=queued.broker_refused)
+
+
+def with_details():
+    """Reminders with what building their message, or listing them, needs."""
+    return ReviewReminder.objects.select_related(
+        "review__plan__person__care_team",
+        "review__plan__person__lead_coordinator",
+        "review__plan_version__care_coordinator",
+    )
+
+
+def coordinator(reminder: ReviewReminder) -> User | None:
+    """Who is reminded of a review: the plan's care coordinator, or else the person's lead coordinator."""
+    review = reminder.review
+    return review.plan_version.care_coordinator or review.plan.person.lead_coordinator
 
 
 def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
@@ -107,43 +111,32 @@ def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
             f"The review of {person.full_name}'s personal health budget was due by {due} and has not been "
             f"recorded. Care team: {person.care_team.name}.",
         )
-    coordinator = review.plan_version.care_coordinator or person.lead_coordinator
+    to = coordinator(reminder)
     when = {
         ReminderKind.COORDINATOR_28_DAYS: f"is due by {due}, in 4 weeks",
         ReminderKind.COORDINATOR_7_DAYS: f"is due by {due}, in a week",
         ReminderKind.COORDINATOR_DUE: f"is due today, {due}",
     }[kind]
     return (
-        [coordinator.email] if coordinator and coordinator.email else [],
+        [to.email] if to and to.email else [],
         f"Review due: {person.full_name}",
         f"The review of {person.full_name}'s personal health budget {when}. Arrange it with them, and record "
         "it in the service.",
     )
 
 
-def reminder_send(reminder_id: int) -> bool:
-    """Sends one reminder, once. False if it was already sent, is being sent, or is no longer needed."""
-    now = timezone.now()
-    claimed = ReviewReminder.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES), pk=reminder_id, sent_at__isnull=True
-    ).update(claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
-        return False
-    reminder = ReviewReminder.objects.select_related(
-        "review__plan__person__care_team",
-        "review__plan__person__lead_coordinator",
-        "review__plan_version__care_coordinator",
-    ).get(pk=reminder_id)
+def reminder_message(reminder: ReviewReminder) -> EmailMessage | None:
+    """The e-mail for one reminder, or None if there is nothing to send any more."""
     if reminder.review.status != ReviewStatus.DUE:
         # Done or cancelled since the sweep: nothing to remind anyone about.
-        ReviewReminder.objects.filter(pk=reminder_id).update(sent_at=now)
-        return False
+        return None
     recipients, subject, body = _message(reminder)
-    try:
-        if recipients:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    except Exception:
-        ReviewReminder.objects.filter(pk=reminder_id).update(claimed_at=None)
-        raise
-    ReviewReminder.objects.filter(pk=reminder_id).update(sent_at=timezone.now())
-    return bool(recipients)
+    if not recipients:
+        return None
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def reminder_send(reminder_id: int) -> bool:
+    """Sends one reminder, once. False if it was already sent, is being sent, is not due, failed this
+    time (the outbox keeps the error and tries again later), or is no longer needed."""
+    return outbox.send(with_details(), reminder_id, build=reminder_message)

@@ -1,37 +1,37 @@
-"""Celery tasks: thin adapters that take ids and call the services in careplans.approval."""
+"""Celery tasks: thin adapters that take ids and call the services.
 
-import datetime
-from smtplib import SMTPException
+The send tasks do not retry through Celery: the outbox (phb.outbox) keeps each failure on the row and
+the sweeps queue the row again when its next attempt is due. They expire before the next sweep, so a
+task that waited in Redis too long is dropped instead of joining a second copy queued by the sweep.
+"""
 
 from celery import shared_task
-from django.utils import timezone
+
+from phb.outbox import SEND_TASK_EXPIRES
+
+SEND_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "expires": int(SEND_TASK_EXPIRES.total_seconds()),
+    "soft_time_limit": 30,
+    "time_limit": 60,
+}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=30,
-    time_limit=60,
-)
+@shared_task(**SEND_OPTIONS)
 def send_decision_email(email_id: int) -> bool:
-    from careplans.approval import decision_email_send
+    from careplans.emails import decision_email_send
 
     return decision_email_send(email_id)
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
 def send_waiting_emails() -> int:
-    """Catches any e-mail whose task was lost (for example Redis was down when the decision was made)."""
-    from careplans.approval import decision_email_send
-    from careplans.models import DecisionEmail
+    """The decision e-mails' sweep: queues any whose task was lost (for example Redis was down when the
+    decision was made) or whose next attempt has come."""
+    from careplans.emails import queue_due
 
-    waiting = DecisionEmail.objects.filter(
-        sent_at__isnull=True, created_at__lt=timezone.now() - datetime.timedelta(minutes=5)
-    ).values_list("pk", flat=True)
-    return sum(1 for pk in waiting if decision_email_send(pk))
+    return queue_due().queued
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -56,15 +56,7 @@ def sweep_review_reminders() -> dict:
     return {"claimed": result.claimed, "queued": result.queued, "queue_failed": result.queue_failed}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=30,
-    time_limit=60,
-)
+@shared_task(**SEND_OPTIONS)
 def send_review_reminder(reminder_id: int) -> bool:
     from careplans.reminders import reminder_send
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careplans import views
+from careplans import outbox_views, views
 
 app_name = "careplans"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     path("reviews/", views.reviews_due, name="reviews_due"),
     path("reviews/<uuid:pk>/record/", views.review_record, name="review_record"),
     path("plans/<uuid:pk>/request-review/", views.review_request, name="review_request"),
+    path("messages-not-sent/", outbox_views.failed_messages, name="failed_messages"),
+    path("messages-not-sent/<str:kind>/<int:pk>/try-again/", outbox_views.message_retry, name="message_retry"),
 ]

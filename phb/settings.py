@@ -187,6 +187,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "phb-team@example.nhs.uk")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "emails"))
+# The outbox (phb/outbox.py): a message that fails this many times waits for the PHB team lead to try again.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+if OUTBOX_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("OUTBOX_MAX_ATTEMPTS must be 1 or more.")
 
 # Indicative budgets (see budgets.calculate). An adjustment of more than this
 # share of the calculated figure, or a budget above this many pounds a year,

@@ -176,13 +176,15 @@ def test_a_coordinator_from_another_team_cannot_end_a_plan(submitted, priya, cha
         )
 
 
-def test_decision_emails_are_sent_exactly_once(submitted, priya, mailoutbox):
+def test_decision_emails_are_sent_exactly_once(submitted, priya, alice, mailoutbox):
     approve(submitted, priya)
     email = DecisionEmail.objects.get()
     assert approval.decision_email_send(email.pk) is True
     assert approval.decision_email_send(email.pk) is False
     assert len(mailoutbox) == 1
-    assert mailoutbox[0].to == [email.to]
+    assert mailoutbox[0].to == [alice.email]
+    assert mailoutbox[0].extra_headers["X-Idempotency-Key"].startswith(f"careplans.decisionemail-{email.pk}-")
+    assert DecisionEmail.objects.get(pk=email.pk).attempts == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -323,14 +325,21 @@ def test_when_redis_is_down_the_e_mail_waits_in_the_outbox_for_the_sweep(submitt
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is not answering")
 
-    version = approve(submitted, priya)
+    approve(submitted, priya)
     email = DecisionEmail.objects.get()
     monkeypatch.setattr(tasks.send_decision_email, "delay", broker_down)
     # What runs after the decision commits: it must not turn the decision into an error page.
     approval._queue_email(email.pk)
     assert "the sweep will send it" in caplog.text
-    assert version.status == Status.ACTIVE
-    assert DecisionEmail.objects.get(pk=email.pk).sent_at is None
+    # Read again after the failed hand-over: the decision stands and the e-mail waits, not marked queued.
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.ACTIVE
+    email.refresh_from_db()
+    assert (email.sent_at, email.queued_at, email.attempts) == (None, None, 0)
+    # Redis is back: the sweep queues it.
+    queued = []
+    monkeypatch.setattr(tasks.send_decision_email, "delay", queued.append)
+    tasks.send_waiting_emails()
+    assert queued == [email.pk]
 
 
 def test_the_decision_form_asks_for_the_reason_under_each_answer(client, submitted, priya):

@@ -4,6 +4,7 @@ import datetime
 import threading
 
 import pytest
+import time_machine
 from django.db import connection
 
 from careplans import approval, reminders, reviews, services
@@ -98,21 +99,28 @@ def test_no_reminder_for_a_review_already_done(active, mailoutbox, alice):
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_released_for_a_retry(active, monkeypatch, mailoutbox):
+def test_a_failed_send_is_kept_and_tried_again_when_its_next_attempt_is_due(active, monkeypatch, mailoutbox):
+    from django.core.mail.backends import locmem
+
     reminders.sweep(today=DUE, queue=False)
     reminder = ReviewReminder.objects.get()
 
-    def smtp_down(*args, **kwargs):
+    def smtp_down(self, messages):
         raise ConnectionError("SMTP server not answering")
 
-    monkeypatch.setattr(reminders, "send_mail", smtp_down)
-    with pytest.raises(ConnectionError):
-        reminders.reminder_send(reminder.pk)
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", smtp_down)
+    assert reminders.reminder_send(reminder.pk) is False
     reminder.refresh_from_db()
-    assert (reminder.sent_at, reminder.claimed_at) == (None, None)
+    assert (reminder.sent_at, reminder.claimed_at, reminder.failed_at, reminder.attempts) == (None, None, None, 1)
+    assert reminder.last_error == "ConnectionError: SMTP server not answering"
     monkeypatch.undo()
-    assert reminders.reminder_send(reminder.pk) is True
+    # Not before the wait after a failure is over...
+    assert reminders.reminder_send(reminder.pk) is False
+    # ...and then it goes.
+    with time_machine.travel(reminder.next_attempt_at + datetime.timedelta(seconds=1)):
+        assert reminders.reminder_send(reminder.pk) is True
     assert len(mailoutbox) == 1
+    assert ReviewReminder.objects.get().attempts == 2
 
 
 @pytest.mark.django_db

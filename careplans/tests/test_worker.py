@@ -1,4 +1,4 @@
-"""The decision e-mail goes through a real Celery worker and Redis, exactly once (no eager mode)."""
+"""E-mails go through the outbox, a real Celery worker and Redis, once each (no eager mode)."""
 
 import time
 
@@ -9,6 +9,7 @@ from careplans import approval, services, tasks
 from careplans.models import DecisionEmail
 from careplans.tests.factories import complete_plan
 from conftest import wait_for
+from phb.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +82,35 @@ def test_reminders_survive_a_redis_outage_and_the_worker_sends_each_once(
     assert len(messages) == 2
     assert sum("Review 14 days overdue: Jane Smith" in m for m in messages) == 1
     assert any(f"To: {leo.email}" in m for m in messages)
+
+
+def test_a_decision_made_while_redis_is_down_stands_and_the_sweep_sends_its_e_mail_once(
+    celery_worker_process, jane, alice, priya
+):
+    from careplans.models import PlanVersion, Status
+
+    mail, log = celery_worker_process
+    version = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    real_broker = app.conf.broker_url
+    _point_broker_at("redis://127.0.0.1:1/0")  # nothing listens on port 1: Redis is "down"
+    try:
+        approval.plan_approve(
+            version=version, financially_appropriate=True, clinically_appropriate=True, conditions="", acting_user=priya
+        )
+    finally:
+        _point_broker_at(real_broker)
+    # The decision stands; its e-mail waits in the outbox, not marked as queued.
+    assert PlanVersion.objects.get(pk=version.pk).status == Status.ACTIVE
+    email = DecisionEmail.objects.get()
+    assert (email.sent_at, email.queued_at, email.attempts) == (None, None, 0)
+
+    # Redis is back: the beat's sweep queues it and the real worker sends it.
+    assert tasks.send_waiting_emails() == 1
+    assert wait_for(lambda: DecisionEmail.objects.get(pk=email.pk).sent_at is not None), log.read_text()
+    assert wait_for(lambda: mail.exists() and len(list(mail.iterdir())) == 1)
+    # The next sweep finds nothing to queue: one e-mail in all, carrying the row's identity.
+    assert tasks.send_waiting_emails() == 0
+    [message] = [f.read_text() for f in mail.iterdir()]
+    assert "Plan approved for Jane Smith" in message and f"To: {alice.email}" in message
+    assert f"X-Idempotency-Key: careplans.decisionemail-{email.pk}-" in message
+    assert DecisionEmail.objects.get(pk=email.pk).attempts == 1
