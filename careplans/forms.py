@@ -107,27 +107,7 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
 
     class Meta:
         model = PlanVersion
-        fields = [
-            "start_date",
-            "what_matters",
-            "about_me",
-            "helped_by",
-            "care_coordinator",
-            "health_monitor",
-            "first_review_date",
-            "review_method",
-            "reduction_notice_days",
-            "risks",
-            "contingency",
-            "dp_recipient",
-            "dp_recipient_name",
-            "dp_amount",
-            "dp_frequency",
-            "agreed_on",
-            "agreement_method",
-            "agreement_witness",
-            "over_budget_justification",
-        ]
+        fields = list(PlanVersion.CONTENT_FIELDS)
         widgets = {
             "what_matters": forms.Textarea(attrs={"rows": 4}),
             "about_me": forms.Textarea(attrs={"rows": 4}),

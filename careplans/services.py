@@ -18,27 +18,7 @@ from phb import audit
 from phb.errors import ServiceError, StaleRecordError
 from phb.models import AuditAction
 
-PLAN_FIELDS = [
-    "start_date",
-    "what_matters",
-    "about_me",
-    "helped_by",
-    "care_coordinator",
-    "health_monitor",
-    "first_review_date",
-    "review_method",
-    "reduction_notice_days",
-    "risks",
-    "contingency",
-    "dp_recipient",
-    "dp_recipient_name",
-    "dp_amount",
-    "dp_frequency",
-    "agreed_on",
-    "agreement_method",
-    "agreement_witness",
-    "over_budget_justification",
-]
+PLAN_FIELDS = list(PlanVersion.CONTENT_FIELDS)
 OUTCOME_FIELDS = ["domain", "goal", "measure", "target_date"]
 ITEM_FIELDS = [
     "description",
