@@ -164,7 +164,7 @@ def plan_approve(
     version = _move(
         version,
         to_status=Status.APPROVED,
-        from_statuses={Status.SUBMITTED},
+        from_statuses=lifecycle.FROM_STATUSES[Action.APPROVE],
         decided_by=acting_user,
         decided_at=timezone.now(),
         conditions=(conditions or "").strip(),
@@ -219,7 +219,7 @@ def _decide_against(version, *, action, to_status, reason, acting_user, letter_k
     version = _move(
         version,
         to_status=to_status,
-        from_statuses={Status.SUBMITTED},
+        from_statuses=lifecycle.FROM_STATUSES[action],
         decided_by=acting_user,
         decided_at=timezone.now(),
         decision_reason=reason,
@@ -310,7 +310,7 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
             older.status,
             Status.SUPERSEDED,
         )
-    version = _move(version, to_status=Status.ACTIVE, from_statuses={Status.APPROVED})
+    version = _move(version, to_status=Status.ACTIVE, from_statuses=lifecycle.FROM_STATUSES[Action.ACTIVATE])
     _event(
         version,
         from_status=Status.APPROVED,
@@ -439,7 +439,7 @@ def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> Pla
     _check(Action.FINISH, version, None)
     if version.ended_on > on:
         raise ServiceError(f"This budget ends on {version.ended_on:%-d %B %Y}, so it has not ended yet.")
-    version = _move(version, to_status=Status.ENDED, from_statuses={Status.ENDING})
+    version = _move(version, to_status=Status.ENDED, from_statuses=lifecycle.FROM_STATUSES[Action.FINISH])
     _event(
         version,
         from_status=Status.ENDING,

@@ -201,6 +201,55 @@ class PlanVersion(models.Model):
 
     objects = PlanVersionQuerySet.as_manager()
 
+    # The plan as written: what the coordinator edits in a draft, what the person agrees to, and what
+    # is frozen once the version is submitted (by the services, and by the PostgreSQL trigger that
+    # careplans/triggers.py builds from FROZEN_FIELDS). Every other field is the workflow's record
+    # (WORKFLOW_FIELDS). A test fails when a field is in neither list, or the trigger in the database
+    # freezes other columns than FROZEN_FIELDS.
+    CONTENT_FIELDS = (
+        "start_date",
+        "what_matters",
+        "about_me",
+        "helped_by",
+        "care_coordinator",
+        "health_monitor",
+        "first_review_date",
+        "review_method",
+        "reduction_notice_days",
+        "risks",
+        "contingency",
+        "dp_recipient",
+        "dp_recipient_name",
+        "dp_amount",
+        "dp_frequency",
+        "agreed_on",
+        "agreement_method",
+        "agreement_witness",
+        "over_budget_justification",
+    )
+    FROZEN_FIELDS = ("plan", "number", "budget_version", *CONTENT_FIELDS)
+    WORKFLOW_FIELDS = (
+        "id",
+        "status",
+        "revision",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+        "submitted_at",
+        "submitted_by",
+        "assigned_to",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "conditions",
+        "agreed_annual",
+        "ended_on",
+        "end_reason",
+        "end_note",
+        "unspent_to_repay",
+    )
+
     class Meta:
         ordering = ["-number"]
         constraints = [
