@@ -344,18 +344,27 @@ class DecisionForm(NHSMessagesMixin, forms.Form):
         help_text="This is written in the letter to the person. Use plain English.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, decisions=None, **kwargs):
+        """decisions: the values this user may choose now (lifecycle.allowed_actions); all by default."""
         super().__init__(*args, **kwargs)
+        field = self.fields["decision"]
+        if decisions is not None:
+            field.choices = [(value, label) for value, label in field.choices if value in decisions]
+            words = [value for value, _ in field.choices]
+            if words:
+                listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+                field.error_messages["required"] = f"Select {listed}"
+        reveals = {
+            "approve": ["financially_appropriate", "clinically_appropriate", "conditions"],
+            "return": ["return_reason"],
+            "decline": ["decline_reason"],
+        }
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Field(
                 "decision",
-                conditional={
-                    "approve": ["financially_appropriate", "clinically_appropriate", "conditions"],
-                    "return": ["return_reason"],
-                    "decline": ["decline_reason"],
-                },
+                conditional={value: names for value, names in reveals.items() if value in dict(field.choices)},
             ),
         )
         # Needed only under their own answer: not marked "(optional)" (see nhsuk/widgets/_label_text.html).

@@ -274,6 +274,10 @@ class PlanVersion(models.Model):
         return self.status in Status.EDITABLE
 
     @property
+    def is_ending(self) -> bool:
+        return self.status == Status.ENDING
+
+    @property
     def status_words(self) -> str:
         """The status as a page shows it: an ending budget says when it ends."""
         if self.status == Status.ENDING and self.ended_on:

@@ -292,7 +292,11 @@ def plan_decide(request, pk):
     require_staff(request.user)
     _require_phb_team(request.user)
     version = access.get_version_for_user(request.user, pk)
-    form = DecisionForm(request.POST or None)
+    known = lifecycle.facts(version, request.user)
+    decisions = {action.value for action in lifecycle.DECISIONS if lifecycle.refusal(action, known) is None}
+    # With nothing allowed (decided meanwhile, or the user's own plan) a post still reaches the
+    # service, which says why: who decided, or that someone else must.
+    form = DecisionForm(request.POST or None, decisions=decisions or None)
     if request.method == "POST" and form.is_valid():
         decision = form.cleaned_data["decision"]
         try:
@@ -310,6 +314,8 @@ def plan_decide(request, pk):
                 approval.plan_decline(version=version, reason=form.reason, acting_user=request.user)
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
+            if not decisions and isinstance(error, ServiceError):
+                messages.error(request, str(error))
             version = access.get_version_for_user(request.user, pk)
         else:
             messages.success(request, f"Decision recorded for {version.plan.person.full_name}.")
@@ -318,7 +324,6 @@ def plan_decide(request, pk):
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to decide on it")
     snap = selectors.snapshot(version)
     previous = selectors.previous_agreed(version)
-    known = lifecycle.facts(version, request.user)
     return render(
         request,
         "careplans/decide.html",
@@ -332,7 +337,7 @@ def plan_decide(request, pk):
             "previous": previous,
             "comparison": rules.compare(selectors.snapshot(previous), snap) if previous else None,
             "items": [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()],
-            "can_decide": any(lifecycle.refusal(a, known) is None for a in lifecycle.DECISIONS),
+            "can_decide": bool(decisions),
             "approve_refused": lifecycle.refusal(lifecycle.Action.APPROVE, known),
             "cannot_decide": lifecycle.refusal(lifecycle.Action.RETURN, known),
         },

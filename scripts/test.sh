@@ -82,8 +82,11 @@ say "makemigrations --check"
 .venv/bin/python manage.py makemigrations --check --dry-run
 # Tasks queued by earlier test runs (no worker reads that queue) are dropped, so Redis does not grow.
 .venv/bin/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).delete(os.environ['CELERY_QUEUE'])"
-say "pytest on PostgreSQL"
-.venv/bin/pytest "$@"
+say "pytest on PostgreSQL (with branch coverage)"
+.venv/bin/pytest --cov --cov-report= "$@"
+say "Branch coverage of the workflow's rules and services (the whole project's total is the last line)"
+.venv/bin/coverage report --include='careplans/lifecycle.py,careplans/rules.py,careplans/schedule.py,careplans/services.py,careplans/approval.py,careplans/reviews.py,careplans/reminders.py,careplans/emails.py,portal/services.py,portal/access.py,portal/selectors.py,phb/outbox.py,phb/services.py'
+.venv/bin/coverage report | tail -1
 
 say "Smoke run of the SQLite path (migrate, seed_demo twice, sign-in page)"
 bash scripts/smoke-sqlite.sh

@@ -237,3 +237,31 @@ def test_asking_for_a_review_is_refused_to_outsiders(client, request, active, pe
 def test_each_move_is_audited_with_its_own_action(active, alice, priya):
     actions = set(AuditEvent.objects.filter(object_id=str(active.pk)).values_list("action", flat=True))
     assert {AuditAction.SUBMIT, AuditAction.APPROVE, AuditAction.ACTIVATE} <= actions
+
+
+def test_the_decide_page_offers_only_the_decisions_the_rule_allows(client, jane, alice, priya, leo, settings):
+    submitted = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    url = reverse("careplans:decide", kwargs={"pk": submitted.pk})
+    settings.PLAN_LEAD_APPROVAL_ABOVE = 1000
+    client.force_login(priya)
+    page = client.get(url).content.decode()
+    assert "Approve the plan" not in page and "Return it to the coordinator" in page
+    assert "need a PHB team lead to approve them. You can return or decline it." in page
+    # An approve posted all the same is refused, and nothing moves.
+    response = client.post(
+        url, {"decision": "approve", "financially_appropriate": "on", "clinically_appropriate": "on"}
+    )
+    assert response.status_code == 200
+    assert PlanVersion.objects.get(pk=submitted.pk).status == Status.SUBMITTED
+    client.force_login(leo)
+    page = client.get(url).content.decode()
+    assert "Approve the plan" in page and 'data-testid="approve-refused"' not in page
+
+
+def test_the_decide_page_tells_an_author_someone_else_must_decide(client, jane, alice, priya):
+    submitted = services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice)
+    PlanVersion.objects.filter(pk=submitted.pk).update(updated_by=priya)
+    client.force_login(priya)
+    page = client.get(reverse("careplans:decide", kwargs={"pk": submitted.pk})).content.decode()
+    assert "Record decision" not in page
+    assert "someone else in the PHB team must decide on it" in page
