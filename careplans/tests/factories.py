@@ -138,3 +138,38 @@ def add_item(
         money_option=money_option,
         third_party_organisation=organisation,
     )
+
+
+def approved_plan(*, person, coordinator, approver):
+    """A complete plan, submitted and approved: active from 1 April 2026."""
+    from careplans import approval
+
+    version = services.plan_submit(
+        version=complete_plan(person=person, coordinator=coordinator), acting_user=coordinator
+    )
+    return approval.plan_approve(
+        version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=approver
+    )
+
+
+def approved_change(*, plan, coordinator, approver, start):
+    """A new version of an agreed plan, approved to start on `start` (the one in force stays until then)."""
+    from careplans import approval
+
+    draft = services.plan_amend(plan=plan, acting_user=coordinator)
+    draft.outcomes.update(target_date=None)
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=coordinator,
+        start_date=start,
+        first_review_date=start + datetime.timedelta(days=30),
+        agreed_on=datetime.date.today(),
+        agreement_method="signed",
+    )
+    return approval.plan_approve(
+        version=services.plan_submit(version=draft, acting_user=coordinator),
+        financially_appropriate=True,
+        clinically_appropriate=True,
+        acting_user=approver,
+    )

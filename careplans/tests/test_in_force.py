@@ -10,7 +10,7 @@ from django.urls import reverse
 from budgets import services as budget_services
 from careplans import approval, reminders, reviews, services
 from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
-from careplans.tests.factories import budgeted, complete_plan
+from careplans.tests.factories import approved_change, approved_plan, budgeted, complete_plan
 from careplans.tests.test_reviews import answers
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
@@ -20,34 +20,15 @@ pytestmark = pytest.mark.django_db
 LATER = datetime.date.today() + datetime.timedelta(days=40)
 
 
-def approve(version, user):
-    return approval.plan_approve(
-        version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=user
-    )
-
-
 @pytest.fixture
 def active(jane, alice, priya):
-    return approve(
-        services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice), priya
-    )
+    return approved_plan(person=jane, coordinator=alice, approver=priya)
 
 
 @pytest.fixture
 def change_waiting(active, alice, priya):
     """Version 1 active; version 2 approved to start in 40 days."""
-    draft = services.plan_amend(plan=active.plan, acting_user=alice)
-    draft.outcomes.update(target_date=None)
-    draft = services.plan_update(
-        version=draft,
-        expected_revision=draft.revision,
-        acting_user=alice,
-        start_date=LATER,
-        first_review_date=LATER + datetime.timedelta(days=30),
-        agreed_on=datetime.date.today(),
-        agreement_method="signed",
-    )
-    waiting = approve(services.plan_submit(version=draft, acting_user=alice), priya)
+    waiting = approved_change(plan=active.plan, coordinator=alice, approver=priya, start=LATER)
     assert waiting.status == Status.APPROVED
     return waiting
 

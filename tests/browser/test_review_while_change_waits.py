@@ -4,34 +4,17 @@ import datetime
 
 import pytest
 
-from careplans import approval, services
 from careplans.models import PlanVersion, Review, Status
-from careplans.tests.factories import complete_plan
+from careplans.tests.factories import approved_change, approved_plan
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_due_review_is_recorded_on_the_version_in_force(page, jane, alice, priya):
-    def approve(version):
-        return approval.plan_approve(
-            version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=priya
-        )
-
-    first = approve(services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice))
+    first = approved_plan(person=jane, coordinator=alice, approver=priya)
     later = datetime.date.today() + datetime.timedelta(days=40)
-    draft = services.plan_amend(plan=first.plan, acting_user=alice)
-    draft.outcomes.update(target_date=None)
-    draft = services.plan_update(
-        version=draft,
-        expected_revision=draft.revision,
-        acting_user=alice,
-        start_date=later,
-        first_review_date=later + datetime.timedelta(days=30),
-        agreed_on=datetime.date.today(),
-        agreement_method="signed",
-    )
-    waiting = approve(services.plan_submit(version=draft, acting_user=alice))
+    waiting = approved_change(plan=first.plan, coordinator=alice, approver=priya, start=later)
     assert (first.status, waiting.status) == (Status.ACTIVE, Status.APPROVED)
 
     sign_in(page, "alice", None)
