@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from careplans import emails, letters, lifecycle, rules, schedule
@@ -27,14 +27,14 @@ from careplans.models import (
     ReviewKind,
     ReviewStatus,
     Status,
+    SupportPlan,
 )
 from careplans.selectors import snapshot, version_with_details
-from careplans.services import _event, copy_to_new_draft
+from careplans.services import copy_to_new_draft, record_event
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.pdf import render_pdf
-from phb.roles import is_phb_team
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,10 @@ def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
     )
 
 
-def _check(action: Action, version: PlanVersion, user) -> None:
+def _check(action: Action, version: PlanVersion, user, *, on: datetime.date | None = None) -> None:
     if action in lifecycle.DECISIONS and version.status != Status.SUBMITTED and version.decided_by_id:
         raise _already_decided(PlanVersion.objects.select_related("decided_by").get(pk=version.pk))
-    lifecycle.check(action, version, user)
+    lifecycle.check(action, version, user, on=on)
 
 
 def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fields) -> PlanVersion:
@@ -116,12 +116,31 @@ def _audit(version: PlanVersion, acting_user, summary: str, before: str, after: 
     )
 
 
+def _locked(version: PlanVersion) -> PlanVersion:
+    """Locks the plan, then the version, and reads the version afresh. Every move of a plan's versions
+    takes the plan's lock first, so two moves on one plan (ending it and approving a change, say)
+    happen one after the other and the second sees what the first did."""
+    SupportPlan.objects.select_for_update().filter(pk=version.plan_id).exists()
+    return version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+
+
+def _set_aside(other: PlanVersion, *, to_status: str, reason: str, summary: str, acting_user) -> bool:
+    """Marks another version of the plan replaced or withdrawn, if it is still as it was read."""
+    if not PlanVersion.objects.filter(pk=other.pk, status=other.status).update(status=to_status):
+        return False
+    record_event(other, from_status=other.status, to_status=to_status, acting_user=acting_user, reason=reason)
+    _audit(other, acting_user, summary, other.status, to_status)
+    return True
+
+
 @transaction.atomic
 def plan_assign(*, version: PlanVersion, acting_user) -> PlanVersion:
     """A PHB team member takes a submitted plan to decide on."""
-    if not is_phb_team(acting_user):
-        raise ServiceError("Only the PHB team can take plans to decide on.")
-    updated = PlanVersion.objects.filter(pk=version.pk, status=Status.SUBMITTED).update(assigned_to=acting_user)
+    version = _locked(version)
+    lifecycle.check(Action.ASSIGN, version, acting_user)
+    updated = PlanVersion.objects.filter(pk=version.pk, status__in=lifecycle.FROM_STATUSES[Action.ASSIGN]).update(
+        assigned_to=acting_user
+    )
     if not updated:
         raise ServiceError("This plan is no longer waiting for a decision.")
     audit.record(
@@ -151,7 +170,7 @@ def plan_approve(
     conditions: str = "",
     acting_user,
 ) -> PlanVersion:
-    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    version = _locked(version)
     _check(Action.APPROVE, version, acting_user)
     missing = {}
     if not financially_appropriate:
@@ -171,13 +190,22 @@ def plan_approve(
         decision_reason="",
         agreed_annual=total,
     )
-    event = _event(
+    event = record_event(
         version,
         from_status=Status.SUBMITTED,
         to_status=Status.APPROVED,
         acting_user=acting_user,
         reason=conditions.strip(),
     )
+    # An earlier change still waiting for its start date is replaced by this one before it starts.
+    for waiting in version.plan.versions.filter(status=Status.APPROVED, number__lt=version.number):
+        _set_aside(
+            waiting,
+            to_status=Status.SUPERSEDED,
+            reason=f"Replaced by version {version.number} before it started",
+            summary=f"Version {waiting.number} replaced by version {version.number}",
+            acting_user=acting_user,
+        )
     # The version in force now stays in force until this one starts (see plan_activate).
     review = version.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).first()
     if review is None:
@@ -211,7 +239,7 @@ def plan_approve(
 
 
 def _decide_against(version, *, action, to_status, reason, acting_user, letter_kind, template, subject, body):
-    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    version = _locked(version)
     _check(action, version, acting_user)
     reason = (reason or "").strip()
     if not reason:
@@ -224,7 +252,9 @@ def _decide_against(version, *, action, to_status, reason, acting_user, letter_k
         decided_at=timezone.now(),
         decision_reason=reason,
     )
-    event = _event(version, from_status=Status.SUBMITTED, to_status=to_status, acting_user=acting_user, reason=reason)
+    event = record_event(
+        version, from_status=Status.SUBMITTED, to_status=to_status, acting_user=acting_user, reason=reason
+    )
     _audit(
         version,
         acting_user,
@@ -288,30 +318,20 @@ def plan_decline(*, version: PlanVersion, reason: str, acting_user) -> PlanVersi
 def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date | None = None) -> PlanVersion:
     """An approved plan becomes active on its start date (the scheduled job passes acting_user=None)."""
     on = on or timezone.localdate()
-    version = version_with_details().get(pk=version.pk)
-    _check(Action.ACTIVATE, version, acting_user)
-    if version.start_date > on:
-        raise ServiceError(f"This plan starts on {version.start_date:%-d %B %Y}, so it cannot be active yet.")
+    version = _locked(version)
+    _check(Action.ACTIVATE, version, acting_user, on=on)
     # The version it replaces stays on record, marked as replaced, before this one becomes active
     # (the database allows one active version per plan).
-    for older in version.plan.versions.standing().exclude(pk=version.pk):
-        PlanVersion.objects.filter(pk=older.pk).update(status=Status.SUPERSEDED)
-        _event(
+    for older in version.plan.versions.filter(status__in=Status.CURRENT, number__lt=version.number):
+        _set_aside(
             older,
-            from_status=older.status,
             to_status=Status.SUPERSEDED,
-            acting_user=acting_user,
             reason=f"Replaced by version {version.number}",
-        )
-        _audit(
-            older,
-            acting_user,
-            f"Version {older.number} replaced by version {version.number}",
-            older.status,
-            Status.SUPERSEDED,
+            summary=f"Version {older.number} replaced by version {version.number}",
+            acting_user=acting_user,
         )
     version = _move(version, to_status=Status.ACTIVE, from_statuses=lifecycle.FROM_STATUSES[Action.ACTIVATE])
-    _event(
+    record_event(
         version,
         from_status=Status.APPROVED,
         to_status=Status.ACTIVE,
@@ -351,20 +371,25 @@ def plan_end(
     at once. Reviews still to do are cancelled, and any other version being written, waiting for a
     decision or approved but not yet started is withdrawn.
     """
-    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    version = _locked(version)
     _check(Action.END, version, acting_user)
     today = timezone.localdate()
+    started = version.start_date <= today
     errors = {}
     if not reason:
         errors["reason"] = "Select the reason for ending the personal health budget"
-    if ended_on < version.start_date:
+    if started and ended_on < version.start_date:
         errors["ended_on"] = f"End date must be on or after the plan's start date, {version.start_date:%-d %B %Y}"
+    elif not started and ended_on < today:
+        errors["ended_on"] = "The plan has not started yet, so the end date must be today or later"
     if unspent_to_repay is not None and unspent_to_repay < 0:
         errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
     if errors:
         raise ValidationError(errors)
     before = version.status
-    to_status = Status.ENDING if ended_on > today else Status.ENDED
+    # Ended at once if the end date has come, or if the plan would never start; ending until then otherwise.
+    over = ended_on <= today or (not started and ended_on <= version.start_date)
+    to_status = Status.ENDED if over else Status.ENDING
     version = _move(
         version,
         to_status=to_status,
@@ -374,7 +399,7 @@ def plan_end(
         end_note=(note or "").strip(),
         unspent_to_repay=unspent_to_repay,
     )
-    event = _event(
+    event = record_event(
         version,
         from_status=before,
         to_status=to_status,
@@ -383,22 +408,13 @@ def plan_end(
     )
     cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
     # A new version being written, waiting for a decision or waiting for its start can no longer be agreed.
-    waiting = version.plan.versions.filter(status__in=Status.OPEN | {Status.APPROVED}).exclude(pk=version.pk)
-    for open_version in waiting:
-        PlanVersion.objects.filter(pk=open_version.pk).update(status=Status.WITHDRAWN)
-        _event(
-            open_version,
-            from_status=open_version.status,
+    for pending in version.plan.versions.filter(status__in=Status.PENDING).exclude(pk=version.pk):
+        _set_aside(
+            pending,
             to_status=Status.WITHDRAWN,
-            acting_user=acting_user,
             reason="The personal health budget ended",
-        )
-        _audit(
-            open_version,
-            acting_user,
-            f"Version {open_version.number} withdrawn: the budget ended",
-            open_version.status,
-            Status.WITHDRAWN,
+            summary=f"Version {pending.number} withdrawn: the budget ended",
+            acting_user=acting_user,
         )
     if cancelled:
         audit.record(
@@ -435,12 +451,12 @@ def decision_email_send(email_id: int) -> bool:
 def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> PlanVersion:
     """An ending budget has ended: its end date has come (the hourly job, acting as the system)."""
     on = on or timezone.localdate()
-    version = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
+    version = _locked(version)
     _check(Action.FINISH, version, None)
     if version.ended_on > on:
         raise ServiceError(f"This budget ends on {version.ended_on:%-d %B %Y}, so it has not ended yet.")
     version = _move(version, to_status=Status.ENDED, from_statuses=lifecycle.FROM_STATUSES[Action.FINISH])
-    _event(
+    record_event(
         version,
         from_status=Status.ENDING,
         to_status=Status.ENDED,
@@ -460,6 +476,10 @@ def finish_ended_plans(*, on: datetime.date | None = None) -> int:
             plan_finish(version=version, on=on)
         except ServiceError:
             continue  # moved on meanwhile
+        except DatabaseError:
+            # One plan the database refuses must not stop the others: logged for the team to look at.
+            logger.exception("Could not mark version %s ended", version.pk)
+            continue
         count += 1
     return count
 
@@ -468,10 +488,14 @@ def activate_due_plans(*, on: datetime.date | None = None) -> int:
     """Makes every approved plan whose start date has come active. Safe to run as often as you like."""
     on = on or timezone.localdate()
     count = 0
-    for version in PlanVersion.objects.filter(status=Status.APPROVED, start_date__lte=on):
+    for version in PlanVersion.objects.filter(status=Status.APPROVED, start_date__lte=on).order_by("number"):
         try:
             plan_activate(version=version, acting_user=None, on=on)
         except ServiceError:
             continue  # someone else moved it on meanwhile
+        except DatabaseError:
+            # One plan the database refuses must not stop the others: logged for the team to look at.
+            logger.exception("Could not make version %s active", version.pk)
+            continue
         count += 1
     return count

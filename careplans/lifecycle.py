@@ -14,6 +14,7 @@ draft ──submit──> submitted ──approve──> approved ──(start d
 ```
 """
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -32,6 +33,7 @@ SYSTEM = "system"
 class Action(StrEnum):
     EDIT = "edit"
     SUBMIT = "submit"
+    ASSIGN = "assign"
     APPROVE = "approve"
     RETURN = "return"
     DECLINE = "decline"
@@ -43,30 +45,36 @@ class Action(StrEnum):
 
 
 DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.DECLINE})
+# Nobody decides on, or takes to decide, a plan they wrote or submitted (four eyes).
+FOUR_EYES = DECISIONS | {Action.ASSIGN}
+# Nothing new may be agreed for a plan whose budget is ending or has ended.
+NOTHING_NEW_ONCE_ENDING = frozenset({Action.SUBMIT, Action.APPROVE, Action.ACTIVATE, Action.AMEND})
 PHB_TEAM = PHB_TEAM_ROLES
 
 # From which statuses each action may start.
 FROM_STATUSES = {
     Action.EDIT: Status.EDITABLE,
     Action.SUBMIT: frozenset({Status.DRAFT}),
+    Action.ASSIGN: frozenset({Status.SUBMITTED}),
     Action.APPROVE: frozenset({Status.SUBMITTED}),
     Action.RETURN: frozenset({Status.SUBMITTED}),
     Action.DECLINE: frozenset({Status.SUBMITTED}),
     Action.ACTIVATE: frozenset({Status.APPROVED}),
-    Action.END: Status.STANDING,
+    Action.END: Status.CURRENT,
     Action.FINISH: frozenset({Status.ENDING}),
     Action.AMEND: Status.STANDING,
     Action.REQUEST_REVIEW: Status.STANDING,
 }
 # What each action leads to (AMEND makes a new draft and leaves the version it copies alone; END leads
-# to ENDING while the end date is still to come; EDIT and REQUEST_REVIEW leave the status as it is).
+# to ENDED at once when the end date has come or the plan never started; EDIT, ASSIGN and
+# REQUEST_REVIEW leave the status as it is).
 TO_STATUS = {
     Action.SUBMIT: Status.SUBMITTED,
     Action.APPROVE: Status.APPROVED,
     Action.RETURN: Status.RETURNED,
     Action.DECLINE: Status.DECLINED,
     Action.ACTIVATE: Status.ACTIVE,
-    Action.END: Status.ENDED,
+    Action.END: Status.ENDING,
     Action.FINISH: Status.ENDED,
     Action.AMEND: Status.DRAFT,
 }
@@ -74,6 +82,7 @@ TO_STATUS = {
 ROLES = {
     Action.EDIT: frozenset({Role.COORDINATOR}),
     Action.SUBMIT: frozenset({Role.COORDINATOR}),
+    Action.ASSIGN: PHB_TEAM,
     Action.APPROVE: PHB_TEAM,
     Action.RETURN: PHB_TEAM,
     Action.DECLINE: PHB_TEAM,
@@ -86,6 +95,7 @@ ROLES = {
 VERBS = {
     Action.EDIT: "changed",
     Action.SUBMIT: "submitted",
+    Action.ASSIGN: "taken to decide",
     Action.APPROVE: "approved",
     Action.RETURN: "returned",
     Action.DECLINE: "declined",
@@ -121,6 +131,8 @@ class Facts:
     has_open_version: bool = False  # the plan has a version being written or waiting for a decision
     in_force: bool = False  # this is the plan's version in force today
     other_running: int | None = None  # the number of another version of the plan that is active or ending
+    finishing: str | None = None  # the plan's budget is ending or has ended (that version's status)
+    starts_later: datetime.date | None = None  # the version's start date, when it is still to come
     lead_above: Decimal | None = None  # settings.PLAN_LEAD_APPROVAL_ABOVE; None: no threshold
 
 
@@ -129,12 +141,17 @@ def refusal(action: Action, facts: Facts) -> str | None:
     action = Action(action)
     if facts.status not in FROM_STATUSES[action]:
         words = STATUS_WORDS.get(facts.status, facts.status)
+        if action == Action.EDIT:
+            return f"This plan is {words}, so it cannot be changed. To change an agreed plan, start a new version."
         return f"This plan is {words}, so it cannot be {VERBS[action]}."
     if facts.role not in ROLES[action]:
         return f"Your role cannot {action.value.replace('_', ' ')} a plan."
     if facts.role == Role.COORDINATOR and not facts.in_team:
         return "Only a care coordinator in the person's care team can do this."
-    if action in DECISIONS and facts.is_author:
+    if action in NOTHING_NEW_ONCE_ENDING and facts.finishing:
+        when = "is ending" if facts.finishing == Status.ENDING else "has ended"
+        return f"This personal health budget {when}, so nothing new can be agreed for it."
+    if action in FOUR_EYES and facts.is_author:
         return "You wrote or submitted this plan, so someone else in the PHB team must decide on it."
     above = facts.lead_above is not None and facts.annual_total > facts.lead_above
     if action == Action.APPROVE and above and facts.role != Role.LEAD:
@@ -142,9 +159,11 @@ def refusal(action: Action, facts: Facts) -> str | None:
     if action == Action.AMEND and facts.has_open_version:
         return "This plan already has a new version being written or waiting for a decision. Change that one instead."
     if action == Action.END and facts.other_running is not None:
-        return f"Version {facts.other_running} is the plan in force. End the budget from version {facts.other_running}."
+        return f"Version {facts.other_running} is still active. End the budget from version {facts.other_running}."
+    if action == Action.ACTIVATE and facts.starts_later:
+        return f"This plan starts on {facts.starts_later:%-d %B %Y}, so it cannot be active yet."
     if action == Action.REQUEST_REVIEW and not facts.in_force:
-        return "Only the plan in force can be reviewed. This version has not started yet."
+        return "This version is not the one in force today. Ask for a review from the version in force."
     return None
 
 
@@ -156,13 +175,15 @@ def is_author(version: PlanVersion, user) -> bool:
     return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
 
 
-def facts(version: PlanVersion, user, *, actions=None) -> Facts:
-    """Gathers the facts for a version and a user, querying only what the actions asked about need."""
+def facts(version: PlanVersion, user, *, actions=None, on: datetime.date | None = None) -> Facts:
+    """Gathers the facts for a version and a user on a day (today unless the hourly job says otherwise),
+    querying only what the actions asked about need."""
     from careplans import rules
     from careplans.selectors import snapshot
     from people.access import persons_writable_by
 
     actions = set(Action) if actions is None else set(actions)
+    on = on or timezone.localdate()
     role = role_of(user)
     in_team = role == Role.COORDINATOR and persons_writable_by(user).filter(pk=version.plan.person_id).exists()
     total = Decimal("0")
@@ -171,9 +192,17 @@ def facts(version: PlanVersion, user, *, actions=None) -> Facts:
     has_open = False
     if Action.AMEND in actions and version.status in FROM_STATUSES[Action.AMEND]:
         has_open = PlanVersion.objects.filter(plan_id=version.plan_id).open().exists()
-    in_force, other_running = False, None
+    in_force, other_running, finishing = False, None, None
+    asked = actions & NOTHING_NEW_ONCE_ENDING
+    if any(version.status in FROM_STATUSES[action] for action in asked):
+        finishing = (
+            PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.FINISHING)
+            .exclude(pk=version.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
     if Action.REQUEST_REVIEW in actions and version.status in FROM_STATUSES[Action.REQUEST_REVIEW]:
-        current = PlanVersion.objects.in_force_for(version.plan_id, on=timezone.localdate())
+        current = PlanVersion.objects.in_force_for(version.plan_id, on=on)
         in_force = current is not None and current.pk == version.pk
     if Action.END in actions and version.status in FROM_STATUSES[Action.END]:
         other_running = (
@@ -191,15 +220,22 @@ def facts(version: PlanVersion, user, *, actions=None) -> Facts:
         has_open_version=has_open,
         in_force=in_force,
         other_running=other_running,
+        finishing=finishing,
+        starts_later=version.start_date if version.start_date and version.start_date > on else None,
         lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
     )
 
 
-def check(action: Action, version: PlanVersion, user) -> None:
+def check(action: Action, version: PlanVersion, user, *, on: datetime.date | None = None) -> None:
     """Raises ServiceError saying why, unless this user may take this action on this version now."""
-    problem = refusal(action, facts(version, user, actions={action}))
+    problem = refusal(action, facts(version, user, actions={action}, on=on))
     if problem:
         raise ServiceError(problem)
+
+
+def may(action: Action, version: PlanVersion, user) -> bool:
+    """Whether this user may take this one action now (for a button on a list row: asks only what it needs)."""
+    return refusal(action, facts(version, user, actions={action})) is None
 
 
 def allowed_actions(version: PlanVersion, user) -> frozenset[Action]:

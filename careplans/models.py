@@ -39,11 +39,20 @@ Status.OPEN = frozenset({Status.DRAFT, Status.SUBMITTED})
 Status.DECIDED = frozenset({Status.APPROVED, Status.RETURNED, Status.DECLINED})
 # Agreed by the PHB team at some time: what the person may see of their plan.
 Status.AGREED = frozenset({Status.APPROVED, Status.ACTIVE, Status.ENDING, Status.ENDED, Status.SUPERSEDED})
-# In force whatever the date (an approved version is in force only once its start date has come).
+# Active, or ending (still paid until the end date): at most one per plan (a database constraint).
 Status.RUNNING = frozenset({Status.ACTIVE, Status.ENDING})
-# Agreed and not yet replaced or ended: the plan may still be changed, reviewed or ended.
+# Agreed and not yet replaced or ending: the plan may still be changed or reviewed.
 Status.STANDING = frozenset({Status.APPROVED, Status.ACTIVE})
-# A plan with a version in one of these is over: a new plan may be started on the same budget.
+# Agreed and not yet replaced or ended: the version a change is copied from, and the one that is ended.
+Status.CURRENT = frozenset({Status.APPROVED, Status.ACTIVE, Status.ENDING})
+# Not yet in force: being written, waiting for a decision, or approved and waiting for its start date.
+# Ending a budget withdraws these.
+Status.PENDING = frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED})
+# The plan is still going: a new plan cannot be started on the same budget while any version is one of these.
+Status.LIVE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.ACTIVE, Status.ENDING})
+# The budget is ending or has ended: nothing new may be agreed for the plan.
+Status.FINISHING = frozenset({Status.ENDING, Status.ENDED})
+# Over: nothing more happens to a version in one of these.
 Status.CLOSED = frozenset({Status.ENDED, Status.DECLINED, Status.WITHDRAWN})
 EDITABLE = Status.EDITABLE
 
@@ -74,12 +83,12 @@ class PlanVersionQuerySet(models.QuerySet):
         return self.filter(status__in=Status.STANDING)
 
     def in_force(self, *, on: datetime.date):
-        """Versions in force on a date: active or ending, or approved with a start date that has come.
+        """Versions in force on a date: active, or approved or ending with a start date that has come.
 
         A plan has at most one in force, except for the moment between a change's start date and the
         job that activates it; then the newer (higher-numbered) version is the one in force.
         """
-        return self.filter(Q(status__in=Status.RUNNING) | Q(status=Status.APPROVED, start_date__lte=on))
+        return self.filter(Q(status=Status.ACTIVE) | Q(status__in=Status.CURRENT, start_date__lte=on))
 
     def in_force_for(self, plan, *, on: datetime.date):
         """The one version of a plan in force on a date, or None."""

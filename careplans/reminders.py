@@ -36,8 +36,10 @@ class SweepResult:
 
 
 def _live_reviews():
-    in_force = PlanVersion.objects.filter(plan=OuterRef("plan"), status__in=Status.STANDING)
-    return Review.objects.filter(status=ReviewStatus.DUE).filter(Exists(in_force))
+    # Reviews of an agreed plan not yet replaced or ending (an approved plan that has not started yet
+    # has its first review booked too; ending a budget cancels its reviews).
+    agreed = PlanVersion.objects.filter(plan=OuterRef("plan"), status__in=Status.STANDING)
+    return Review.objects.filter(status=ReviewStatus.DUE).filter(Exists(agreed))
 
 
 def claim_due_reminders(*, today: datetime.date) -> int:

@@ -74,6 +74,15 @@ def snapshot(version: PlanVersion) -> rules.PlanSnapshot:
     )
 
 
+def budgets_to_start_on(*, person: Person) -> QuerySet:
+    """The person's budgets a plan may be started on: usable (the one budget rule) and with no plan still
+    going on it (a version being written, waiting, agreed or in force)."""
+    from budgets.selectors import usable_budgets
+
+    live = PlanVersion.objects.filter(budget_version=OuterRef("pk"), status__in=Status.LIVE)
+    return usable_budgets(person=person).exclude(Exists(live))
+
+
 def plans_for(*, person: Person) -> QuerySet[SupportPlan]:
     return person.support_plans.prefetch_related(
         Prefetch("versions", queryset=PlanVersion.objects.order_by("-number").select_related("budget_version"))

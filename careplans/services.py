@@ -10,7 +10,7 @@ from budgets.models import BudgetVersion
 from budgets.selectors import budget_unusable_reason
 from careplans import lifecycle, rules
 from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem, SupportPlan
-from careplans.selectors import snapshot, version_with_details
+from careplans.selectors import budgets_to_start_on, snapshot, version_with_details
 from eligibility.selectors import is_eligible
 from people.access import persons_writable_by
 from people.models import Person
@@ -60,7 +60,7 @@ def _claim_draft(version: PlanVersion, expected_revision: int, acting_user) -> N
     )
 
 
-def _event(version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "") -> PlanEvent:
+def record_event(version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "") -> PlanEvent:
     return PlanEvent.objects.create(
         plan_version=version, actor=acting_user, from_status=from_status, to_status=to_status, reason=reason
     )
@@ -79,12 +79,7 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
         raise ValidationError({"budget_version": problem})
     # Locks the person: a double click starts one plan, not two.
     Person.objects.select_for_update().get(pk=person.pk)
-    open_plan = (
-        SupportPlan.objects.filter(person=person, versions__budget_version=budget_version)
-        .exclude(versions__status__in=Status.CLOSED)
-        .first()
-    )
-    if open_plan is not None:
+    if not budgets_to_start_on(person=person).filter(pk=budget_version.pk).exists():
         raise ServiceError("There is already a plan for this indicative budget. Open it from the person's page.")
     plan = SupportPlan.objects.create(person=person, created_by=acting_user)
     version = PlanVersion.objects.create(
@@ -96,7 +91,7 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
         created_by=acting_user,
         updated_by=acting_user,
     )
-    _event(version, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason="Plan started")
+    record_event(version, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason="Plan started")
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
@@ -124,7 +119,7 @@ def _check_dates(version: PlanVersion) -> None:
 
 @transaction.atomic
 def plan_update(*, version: PlanVersion, expected_revision: int, acting_user, **values) -> PlanVersion:
-    _require_coordinator_for(version.plan.person, acting_user)
+    lifecycle.check(lifecycle.Action.EDIT, version, acting_user)
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValueError(f"Not plan fields: {sorted(unknown)}")
@@ -164,7 +159,7 @@ def _check_outcome(version: PlanVersion, values: dict) -> None:
 def outcome_save(
     *, version: PlanVersion, expected_revision: int, acting_user, outcome: Outcome | None = None, **values
 ) -> Outcome:
-    _require_coordinator_for(version.plan.person, acting_user)
+    lifecycle.check(lifecycle.Action.EDIT, version, acting_user)
     _check_outcome(version, values)
     target = outcome or Outcome(plan_version=version)
     before = audit.snapshot(target, OUTCOME_FIELDS) if outcome else {}
@@ -194,7 +189,7 @@ def item_save(
     item: SupportItem | None = None,
     **values,
 ) -> SupportItem:
-    _require_coordinator_for(version.plan.person, acting_user)
+    lifecycle.check(lifecycle.Action.EDIT, version, acting_user)
     if any(o.plan_version_id != version.pk for o in outcomes):
         raise ValidationError({"outcomes": "Choose outcomes from this plan"})
     problems = rules.item_problems(
@@ -237,7 +232,7 @@ def item_save(
 def row_remove(*, row: Outcome | SupportItem, expected_revision: int, acting_user) -> None:
     """Removes an outcome or an item from a draft."""
     version = row.plan_version
-    _require_coordinator_for(version.plan.person, acting_user)
+    lifecycle.check(lifecycle.Action.EDIT, version, acting_user)
     _claim_draft(version, expected_revision, acting_user)
     fields = OUTCOME_FIELDS if isinstance(row, Outcome) else ITEM_FIELDS
     audit.record(
@@ -254,10 +249,8 @@ def row_remove(*, row: Outcome | SupportItem, expected_revision: int, acting_use
 @transaction.atomic
 def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     """Sends a complete draft to the PHB team. Refused while anything required is missing."""
-    _require_coordinator_for(version.plan.person, acting_user)
+    SupportPlan.objects.select_for_update().filter(pk=version.plan_id).exists()  # one move of a plan at a time
     current = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
-    if current.status != Status.DRAFT:
-        raise NotEditableError(current)
     lifecycle.check(lifecycle.Action.SUBMIT, current, acting_user)
     gaps = rules.missing(snapshot(current))
     if gaps:
@@ -266,7 +259,7 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     PlanVersion.objects.filter(pk=current.pk, status=Status.DRAFT).update(
         status=Status.SUBMITTED, submitted_at=now, submitted_by=acting_user, updated_at=now, updated_by=acting_user
     )
-    _event(current, from_status=Status.DRAFT, to_status=Status.SUBMITTED, acting_user=acting_user)
+    record_event(current, from_status=Status.DRAFT, to_status=Status.SUBMITTED, acting_user=acting_user)
     audit.record(
         actor=acting_user,
         action=AuditAction.SUBMIT,
@@ -308,7 +301,7 @@ def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str, author=N
             plan_version=draft, key=item.key, **{name: getattr(item, name) for name in ITEM_FIELDS}
         )
         new.outcomes.set([copies[o.pk] for o in item.outcomes.all()])
-    _event(draft, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason=reason)
+    record_event(draft, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason=reason)
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
@@ -326,12 +319,7 @@ def plan_amend(*, plan: SupportPlan, acting_user) -> PlanVersion:
     _require_coordinator_for(plan.person, acting_user)
     SupportPlan.objects.select_for_update().get(pk=plan.pk)
     # The newest agreed version not yet replaced or ended; the rule refuses one that is ending.
-    source = (
-        version_with_details()
-        .filter(plan=plan, status__in=Status.STANDING | Status.RUNNING)
-        .order_by("-number")
-        .first()
-    )
+    source = version_with_details().filter(plan=plan, status__in=Status.CURRENT).order_by("-number").first()
     if source is None:
         raise ServiceError("Only an approved or active plan can be changed with a new version.")
     lifecycle.check(lifecycle.Action.AMEND, source, acting_user)

@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from budgets.selectors import usable_budgets
 from careplans import access, approval, letters, lifecycle, reviews, rules, selectors, services
 from careplans.forms import (
     DecisionForm,
@@ -18,7 +17,7 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
+from careplans.models import Letter, Outcome, ReviewStatus, Status, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
@@ -39,12 +38,12 @@ def _revision(request) -> int:
 def plan_new(request, person_pk):
     require_staff(request.user)
     person = get_person_for_user(request.user, person_pk, write=True)
-    budgets = usable_budgets(person=person)
+    budgets = selectors.budgets_to_start_on(person=person)
     if not budgets:
         messages.error(
             request,
-            f"{person.full_name} needs to be eligible and to have an indicative budget the PHB team has agreed "
-            "before a plan can be started.",
+            f"A plan cannot be started for {person.full_name}: they need to be eligible and to have an "
+            "indicative budget the PHB team has agreed, with no plan already under way on it.",
         )
         return redirect("people:detail", pk=person.pk)
     form = StartPlanForm(request.POST or None, budgets=budgets)
@@ -270,6 +269,8 @@ def decision_queue(request):
         sort=filters.get("sort") or "waiting",
         today=timezone.localdate(),
     )
+    for row in rows:
+        row["can_assign"] = lifecycle.may(lifecycle.Action.ASSIGN, row["version"], request.user)
     return render(request, "careplans/queue.html", {"rows": rows, "form": form})
 
 
@@ -339,7 +340,9 @@ def plan_decide(request, pk):
             "items": [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()],
             "can_decide": bool(decisions),
             "approve_refused": lifecycle.refusal(lifecycle.Action.APPROVE, known),
-            "cannot_decide": lifecycle.refusal(lifecycle.Action.RETURN, known),
+            "cannot_decide": lifecycle.refusal(lifecycle.Action.RETURN, known)
+            if version.status == Status.SUBMITTED
+            else f"This plan is {lifecycle.STATUS_WORDS[version.status]}, so there is nothing to decide.",
         },
     )
 

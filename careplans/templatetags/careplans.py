@@ -3,10 +3,9 @@
 from django import template
 from django.utils import timezone
 
-from budgets.selectors import usable_budgets
 from careplans.models import Review, ReviewStatus
 from careplans.reviews import review_counts
-from careplans.selectors import plans_for
+from careplans.selectors import budgets_to_start_on, plans_for
 from people.access import persons_writable_by
 
 register = template.Library()
@@ -16,7 +15,7 @@ register = template.Library()
 def plan_panel(context, person):
     user = context["request"].user
     plans = [(plan, list(plan.versions.all())) for plan in plans_for(person=person)]
-    can_start = persons_writable_by(user).filter(pk=person.pk).exists() and usable_budgets(person=person).exists()
+    can_start = persons_writable_by(user).filter(pk=person.pk).exists() and budgets_to_start_on(person=person).exists()
     next_review = Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first()
     return {"person": person, "plans": plans, "can_start": can_start, "next_review": next_review}
 

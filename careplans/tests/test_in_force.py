@@ -68,7 +68,7 @@ def test_the_review_page_records_it_in_the_browserless_client(client, active, ch
 def test_a_change_waiting_for_its_start_cannot_be_ended_while_another_version_is_in_force(
     client, active, change_waiting, alice
 ):
-    with pytest.raises(ServiceError, match="Version 1 is the plan in force"):
+    with pytest.raises(ServiceError, match="Version 1 is still active"):
         approval.plan_end(
             version=change_waiting,
             reason="consent_withdrawn",
@@ -102,7 +102,7 @@ def test_a_budget_ending_later_is_ending_and_in_force_until_its_end_date(client,
     client.force_login(alice)
     page = client.get(reverse("careplans:version", kwargs={"pk": active.pk})).content.decode()
     assert f"Ending on {LATER:%-d %B %Y}" in page
-    assert "End the personal health budget" not in page
+    assert "End the personal health budget" not in page and "Change the end date" in page
     assert "Change the plan with a new version" not in page
     assert AuditEvent.objects.filter(object_id=str(active.pk), action=AuditAction.END).count() == 1
 
@@ -121,6 +121,101 @@ def test_the_hourly_job_ends_it_on_its_end_date_once(active, alice):
 
 def test_a_budget_ended_today_or_earlier_is_ended_at_once(active, alice):
     assert end(active, alice, datetime.date.today()).status == Status.ENDED
+
+
+def test_an_ending_budget_can_be_ended_sooner(active, alice):
+    end(active, alice, LATER)
+    sooner = end(PlanVersion.objects.get(pk=active.pk), alice, datetime.date.today())
+    assert (sooner.status, sooner.ended_on) == (Status.ENDED, datetime.date.today())
+    assert active.letters.filter(kind="ending").count() == 2
+
+
+def test_a_plan_that_has_not_started_is_ended_at_once_and_never_runs(jane, alice, priya):
+    draft = complete_plan(person=jane, coordinator=alice)
+    draft.outcomes.update(target_date=None)
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=alice,
+        start_date=LATER,
+        first_review_date=LATER + datetime.timedelta(days=30),
+    )
+    approved = approval.plan_approve(
+        version=services.plan_submit(version=draft, acting_user=alice),
+        financially_appropriate=True,
+        clinically_appropriate=True,
+        acting_user=priya,
+    )
+    assert approved.status == Status.APPROVED
+    with pytest.raises(ValidationError, match="has not started yet, so the end date must be today or later"):
+        end(approved, alice, datetime.date.today() - datetime.timedelta(days=1))
+    ended = end(approved, alice, datetime.date.today())
+    assert ended.status == Status.ENDED
+    assert approval.activate_due_plans(on=LATER) == 0
+    assert reviews.in_force(approved.plan, on=LATER) is None
+
+
+def test_a_newer_change_replaces_an_earlier_one_still_waiting_for_its_start(active, change_waiting, alice, priya):
+    newer = approved_change(
+        plan=active.plan, coordinator=alice, approver=priya, start=LATER + datetime.timedelta(days=30)
+    )
+    assert PlanVersion.objects.get(pk=change_waiting.pk).status == Status.SUPERSEDED
+    assert approval.activate_due_plans(on=LATER) == 0
+    assert approval.activate_due_plans(on=LATER + datetime.timedelta(days=30)) == 1
+    statuses = dict(PlanVersion.objects.filter(plan=active.plan).values_list("number", "status"))
+    assert statuses == {1: Status.SUPERSEDED, 2: Status.SUPERSEDED, 3: Status.ACTIVE}
+    assert newer.number == 3
+
+
+def test_a_second_plan_cannot_be_started_on_a_budget_whose_plan_is_still_going(client, active, alice, jane):
+    # A declined change does not make the plan in force stop counting.
+    draft = services.plan_amend(plan=active.plan, acting_user=alice)
+    PlanVersion.objects.filter(pk=draft.pk).update(status=Status.SUBMITTED)
+    PlanVersion.objects.filter(pk=draft.pk).update(status=Status.DECLINED)
+    with pytest.raises(ServiceError, match="already a plan for this indicative budget"):
+        services.plan_start(person=jane, budget_version=active.budget_version, acting_user=alice)
+    client.force_login(alice)
+    page = client.get(reverse("people:detail", kwargs={"pk": jane.pk})).content.decode()
+    assert "Start a support plan" not in page
+
+
+def test_a_new_plan_may_be_started_once_the_last_one_has_ended(client, active, alice, jane):
+    end(active, alice, datetime.date.today())
+    version = services.plan_start(person=jane, budget_version=active.budget_version, acting_user=alice)
+    assert version.number == 1 and version.plan != active.plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_and_a_new_version_at_the_same_time_leave_no_live_draft(active, alice, bob):
+    """The plan's lock makes the two moves happen one after the other, whichever comes first."""
+    import threading
+
+    from django.db import connection
+
+    outcomes = {}
+    barrier = threading.Barrier(2)
+
+    def run(name, action):
+        try:
+            barrier.wait()
+            action()
+            outcomes[name] = "done"
+        except (ServiceError, ValidationError) as error:
+            outcomes[name] = str(error)
+        finally:
+            connection.close()
+
+    plan = active.plan
+    threads = [
+        threading.Thread(target=run, args=("amend", lambda: services.plan_amend(plan=plan, acting_user=bob))),
+        threading.Thread(target=run, args=("end", lambda: end(PlanVersion.objects.get(pk=active.pk), alice, LATER))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes["end"] == "done"
+    assert not PlanVersion.objects.filter(plan=plan, status__in=Status.OPEN).exists()
 
 
 def test_ending_withdraws_a_change_waiting_for_its_start(active, change_waiting, alice):

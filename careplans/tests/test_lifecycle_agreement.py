@@ -11,10 +11,11 @@ import datetime
 import pytest
 from django.db import transaction
 
-from careplans import approval, lifecycle, reviews, services
+from careplans import approval, lifecycle, reviews, rules, services
 from careplans.lifecycle import SYSTEM, Action
 from careplans.models import PlanVersion, Status
-from careplans.tests.factories import complete_plan
+from careplans.selectors import snapshot
+from careplans.tests.factories import approved_change, approved_plan, complete_plan
 from people.tests.factories import PersonFactory
 from phb.errors import ServiceError
 
@@ -35,6 +36,8 @@ def _call(action: Action, version: PlanVersion, user):
         )
     if action == Action.SUBMIT:
         return services.plan_submit(version=version, acting_user=user)
+    if action == Action.ASSIGN:
+        return approval.plan_assign(version=version, acting_user=user)
     if action == Action.APPROVE:
         return approval.plan_approve(
             version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=user
@@ -114,7 +117,7 @@ def test_allowed_actions_agree_with_the_services(status, request, settings, nort
 
 
 def test_the_services_ask_the_one_rule(monkeypatch, north, alice, priya):
-    """Every service that moves a version refuses when the lifecycle rule refuses."""
+    """Every service that moves or changes a version refuses when the lifecycle rule refuses."""
     versions = {
         status: _version_in(
             status, person=PersonFactory(care_team=north, lead_coordinator=alice), coordinator=alice, author=alice
@@ -123,7 +126,9 @@ def test_the_services_ask_the_one_rule(monkeypatch, north, alice, priya):
     }
     monkeypatch.setattr(lifecycle, "refusal", lambda action, facts: f"Refused {action.value}.")
     cases = [
+        (Action.EDIT, Status.DRAFT, alice),
         (Action.SUBMIT, Status.DRAFT, alice),
+        (Action.ASSIGN, Status.SUBMITTED, priya),
         (Action.APPROVE, Status.SUBMITTED, priya),
         (Action.RETURN, Status.SUBMITTED, priya),
         (Action.DECLINE, Status.SUBMITTED, priya),
@@ -136,3 +141,85 @@ def test_the_services_ask_the_one_rule(monkeypatch, north, alice, priya):
     for action, status, user in cases:
         with pytest.raises(ServiceError, match=f"Refused {action.value}"):
             _call(action, versions[status], user)
+    # Every way of changing a draft asks about EDIT, not just the plan's own fields.
+    draft = versions[Status.DRAFT]
+    outcome, item = draft.outcomes.first(), draft.items.first()
+    edits = [
+        lambda: services.outcome_save(
+            version=draft, expected_revision=draft.revision, acting_user=alice, outcome=outcome, goal="Changed"
+        ),
+        lambda: services.item_save(
+            version=draft,
+            expected_revision=draft.revision,
+            outcomes=[outcome],
+            acting_user=alice,
+            item=item,
+            description="Changed",
+            unit_cost=item.unit_cost,
+            quantity=item.quantity,
+            frequency=item.frequency,
+            money_option=item.money_option,
+        ),
+        lambda: services.row_remove(row=item, expected_revision=draft.revision, acting_user=alice),
+    ]
+    for edit in edits:
+        with pytest.raises(ServiceError, match="Refused edit"):
+            edit()
+
+
+LATER = datetime.date.today() + datetime.timedelta(days=40)
+
+
+def _scenario(name, *, person, alice, priya):
+    """A plan with several versions in the states where the rule asks about the other versions."""
+    if name == "not started":
+        draft = complete_plan(person=person, coordinator=alice)
+        draft.outcomes.update(target_date=None)
+        draft = services.plan_update(
+            version=draft,
+            expected_revision=draft.revision,
+            acting_user=alice,
+            start_date=LATER,
+            first_review_date=LATER + datetime.timedelta(days=30),
+        )
+        version = services.plan_submit(version=draft, acting_user=alice)
+        return approval.plan_approve(
+            version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=priya
+        ).plan
+    active = approved_plan(person=person, coordinator=alice, approver=priya)
+    if name == "change waiting":
+        approved_change(plan=active.plan, coordinator=alice, approver=priya, start=LATER)
+    elif name == "draft under way":
+        services.plan_amend(plan=active.plan, acting_user=alice)
+    elif name == "ending":
+        approval.plan_end(
+            version=active, reason="moved_away", ended_on=LATER, note="", unspent_to_repay=None, acting_user=alice
+        )
+    return active.plan
+
+
+@pytest.mark.parametrize("scenario", ["change waiting", "draft under way", "ending", "not started"])
+def test_allowed_actions_agree_with_the_services_across_the_versions_of_a_plan(scenario, request, north, alice, priya):
+    users = {name: request.getfixturevalue(name) for name in PERSONAS if name != SYSTEM}
+    person = PersonFactory(care_team=north, lead_coordinator=alice)
+    plan = _scenario(scenario, person=person, alice=alice, priya=priya)
+    cases = 0
+    for version in plan.versions.all():
+        for name, user in users.items():
+            fresh = PlanVersion.objects.select_related("plan__person").get(pk=version.pk)
+            allowed = lifecycle.allowed_actions(fresh, user)
+            in_force = PlanVersion.objects.in_force_for(plan, on=datetime.date.today())
+            for action in Action:
+                if action == Action.FINISH:
+                    continue  # the system's job only
+                expected = action in allowed
+                if action == Action.SUBMIT:
+                    # The page offers "Submit" once nothing is missing; the service says what is.
+                    expected = expected and not rules.missing(snapshot(fresh))
+                if action == Action.REQUEST_REVIEW:
+                    # Asked for on the plan; the page offers it on the version in force.
+                    expected = in_force is not None and action in lifecycle.allowed_actions(in_force, user)
+                accepted = _accepted(action, fresh, user)
+                assert accepted is expected, (scenario, version.number, version.status, name, action)
+                cases += 1
+    assert cases >= 6 * 9 * plan.versions.count()

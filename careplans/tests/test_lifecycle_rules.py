@@ -16,11 +16,12 @@ STATUSES = [s.value for s in Status]
 ALLOWED = {
     Action.EDIT: ({"draft"}, {"coordinator"}),
     Action.SUBMIT: ({"draft"}, {"coordinator"}),
+    Action.ASSIGN: ({"submitted"}, {"approver", "lead"}),
     Action.APPROVE: ({"submitted"}, {"approver", "lead"}),
     Action.RETURN: ({"submitted"}, {"approver", "lead"}),
     Action.DECLINE: ({"submitted"}, {"approver", "lead"}),
     Action.ACTIVATE: ({"approved"}, {"system", "approver", "lead"}),
-    Action.END: ({"approved", "active"}, {"coordinator", "approver", "lead"}),
+    Action.END: ({"approved", "active", "ending"}, {"coordinator", "approver", "lead"}),
     Action.FINISH: ({"ending"}, {"system"}),
     Action.AMEND: ({"approved", "active"}, {"coordinator"}),
     Action.REQUEST_REVIEW: ({"approved", "active"}, {"coordinator", "approver", "lead"}),
@@ -62,7 +63,7 @@ def test_the_care_team_does_not_limit_the_phb_team():
     assert refusal(Action.END, facts("active", Role.APPROVER, in_team=False)) is None
 
 
-@pytest.mark.parametrize("action", [Action.APPROVE, Action.RETURN, Action.DECLINE])
+@pytest.mark.parametrize("action", [Action.ASSIGN, Action.APPROVE, Action.RETURN, Action.DECLINE])
 @pytest.mark.parametrize("role", [Role.APPROVER, Role.LEAD])
 def test_nobody_decides_on_a_plan_they_wrote_or_submitted(action, role):
     assert "someone else in the PHB team" in refusal(action, facts("submitted", role, is_author=True))
@@ -98,8 +99,30 @@ def test_a_plan_with_a_version_under_way_cannot_be_changed_again():
 def test_only_the_version_in_force_is_ended_when_another_is_running():
     # Version 2 approved to start later, version 1 active: ending goes through version 1.
     problem = refusal(Action.END, facts("approved", Role.COORDINATOR, other_running=1))
-    assert problem == "Version 1 is the plan in force. End the budget from version 1."
+    assert problem == "Version 1 is still active. End the budget from version 1."
 
 
 def test_a_review_is_asked_for_on_the_version_in_force_only():
-    assert "has not started" in refusal(Action.REQUEST_REVIEW, facts("approved", Role.APPROVER, in_force=False))
+    assert "not the one in force today" in refusal(
+        Action.REQUEST_REVIEW, facts("approved", Role.APPROVER, in_force=False)
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "role"),
+    [
+        (Action.SUBMIT, "draft", Role.COORDINATOR),
+        (Action.APPROVE, "submitted", Role.LEAD),
+        (Action.ACTIVATE, "approved", SYSTEM),
+        (Action.AMEND, "active", Role.COORDINATOR),
+    ],
+)
+@pytest.mark.parametrize(("finishing", "words"), [("ending", "is ending"), ("ended", "has ended")])
+def test_nothing_new_is_agreed_once_the_budget_is_ending_or_has_ended(action, status, role, finishing, words):
+    assert refusal(action, facts(status, role, finishing=finishing)) == (
+        f"This personal health budget {words}, so nothing new can be agreed for it."
+    )
+
+
+def test_an_ending_budget_can_still_be_ended_sooner():
+    assert refusal(Action.END, facts("ending", Role.COORDINATOR, finishing="ending")) is None

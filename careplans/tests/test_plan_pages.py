@@ -57,7 +57,7 @@ def test_it_starts_a_plan_from_an_agreed_budget(client, alice, jane):
 def test_it_will_not_start_a_plan_without_eligibility_and_a_budget(client, alice, jane):
     client.force_login(alice)
     response = client.get(reverse("careplans:new", kwargs={"person_pk": jane.pk}), follow=True)
-    assert "needs to be eligible and to have an indicative budget" in response.content.decode()
+    assert "they need to be eligible and to have an indicative budget" in response.content.decode()
     assert not SupportPlan.objects.exists()
 
 
