@@ -323,7 +323,7 @@ def test_the_decide_page_offers_only_the_decisions_the_rule_allows(client, jane,
     page = client.get(url).content.decode()
     assert "Approve the plan" not in page and "Return it to the coordinator" in page
     assert "need a PHB team lead to approve them. You can return or decline it." in page
-    # An approve posted all the same is refused, and nothing moves.
+    # Approve is not among the choices: one posted all the same is not accepted, and nothing moves.
     response = client.post(
         url, {"decision": "approve", "financially_appropriate": "on", "clinically_appropriate": "on"}
     )
