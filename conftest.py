@@ -159,7 +159,13 @@ def wait_for(condition, *, seconds=30.0, every=0.2):
 
 
 @pytest.fixture
-def celery_worker_process(tmp_path, transactional_db):
+def celery_worker_env():
+    """Extra environment for the worker subprocess; a test module overrides it (say, a mail server)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
     """A Celery worker on its own queue, using the test database and writing e-mails to files.
 
     Yields (the folder the e-mails are written to, the worker's log file).
@@ -176,6 +182,7 @@ def celery_worker_process(tmp_path, transactional_db):
         "CELERY_QUEUE": queue,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        **celery_worker_env,
     }
     log = tmp_path / "worker.log"
     celery = Path(sys.executable).with_name("celery")
