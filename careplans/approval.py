@@ -61,9 +61,8 @@ def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fi
     """Compare-and-swap on the status. Refuses, naming who got there first, if the version has moved on."""
     updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
     if not updated:
-        current = PlanVersion.objects.select_related("decided_by").get(pk=version.pk)
-        if current.decided_by and current.decided_at and current.status in Status.DECIDED:
-            raise _already_decided(current)
+        # The plan's lock and the rule's check come first, so this is a safety net only.
+        current = PlanVersion.objects.get(pk=version.pk)
         raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
     return version_with_details().get(pk=version.pk)
 
@@ -138,11 +137,8 @@ def plan_assign(*, version: PlanVersion, acting_user) -> PlanVersion:
     """A PHB team member takes a submitted plan to decide on."""
     version = _locked(version)
     lifecycle.check(Action.ASSIGN, version, acting_user)
-    updated = PlanVersion.objects.filter(pk=version.pk, status__in=lifecycle.FROM_STATUSES[Action.ASSIGN]).update(
-        assigned_to=acting_user
-    )
-    if not updated:
-        raise ServiceError("This plan is no longer waiting for a decision.")
+    # The plan's lock and the rule above make sure it is still waiting for a decision.
+    PlanVersion.objects.filter(pk=version.pk).update(assigned_to=acting_user)
     audit.record(
         actor=acting_user,
         action=AuditAction.ASSIGN,

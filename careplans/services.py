@@ -127,8 +127,8 @@ def plan_update(*, version: PlanVersion, expected_revision: int, acting_user, **
     before = audit.snapshot(current, PLAN_FIELDS)
     for name, value in values.items():
         setattr(current, name, value)
+    _check_dates(current)  # first, so these answers get their own words rather than the model's
     current.full_clean(exclude=["revision", "updated_by"])
-    _check_dates(current)
     if current.start_date:
         for outcome in current.outcomes.all():
             if outcome.target_date and outcome.target_date < current.start_date:
