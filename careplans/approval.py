@@ -58,7 +58,7 @@ def _check(action: Action, version: PlanVersion, user, *, on: datetime.date | No
 
 
 def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fields) -> PlanVersion:
-    """Compare-and-swap on the status. Refuses, naming who got there first, if the version has moved on."""
+    """Compare-and-swap on the status: refuses, saying what it is now, if the version has moved on."""
     updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
     if not updated:
         # The plan's lock and the rule's check come first, so this is a safety net only.
