@@ -96,8 +96,9 @@ def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
     due = f"{review.due_on:%-d %B %Y}"
     kind = ReminderKind(reminder.kind)
     if kind == ReminderKind.PERSON_28_DAYS:
+        # The person may have said no, or removed their address, since the sweep claimed it.
         return (
-            [person.email],
+            [person.email] if person.wants_review_reminders and person.email.strip() else [],
             "Your personal health budget review is coming up",
             f"Dear {person.full_name},\n\nYour personal health budget review is due by {due}. Your care "
             "coordinator will contact you to arrange it. Think about what is going well and what you would "

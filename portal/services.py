@@ -13,6 +13,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from people.access import persons_writable_by
@@ -55,7 +56,9 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
     if not persons_writable_by(acting_user).filter(pk=person.pk).exists():
         raise ServiceError("Only a care coordinator in the person's care team can invite someone.")
     email = (email or "").strip().lower()
-    existing = User.objects.filter(username=email).exclude(role=Role.PATIENT).exists()
+    existing = (
+        User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exclude(role=Role.PATIENT).exists()
+    )
     if existing:
         raise ValidationError({"email": "This email address belongs to a staff account. Use the person's own email"})
     token = secrets.token_urlsafe(32)

@@ -116,14 +116,9 @@ def test_the_lead_is_told_when_the_coordinator_no_longer_has_an_address(active, 
     assert "No e-mail address" in client.get(LIST).content.decode()
 
 
-# Found while writing these: the person's reminder is built from the row, not from what the person wants now.
+# The person's reminder follows what the person wants when it is sent, not when it was claimed.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: careplans/reminders.py:98-105 does not check wants_review_reminders when it builds the e-mail, "
-    "so a reminder claimed before the person said no (or failed and tried again by the lead) still goes.",
-)
 def test_no_reminder_goes_to_a_person_who_said_no_after_it_was_claimed(active, jane, mailoutbox):
     wants_reminders(jane)
     reminder = claimed("person_28", today=COORDINATOR_28)
@@ -132,11 +127,6 @@ def test_no_reminder_goes_to_a_person_who_said_no_after_it_was_claimed(active, j
     assert mailoutbox == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: careplans/reminders.py:100 puts the person's address in the list even when it is blank, so "
-    "reminder_send says an e-mail went (True) when Django sent nothing.",
-)
 def test_a_persons_reminder_with_no_address_left_is_not_reported_as_sent(active, jane, mailoutbox):
     wants_reminders(jane)
     reminder = claimed("person_28", today=COORDINATOR_28)
