@@ -90,6 +90,10 @@ def coordinator(reminder: ReviewReminder) -> User | None:
     return review.plan_version.care_coordinator or review.plan.person.lead_coordinator
 
 
+# Who has no address, when a reminder has nobody to go to.
+NO_ADDRESS = {ReminderKind.PERSON_28_DAYS: "the person", ReminderKind.LEAD_OVERDUE: "any PHB team lead"}
+
+
 def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
     review = reminder.review
     person = review.plan.person
@@ -134,9 +138,13 @@ def reminder_message(reminder: ReviewReminder) -> EmailMessage | None:
         # Done or cancelled since the sweep: nothing to remind anyone about.
         return None
     recipients, subject, body = _message(reminder)
-    if not recipients:
-        return None
-    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    if recipients:
+        return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    kind = ReminderKind(reminder.kind)
+    if kind == ReminderKind.PERSON_28_DAYS and not reminder.review.plan.person.wants_review_reminders:
+        return None  # the person said no since the sweep: nothing to send
+    who = NO_ADDRESS.get(kind, "the care coordinator")
+    raise outbox.NoRecipient(f"There is no email address for {who}. Add one, then choose Try again")
 
 
 def reminder_send(reminder_id: int) -> bool:

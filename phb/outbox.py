@@ -128,10 +128,15 @@ def claim(model: type[OutboxRow], pk, *, now: datetime.datetime) -> bool:
     )
 
 
+class NoRecipient(Exception):
+    """Nobody the message could go to (no address on record). Trying again cannot help until someone adds
+    one, so the row fails at once and waits on the PHB team lead's page; "Try again" sends it then."""
+
+
 def _record_failure(model: type[OutboxRow], pk, *, claimed_at: datetime.datetime, error: Exception) -> None:
     now = timezone.now()
     attempts = model.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 0
-    failed = attempts >= max_attempts()
+    failed = attempts >= max_attempts() or isinstance(error, NoRecipient)
     # Only our own claim: never overwrite a worker that took the row after ours expired.
     model.objects.filter(pk=pk, claimed_at=claimed_at, sent_at__isnull=True).update(
         claimed_at=None,

@@ -65,10 +65,16 @@ def test_a_coordinator_reminder_goes_nowhere_when_the_coordinator_has_no_e_mail_
     assert reminders.reminder_send(reminder.pk) is False
     assert mailoutbox == []
     reminder.refresh_from_db()
-    # Nothing to try again later: no error kept, not failed, and the sweep does not queue it again.
-    assert (reminder.failed_at, reminder.last_error, reminder.next_attempt_at) == (None, "", None)
+    # Trying again cannot help until someone adds an address: failed at once, shown to the lead, not queued.
+    assert reminder.failed_at is not None and reminder.attempts == 1 and reminder.sent_at is None
+    assert reminder.last_error == (
+        "NoRecipient: There is no email address for the care coordinator. Add one, then choose Try again"
+    )
     reminders.queue_due()
     assert queued == []
+    assert [m.what for m in emails.failed_messages()] == [
+        "Review reminder, due by 15 June 2026. To the coordinator, 28 days before"
+    ]
 
 
 def test_the_overdue_reminder_goes_nowhere_when_no_active_lead_has_an_e_mail_address(active, leo, mailoutbox):
@@ -77,6 +83,30 @@ def test_the_overdue_reminder_goes_nowhere_when_no_active_lead_has_an_e_mail_add
     reminder = claimed("lead_overdue_14", today=OVERDUE)
     assert reminders.reminder_send(reminder.pk) is False
     assert mailoutbox == []
+    reminder.refresh_from_db()
+    assert reminder.failed_at is not None and "no email address for any PHB team lead" in reminder.last_error
+
+
+def test_a_reminder_that_had_nobody_to_go_to_is_sent_once_an_address_is_added(active, alice, leo, mailoutbox):
+    from phb import outbox
+
+    User.objects.filter(pk=alice.pk).update(email="")
+    reminder = claimed("coordinator_28", today=COORDINATOR_28)
+    reminders.reminder_send(reminder.pk)
+    User.objects.filter(pk=alice.pk).update(email="alice@example.nhs.uk")
+    reminder.refresh_from_db()
+    outbox.outbox_retry(row=reminder, task=tasks.send_review_reminder, acting_user=leo, what="review reminder")
+    assert reminders.reminder_send(reminder.pk) is True
+    assert [m.to for m in mailoutbox] == [["alice@example.nhs.uk"]]
+
+
+def test_no_reminder_goes_to_a_person_who_said_no_and_nothing_is_failed(active, jane, mailoutbox):
+    wants_reminders(jane)
+    reminder = claimed("person_28", today=COORDINATOR_28)
+    Person.objects.filter(pk=jane.pk).update(wants_review_reminders=False)
+    assert reminders.reminder_send(reminder.pk) is False
+    reminder.refresh_from_db()
+    assert reminder.sent_at is not None and reminder.failed_at is None and mailoutbox == []
 
 
 # The lead's page: who each failed reminder was for.
