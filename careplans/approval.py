@@ -19,6 +19,7 @@ from careplans import emails, letters, lifecycle, rules, schedule
 from careplans.lifecycle import Action
 from careplans.models import (
     DecisionEmail,
+    EndReason,
     Letter,
     LetterKind,
     PlanEvent,
@@ -57,14 +58,32 @@ def _check(action: Action, version: PlanVersion, user, *, on: datetime.date | No
     lifecycle.check(action, version, user, on=on)
 
 
-def _move(version: PlanVersion, *, to_status: str, from_statuses: set[str], **fields) -> PlanVersion:
-    """Compare-and-swap on the status: refuses, saying what it is now, if the version has moved on."""
-    updated = PlanVersion.objects.filter(pk=version.pk, status__in=from_statuses).update(status=to_status, **fields)
+def _move(
+    version: PlanVersion,
+    action: Action,
+    *,
+    to_status: str,
+    acting_user,
+    summary: str,
+    reason: str = "",
+    noted: dict | None = None,
+    **fields,
+) -> tuple[PlanVersion, PlanEvent]:
+    """One step of the lifecycle, written once: a compare-and-swap on the status (from the statuses the rule
+    allows for the action), the event for the timeline and the audit row (with `noted` values beside the
+    status), in the caller's transaction."""
+    before = version.status
+    updated = PlanVersion.objects.filter(pk=version.pk, status__in=lifecycle.FROM_STATUSES[action]).update(
+        status=to_status, **fields
+    )
     if not updated:
         # The plan's lock and the rule's check come first, so this is a safety net only.
         current = PlanVersion.objects.get(pk=version.pk)
         raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
-    return version_with_details().get(pk=version.pk)
+    moved = version_with_details().get(pk=version.pk)
+    event = record_event(moved, from_status=before, to_status=to_status, acting_user=acting_user, reason=reason)
+    _audit(moved, acting_user, summary, before, to_status, **(noted or {}))
+    return moved, event
 
 
 def _keep_letter(version: PlanVersion, kind: LetterKind, template: str, context: dict, acting_user) -> Letter:
@@ -176,22 +195,19 @@ def plan_approve(
     if missing:
         raise ValidationError(missing)
     total = rules.totals(snapshot(version)).annual
-    version = _move(
+    version, event = _move(
         version,
+        Action.APPROVE,
         to_status=Status.APPROVED,
-        from_statuses=lifecycle.FROM_STATUSES[Action.APPROVE],
+        acting_user=acting_user,
+        summary=f"Approved version {version.number} of the plan",
+        reason=(conditions or "").strip(),
         decided_by=acting_user,
         decided_at=timezone.now(),
         conditions=(conditions or "").strip(),
         decision_reason="",
         agreed_annual=total,
-    )
-    event = record_event(
-        version,
-        from_status=Status.SUBMITTED,
-        to_status=Status.APPROVED,
-        acting_user=acting_user,
-        reason=conditions.strip(),
+        noted={"agreed_annual": total},
     )
     # An earlier change still waiting for its start date is replaced by this one before it starts.
     for waiting in version.plan.versions.filter(status=Status.APPROVED, number__lt=version.number):
@@ -206,14 +222,6 @@ def plan_approve(
     review = version.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).first()
     if review is None:
         review = Review.objects.create(plan=version.plan, plan_version=version, due_on=first_review_due(version))
-    _audit(
-        version,
-        acting_user,
-        f"Approved version {version.number} of the plan",
-        Status.SUBMITTED,
-        Status.APPROVED,
-        agreed_annual=total,
-    )
     _keep_letter(
         version,
         LetterKind.APPROVAL,
@@ -240,24 +248,17 @@ def _decide_against(version, *, action, to_status, reason, acting_user, letter_k
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for your decision"})
-    version = _move(
+    version, event = _move(
         version,
+        action,
         to_status=to_status,
-        from_statuses=lifecycle.FROM_STATUSES[action],
+        acting_user=acting_user,
+        summary=f"{to_status.label} version {version.number} of the plan",
+        reason=reason,
         decided_by=acting_user,
         decided_at=timezone.now(),
         decision_reason=reason,
-    )
-    event = record_event(
-        version, from_status=Status.SUBMITTED, to_status=to_status, acting_user=acting_user, reason=reason
-    )
-    _audit(
-        version,
-        acting_user,
-        f"{to_status.label} version {version.number} of the plan",
-        Status.SUBMITTED,
-        to_status,
-        reason=reason,
+        noted={"reason": reason},
     )
     _keep_letter(
         version,
@@ -326,15 +327,14 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
             summary=f"Version {older.number} replaced by version {version.number}",
             acting_user=acting_user,
         )
-    version = _move(version, to_status=Status.ACTIVE, from_statuses=lifecycle.FROM_STATUSES[Action.ACTIVATE])
-    record_event(
+    version, _ = _move(
         version,
-        from_status=Status.APPROVED,
+        Action.ACTIVATE,
         to_status=Status.ACTIVE,
         acting_user=acting_user,
+        summary=f"Version {version.number} of the plan became active",
         reason=f"Started on {version.start_date:%-d %B %Y}",
     )
-    _audit(version, acting_user, f"Version {version.number} of the plan became active", Status.APPROVED, Status.ACTIVE)
     # Reviews still to do now belong to the version in force (and remind its coordinator).
     moved = (
         version.plan.reviews.filter(status=ReviewStatus.DUE).exclude(plan_version=version).update(plan_version=version)
@@ -382,25 +382,22 @@ def plan_end(
         errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
     if errors:
         raise ValidationError(errors)
-    before = version.status
     # Ended at once if the end date has come, or if the plan would never start; ending until then otherwise.
     over = ended_on <= today or (not started and ended_on <= version.start_date)
     to_status = Status.ENDED if over else Status.ENDING
-    version = _move(
+    note = (note or "").strip()
+    version, event = _move(
         version,
-        to_status=to_status,
-        from_statuses=lifecycle.FROM_STATUSES[Action.END],
-        ended_on=ended_on,
-        end_reason=reason,
-        end_note=(note or "").strip(),
-        unspent_to_repay=unspent_to_repay,
-    )
-    event = record_event(
-        version,
-        from_status=before,
+        Action.END,
         to_status=to_status,
         acting_user=acting_user,
-        reason=f"{version.get_end_reason_display()}. {version.end_note}".strip(),
+        summary=f"Ended the personal health budget from {ended_on}",
+        reason=f"{dict(EndReason.choices).get(reason, reason)}. {note}".strip(),
+        ended_on=ended_on,
+        end_reason=reason,
+        end_note=note,
+        unspent_to_repay=unspent_to_repay,
+        noted={"reason": reason},
     )
     cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
     # A new version being written, waiting for a decision or waiting for its start can no longer be agreed.
@@ -420,7 +417,6 @@ def plan_end(
             person_id=version.plan.person_id,
             summary=f"{cancelled} review{'s' if cancelled != 1 else ''} cancelled: the budget ended",
         )
-    _audit(version, acting_user, f"Ended the personal health budget from {ended_on}", before, to_status, reason=reason)
     _keep_letter(
         version,
         LetterKind.ENDING,
@@ -451,15 +447,14 @@ def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> Pla
     _check(Action.FINISH, version, None)
     if version.ended_on > on:
         raise ServiceError(f"This budget ends on {version.ended_on:%-d %B %Y}, so it has not ended yet.")
-    version = _move(version, to_status=Status.ENDED, from_statuses=lifecycle.FROM_STATUSES[Action.FINISH])
-    record_event(
+    version, _ = _move(
         version,
-        from_status=Status.ENDING,
+        Action.FINISH,
         to_status=Status.ENDED,
         acting_user=None,
+        summary=f"The personal health budget ended on {version.ended_on}",
         reason=f"Ended on {version.ended_on:%-d %B %Y}",
     )
-    _audit(version, None, f"The personal health budget ended on {version.ended_on}", Status.ENDING, Status.ENDED)
     return version
 
 

@@ -238,6 +238,27 @@ def may(action: Action, version: PlanVersion, user) -> bool:
     return refusal(action, facts(version, user, actions={action})) is None
 
 
+@dataclass(frozen=True)
+class DecisionOptions:
+    """What the decide page offers: the decisions allowed, and in words why any is not."""
+
+    allowed: frozenset[Action]
+    approve_refused: str | None  # why approve is not offered while return or decline is
+    why_not: str | None  # why no decision is offered at all
+
+
+def decision_options(version: PlanVersion, user) -> DecisionOptions:
+    known = facts(version, user, actions=DECISIONS)
+    allowed = frozenset(action for action in DECISIONS if refusal(action, known) is None)
+    if allowed:
+        return DecisionOptions(allowed, refusal(Action.APPROVE, known), None)
+    if version.status == Status.SUBMITTED:
+        return DecisionOptions(allowed, None, refusal(Action.RETURN, known))
+    return DecisionOptions(
+        allowed, None, f"This plan is {STATUS_WORDS[version.status]}, so there is nothing to decide."
+    )
+
+
 def allowed_actions(version: PlanVersion, user) -> frozenset[Action]:
     """Every action this user may take on this version now: what the page offers buttons for."""
     known = facts(version, user)

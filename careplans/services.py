@@ -256,17 +256,17 @@ def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
     if gaps:
         raise ServiceError("The plan cannot be submitted yet: " + "; ".join(gaps) + ".")
     now = timezone.now()
-    PlanVersion.objects.filter(pk=current.pk, status=Status.DRAFT).update(
+    PlanVersion.objects.filter(pk=current.pk, status__in=lifecycle.FROM_STATUSES[lifecycle.Action.SUBMIT]).update(
         status=Status.SUBMITTED, submitted_at=now, submitted_by=acting_user, updated_at=now, updated_by=acting_user
     )
-    record_event(current, from_status=Status.DRAFT, to_status=Status.SUBMITTED, acting_user=acting_user)
+    record_event(current, from_status=current.status, to_status=Status.SUBMITTED, acting_user=acting_user)
     audit.record(
         actor=acting_user,
         action=AuditAction.SUBMIT,
         obj=current,
         person_id=current.plan.person_id,
         summary=f"Submitted version {current.number} of the plan to the PHB team",
-        changes={"status": [Status.DRAFT.value, Status.SUBMITTED.value]},
+        changes={"status": [current.status, Status.SUBMITTED.value]},
     )
     return PlanVersion.objects.get(pk=current.pk)
 

@@ -17,7 +17,7 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import Letter, Outcome, ReviewStatus, Status, SupportItem
+from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
@@ -293,8 +293,8 @@ def plan_decide(request, pk):
     require_staff(request.user)
     _require_phb_team(request.user)
     version = access.get_version_for_user(request.user, pk)
-    known = lifecycle.facts(version, request.user)
-    decisions = {action.value for action in lifecycle.DECISIONS if lifecycle.refusal(action, known) is None}
+    options = lifecycle.decision_options(version, request.user)
+    decisions = {action.value for action in options.allowed}
     # With nothing allowed (decided meanwhile, or the user's own plan) a post still reaches the
     # service, which says why: who decided, or that someone else must.
     form = DecisionForm(request.POST or None, decisions=decisions or None)
@@ -339,10 +339,8 @@ def plan_decide(request, pk):
             "comparison": rules.compare(selectors.snapshot(previous), snap) if previous else None,
             "items": [(i, rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency)) for i in version.items.all()],
             "can_decide": bool(decisions),
-            "approve_refused": lifecycle.refusal(lifecycle.Action.APPROVE, known),
-            "cannot_decide": lifecycle.refusal(lifecycle.Action.RETURN, known)
-            if version.status == Status.SUBMITTED
-            else f"This plan is {lifecycle.STATUS_WORDS[version.status]}, so there is nothing to decide.",
+            "approve_refused": options.approve_refused,
+            "cannot_decide": options.why_not,
         },
     )
 

@@ -83,7 +83,7 @@ def test_an_ending_budget_is_not_marked_ended_before_its_end_date(active, alice)
 
 def test_a_move_refuses_a_version_that_has_moved_on(active):
     with pytest.raises(ServiceError, match="This plan is now active, so nothing was changed"):
-        approval._move(active, to_status=Status.APPROVED, from_statuses={Status.SUBMITTED})
+        approval._move(active, approval.Action.APPROVE, to_status=Status.APPROVED, acting_user=None, summary="")
 
 
 def test_setting_aside_a_version_that_has_moved_on_changes_nothing(active, alice):
