@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "budgets",
     "careplans",
     "portal",
+    "scale",
 ]
 
 MIDDLEWARE = [
