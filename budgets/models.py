@@ -223,6 +223,12 @@ class BudgetVersion(models.Model):
                 name="budget_sign_off_has_who_when",
             ),
         ]
+        indexes = [
+            # The sign-off queue: only the few versions waiting, oldest first.
+            models.Index(
+                fields=["created_at", "id"], condition=Q(sign_off="awaiting"), name="budget_awaiting_sign_off"
+            ),
+        ]
 
     def __str__(self):
         return f"Indicative budget {self.number} for {self.person}"

@@ -122,6 +122,7 @@ def sign_off_queue() -> QuerySet[BudgetVersion]:
     return (
         latest_budgets(BudgetVersion.objects.filter(sign_off=SignOff.AWAITING))
         .select_related("person", "person__care_team", "created_by")
+        .defer("inputs", "costed_lines", "ras_lines", "flags")  # the workings: only the budget's page needs them
         .order_by("created_at", "id")
     )
 

@@ -16,6 +16,7 @@ from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.models import AuditAction
 from phb.money import pounds
+from phb.pagination import page_of
 from phb.pdf import render_pdf
 from phb.roles import is_phb_team
 
@@ -252,7 +253,8 @@ def sign_off_queue(request):
     require_staff(request.user)
     if not is_phb_team(request.user):
         raise Http404("Page not found")
-    return render(request, "budgets/sign_off_queue.html", {"versions": list(selectors.sign_off_queue())})
+    page = page_of(selectors.sign_off_queue(), request.GET.get("page"))
+    return render(request, "budgets/sign_off_queue.html", {"versions": page, "page": page})
 
 
 @require_GET

@@ -274,6 +274,12 @@ class PlanVersion(models.Model):
                 condition=Q(dp_amount__isnull=True) | Q(dp_amount__gt=0), name="plan_dp_amount_positive"
             ),
         ]
+        indexes = [
+            # Plans to decide: only the versions waiting, in the order they were submitted.
+            models.Index(
+                fields=["submitted_at", "id"], condition=Q(status=Status.SUBMITTED), name="plan_version_to_decide"
+            ),
+        ]
 
     def __str__(self):
         return f"Version {self.number} of {self.plan}"

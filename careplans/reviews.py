@@ -23,7 +23,7 @@ from careplans.models import (
     ReviewStatus,
     SupportPlan,
 )
-from people.access import persons_visible_to, persons_writable_by
+from people.access import persons_writable_by, visible
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -34,19 +34,27 @@ def in_force(plan: SupportPlan, *, on: datetime.date | None = None) -> PlanVersi
     return PlanVersion.objects.in_force_for(plan, on=on or timezone.localdate())
 
 
-def reviews_due_for(*, user) -> QuerySet[Review]:
-    """Reviews still to be done for the people a user may see, overdue first."""
-    return (
-        Review.objects.filter(status=ReviewStatus.DUE, plan__person__in=persons_visible_to(user))
-        .select_related("plan__person__care_team", "plan_version__care_coordinator")
-        .order_by("due_on", "created_at")
-    )
+# "Due soon" on the caseload's counts and the reviews-due page's default: overdue, or due within this.
+DUE_SOON_DAYS = 28
+
+
+def due_soon_until(today: datetime.date) -> datetime.date:
+    return today + datetime.timedelta(days=DUE_SOON_DAYS)
+
+
+def reviews_due_for(*, user, until: datetime.date | None = None) -> QuerySet[Review]:
+    """Reviews still to be done for the people a user may see, overdue first; only those due by `until`
+    if given. Reads the partial index of reviews still due, then the user's care teams."""
+    reviews = Review.objects.filter(status=ReviewStatus.DUE).filter(visible(user, "plan__person__"))
+    if until is not None:
+        reviews = reviews.filter(due_on__lte=until)
+    return reviews.select_related("plan__person__care_team").order_by("due_on", "created_at", "id")
 
 
 def review_counts(*, user, today: datetime.date) -> dict:
-    return reviews_due_for(user=user).aggregate(
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        soon=Count("pk", filter=Q(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=28))),
+    """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see."""
+    return reviews_due_for(user=user, until=due_soon_until(today)).aggregate(
+        overdue=Count("pk", filter=Q(due_on__lt=today)), soon=Count("pk", filter=Q(due_on__gte=today))
     )
 
 

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from careplans import rules
@@ -89,8 +90,58 @@ def plans_for(*, person: Person) -> QuerySet[SupportPlan]:
     )
 
 
-def decision_queue(*, team=None, route: str = "", money_option: str = "") -> QuerySet[PlanVersion]:
-    """Submitted plans for the PHB team, oldest first, with what the queue shows already joined."""
+def item_annual_cost_sql(prefix: str = "") -> Case:
+    """rules.item_annual_cost as SQL, built from the same table (rules.TIMES_A_YEAR): unit cost × quantity ×
+    times a year, rounded half-up to the penny once. PostgreSQL's numeric division keeps at least 16
+    significant digits and an exact value with a denominator of 7 or 28 is never exactly half a penny
+    unless it is a finite decimal, so this agrees with the exact fraction (a test compares the two)."""
+    return Case(
+        *(
+            When(
+                **{f"{prefix}frequency": frequency.value},
+                then=Round(
+                    F(f"{prefix}unit_cost")
+                    * F(f"{prefix}quantity")
+                    * Value(Decimal(times.numerator))
+                    / Value(Decimal(times.denominator)),
+                    2,
+                ),
+            )
+            for frequency, times in rules.TIMES_A_YEAR.items()
+        ),
+        output_field=DecimalField(max_digits=16, decimal_places=2),
+    )
+
+
+def with_plan_total(versions: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
+    """Each version annotated with plan_total: the sum of its items' annual costs (rules.totals' annual)."""
+    items_total = (
+        SupportItem.objects.filter(plan_version=OuterRef("pk"))
+        .order_by()
+        .values("plan_version")
+        .annotate(total=Sum(item_annual_cost_sql()))
+        .values("total")
+    )
+    zero = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
+    return versions.annotate(plan_total=Coalesce(Subquery(items_total), zero))
+
+
+# The budget's JSON (inputs, workings, flags) is only needed on the budget's own page.
+BUDGET_WORKINGS = ("inputs", "costed_lines", "ras_lines", "flags", "sign_off_reasons")
+
+QUEUE_ORDER = {
+    "waiting": ("submitted_at", "id"),
+    "total": ("-plan_total", "submitted_at", "id"),
+    "name": ("plan__person__family_name", "plan__person__given_name", "id"),
+}
+
+
+def decision_queue(
+    *, team=None, route: str = "", money_option: str = "", over_budget_only: bool = False, sort: str = "waiting"
+) -> QuerySet[PlanVersion]:
+    """Submitted plans for the PHB team, with what the queue shows already joined and the plan total and
+    whether it is over budget worked out in the database, so the queue is paged there (the partial index
+    of submitted versions, by when they were submitted)."""
     from eligibility.models import Screening
 
     latest_route = Subquery(
@@ -98,13 +149,11 @@ def decision_queue(*, team=None, route: str = "", money_option: str = "") -> Que
         .order_by("-screened_on", "-created_at")
         .values("route")[:1]
     )
-    versions = (
+    versions = with_plan_total(
         PlanVersion.objects.filter(status=Status.SUBMITTED)
         .select_related("plan__person__care_team", "budget_version", "assigned_to")
-        .prefetch_related(Prefetch("items", queryset=SupportItem.objects.order_by("created_at", "id")))
-        .annotate(route=latest_route)
-        .order_by("submitted_at", "id")
-    )
+        .defer(*(f"budget_version__{name}" for name in BUDGET_WORKINGS))
+    ).annotate(route=latest_route)
     if team:
         versions = versions.filter(plan__person__care_team=team)
     if route:
@@ -113,7 +162,19 @@ def decision_queue(*, team=None, route: str = "", money_option: str = "") -> Que
         versions = versions.filter(
             Exists(SupportItem.objects.filter(plan_version=OuterRef("pk"), money_option=money_option))
         )
-    return versions
+    if over_budget_only:
+        versions = versions.filter(plan_total__gt=F("budget_version__annual_amount"))
+    return versions.order_by(*QUEUE_ORDER.get(sort, QUEUE_ORDER["waiting"]))
+
+
+def decision_queue_row(version: PlanVersion, *, today) -> dict:
+    """One row of the queue: the version, its plan total, whether it is over budget, and days waiting."""
+    return {
+        "version": version,
+        "total": version.plan_total,
+        "over_budget": version.plan_total > version.budget_version.annual_amount,
+        "days_waiting": (today - timezone.localdate(version.submitted_at)).days,
+    }
 
 
 def plan_timeline(*, plan: SupportPlan) -> QuerySet[PlanEvent]:
@@ -140,36 +201,3 @@ def returned_before(version: PlanVersion, others: list[PlanVersion]) -> PlanVers
     earlier = [v for v in others if v.number < version.number]
     source = max(earlier, key=lambda v: v.number, default=None)
     return source if source is not None and source.status == Status.RETURNED else None
-
-
-QUEUE_SORTS = {
-    "waiting": lambda row: row["version"].submitted_at,
-    "total": lambda row: -row["total"],
-    "name": lambda row: (row["version"].plan.person.family_name, row["version"].plan.person.given_name),
-}
-
-
-def decision_queue_rows(
-    *, team=None, route: str = "", money_option: str = "", over_budget_only: bool = False, sort: str = "waiting", today
-) -> list[dict]:
-    """The queue as rows: each version with its plan total, whether it is over budget, and days waiting.
-
-    Totals come from the prefetched items, so the page is the same number of queries for any length.
-    """
-    rows = []
-    for version in decision_queue(team=team, route=route, money_option=money_option):
-        total = sum(
-            (rules.item_annual_cost(i.unit_cost, i.quantity, i.frequency) for i in version.items.all()),
-            Decimal("0.00"),
-        )
-        rows.append(
-            {
-                "version": version,
-                "total": total,
-                "over_budget": total > version.budget_version.annual_amount,
-                "days_waiting": (today - timezone.localdate(version.submitted_at)).days,
-            }
-        )
-    if over_budget_only:
-        rows = [row for row in rows if row["over_budget"]]
-    return sorted(rows, key=QUEUE_SORTS[sort])

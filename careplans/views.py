@@ -21,6 +21,7 @@ from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.pagination import page_of
 from phb.pdf import render_pdf
 from phb.roles import is_phb_team
 
@@ -261,17 +262,20 @@ def decision_queue(request):
     _require_phb_team(request.user)
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.decision_queue_rows(
+    versions = selectors.decision_queue(
         team=filters.get("team"),
         route=filters.get("route", ""),
         money_option=filters.get("money_option", ""),
         over_budget_only=bool(filters.get("over_budget")),
         sort=filters.get("sort") or "waiting",
-        today=timezone.localdate(),
     )
+    kept = {name: request.GET.get(name, "") for name in form.fields} if form.is_valid() else {}
+    page = page_of(versions, request.GET.get("page"), params=kept)
+    today = timezone.localdate()
+    rows = [selectors.decision_queue_row(version, today=today) for version in page]
     for row in rows:
         row["can_assign"] = lifecycle.may(lifecycle.Action.ASSIGN, row["version"], request.user)
-    return render(request, "careplans/queue.html", {"rows": rows, "form": form})
+    return render(request, "careplans/queue.html", {"rows": rows, "page": page, "form": form})
 
 
 @require_POST
@@ -393,13 +397,18 @@ def letter_download(request, pk):
 
 @require_GET
 def reviews_due(request):
+    """Overdue and due in the next 4 weeks by default (what needs doing); ?when=all for every review waiting."""
     require_staff(request.user)
     today = timezone.localdate()
-    rows = [
-        {"review": review, "days": (review.due_on - today).days}
-        for review in reviews.reviews_due_for(user=request.user)
-    ]
-    return render(request, "careplans/reviews_due.html", {"rows": rows, "today": today})
+    show_all = request.GET.get("when") == "all"
+    due = reviews.reviews_due_for(user=request.user, until=None if show_all else reviews.due_soon_until(today))
+    page = page_of(due, request.GET.get("page"), params={"when": "all" if show_all else ""})
+    rows = [{"review": review, "days": (review.due_on - today).days} for review in page]
+    return render(
+        request,
+        "careplans/reviews_due.html",
+        {"rows": rows, "page": page, "today": today, "show_all": show_all, "soon_days": reviews.DUE_SOON_DAYS},
+    )
 
 
 @require_http_methods(["GET", "POST"])

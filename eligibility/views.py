@@ -12,6 +12,7 @@ from people.access import get_person_for_user, require_staff
 from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.pagination import page_of
 from phb.pdf import render_pdf
 from phb.roles import is_phb_team
 
@@ -50,11 +51,11 @@ def screening_detail(request, pk):
 @require_GET
 def decision_queue(request):
     access.require_phb_team(request.user)
-    screenings = list(selectors.decision_queue())
+    page = page_of(selectors.decision_queue(), request.GET.get("page"))
     today = timezone.localdate()
-    for screening in screenings:
+    for screening in page:
         screening.days_waiting = (today - timezone.localdate(screening.created_at)).days
-    return render(request, "eligibility/queue.html", {"screenings": screenings})
+    return render(request, "eligibility/queue.html", {"screenings": page, "page": page})
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,29 +7,60 @@ pages at all. Anything outside the user's scope is a 404, so a guessed link
 does not even confirm that a record exists.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from people.models import Person
 from phb.roles import Role, has_role, is_clinical_staff, is_phb_team
 
 
-def persons_visible_to(user) -> QuerySet[Person]:
+def team_ids(user) -> list[int]:
+    """The ids of the user's care teams, read once per request (kept on the user object).
+
+    Filtering by these ids, rather than joining through the membership table, lets PostgreSQL use the
+    (care team, name) index and estimate a small team as small.
+    """
+    if not hasattr(user, "_phb_team_ids"):
+        user._phb_team_ids = sorted(user.teams.values_list("pk", flat=True)) if user.pk else []
+    return user._phb_team_ids
+
+
+NOBODY = Q(pk__in=[])
+
+
+def visible(user, path: str = "") -> Q:
+    """The people a user may see, as a filter on a model that reaches a person through `path`
+    (e.g. "plan__person__"): their care teams' people for a coordinator, everyone (no filter, so no
+    join) for the PHB team, nobody for anyone else."""
     if has_role(user, Role.COORDINATOR):
-        return Person.objects.filter(care_team__members=user)
+        return Q(**{f"{path}care_team_id__in": team_ids(user)})
     if is_phb_team(user):
-        return Person.objects.all()
-    return Person.objects.none()
+        return Q()
+    return NOBODY
+
+
+def writable(user, path: str = "") -> Q:
+    """The people a user may change: a coordinator's care teams' people; nobody else."""
+    if has_role(user, Role.COORDINATOR):
+        return Q(**{f"{path}care_team_id__in": team_ids(user)})
+    return NOBODY
+
+
+def persons_visible_to(user) -> QuerySet[Person]:
+    return Person.objects.filter(visible(user))
 
 
 def persons_writable_by(user) -> QuerySet[Person]:
-    if has_role(user, Role.COORDINATOR):
-        return Person.objects.filter(care_team__members=user)
-    return Person.objects.none()
+    return Person.objects.filter(writable(user))
+
+
+def may_write(user, person: Person) -> bool:
+    """Whether the user may change this person's record (no query: the rule above, on a loaded person)."""
+    return has_role(user, Role.COORDINATOR) and person.care_team_id in team_ids(user)
 
 
 def can_add_person(user) -> bool:
-    return has_role(user, Role.COORDINATOR) and user.teams.exists()
+    return has_role(user, Role.COORDINATOR) and bool(team_ids(user))
 
 
 def get_person_for_user(user, pk, *, write: bool = False) -> Person:

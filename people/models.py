@@ -5,6 +5,8 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 
 from people import nhs_number
 from phb.roles import Role
@@ -130,7 +132,10 @@ class Person(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["family_name", "given_name"], name="person_name"),
+            # The caseload's order, for everyone and within a team (team first, so a small team's page
+            # is read from its own part of the index, not found by walking every name).
+            models.Index(fields=["family_name", "given_name", "id"], name="person_name"),
+            models.Index(fields=["care_team", "family_name", "given_name", "id"], name="person_team_name"),
         ]
 
     def __str__(self):
@@ -164,3 +169,10 @@ class PortalAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.person}"
+
+
+@receiver(m2m_changed, sender=User.teams.through)
+def _forget_team_ids(sender, instance, **kwargs):
+    """people.access.team_ids keeps a user's team ids on the user object; a change of teams forgets them."""
+    if isinstance(instance, User):
+        instance.__dict__.pop("_phb_team_ids", None)

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -9,8 +8,7 @@ from people import access, selectors, services
 from people.forms import CaseloadSearchForm, PersonForm
 from phb.errors import ServiceError
 from phb.forms import add_service_error
-
-PAGE_SIZE = 25
+from phb.pagination import page_of
 
 
 @require_GET
@@ -19,9 +17,11 @@ def caseload(request):
     form = CaseloadSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     people = selectors.caseload_for(user=request.user, query=query)
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(people, request.GET.get("page"), params={"q": query})
     if query:
-        services.caseload_record_search(acting_user=request.user, query=query, result_count=page.paginator.count)
+        services.caseload_record_search(
+            acting_user=request.user, query=query, result_count=page.count, more=page.count_capped
+        )
     return render(
         request,
         "people/caseload.html",
@@ -83,5 +83,5 @@ def person_history(request, pk):
     access.require_staff(request.user)
     person = access.get_person_for_user(request.user, pk)
     services.person_record_view(person=person, acting_user=request.user, page="record history")
-    events = Paginator(selectors.audit_trail_for(person=person), 50).get_page(request.GET.get("page"))
+    events = page_of(selectors.audit_trail_for(person=person), request.GET.get("page"), size=50)
     return render(request, "people/person_history.html", {"person": person, "events": events})

@@ -261,7 +261,7 @@ def test_a_superseded_budget_leaves_the_queue_and_cannot_be_signed_off_or_told(c
     old = calculate(with_services, alice, adjustment=Decimal("5000"), adjustment_reason="Night support")
     calculate(with_services, alice)
     client.force_login(priya)
-    assert client.get(reverse("budgets:sign_off_queue")).context["versions"] == []
+    assert list(client.get(reverse("budgets:sign_off_queue")).context["versions"]) == []
     with pytest.raises(ServiceError, match="newer budget"):
         services.budget_version_sign_off(version=old, approve=True, note="", acting_user=priya)
     response = client.get(reverse("budgets:letter", kwargs={"pk": old.pk}), follow=True)

@@ -1,0 +1,111 @@
+"""Pages of a list, at any size, in two queries: the rows and a capped count.
+
+Django's Paginator counts every row the list could show before it shows any; for a PHB team member
+who sees 200,000 people that count scans the table on every page. Here a page fetches one row more
+than it shows (so it knows whether there is a next page) and counts at most COUNT_UP_TO + 1 rows
+(so a long list says "more than 1,000" rather than counting them all). Every list page uses this, so
+no page's HTML grows with the data (tests/test_page_queries.py renders every list for a user who
+sees everyone and checks the size and the rows).
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+
+PAGE_SIZE = 25
+COUNT_UP_TO = 1000
+
+
+@dataclass
+class Page:
+    object_list: list
+    number: int
+    size: int
+    has_next: bool
+    count: int  # exact when not count_capped, otherwise COUNT_UP_TO
+    count_capped: bool
+    params: dict = field(default_factory=dict)  # the list's other query-string values, kept on every link
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def num_pages(self) -> int | None:
+        """How many pages there are, or None when the count was capped."""
+        if self.count_capped:
+            return None
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.size + len(self.object_list)
+
+    def _link(self, number: int) -> str:
+        return "?" + urlencode({**self.params, "page": number})
+
+    @property
+    def previous_link(self) -> str:
+        return self._link(self.number - 1)
+
+    @property
+    def next_link(self) -> str:
+        return self._link(self.number + 1)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __bool__(self) -> bool:
+        return bool(self.object_list)
+
+
+def page_number(value) -> int:
+    """The page asked for in the query string; anything that is not a page number is page 1."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return 1
+    return number if 1 <= number <= 100_000 else 1
+
+
+def page_of(queryset: QuerySet, number, *, size: int = PAGE_SIZE, params: dict | None = None) -> Page:
+    """One page of an ordered queryset; a page past the end shows page 1. params: the filters to keep."""
+    number = page_number(number)
+    rows = list(queryset[(number - 1) * size : number * size + 1])
+    if not rows and number > 1:
+        number = 1
+        rows = list(queryset[: size + 1])
+    # Counted even when the whole list is on this page, so a page runs the same queries at any size.
+    total = queryset.order_by()[: COUNT_UP_TO + 1].count()
+    capped = total > COUNT_UP_TO
+    total = min(total, COUNT_UP_TO)
+    kept = {key: value for key, value in (params or {}).items() if key != "page" and value not in ("", None)}
+    return Page(
+        object_list=rows[:size],
+        number=number,
+        size=size,
+        has_next=len(rows) > size,
+        count=total,
+        count_capped=capped,
+        params=kept,
+    )

@@ -1,0 +1,76 @@
+"""phb.pagination: a page of any list in two queries, a count that stops at COUNT_UP_TO, links that keep
+the list's filters."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from people.models import Person
+from people.tests.factories import PersonFactory
+from phb import pagination
+from phb.pagination import page_number, page_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(north):
+    return [PersonFactory(care_team=north, family_name=f"Person{n:03d}") for n in range(12)]
+
+
+def ordered():
+    return Person.objects.order_by("family_name", "id")
+
+
+def test_a_page_shows_its_rows_and_knows_there_is_another(people):
+    page = page_of(ordered(), "2", size=5)
+    assert [person.family_name for person in page] == [f"Person{n:03d}" for n in range(5, 10)]
+    assert (page.number, page.has_previous, page.has_next, page.count, page.count_capped) == (2, True, True, 12, False)
+    assert (page.num_pages, page.start_index, page.end_index) == (3, 6, 10)
+
+
+def test_the_last_page_has_no_next(people):
+    page = page_of(ordered(), 3, size=5)
+    assert len(page) == 2
+    assert not page.has_next
+    assert page.has_previous
+
+
+def test_a_page_past_the_end_shows_the_first_page(people):
+    page = page_of(ordered(), "99", size=5)
+    assert page.number == 1
+    assert len(page) == 5
+
+
+@pytest.mark.parametrize("value", [None, "", "0", "-1", "two", "1e3", "999999999999"])
+def test_anything_that_is_not_a_page_number_is_page_1(value):
+    assert page_number(value) == 1
+
+
+def test_it_counts_only_up_to_the_cap_and_says_so(people, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_UP_TO", 10)
+    page = page_of(ordered(), 1, size=5)
+    assert page.count_capped
+    assert page.count == 10
+    assert page.num_pages is None
+
+
+def test_a_page_is_two_queries_at_any_length(people, north):
+    with CaptureQueriesContext(connection) as few:
+        page_of(ordered(), 1, size=5)
+    PersonFactory.create_batch(40, care_team=north)
+    with CaptureQueriesContext(connection) as many:
+        page_of(ordered(), 3, size=5)
+    assert len(few.captured_queries) == len(many.captured_queries) == 2
+
+
+def test_links_keep_the_filters_and_drop_empty_ones(people):
+    page = page_of(ordered(), 2, size=5, params={"q": "smith & co", "team": "", "page": "7"})
+    assert page.next_link == "?q=smith+%26+co&page=3"
+    assert page.previous_link == "?q=smith+%26+co&page=1"
+
+
+def test_an_empty_list_is_one_page_with_nothing_on_it(db):
+    page = page_of(Person.objects.none(), 1)
+    assert not page
+    assert (page.count, page.has_other_pages, page.start_index, page.num_pages) == (0, False, 0, 1)
