@@ -8,7 +8,7 @@ help:
 	@echo "make run           start the site on http://127.0.0.1:8000 with demo data (SQLite)"
 	@echo "make test          install everything, then lint and run every test on PostgreSQL and Redis"
 	@echo "make lint          ruff only"
-	@echo "make bench         timings: plan PDF rendering, caseload queries (not part of make test)"
+	@echo "make bench         every page under gunicorn on seed_scale data, plan PDF, reminders -> docs/benchmarks.md"
 	@echo "make vendor-nhsuk  update the vendored NHS.UK frontend (VERSION=x.y.z to change version)"
 
 run:
@@ -21,7 +21,7 @@ lint:
 	@bash -c 'source scripts/common.sh && ensure_venv requirements-dev.txt && .venv/bin/ruff check .'
 
 bench:
-	@bash -c 'source scripts/common.sh && ensure_venv requirements-dev.txt && .venv/bin/python scripts/bench.py && .venv/bin/python scripts/bench_reminders.py'
+	@bash scripts/bench.sh
 
 vendor-nhsuk:
 	@bash scripts/vendor-nhsuk.sh $(VERSION)
