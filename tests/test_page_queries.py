@@ -1,0 +1,627 @@
+"""Every HTML page runs at most 8 queries whatever the number of rows, and no list renders more than a page.
+
+Two targets of issue 12 ("national scale"), for every page of the staff site and the portal:
+
+- each page is built with 5 rows and with 50 rows of what it lists or shows and opened as the persona who
+  uses it; the number of queries (everything the request does: the session, the user, the audit row)
+  must be at most MAX_QUERIES and the same for 5 and 50;
+- each list, opened by someone who sees everyone, with more rows than a page holds (PAGE_SIZE), must
+  render at most PAGE_SIZE rows and less than MAX_HTML bytes.
+
+PAGES names every URL pattern that serves a page; NOT_PAGES names the rest with the reason. A new URL
+pattern in neither fails `test_every_url_pattern_is_a_page_here_or_has_a_reason`, so new pages are
+covered too. The data comes from tests/page_data.py (the services, bulk inserts where safe).
+"""
+
+import re
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from budgets.models import Tariff
+from tests import page_data as data
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 8
+# The lists are about to be paginated; a page is assumed to hold at most this many rows.
+PAGE_SIZE = 50
+MAX_HTML = 500 * 1024
+FEW, MANY = 5, 50
+# More rows than one page holds, for the size test.
+MORE_THAN_A_PAGE = PAGE_SIZE + 10
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who opens which address (user None: someone not signed in)."""
+
+    user: object
+    url: str
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str  # the test id
+    route: str  # the URL pattern's name
+    rows: str  # what there are 5 and 50 of
+    # Builds the data and returns the visit to a page showing n rows. A list's builder tops the list up
+    # to n rows; a record's builder makes (or takes from `records`) a record with n rows.
+    build: Callable[[data.World, int], Visit]
+    # For a list: the persona who sees every row (the size test opens the list as them).
+    sees_everyone: str = ""
+
+
+def stand_in_letters(patch) -> None:
+    patch.setattr("careplans.approval.render_pdf", lambda template, context: data.STAND_IN_PDF)
+
+
+@pytest.fixture
+def w(north, alice, priya, leo, monkeypatch) -> data.World:
+    stand_in_letters(monkeypatch)
+    return data.World(team=north, coordinator=alice, approver=priya, lead=leo)
+
+
+@pytest.fixture(scope="module")
+def records(django_db_setup, django_db_blocker):
+    """Two whole records, one with 5 rows of everything and one with 50, built once for the pages that
+    only read them: a plan agreed 50 times takes a while. The module's tests run inside this transaction,
+    each in its own savepoint, so what one test's requests write is gone before the next.
+
+    The personas are conftest's (the factories find them by name, so each test's Alice is this Alice).
+    """
+    from people.tests.factories import CareTeamFactory, UserFactory
+    from phb.roles import Role
+
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        pytest.MonkeyPatch.context() as patch,
+        transaction.atomic(),
+    ):
+        stand_in_letters(patch)
+        north = CareTeamFactory(name="North Leeds community team")
+        world = data.World(
+            team=north,
+            coordinator=UserFactory(username="alice", first_name="Alice", last_name="Adams", teams=[north]),
+            approver=UserFactory(username="priya", first_name="Priya", last_name="Patel", role=Role.APPROVER),
+            lead=UserFactory(username="leo", first_name="Leo", last_name="Lewis", role=Role.LEAD),
+        )
+        yield {n: data.whole_record(world, n) for n in (FEW, MANY)}
+        transaction.set_rollback(True)
+
+
+# The pages, route by route. Builders return what to open; see tests/page_data.py for the rows.
+
+
+def caseload(w, n):
+    data.caseload(w, n)
+    return Visit(w.coordinator, reverse("people:caseload"))
+
+
+def caseload_for_everyone(w, n):
+    data.caseload(w, n)
+    return Visit(w.approver, reverse("people:caseload"))
+
+
+def caseload_search(w, n):
+    data.caseload(w, n)
+    return Visit(w.coordinator, reverse("people:caseload") + f"?q={data.MARK}")
+
+
+def person_add(w, n):
+    data.coordinators(w, n)
+    return Visit(w.coordinator, reverse("people:add"))
+
+
+def person_page(w, n):
+    return Visit(w.coordinator, reverse("people:detail", kwargs={"pk": w.records[n].person.pk}))
+
+
+def person_edit(w, n):
+    data.coordinators(w, n)
+    return Visit(w.coordinator, reverse("people:edit", kwargs={"pk": data.person(w).pk}))
+
+
+def person_history(w, n):
+    someone = data.person(w)
+    data.record_views(w, someone, n)
+    return Visit(w.coordinator, reverse("people:history", kwargs={"pk": someone.pk}))
+
+
+def screening_new(w, n):
+    data.cohorts(w, n)
+    someone = data.person(w)
+    data.screenings(w, someone, n)
+    return Visit(w.coordinator, reverse("eligibility:new", kwargs={"person_pk": someone.pk}))
+
+
+def screening_detail(w, n):
+    screening = data.referral_with(w, data.person(w), n)
+    return Visit(w.coordinator, reverse("eligibility:detail", kwargs={"pk": screening.pk}))
+
+
+def screening_decide(w, n):
+    screening = data.referral_with(w, data.person(w), n)
+    return Visit(w.approver, reverse("eligibility:decide", kwargs={"pk": screening.pk}))
+
+
+def referrals(w, n):
+    data.referrals(w, n)
+    return Visit(w.approver, reverse("eligibility:queue"))
+
+
+def assessment_new(w, n):
+    someone = data.person(w)
+    data.assessments(w, someone, n)
+    return Visit(w.coordinator, reverse("budgets:assessment_new", kwargs={"person_pk": someone.pk}))
+
+
+def assessment_page(route, kwarg="pk"):
+    def build(w, n):
+        assessment = data.assessment_with_services(w, data.person(w), n)
+        data.tariffs(w, 1)
+        return Visit(w.coordinator, reverse(route, kwargs={kwarg: assessment.pk}))
+
+    return build
+
+
+def service_edit(w, n):
+    assessment = data.assessment_with_services(w, data.person(w), n)
+    return Visit(w.coordinator, reverse("budgets:service_edit", kwargs={"pk": assessment.services.first().pk}))
+
+
+def budget_page(w, n):
+    data.tariffs(w, 1)
+    budget = data.budget_from(w, data.assessment_with_services(w, data.person(w), n), sign_off=True)
+    return Visit(w.approver, reverse("budgets:budget", kwargs={"pk": budget.pk}))
+
+
+def sign_off_queue(w, n):
+    data.awaiting_sign_off(w, n)
+    return Visit(w.approver, reverse("budgets:sign_off_queue"))
+
+
+def tariff_list(w, n):
+    data.tariffs(w, n)
+    return Visit(w.lead, reverse("budgets:tariffs"))
+
+
+def tariff_new(w, n):
+    data.tariffs(w, n)
+    return Visit(w.lead, reverse("budgets:tariff_new"))
+
+
+def tariff_edit(w, n):
+    data.tariffs(w, n)
+    return Visit(w.lead, reverse("budgets:tariff_edit", kwargs={"pk": Tariff.objects.order_by("pk").first().pk}))
+
+
+def plan_new(w, n):
+    someone = data.person(w)
+    data.budget_versions(w, someone, n)
+    return Visit(w.coordinator, reverse("careplans:new", kwargs={"person_pk": someone.pk}))
+
+
+def plan_version(w, n):
+    return Visit(w.coordinator, reverse("careplans:version", kwargs={"pk": w.records[n].active.pk}))
+
+
+def draft_page(route, kwarg, pick):
+    def build(w, n):
+        draft = data.draft_plan(w, data.person(w), rows=n)
+        return Visit(w.coordinator, reverse(route, kwargs={kwarg: pick(draft).pk}))
+
+    return build
+
+
+def plan_compare(w, n):
+    record = w.records[n]
+    url = reverse("careplans:compare", kwargs={"pk": record.active.plan_id})
+    return Visit(w.coordinator, f"{url}?from={record.active.pk}&to={record.submitted.pk}")
+
+
+def plans_to_decide(w, n):
+    data.submitted_plans(w, n)
+    return Visit(w.approver, reverse("careplans:queue"))
+
+
+def plan_decide(w, n):
+    return Visit(w.approver, reverse("careplans:decide", kwargs={"pk": w.records[n].submitted.pk}))
+
+
+def plan_end(w, n):
+    return Visit(w.coordinator, reverse("careplans:end", kwargs={"pk": w.records[n].active.pk}))
+
+
+def reviews_due(w, n):
+    data.reviews_due(w, n)
+    return Visit(w.coordinator, reverse("careplans:reviews_due"))
+
+
+def reviews_due_for_everyone(w, n):
+    data.reviews_due(w, n)
+    return Visit(w.approver, reverse("careplans:reviews_due"))
+
+
+def review_record(w, n):
+    return Visit(w.coordinator, reverse("careplans:review_record", kwargs={"pk": w.records[n].review.pk}))
+
+
+def review_request(w, n):
+    return Visit(w.coordinator, reverse("careplans:review_request", kwargs={"pk": w.records[n].active.plan_id}))
+
+
+def failed_messages(w, n):
+    data.failed_messages(w, n)
+    return Visit(w.lead, reverse("careplans:failed_messages"))
+
+
+def portal_choose(w, n):
+    return Visit(data.patient_for(*data.people(w, n)), reverse("portal:home"))
+
+
+def portal_accept(w, n):
+    invitation = data.invitations(w, data.person(w), n)
+    return Visit(None, reverse("portal:accept", kwargs={"token": invitation.token}))
+
+
+def portal_page(route):
+    def build(w, n):
+        record = w.records[n]
+        return Visit(record.patient, reverse(route, kwargs={"pk": record.person.pk}))
+
+    return build
+
+
+def portal_plan_version(w, n):
+    record = w.records[n]
+    url = reverse("portal:plan_version", kwargs={"pk": record.person.pk, "version_pk": record.earlier.pk})
+    return Visit(record.patient, url)
+
+
+def portal_invite(w, n):
+    someone = data.person(w)
+    data.invitations(w, someone, n)
+    data.online_access(w, someone, n)
+    return Visit(w.coordinator, reverse("portal:invite", kwargs={"person_pk": someone.pk}))
+
+
+PAGES = [
+    Page("caseload", "people:caseload", "people in the team", caseload, sees_everyone="approver"),
+    Page("caseload, PHB team", "people:caseload", "people in the team", caseload_for_everyone),
+    Page("caseload search by name", "people:caseload", "people found", caseload_search, sees_everyone="approver"),
+    Page("add a person", "people:add", "coordinators to choose from", person_add),
+    Page(
+        "person page",
+        "people:detail",
+        "screenings, agreed plan versions, people with online access, messages",
+        person_page,
+    ),
+    Page("change a person", "people:edit", "coordinators to choose from", person_edit),
+    Page("record history", "people:history", "views of the record", person_history, sees_everyone="approver"),
+    Page("screen a person", "eligibility:new", "cohorts offered, earlier screenings", screening_new),
+    Page("screening", "eligibility:detail", "cohorts and block-contract services", screening_detail),
+    Page("decide a referral", "eligibility:decide", "cohorts and block-contract services", screening_decide),
+    Page("referrals", "eligibility:queue", "referrals waiting", referrals, sees_everyone="approver"),
+    Page("new assessment", "budgets:assessment_new", "earlier assessments (not listed)", assessment_new),
+    Page("assessment", "budgets:assessment", "current services", assessment_page("budgets:assessment")),
+    Page(
+        "change an assessment",
+        "budgets:assessment_edit",
+        "current services (not listed)",
+        assessment_page("budgets:assessment_edit"),
+    ),
+    Page(
+        "add a current service",
+        "budgets:service_add",
+        "current services (not listed)",
+        assessment_page("budgets:service_add", kwarg="assessment_pk"),
+    ),
+    Page("change a current service", "budgets:service_edit", "current services (not listed)", service_edit),
+    Page(
+        "work out a budget",
+        "budgets:budget_new",
+        "current services",
+        assessment_page("budgets:budget_new", kwarg="assessment_pk"),
+    ),
+    Page("budget", "budgets:budget", "costed lines (current services)", budget_page),
+    Page("budgets to sign off", "budgets:sign_off_queue", "budgets waiting", sign_off_queue, sees_everyone="approver"),
+    Page("tariffs", "budgets:tariffs", "tariffs", tariff_list, sees_everyone="lead"),
+    Page("new tariff", "budgets:tariff_new", "tariffs (not listed)", tariff_new),
+    Page("change a tariff", "budgets:tariff_edit", "tariffs (not listed)", tariff_edit),
+    Page("start a plan", "careplans:new", "budget versions (only the latest is offered)", plan_new),
+    Page(
+        "plan version page",
+        "careplans:version",
+        "outcomes, items, agreed versions, their events and letters",
+        plan_version,
+    ),
+    Page(
+        "change a plan",
+        "careplans:edit",
+        "outcomes and items (not listed on the form)",
+        draft_page("careplans:edit", "pk", lambda draft: draft),
+    ),
+    Page(
+        "add an outcome",
+        "careplans:outcome_add",
+        "outcomes and items (not listed on the form)",
+        draft_page("careplans:outcome_add", "version_pk", lambda draft: draft),
+    ),
+    Page(
+        "change an outcome",
+        "careplans:outcome_edit",
+        "outcomes and items (not listed on the form)",
+        draft_page("careplans:outcome_edit", "pk", lambda draft: draft.outcomes.first()),
+    ),
+    Page(
+        "add an item",
+        "careplans:item_add",
+        "outcomes to link, items",
+        draft_page("careplans:item_add", "version_pk", lambda draft: draft),
+    ),
+    Page(
+        "change an item",
+        "careplans:item_edit",
+        "outcomes to link, items",
+        draft_page("careplans:item_edit", "pk", lambda draft: draft.items.first()),
+    ),
+    Page(
+        "compare versions", "careplans:compare", "agreed versions, outcomes, items (every item changed)", plan_compare
+    ),
+    Page("plans to decide", "careplans:queue", "plans waiting", plans_to_decide, sees_everyone="approver"),
+    Page("decide on a plan", "careplans:decide", "outcomes, items (every item changed)", plan_decide),
+    Page("end a plan", "careplans:end", "outcomes, items, reviews (not listed on the form)", plan_end),
+    Page("reviews due", "careplans:reviews_due", "reviews due", reviews_due, sees_everyone="approver"),
+    Page("reviews due, PHB team", "careplans:reviews_due", "reviews due", reviews_due_for_everyone),
+    Page("record a review", "careplans:review_record", "outcomes (a question on each)", review_record),
+    Page("ask for a review", "careplans:review_request", "reviews done (not listed on the form)", review_request),
+    Page(
+        "messages not sent",
+        "careplans:failed_messages",
+        "messages not sent",
+        failed_messages,
+        sees_everyone="lead",
+    ),
+    Page("portal choose a person", "portal:home", "people the patient sees", portal_choose),
+    Page("accept an invitation", "portal:accept", "invitations (not listed)", portal_accept),
+    Page(
+        "portal home", "portal:person", "items (their money options), reviews, messages", portal_page("portal:person")
+    ),
+    Page("portal plan", "portal:plan", "outcomes, items, agreed versions", portal_page("portal:plan")),
+    Page("portal plan version", "portal:plan_version", "outcomes, items, agreed versions", portal_plan_version),
+    Page("portal reviews", "portal:reviews", "reviews done, progress on each outcome", portal_page("portal:reviews")),
+    Page(
+        "portal documents", "portal:documents", "agreed versions, letters, screenings", portal_page("portal:documents")
+    ),
+    Page("portal messages", "portal:messages", "messages", portal_page("portal:messages")),
+    Page(
+        "invite someone online", "portal:invite", "invitations, people with online access (not listed)", portal_invite
+    ),
+]
+LISTS = [page for page in PAGES if page.sees_everyone]
+
+# Every other URL pattern, with why it is not here. Checked: a PDF's address ends in .pdf, and a POST-only
+# address refuses GET.
+PDF, POST_ONLY = "a PDF", "POST only"
+NOT_PAGES = {
+    "home": "redirects to where each role starts; renders no page",
+    "health": "/health/ for load balancers: JSON",
+    "login": "sign-in",
+    "logout": "sign-out",
+    "eligibility:letter": PDF,
+    "budgets:letter": PDF,
+    "careplans:pdf": PDF,
+    "careplans:letter": PDF,
+    "portal:plan_pdf": PDF,
+    "portal:letter": PDF,
+    "portal:screening_letter": PDF,
+    "portal:budget_letter": PDF,
+    "budgets:service_remove": POST_ONLY,
+    "budgets:sign_off": POST_ONLY,
+    "careplans:submit": POST_ONLY,
+    "careplans:outcome_remove": POST_ONLY,
+    "careplans:item_remove": POST_ONLY,
+    "careplans:amend": POST_ONLY,
+    "careplans:assign": POST_ONLY,
+    "careplans:message_retry": POST_ONLY,
+    "portal:revoke": POST_ONLY,
+    "portal:reply": POST_ONLY,
+}
+# The admin is Django's own, for administrators only.
+ADMIN_PREFIX = "admin/"
+
+
+# Measuring
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def sql_shape(sql: str) -> str:
+    """A query with its values and column list taken out, so repeats of one query group together."""
+    shape = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql, flags=re.DOTALL)
+    shape = re.sub(r"'(?:[^']|'')*'", "?", shape)
+    shape = re.sub(r'"(s\d+_x|_django_curs_)[\w]+"', r'"\1…"', shape)
+    shape = re.sub(r"\b\d+(?:\.\d+)?\b", "?", shape)
+    shape = re.sub(r"\((?:\?(?:::\w+)?, )+\?(?:::\w+)?\)", "(…)", shape)
+    return shape[:240]
+
+
+def asked_by() -> str:
+    """Where in the product a query comes from: the innermost three frames of its code (not Django's, not the
+    tests'), innermost first. A query from inside Django's middleware (the session, the user) is Django's."""
+    frames = []
+    for frame in reversed(traceback.extract_stack()):
+        path = Path(frame.filename)
+        ours = path.is_relative_to(PROJECT) and not path.is_relative_to(PROJECT / ".venv")
+        if ours and not path.is_relative_to(PROJECT / "tests"):
+            if "get_response(" in (frame.line or ""):
+                break
+            frames.append(f"{path.relative_to(PROJECT)}:{frame.lineno} {frame.name}")
+            if len(frames) == 3:
+                break
+    return " ← ".join(frames) or "Django: the session and the signed-in user"
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    origin: str
+
+
+def grouped(queries: list[Query]) -> str:
+    """The queries grouped by shape, most repeated first, each with where in the code it was asked."""
+    groups: dict[str, list[str]] = {}
+    for query in queries:
+        groups.setdefault(sql_shape(query.sql), []).append(query.origin)
+    lines = []
+    for shape, origins in sorted(groups.items(), key=lambda group: -len(group[1])):
+        where = "; ".join(f"{origin} ×{count}" if count > 1 else origin for origin, count in Counter(origins).items())
+        lines.append(f"  {len(origins)}× {shape}\n      from {where}")
+    return "\n".join(lines)
+
+
+def opened(client, visit: Visit) -> tuple[object, list[Query]]:
+    """Opens the page as the visit's user; returns the response and every query the request ran.
+
+    Everything counts, transaction statements too: a service's atomic block is a SAVEPOINT and RELEASE
+    here (inside the test's transaction) and a BEGIN and COMMIT in production, and Django logs both."""
+    if visit.user is None:
+        client.logout()
+    else:
+        client.force_login(visit.user)
+    origins = []
+
+    def remember(execute, sql, params, many, context):
+        origins.append(asked_by())
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(remember):
+        response = client.get(visit.url)
+    assert response.status_code == 200, f"{visit.url} answered {response.status_code}"
+    if len(origins) != len(captured.captured_queries):
+        origins = ["?"] * len(captured.captured_queries)
+    return response, [Query(q["sql"], origin) for q, origin in zip(captured.captured_queries, origins, strict=True)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[page.id for page in PAGES])
+def test_page_runs_a_constant_number_of_queries(records, client, w, page):
+    w.records = records
+    counts, queries, sizes = {}, {}, {}
+    for n in (FEW, MANY):
+        response, queries[n] = opened(client, page.build(w, n))
+        counts[n], sizes[n] = len(queries[n]), len(response.content)
+    print(f"QUERIES {page.id} | {page.route} | {page.rows} | {counts[FEW]} | {counts[MANY]} | {sizes} bytes")
+    report = (
+        f"{page.id} ({page.route}): {counts[FEW]} queries with {FEW} {page.rows}, {counts[MANY]} with {MANY}.\n"
+        f"The queries with {MANY}, grouped:\n{grouped(queries[MANY])}"
+    )
+    if counts[FEW] != counts[MANY]:
+        report += f"\nThe queries with {FEW}, grouped:\n{grouped(queries[FEW])}"
+    if counts[MANY] != counts[FEW] or counts[MANY] > MAX_QUERIES:
+        for n in (FEW, MANY):
+            print(f"Every query with {n} rows:")
+            for number, query in enumerate(queries[n], start=1):
+                print(f"{number:3}. {query.sql}\n     from {query.origin}")
+    assert counts[MANY] == counts[FEW], report
+    assert counts[MANY] <= MAX_QUERIES, report
+
+
+# Size
+
+
+class RowCounter(HTMLParser):
+    """Counts the rows of every table body."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_body = 0
+        self.rows = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tbody":
+            self.in_body += 1
+        elif tag == "tr" and self.in_body:
+            self.rows += 1
+
+    def handle_endtag(self, tag):
+        if tag == "tbody" and self.in_body:
+            self.in_body -= 1
+
+
+def rows_shown(html: str) -> int:
+    """The rows a list shows: table body rows, or the people it names if it lists them some other way."""
+    counter = RowCounter()
+    counter.feed(html)
+    return max(counter.rows, data.marked_rows(html))
+
+
+@pytest.mark.parametrize("page", LISTS, ids=[page.id for page in LISTS])
+def test_list_renders_at_most_a_page_of_rows_and_under_500_kb(client, w, page):
+    visit = page.build(w, MORE_THAN_A_PAGE)
+    response, _ = opened(client, Visit(getattr(w, page.sees_everyone), visit.url))
+    html = response.content.decode()
+    shown = rows_shown(html)
+    print(f"SIZE {page.id} | {len(response.content)} bytes | {shown} rows of {MORE_THAN_A_PAGE}")
+    assert shown > 0, f"{page.id} shows none of its {MORE_THAN_A_PAGE} rows"
+    assert len(response.content) < MAX_HTML, f"{page.id} is {len(response.content):,} bytes"
+    assert shown <= PAGE_SIZE, f"{page.id} shows {shown} rows of {MORE_THAN_A_PAGE}: more than a page of {PAGE_SIZE}"
+
+
+# Coverage: every URL pattern is a page here or has a reason not to be
+
+
+def url_patterns(patterns=None, prefix="", namespace=None):
+    """(route, name) for every URL pattern, names with their namespace ("people:detail")."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = ":".join(filter(None, [namespace, pattern.name])) if pattern.name else None
+            yield prefix + str(pattern.pattern), name
+
+
+def site_patterns():
+    return [(route, name) for route, name in url_patterns() if not route.startswith(ADMIN_PREFIX)]
+
+
+def test_every_url_pattern_is_a_page_here_or_has_a_reason():
+    names = {name for _, name in site_patterns()}
+    unnamed = [route for route, name in site_patterns() if name is None]
+    assert not unnamed, f"Name these URL patterns so the page tests can list them: {unnamed}"
+    listed = {page.route for page in PAGES} | set(NOT_PAGES)
+    missing = sorted(names - listed)
+    assert not missing, (
+        f"New pages: add each to PAGES in {__name__} (with data for 5 and 50 rows), "
+        f"or to NOT_PAGES with the reason: {missing}"
+    )
+    assert not sorted(listed - names), f"Listed but no longer URL patterns: {sorted(listed - names)}"
+
+
+def example_path(route: str) -> str:
+    """A concrete address for a route: a made-up value in each of its parameters."""
+    values = {"uuid": "00000000-0000-4000-8000-000000000000", "int": "1", "str": "decision"}
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda match: values[match[1] or "str"], route)
+
+
+def test_the_reasons_for_leaving_a_pattern_out_hold(client, alice):
+    routes = {name: route for route, name in site_patterns()}
+    client.force_login(alice)
+    for name, reason in NOT_PAGES.items():
+        if reason == PDF:
+            assert routes[name].endswith(".pdf"), f"{name} is listed as a PDF but its address is {routes[name]}"
+        elif reason == POST_ONLY:
+            answer = client.get(example_path(routes[name])).status_code
+            assert answer == 405, f"{name} is listed as POST only but answers GET with {answer}"
