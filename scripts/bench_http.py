@@ -149,33 +149,34 @@ def resolve_pages(users: dict) -> list[Page]:
         except NoReverseMatch as error:
             return Page(key, label, persona, None, expected, kind, f"no URL: {error}")
 
-    # The plan page: an active version in the small caseload, as near 15 items as there is
-    # (any version on data without an active one, such as seed_demo's).
-    plan_persona, version = "coordinator-60", None
-    for persona, statuses in (
-        ("coordinator-60", [Status.ACTIVE]),
-        ("coordinator-600", [Status.ACTIVE]),
-        ("coordinator-60", list(Status)),
-    ):
-        version = (
+    # The plan page: an active version as near 15 items as there is, in the small caseload or else
+    # the large one (any version on data without an active one, such as seed_demo's).
+    def nearest_15(persona, statuses):
+        return (
             PlanVersion.objects.filter(status__in=statuses, plan__person__in=persons_visible_to(users[persona]))
             .annotate(item_count=Count("items"))
             .order_by(Func(F("item_count") - 15, function="ABS"), "pk")
             .select_related("plan")
             .first()
         )
-        if version:
-            plan_persona = persona
-            break
+
+    small = nearest_15("coordinator-60", [Status.ACTIVE])
+    large = nearest_15("coordinator-600", [Status.ACTIVE])
+    plan_persona, version = min(
+        [pair for pair in (("coordinator-60", small), ("coordinator-600", large)) if pair[1]]
+        or [("coordinator-60", nearest_15("coordinator-60", list(Status)))],
+        key=lambda pair: abs(pair[1].item_count - 15) if pair[1] else 0,
+    )
     if version:
-        person_id = version.plan.person_id
         status = "" if version.status == Status.ACTIVE else f", {version.status}"
         plan_label = f"Plan version page ({version.item_count} items{status})"
     else:
-        person_id = persons_visible_to(users["coordinator-60"]).values_list("pk", flat=True).first()
         plan_label = "Plan version page"
-    no_person = "" if person_id else "no person in coordinator-60's caseload"
     no_version = "" if version else "no plan in coordinator-60's caseload"
+    # The person page: someone in the small caseload with an active plan (anyone there if none has).
+    person_id = small.plan.person_id if small else None
+    person_id = person_id or persons_visible_to(users["coordinator-60"]).values_list("pk", flat=True).first()
+    no_person = "" if person_id else "no person in coordinator-60's caseload"
     patient_person = (
         PortalAccess.objects.filter(user=users["patient"], revoked_at__isnull=True)
         .values_list("person_id", flat=True)
@@ -201,8 +202,8 @@ def resolve_pages(users: dict) -> list[Page]:
             query=search,
             kind="caseload",
         ),
-        page("person", "Person page", plan_persona, "people:detail", person_id, problem=no_person),
-        page("history", "Person's history", plan_persona, "people:history", person_id, problem=no_person),
+        page("person", "Person page", "coordinator-60", "people:detail", person_id, problem=no_person),
+        page("history", "Person's history", "coordinator-60", "people:history", person_id, problem=no_person),
         page("plan", plan_label, plan_persona, "careplans:version", version and version.pk, problem=no_version),
         page(
             "budget",
