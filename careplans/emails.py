@@ -27,6 +27,11 @@ def decision_email_send(email_id: int) -> bool:
     return outbox.send(DecisionEmail.objects.all(), email_id, build=decision_email_message)
 
 
+def decision_emails_send(email_ids: list[int], *, queued_at: str) -> int:
+    """Sends a batch the sweep queued, each once (see phb.outbox.send_batch). Returns how many went."""
+    return outbox.send_batch(DecisionEmail.objects.all(), email_ids, queued_at=queued_at, build=decision_email_message)
+
+
 def decision_email_queue(email_id: int) -> bool:
     """Hands one decision e-mail to the worker; if Redis is down it waits for the sweep."""
     return outbox.queue(DecisionEmail, email_id, tasks.send_decision_email)
@@ -34,7 +39,7 @@ def decision_email_queue(email_id: int) -> bool:
 
 def queue_due() -> outbox.Queued:
     """The decision e-mails' sweep (see phb.outbox.queue_due)."""
-    return outbox.queue_due(DecisionEmail, tasks.send_decision_email)
+    return outbox.queue_due(DecisionEmail, tasks.send_decision_emails)
 
 
 # The kinds in the lead's page and its links: the model and the task that sends it.

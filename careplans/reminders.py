@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import DateTimeField, Exists, OuterRef, Value
 from django.utils import timezone
 
 from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
@@ -31,8 +31,9 @@ from phb.roles import Role
 @dataclass(frozen=True)
 class SweepResult:
     claimed: int
-    queued: int
+    queued: int  # reminders handed to the worker
     queue_failed: bool
+    tasks: int = 0  # the batches they went in: one call to Redis each
 
 
 def _live_reviews():
@@ -42,9 +43,8 @@ def _live_reviews():
     return Review.objects.filter(status=ReviewStatus.DUE).filter(Exists(agreed))
 
 
-def claim_due_reminders(*, today: datetime.date) -> int:
-    """Inserts a reminder row for every review whose reminder window is open today. Returns how many were new."""
-    rows = []
+def _due_by_kind(today: datetime.date):
+    """For each kind of reminder, the reviews whose window for it is open today and that have none yet."""
     for kind, (opens, closes) in WINDOWS.items():
         # The window is open when due + opens <= today < due + closes.
         reviews = _live_reviews().filter(due_on__lte=today - datetime.timedelta(days=opens))
@@ -53,18 +53,44 @@ def claim_due_reminders(*, today: datetime.date) -> int:
         if kind == ReminderKind.PERSON_28_DAYS:
             reviews = reviews.filter(plan__person__wants_review_reminders=True).exclude(plan__person__email="")
         reviews = reviews.exclude(Exists(ReviewReminder.objects.filter(review=OuterRef("pk"), kind=kind.value)))
-        rows += [ReviewReminder(review_id=pk, kind=kind.value) for pk in reviews.values_list("pk", flat=True)]
-    before = ReviewReminder.objects.count() if rows else 0
-    with transaction.atomic():
-        ReviewReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
-    return ReviewReminder.objects.count() - before if rows else 0
+        yield kind, reviews.order_by()
+
+
+def claim_due_reminders(*, today: datetime.date) -> int:
+    """Inserts a reminder row for every review whose reminder window is open today. Returns how many were new.
+
+    One INSERT ... SELECT in PostgreSQL: the reviews are never loaded into Python (at national scale the
+    first sweep inserts some 30,000 rows). ON CONFLICT DO NOTHING on the unique (review, kind) means two
+    sweeps at once add nothing twice, and the row count it returns is the number of new reminders.
+    """
+    now = timezone.now()
+    selects, params = [], []
+    for kind, reviews in _due_by_kind(today):
+        # The values the model would fill in itself (created_at, attempts, last_error) are written out here.
+        rows = reviews.annotate(
+            reminder_kind=Value(kind.value),
+            reminder_created=Value(now, output_field=DateTimeField()),
+            no_attempts=Value(0),
+            no_error=Value(""),
+        ).values_list("pk", "reminder_kind", "reminder_created", "no_attempts", "no_error")
+        sql, rows_params = rows.query.sql_with_params()
+        selects.append(sql)
+        params += rows_params
+    # Built from the model's table name and the ORM's own SQL; every value is a parameter.
+    insert = (
+        f"INSERT INTO {ReviewReminder._meta.db_table} (review_id, kind, created_at, attempts, last_error) "  # noqa: S608
+        f"{' UNION ALL '.join(selects)} ON CONFLICT DO NOTHING"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(insert, params)
+        return cursor.rowcount
 
 
 def queue_due() -> outbox.Queued:
     """Hands every reminder that is waiting and due to the worker (see phb.outbox.queue_due)."""
     from careplans import tasks
 
-    return outbox.queue_due(ReviewReminder, tasks.send_review_reminder)
+    return outbox.queue_due(ReviewReminder, tasks.send_review_reminders)
 
 
 def sweep(*, today: datetime.date | None = None, queue: bool = True) -> SweepResult:
@@ -72,7 +98,7 @@ def sweep(*, today: datetime.date | None = None, queue: bool = True) -> SweepRes
     today = today or timezone.localdate()
     claimed = claim_due_reminders(today=today)
     queued = queue_due() if queue else outbox.Queued(queued=0, broker_refused=False)
-    return SweepResult(claimed=claimed, queued=queued.queued, queue_failed=queued.broker_refused)
+    return SweepResult(claimed=claimed, queued=queued.queued, queue_failed=queued.broker_refused, tasks=queued.tasks)
 
 
 def with_details():
@@ -151,3 +177,8 @@ def reminder_send(reminder_id: int) -> bool:
     """Sends one reminder, once. False if it was already sent, is being sent, is not due, failed this
     time (the outbox keeps the error and tries again later), or is no longer needed."""
     return outbox.send(with_details(), reminder_id, build=reminder_message)
+
+
+def reminders_send(reminder_ids: list[int], *, queued_at: str) -> int:
+    """Sends a batch the sweep queued, each once (see phb.outbox.send_batch). Returns how many went."""
+    return outbox.send_batch(with_details(), reminder_ids, queued_at=queued_at, build=reminder_message)

@@ -1,13 +1,16 @@
 """Celery tasks: thin adapters that take ids and call the services.
 
 The send tasks do not retry through Celery: the outbox (phb.outbox) keeps each failure on the row and
-the sweeps queue the row again when its next attempt is due. They expire before the next sweep, so a
-task that waited in Redis too long is dropped instead of joining a second copy queued by the sweep.
+the sweeps queue the row again when its next attempt is due. A decision e-mail, or a message the lead
+tries again, goes at once in a task of its own (`send_decision_email`, `send_review_reminder`); the
+sweeps hand over what is waiting in batches (`send_decision_emails`, `send_review_reminders`), one
+call to Redis for each phb.outbox.SEND_BATCH rows. Every send task expires after SEND_TASK_EXPIRES,
+when the sweep may queue its rows again, so Redis never holds two live tasks for one row.
 """
 
 from celery import shared_task
 
-from phb.outbox import SEND_TASK_EXPIRES
+from phb.outbox import BATCH_SECONDS, SEND_TASK_EXPIRES
 
 SEND_OPTIONS = {
     "acks_late": True,
@@ -16,6 +19,8 @@ SEND_OPTIONS = {
     "soft_time_limit": 30,
     "time_limit": 60,
 }
+# A batch takes no new row after BATCH_SECONDS; the limits leave room for the row it is sending then.
+BATCH_OPTIONS = {**SEND_OPTIONS, "soft_time_limit": BATCH_SECONDS + 30, "time_limit": BATCH_SECONDS + 60}
 
 
 @shared_task(**SEND_OPTIONS)
@@ -23,6 +28,13 @@ def send_decision_email(email_id: int) -> bool:
     from careplans.emails import decision_email_send
 
     return decision_email_send(email_id)
+
+
+@shared_task(**BATCH_OPTIONS)
+def send_decision_emails(email_ids: list[int], queued_at: str) -> int:
+    from careplans.emails import decision_emails_send
+
+    return decision_emails_send(email_ids, queued_at=queued_at)
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -53,7 +65,12 @@ def sweep_review_reminders() -> dict:
     from careplans.reminders import sweep
 
     result = sweep()
-    return {"claimed": result.claimed, "queued": result.queued, "queue_failed": result.queue_failed}
+    return {
+        "claimed": result.claimed,
+        "queued": result.queued,
+        "tasks": result.tasks,
+        "queue_failed": result.queue_failed,
+    }
 
 
 @shared_task(**SEND_OPTIONS)
@@ -61,3 +78,10 @@ def send_review_reminder(reminder_id: int) -> bool:
     from careplans.reminders import reminder_send
 
     return reminder_send(reminder_id)
+
+
+@shared_task(**BATCH_OPTIONS)
+def send_review_reminders(reminder_ids: list[int], queued_at: str) -> int:
+    from careplans.reminders import reminders_send
+
+    return reminders_send(reminder_ids, queued_at=queued_at)

@@ -2,22 +2,23 @@
 
 Each kind of e-mail is a model that inherits OutboxRow (careplans has decision e-mails and review
 reminders). A row goes through these steps:
-- queue: after the transaction that wrote the row commits, a send task goes to Celery (`queue`);
-  if Redis is down the row simply waits for the sweep;
-- claim: the task claims the row with a conditional UPDATE (`claim`), so two tasks for one row
-  send one e-mail. Only a row that is unsent, not failed, due (`next_attempt_at` passed) and not
-  claimed can be claimed; a claim older than CLAIM_EXPIRES is from a worker that died mid-send and
-  may be taken again. Every claim counts an attempt;
-- send (`send`): the caller's function builds the message from the row; it is sent and the row
-  marked sent. Any error while building or sending releases the claim, keeps the error, and puts
-  the next attempt further off each time (FIRST_BACKOFF, doubling, at most LONGEST_BACKOFF). After
-  settings.OUTBOX_MAX_ATTEMPTS attempts the row is failed: nothing sends it again until the PHB
-  team lead chooses "Try again" (`outbox_retry`);
-- sweep (`queue_due`, from Celery beat every 15 minutes): queues the rows that are waiting and due
-  and were not queued in the last QUEUE_AGAIN_AFTER. Send tasks expire after SEND_TASK_EXPIRES (no
-  longer than that), so Redis holds at most one live task per row, and a backlog longer than one
-  sweep does not multiply. One row that cannot be sent never holds up the rows behind it: each is
-  sent by its own task, and its failure is recorded on the row only.
+- queue: after the transaction that wrote the row commits, a send task for that row goes to Celery
+  (`queue`); if Redis is down the row simply waits for the sweep;
+- sweep (`queue_due`, from Celery beat every 15 minutes): hands the rows that are waiting and due to
+  Celery in batches, one task and one call to Redis for each SEND_BATCH rows, and marks each row
+  queued (`queued_at`). A marked row is not queued again while the task that carries it may still be
+  waiting in Redis (see QUEUE_AGAIN_AFTER), so however long a backlog takes to drain, Redis holds at
+  most one task for each unsent row;
+- claim: the task claims each row with a conditional UPDATE (`claim`), so two tasks for one row send
+  one e-mail. Only a row that is unsent, not failed, due (`next_attempt_at` passed) and not claimed
+  can be claimed; a claim older than CLAIM_EXPIRES is from a worker that died mid-send and may be
+  taken again. Every claim counts an attempt and clears the row's queued mark;
+- send (`send`, `send_batch`): the caller's function builds the message from the row; it is sent and
+  the row marked sent. Any error while building or sending releases the claim, keeps the error, and
+  puts the next attempt further off each time (FIRST_BACKOFF, doubling, at most LONGEST_BACKOFF).
+  After settings.OUTBOX_MAX_ATTEMPTS attempts the row is failed: nothing sends it again until the PHB
+  team lead chooses "Try again" (`outbox_retry`). One row that cannot be sent never holds up the rows
+  behind it, in its batch or after it: its failure is recorded on that row only.
 
 Delivery is at least once, not exactly once. A worker killed after the mail server accepted a
 message, but before it marked the row sent, leaves a claim; when the claim expires the row is sent
@@ -30,11 +31,13 @@ and the function that builds the message.
 
 import datetime
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
@@ -46,17 +49,24 @@ from phb.roles import Role, has_role
 
 logger = logging.getLogger(__name__)
 
-# A worker that claimed a row and has not finished after this long has died (tasks time out after a minute).
+# A worker that claimed a row and has not finished after this long has died (send tasks time out well before).
 CLAIM_EXPIRES = datetime.timedelta(minutes=10)
-# The sweeps run every 15 minutes. A task still in Redis after SEND_TASK_EXPIRES is dropped by the worker,
-# and a row is queued again only once as long has passed, so a waiting row never has two live tasks.
-SEND_TASK_EXPIRES = datetime.timedelta(minutes=12)
+# The sweep hands rows to Celery in batches: one task, and one call to Redis, for this many rows.
+SEND_BATCH = 100
+# A batch takes no new row after this long (say the mail server answers slowly), well inside the send task's
+# time limits; the rows it did not reach are unmarked, and the next sweep queues them.
+BATCH_SECONDS = 60
+# A row stays marked queued from the sweep until the worker takes it out of its task, so the sweep does not
+# queue it again while the task may still wait in Redis behind a backlog. A row still marked after
+# QUEUE_AGAIN_AFTER has lost its task (Redis lost it, or the task expired unrun), and the sweep queues it
+# again, but only when no task at all waits in the queue, so never beside a copy still waiting. Send tasks
+# expire after as long, so a copy that turns up later (Redis gives back a dead worker's task) sends nothing.
+SEND_TASK_EXPIRES = datetime.timedelta(hours=1)
 QUEUE_AGAIN_AFTER = SEND_TASK_EXPIRES
 # After a failed attempt: 5, 10, 20, 40... minutes, at most 6 hours. With 8 attempts a row fails after
 # about 10 hours, long enough to ride out a mail server that is down overnight.
 FIRST_BACKOFF = datetime.timedelta(minutes=5)
 LONGEST_BACKOFF = datetime.timedelta(hours=6)
-QUEUE_BATCH = 1000
 WORKER_DIED = "The worker stopped while sending this message (it was restarted or ran out of time)."
 
 
@@ -64,7 +74,7 @@ class OutboxRow(models.Model):
     """What every outbox row records about its sending. Subclasses add what the message is about."""
 
     created_at = models.DateTimeField(auto_now_add=True)
-    # Last handed to Celery: the sweep leaves a row alone for QUEUE_AGAIN_AFTER.
+    # Handed to Celery and not yet taken by a worker: the sweep leaves the row alone (see QUEUE_AGAIN_AFTER).
     queued_at = models.DateTimeField(null=True, blank=True)
     # Taken by a worker that is sending it now (see CLAIM_EXPIRES).
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -120,8 +130,8 @@ def _waiting(now: datetime.datetime) -> Q:
 def claim(model: type[OutboxRow], pk, *, now: datetime.datetime) -> bool:
     """Compare-and-swap: takes the row for this worker if it is waiting and due, counting an attempt.
 
-    The task that was queued has now run, so the row no longer counts as waiting in Redis: if this
-    attempt fails, the sweep may queue it as soon as its next attempt is due.
+    The task that carried the row has now reached it, so the row no longer counts as waiting in Redis:
+    if this attempt fails, the sweep may queue it as soon as its next attempt is due.
     """
     return bool(
         model.objects.filter(_waiting(now), pk=pk).update(claimed_at=now, queued_at=None, attempts=F("attempts") + 1)
@@ -163,13 +173,8 @@ def _stamp(message: EmailMessage, row: OutboxRow) -> None:
     message.extra_headers = {**message.extra_headers, "X-Idempotency-Key": key, "Message-ID": f"<{key}@{domain}>"}
 
 
-def send(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage | None]) -> bool:
-    """Sends one row, once. True if an e-mail went now.
-
-    False if it was already sent, is being sent, is failed or not yet due, or `build` returned None
-    (nothing to send any more; the row is marked done). Never raises for the row's own faults: the
-    error is kept on the row and the attempt counted.
-    """
+def _send_one(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage | None], connection) -> bool:
+    """Claims, builds, sends and records one row. True if an e-mail went now; errors are kept on the row."""
     model = rows.model
     now = timezone.now()
     if not claim(model, pk, now=now):
@@ -179,12 +184,64 @@ def send(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage
         message = build(row)
         if message is not None:
             _stamp(message, row)
+            if connection is not None:
+                connection.open()  # once for the batch: False, and nothing done, when already open
+                message.connection = connection
             message.send()
     except Exception as error:  # any fault of this row: bad header, refused address, server down
         _record_failure(model, pk, claimed_at=now, error=error)
+        if connection is not None:
+            _close_quietly(connection)  # the next row starts on a fresh connection
+        if isinstance(error, SoftTimeLimitExceeded):
+            raise
         return False
     model.objects.filter(pk=pk, claimed_at=now).update(sent_at=timezone.now(), next_attempt_at=None)
     return message is not None
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # a connection that broke may fail to close too; nothing more to do with it
+        logger.info("Could not close the connection to the mail server", exc_info=True)
+
+
+def send(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage | None]) -> bool:
+    """Sends one row, once. True if an e-mail went now.
+
+    False if it was already sent, is being sent, is failed or not yet due, or `build` returned None
+    (nothing to send any more; the row is marked done). Never raises for the row's own faults: the
+    error is kept on the row and the attempt counted.
+    """
+    return _send_one(rows, pk, build=build, connection=None)
+
+
+def send_batch(
+    rows: models.QuerySet, pks: list, *, queued_at: str, build: Callable[[OutboxRow], EmailMessage | None]
+) -> int:
+    """Sends the rows of one batch task, each once and through one connection to the mail server.
+
+    Each row is claimed on its own, just before it is sent, so a row another task has sent or is
+    sending is skipped, and one row's fault is kept on that row only. The batch stops taking rows
+    after BATCH_SECONDS. Whatever this task did not take (not due any more, or not reached in time) is
+    unmarked as it ends, so the next sweep queues it. Returns how many e-mails went.
+    """
+    model = rows.model
+    mark = datetime.datetime.fromisoformat(queued_at)
+    deadline = time.monotonic() + BATCH_SECONDS
+    connection = get_connection()
+    sent = 0
+    try:
+        for pk in pks:
+            if time.monotonic() > deadline:
+                logger.warning("A batch of %s ran out of time; the next sweep queues the rest", model._meta.label_lower)
+                break
+            sent += _send_one(rows, pk, build=build, connection=connection)
+    finally:
+        _close_quietly(connection)
+        # Only this task's own mark: a row queued again since (its task lost) keeps its new one.
+        model.objects.filter(pk__in=pks, queued_at=mark).update(queued_at=None)
+    return sent
 
 
 def queue(model: type[OutboxRow], pk, task) -> bool:
@@ -202,8 +259,9 @@ def queue(model: type[OutboxRow], pk, task) -> bool:
 
 @dataclass(frozen=True)
 class Queued:
-    queued: int
+    queued: int  # rows handed to Celery
     broker_refused: bool
+    tasks: int = 0  # batch tasks, one call to Redis each
 
 
 def _fail_given_up(model: type[OutboxRow], now: datetime.datetime) -> None:
@@ -220,8 +278,28 @@ def _fail_given_up(model: type[OutboxRow], now: datetime.datetime) -> None:
     )
 
 
+def queue_is_empty(task) -> bool:
+    """True if no task at all waits in Redis in the queue this task goes to; False if it cannot tell."""
+    from kombu.exceptions import ChannelError
+
+    name = task.app.amqp.router.route({}, task.name)["queue"].name
+    try:
+        with task.app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(queue=name, passive=True).message_count == 0
+    except ChannelError:
+        return True  # Redis removes a list once it is empty: a queue not found holds nothing
+    except Exception:  # any broker error: a row whose task may still wait stays as it is
+        logger.warning("Could not read the length of the queue %s", name, exc_info=True)
+        return False
+
+
 def queue_due(model: type[OutboxRow], task, *, now: datetime.datetime | None = None) -> Queued:
-    """The sweep: queues every row that is waiting and due and was not queued in the last QUEUE_AGAIN_AFTER.
+    """The sweep: hands every row that is waiting, due and not queued already to `task`, SEND_BATCH rows at a time.
+
+    `task` takes a list of primary keys and the time they were marked queued (`send_batch`). A row
+    queued before is queued again only if its task is known to be gone: the worker unmarked it, or it
+    has been marked for longer than QUEUE_AGAIN_AFTER while no task waits in the queue. So the queue
+    never holds more rows than there are rows waiting to be sent.
 
     Safe to run from two processes at once: each batch is marked queued under SKIP LOCKED row locks, so
     a row is queued by one of them. If the broker refuses, the rows not handed over are unmarked and wait
@@ -229,26 +307,33 @@ def queue_due(model: type[OutboxRow], task, *, now: datetime.datetime | None = N
     """
     now = now or timezone.now()
     _fail_given_up(model, now)
-    due = model.objects.filter(
-        _waiting(now), Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUE_AGAIN_AFTER)
-    ).order_by("pk")
-    queued = 0
-    while True:
+    waiting = model.objects.filter(_waiting(now))
+    not_queued = Q(queued_at__isnull=True)
+    lost = Q(queued_at__lt=now - QUEUE_AGAIN_AFTER)
+    if waiting.filter(lost).exists() and queue_is_empty(task):
+        not_queued |= lost
+    # Read once through the index of waiting rows (ordering and limiting each batch in SQL would walk the
+    # primary key across every row ever sent); each batch is then locked and marked by primary key.
+    candidates = list(waiting.filter(not_queued).order_by("pk").values_list("pk", flat=True))
+    queued = tasks = 0
+    for start in range(0, len(candidates), SEND_BATCH):
         with transaction.atomic():
-            pks = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:QUEUE_BATCH])
+            batch = waiting.filter(not_queued, pk__in=candidates[start : start + SEND_BATCH])
+            pks = list(batch.select_for_update(skip_locked=True).values_list("pk", flat=True))
             model.objects.filter(pk__in=pks).update(queued_at=now)
         if not pks:
-            return Queued(queued=queued, broker_refused=False)
-        for index, pk in enumerate(pks):
-            try:
-                task.delay(pk)
-            except Exception:  # any broker error; what was not handed over waits for the next sweep
-                model.objects.filter(pk__in=pks[index:], queued_at=now).update(queued_at=None)
-                logger.warning(
-                    "Could not queue %s rows; the next sweep will try again", model._meta.label_lower, exc_info=True
-                )
-                return Queued(queued=queued, broker_refused=True)
-            queued += 1
+            continue
+        try:
+            task.delay(pks, now.isoformat())
+        except Exception:  # any broker error; what was not handed over waits for the next sweep
+            model.objects.filter(pk__in=pks, queued_at=now).update(queued_at=None)
+            logger.warning(
+                "Could not queue %s rows; the next sweep will try again", model._meta.label_lower, exc_info=True
+            )
+            return Queued(queued=queued, broker_refused=True, tasks=tasks)
+        queued += len(pks)
+        tasks += 1
+    return Queued(queued=queued, broker_refused=False, tasks=tasks)
 
 
 @transaction.atomic
