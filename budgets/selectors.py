@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, SignOff, Tariff
@@ -104,6 +104,26 @@ def assessments_for(*, person: Person) -> QuerySet[Assessment]:
 
 def budget_versions_for(*, person: Person) -> QuerySet[BudgetVersion]:
     return person.budget_versions.select_related("created_by", "signed_off_by").order_by("-number")
+
+
+def latest_assessment_and_budget(*, person: Person) -> tuple[Assessment | None, BudgetVersion | None]:
+    """The person's latest assessment and latest budget version, for their page, in one query when they
+    have a budget (the latest budget carries the latest assessment's id and date) and two when not."""
+    latest_assessment = assessments_for(person=person).values("pk", "assessed_on")[:1]
+    budget = (
+        person.budget_versions.order_by("-number")
+        .defer("inputs", "costed_lines", "ras_lines", "flags")
+        .annotate(
+            latest_assessment_pk=Subquery(latest_assessment.values("pk")),
+            latest_assessment_on=Subquery(latest_assessment.values("assessed_on")),
+        )
+        .first()
+    )
+    if budget is None:
+        return assessments_for(person=person).first(), None
+    # The latest assessment for the panel's link: only its id and date are read from it.
+    assessment = Assessment(pk=budget.latest_assessment_pk, person=person, assessed_on=budget.latest_assessment_on)
+    return assessment, budget
 
 
 def latest_budgets(queryset: QuerySet[BudgetVersion] | None = None) -> QuerySet[BudgetVersion]:

@@ -1,5 +1,7 @@
 """Reads for plans: a version with everything its page needs, and snapshots for the rules."""
 
+import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -8,7 +10,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from careplans import rules
-from careplans.models import Outcome, PlanEvent, PlanVersion, Status, SupportItem, SupportPlan
+from careplans.models import Outcome, PlanEvent, PlanVersion, Review, ReviewStatus, Status, SupportItem, SupportPlan
 from people.models import Person
 
 
@@ -84,9 +86,42 @@ def budgets_to_start_on(*, person: Person) -> QuerySet:
     return usable_budgets(person=person).exclude(Exists(live))
 
 
-def plans_for(*, person: Person) -> QuerySet[SupportPlan]:
-    return person.support_plans.prefetch_related(
-        Prefetch("versions", queryset=PlanVersion.objects.order_by("-number").select_related("budget_version"))
+@dataclass
+class PersonPlans:
+    """The support plan panel on a person's page."""
+
+    plans: list  # (plan, [its versions, newest first]), newest plan first
+    next_review_on: datetime.date | None
+    can_start: bool
+
+
+def person_plans(*, person: Person, may_start: bool) -> PersonPlans:
+    """Every version of the person's plans in one query, carrying the next review due and (for someone who
+    may start a plan) whether a plan can be started: budgets_to_start_on, asked inside the same query."""
+    next_due = (
+        Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").values("due_on")[:1]
+    )
+    versions = (
+        PlanVersion.objects.filter(plan__person=person)
+        .select_related("plan")
+        .only("id", "number", "status", "ended_on", "plan__id", "plan__created_at", "plan__person_id")
+        .annotate(next_review_on=Subquery(next_due))
+        .order_by("-plan__created_at", "plan_id", "-number")
+    )
+    if may_start:
+        versions = versions.annotate(can_start=Exists(budgets_to_start_on(person=person)))
+    versions = list(versions)
+    if not versions:
+        return PersonPlans(
+            plans=[], next_review_on=None, can_start=may_start and budgets_to_start_on(person=person).exists()
+        )
+    plans: dict = {}
+    for version in versions:
+        plans.setdefault(version.plan_id, (version.plan, []))[1].append(version)
+    return PersonPlans(
+        plans=list(plans.values()),
+        next_review_on=versions[0].next_review_on,
+        can_start=may_start and versions[0].can_start,
     )
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from eligibility import rules
+from eligibility import rules, selectors
 from eligibility.models import Decision, IPCCohort, Screening
 from people.access import persons_writable_by
 from people.models import Person
@@ -114,6 +114,7 @@ def screening_create(
     screening.full_clean()
     screening.save()
     screening.cohorts.set(cohorts)
+    selectors.forget_screenings(person)
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
@@ -150,6 +151,8 @@ def screening_decide(*, screening: Screening, approve: bool, reason: str, acting
             raise AlreadyDecidedError(current)
         raise ServiceError("This screening does not need a PHB team decision.")
     screening.refresh_from_db()
+    if "person" in screening._state.fields_cache:
+        selectors.forget_screenings(screening.person)
     audit.record(
         actor=acting_user,
         action=AuditAction.DECIDE,

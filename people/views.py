@@ -51,7 +51,7 @@ def person_detail(request, pk):
     access.require_staff(request.user)
     person = access.get_person_for_user(request.user, pk)
     services.person_record_view(person=person, acting_user=request.user)
-    can_edit = access.persons_writable_by(request.user).filter(pk=person.pk).exists()
+    can_edit = access.may_write(request.user, person)
     return render(request, "people/person_detail.html", {"person": person, "can_edit": can_edit})
 
 

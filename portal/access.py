@@ -15,7 +15,7 @@ from django.http import Http404
 from budgets.models import BudgetVersion
 from careplans.models import Letter, PlanVersion
 from eligibility.models import Screening
-from people.access import get_person_for_user, persons_writable_by, require_staff
+from people.access import get_person_for_user, may_write, persons_writable_by, require_staff
 from people.models import Person, PortalAccess
 from phb.roles import Role, has_role
 from portal import selectors
@@ -106,7 +106,7 @@ def get_person_for_care_team(user, pk) -> Person:
 
 def may_manage_online_access(user, person: Person) -> bool:
     """Whether the user may invite, stop access and reply for this person (for showing the buttons)."""
-    return persons_writable_by(user).filter(pk=person.pk).exists()
+    return may_write(user, person)
 
 
 def get_access_for_care_team(user, pk) -> PortalAccess:

@@ -20,8 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from budgets import letters as budget_letters
 from careplans import letters as plan_letters
 from eligibility import letters as eligibility_letters
+from people.access import get_person_for_user, require_staff
+from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.pagination import page_of
 from phb.pdf import render_pdf
 from portal import access, selectors, services
 from portal.forms import AcceptInvitationForm, InvitationForm, MessageForm
@@ -195,6 +198,25 @@ def accept_invitation(request, token):
 # The staff side: the person's care team.
 
 
+@require_GET
+def staff_messages(request, person_pk):
+    """The person's message thread for staff who can see them, newest first; their coordinators reply here."""
+    require_staff(request.user)
+    person = get_person_for_user(request.user, person_pk)
+    person_record_view(person=person, acting_user=request.user, page="messages")
+    page = page_of(selectors.thread_newest_first(person), request.GET.get("page"))
+    return render(
+        request,
+        "portal/staff_messages.html",
+        {
+            "person": person,
+            "page": page,
+            "can_reply": access.may_manage_online_access(request.user, person),
+            "message_limit": services.MESSAGE_LIMIT,
+        },
+    )
+
+
 def _online_section(person_pk) -> str:
     return reverse("people:detail", kwargs={"pk": person_pk}) + "#online"
 
@@ -245,4 +267,4 @@ def reply(request, person_pk):
             messages.success(request, "Your reply has been sent.")
     else:
         messages.error(request, " ".join(form.errors.get("body", ["Enter your reply"])))
-    return redirect(_online_section(person.pk))
+    return redirect("portal:staff_messages", person_pk=person.pk)

@@ -289,6 +289,10 @@ def portal_plan_version(w, n):
     return Visit(record.patient, url)
 
 
+def staff_messages(w, n):
+    return Visit(w.coordinator, reverse("portal:staff_messages", kwargs={"person_pk": w.records[n].person.pk}))
+
+
 def portal_invite(w, n):
     someone = data.person(w)
     data.invitations(w, someone, n)
@@ -405,6 +409,7 @@ PAGES = [
         "portal documents", "portal:documents", "agreed versions, letters, screenings", portal_page("portal:documents")
     ),
     Page("portal messages", "portal:messages", "messages", portal_page("portal:messages")),
+    Page("messages about a person", "portal:staff_messages", "messages", staff_messages),
     Page(
         "invite someone online", "portal:invite", "invitations, people with online access (not listed)", portal_invite
     ),

@@ -2,9 +2,9 @@
 
 from django import template
 
-from budgets.selectors import assessments_for, budget_versions_for
+from budgets.selectors import latest_assessment_and_budget
 from eligibility.selectors import is_eligible
-from people.access import persons_writable_by
+from people.access import may_write
 
 register = template.Library()
 
@@ -12,9 +12,10 @@ register = template.Library()
 @register.inclusion_tag("budgets/_person_panel.html", takes_context=True)
 def budget_panel(context, person):
     user = context["request"].user
+    assessment, budget = latest_assessment_and_budget(person=person)
     return {
         "person": person,
-        "assessment": assessments_for(person=person).first(),
-        "budget": budget_versions_for(person=person).first(),
-        "can_assess": persons_writable_by(user).filter(pk=person.pk).exists() and is_eligible(person=person),
+        "assessment": assessment,
+        "budget": budget,
+        "can_assess": may_write(user, person) and is_eligible(person=person),
     }

@@ -3,10 +3,9 @@
 from django import template
 from django.utils import timezone
 
-from careplans.models import Review, ReviewStatus
 from careplans.reviews import review_counts
-from careplans.selectors import budgets_to_start_on, plans_for
-from people.access import persons_writable_by
+from careplans.selectors import person_plans
+from people.access import may_write
 
 register = template.Library()
 
@@ -14,10 +13,13 @@ register = template.Library()
 @register.inclusion_tag("careplans/_person_panel.html", takes_context=True)
 def plan_panel(context, person):
     user = context["request"].user
-    plans = [(plan, list(plan.versions.all())) for plan in plans_for(person=person)]
-    can_start = persons_writable_by(user).filter(pk=person.pk).exists() and budgets_to_start_on(person=person).exists()
-    next_review = Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first()
-    return {"person": person, "plans": plans, "can_start": can_start, "next_review": next_review}
+    panel = person_plans(person=person, may_start=may_write(user, person))
+    return {
+        "person": person,
+        "plans": panel.plans,
+        "can_start": panel.can_start,
+        "next_review_on": panel.next_review_on,
+    }
 
 
 @register.inclusion_tag("careplans/_reviews_summary.html", takes_context=True)

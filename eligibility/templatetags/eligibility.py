@@ -2,19 +2,19 @@
 
 from django import template
 
-from eligibility.selectors import screenings_for
-from people.access import persons_writable_by
+from eligibility.selectors import screenings_shown
+from people.access import may_write
 
 register = template.Library()
 
 
 @register.inclusion_tag("eligibility/_person_panel.html", takes_context=True)
 def eligibility_panel(context, person):
-    screenings = list(screenings_for(person=person))
+    screenings = screenings_shown(person=person)
     user = context["request"].user
     return {
         "person": person,
         "current": screenings[0] if screenings else None,
         "screenings": screenings,
-        "can_screen": persons_writable_by(user).filter(pk=person.pk).exists(),
+        "can_screen": may_write(user, person),
     }

@@ -3,7 +3,6 @@
 from django import template
 
 from portal import access, selectors
-from portal.services import MESSAGE_LIMIT
 
 register = template.Library()
 
@@ -12,8 +11,6 @@ register = template.Library()
 def online_panel(context, person):
     return {
         "person": person,
-        "accesses": selectors.accesses_for(person),
-        "thread": selectors.thread_for(person),
+        "panel": selectors.online_panel_for(person),
         "can_change": access.may_manage_online_access(context["request"].user, person),
-        "message_limit": MESSAGE_LIMIT,
     }

@@ -78,7 +78,10 @@ def test_invitation_to_plan_to_messages(browser, live_server, jane, alice, janes
         assert_accessible(patient)
 
         coordinator.goto(f"/people/{jane.pk}/")
+        assert "1 new" in coordinator.get_by_test_id("message-summary").inner_text()
+        coordinator.get_by_role("link", name="Read messages and reply").click()
         assert "I want to talk about changing my plan." in coordinator.get_by_test_id("staff-thread").inner_text()
+        assert_accessible(coordinator)
         coordinator.get_by_label("Reply").fill("Happy to. I will call you on Tuesday.")
         coordinator.get_by_role("button", name="Send reply").click()
         coordinator.get_by_text("Your reply has been sent.").wait_for()
