@@ -348,11 +348,12 @@ class Batch:
         object_id: str,
         person_id: str | None,
         summary: str,
-        changes: dict | None = None,
+        changes: dict | str | None = None,
     ) -> None:
-        """An audit event, as phb.audit.record writes it (no request id: nothing came through a request)."""
+        """An audit event, as phb.audit.record writes it (no request id: nothing came through a request).
+        `changes` may be JSON already."""
         who = "\\N\t\t" if actor is None else f"{actor.id}\t{actor.username}\t{actor.role}"
-        changed = text(json.dumps(changes)) if changes else "{}"
+        changed = text(changes if isinstance(changes, str) else json.dumps(changes)) if changes else "{}"
         self.audit.add_cells(
             f"{stamp(moment)}\t{who}\t{action}\t{label}\t{object_id}\t{person_id or NULL}\t{text(summary[:200])}"
             f"\t{changed}\t"

@@ -10,6 +10,7 @@ the version in force now), as careplans.reviews and plan_activate leave it.
 
 import bisect
 import functools
+import json
 from decimal import Decimal
 
 from careplans import rules, schedule
@@ -27,7 +28,7 @@ from careplans.models import (
 from phb.models import AuditAction
 from scale import fiction
 from scale.batch import DAY, Batch, World, day_text, on, stamp
-from scale.copy import random_uuid
+from scale.copy import NULL, random_uuid
 from scale.documents import letter_pdf
 
 # How each plan stands today, with how many in a hundred plans are there.
@@ -60,6 +61,28 @@ PA_TEMPLATES = [t for t in fiction.SUPPORT_ITEMS if t[2] == "personal_care"]
 OTHER_TEMPLATES = [t for t in fiction.SUPPORT_ITEMS if t[2] != "personal_care"]
 LABEL = "careplans.planversion"
 REFUSED = "SMTP server refused the connection (421 try again later)"
+PROGRESS = ("achieved", "partly", "partly", "not_yet", "no_longer_relevant")
+CHANGES = ("better", "better", "same", "worse")
+SATISFACTION = tuple(Satisfaction.values)
+REVIEW_NOTES = {part: tuple(words) for part, words in fiction.REVIEW_NOTES.items()}
+# The audit row's changes for a recorded review, by decision (encoded once).
+RECORDED = {
+    decision: json.dumps(
+        {"status": [ReviewStatus.DUE.value, ReviewStatus.COMPLETED.value], "decision": [None, decision]}
+    )
+    for decision in ReviewDecision.values
+}
+
+
+@functools.lru_cache(maxsize=64)
+def moved(before: str, after: str) -> str:
+    """An audit row's changes for a move from one status to another, encoded once."""
+    return json.dumps({"status": [str(before), str(after)]})
+
+
+def pick_fast(chance, options):
+    """One of `options`, drawn with `chance` (a generator's random method): cheaper than Random.choice."""
+    return options[int(chance() * len(options))]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -437,7 +460,7 @@ class PlanWriter:
             AuditAction.SUBMIT,
             version,
             f"Submitted version {version.number} of the plan to the PHB team",
-            {"status": [Status.DRAFT.value, Status.SUBMITTED.value]},
+            moved(Status.DRAFT.value, Status.SUBMITTED.value),
         )
 
     def decider(self, total: Decimal):
@@ -543,7 +566,7 @@ class PlanWriter:
                     AuditAction.SUPERSEDE,
                     older,
                     f"Version {older.number} replaced by version {version.number}",
-                    {"status": [Status.ACTIVE.value, Status.SUPERSEDED.value]},
+                    moved(older_status(older), Status.SUPERSEDED.value),
                 )
         self.event(
             moment, version, Status.APPROVED, Status.ACTIVE, actor, f"Started on {on(version.content.start):%-d %B %Y}"
@@ -554,7 +577,7 @@ class PlanWriter:
             AuditAction.ACTIVATE,
             version,
             f"Version {version.number} of the plan became active",
-            {"status": [Status.APPROVED.value, Status.ACTIVE.value]},
+            moved(Status.APPROVED.value, Status.ACTIVE.value),
         )
         if version.number > 1 and self.in_force:
             self.audit(
@@ -756,7 +779,7 @@ class PlanWriter:
                     AuditAction.WITHDRAW,
                     other,
                     f"Version {other.number} withdrawn: the budget ended",
-                    {"status": [before, Status.WITHDRAWN.value]},
+                    moved(before, Status.WITHDRAWN.value),
                 )
         if cancelled:
             self.audit(
@@ -788,7 +811,7 @@ class PlanWriter:
                 AuditAction.END,
                 version,
                 f"The personal health budget ended on {day_text(ended_on)}",
-                {"status": [Status.ENDING.value, Status.ENDED.value]},
+                moved(Status.ENDING.value, Status.ENDED.value),
             )
 
     # The whole story
@@ -1013,63 +1036,50 @@ class PlanWriter:
                 wave.links.add_cells(f"{item_id}\t{version.outcome_ids[outcome_key][0]}")
 
     def write_review(self, review: Review) -> None:
-        batch, rng, life = self.batch, self.rng, self.life
+        """The review as it stands: done, cancelled, or still due; what it found, and its reminders.
+        (The busiest rows of the run, so they are put together as text here.)"""
+        batch, life = self.batch, self.life
+        chance = self.rng.random
         if review.completed is not None:
-            day = review.completed // DAY
-            status = ReviewStatus.COMPLETED
+            day, status = review.completed // DAY, ReviewStatus.COMPLETED.value
         elif review.cancelled is not None:
-            day = review.cancelled // DAY
-            status = ReviewStatus.CANCELLED
+            day, status = review.cancelled // DAY, ReviewStatus.CANCELLED.value
         else:
-            day = self.world.anchor
-            status = ReviewStatus.DUE
-        version = self.in_force_on(day) if status != ReviewStatus.CANCELLED else self.in_force_on(day)
-        version = version or review.creator_version
-        done = status == ReviewStatus.COMPLETED
-        satisfaction = rng.choice(Satisfaction.values) if done else ""
-        batch.reviews.add(
-            review.id,
-            self.plan_id,
-            version.id,
-            review.kind,
-            day_text(review.due),
-            status,
-            review.reason,
-            review.note,
-            review.requester.id if review.requester else None,
-            stamp(review.created),
-            day_text(day) if done else None,
-            review.completer.id if done else None,
-            (rng.random() < 0.85) if done else None,
-            rng.choice(fiction.REVIEW_NOTES["money"]) if done else "",
-            (rng.random() < 0.9) if done else None,
-            rng.choice(fiction.REVIEW_NOTES["use"]) if done else "",
-            rng.choice(fiction.REVIEW_NOTES["safety"]) if done else "",
-            satisfaction,
-            review.decision or "",
+            day, status = self.world.anchor, ReviewStatus.DUE.value
+        version = self.in_force_on(day) or review.creator_version
+        requester = review.requester.id if review.requester else NULL
+        head = (
+            f"{review.id}\t{self.plan_id}\t{version.id}\t{review.kind}\t{day_text(review.due)}\t{status}\t"
+            f"{review.reason}\t{review.note}\t{requester}\t{stamp(review.created)}"
         )
-        if done:
-            domains = set()
-            for outcome_id, domain in version.outcome_ids.values():
-                progress = rng.choice(("achieved", "partly", "partly", "not_yet", "no_longer_relevant"))
-                words = rng.choice(fiction.PROGRESS_WORDS)
-                batch.review_outcomes.add_cells(f"{review.id}\t{outcome_id}\t{progress}\t{words}")
-                domains.add(domain)
-            for domain in sorted(domains):
-                change = rng.choice(("better", "better", "same", "worse"))
-                batch.ratings.add_cells(f"{review.id}\t{domain}\t{change}")
-            batch.record(
-                review.completed,
-                review.completer,
-                AuditAction.RECORD_REVIEW,
-                "careplans.review",
-                review.id,
-                life.id,
-                f"Recorded the review: {ReviewDecision(review.decision).label}. Next review due by "
-                f"{day_text(review.next_due)}",
-                {"status": [ReviewStatus.DUE.value, ReviewStatus.COMPLETED.value], "decision": [None, review.decision]},
-            )
-        self.write_reminders(review, review.completed or review.cancelled)
+        if status != ReviewStatus.COMPLETED:
+            batch.reviews.add_cells(f"{head}\t\\N\t\\N\t\\N\t\t\\N\t\t\t\t")
+            self.write_reminders(review, review.cancelled)
+            return
+        money, use, safety = (pick_fast(chance, REVIEW_NOTES[part]) for part in ("money", "use", "safety"))
+        batch.reviews.add_cells(
+            f"{head}\t{day_text(day)}\t{review.completer.id}\t{'t' if chance() < 0.85 else 'f'}\t{money}\t"
+            f"{'t' if chance() < 0.9 else 'f'}\t{use}\t{safety}\t{pick_fast(chance, SATISFACTION)}\t{review.decision}"
+        )
+        domains = set()
+        for outcome_id, domain in version.outcome_ids.values():
+            progress, words = pick_fast(chance, PROGRESS), pick_fast(chance, fiction.PROGRESS_WORDS)
+            batch.review_outcomes.add_cells(f"{review.id}\t{outcome_id}\t{progress}\t{words}")
+            domains.add(domain)
+        for domain in sorted(domains):
+            batch.ratings.add_cells(f"{review.id}\t{domain}\t{pick_fast(chance, CHANGES)}")
+        batch.record(
+            review.completed,
+            review.completer,
+            AuditAction.RECORD_REVIEW,
+            "careplans.review",
+            review.id,
+            life.id,
+            f"Recorded the review: {ReviewDecision(review.decision).label}. Next review due by "
+            f"{day_text(review.next_due)}",
+            RECORDED[review.decision],
+        )
+        self.write_reminders(review, review.completed)
 
     def write_reminders(self, review: Review, until: int | None) -> None:
         """The rows the sweep inserted while the review was waiting (see careplans.reminders), sent by the

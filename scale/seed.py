@@ -381,7 +381,8 @@ def _write_all(world: World, people: int, batch_size: int, progress: Progress, w
             pool.put(item)
     finally:
         batches.close()
-    return pool.finish()
+        rows = pool.finish()
+    return rows
 
 
 NUMBERED = (
