@@ -277,9 +277,10 @@ def budget_letter(request, pk):
 def tariff_list(request):
     require_staff(request.user)
     access.require_lead(request.user)
-    tariffs = Tariff.objects.select_related("updated_by").order_by("-effective_from")
+    tariffs = Tariff.objects.select_related("updated_by").order_by("-effective_from", "-pk")
+    page = page_of(tariffs, request.GET.get("page"))
     in_force = selectors.tariff_in_force(on=timezone.localdate())
-    return render(request, "budgets/tariff_list.html", {"tariffs": tariffs, "in_force": in_force})
+    return render(request, "budgets/tariff_list.html", {"tariffs": page, "page": page, "in_force": in_force})
 
 
 @require_http_methods(["GET", "POST"])

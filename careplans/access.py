@@ -1,25 +1,47 @@
 """Who may see or change a support plan: whoever may see or change the person (people.access)."""
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 
 from careplans.models import Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
-from careplans.selectors import version_with_details
-from people.access import persons_visible_to, persons_writable_by
+from careplans.selectors import details, version_with_details, version_with_people
+from people.access import visible, writable
 
 
-def _scope(user, write: bool):
-    return persons_writable_by(user) if write else persons_visible_to(user)
+def _scope(user, write: bool, path: str):
+    """The user's people as a filter through `path` (no join at all for the PHB team, who see everyone)."""
+    return writable(user, path) if write else visible(user, path)
 
 
-def get_version_for_user(user, pk, *, write: bool = False) -> PlanVersion:
-    version = version_with_details().filter(pk=pk, plan__person__in=_scope(user, write)).first()
+def get_version_for_user(user, pk, *, write: bool = False, details: bool = True) -> PlanVersion:
+    """The version with its person and people (details: also its outcomes and items, for the rules)."""
+    versions = version_with_details() if details else version_with_people()
+    version = versions.filter(_scope(user, write, "plan__person__"), pk=pk).first()
     if version is None:
         raise Http404("No plan found")
     return version
 
 
+def get_version_and_siblings(
+    user, pk, *, write: bool = False, also_detail=None
+) -> tuple[PlanVersion, list[PlanVersion]]:
+    """The version and every version of its plan (itself included, newest first) in one query, each with its
+    people; the version's outcomes and items in two more. For pages that show the plan's other versions
+    and ask what may be done (careplans.lifecycle with siblings= reads them with no query).
+    also_detail(version, siblings): another version whose outcomes and items come in the same two queries."""
+    siblings = list(
+        version_with_people().filter(_scope(user, write, "plan__person__"), plan__versions__pk=pk).order_by("-number")
+    )
+    version = next((v for v in siblings if v.pk == pk or str(v.pk) == str(pk)), None)
+    if version is None:
+        raise Http404("No plan found")
+    other = also_detail(version, siblings) if also_detail else None
+    prefetch_related_objects([version] + ([other] if other is not None else []), *details())
+    return version, siblings
+
+
 def get_plan_for_user(user, pk, *, write: bool = False) -> SupportPlan:
-    plan = SupportPlan.objects.select_related("person").filter(pk=pk, person__in=_scope(user, write)).first()
+    plan = SupportPlan.objects.select_related("person").filter(_scope(user, write, "person__"), pk=pk).first()
     if plan is None:
         raise Http404("No plan found")
     return plan
@@ -28,7 +50,7 @@ def get_plan_for_user(user, pk, *, write: bool = False) -> SupportPlan:
 def get_outcome_for_user(user, pk) -> Outcome:
     outcome = (
         Outcome.objects.select_related("plan_version", "plan_version__plan__person")
-        .filter(pk=pk, plan_version__plan__person__in=persons_writable_by(user))
+        .filter(writable(user, "plan_version__plan__person__"), pk=pk)
         .first()
     )
     if outcome is None:
@@ -40,7 +62,7 @@ def get_item_for_user(user, pk) -> SupportItem:
     item = (
         SupportItem.objects.select_related("plan_version", "plan_version__plan__person")
         .prefetch_related("outcomes")
-        .filter(pk=pk, plan_version__plan__person__in=persons_writable_by(user))
+        .filter(writable(user, "plan_version__plan__person__"), pk=pk)
         .first()
     )
     if item is None:
@@ -50,9 +72,7 @@ def get_item_for_user(user, pk) -> SupportItem:
 
 def get_letter_for_user(user, pk) -> Letter:
     """A letter kept on the record of a person the user may see."""
-    letter = Letter.objects.select_related("person", "plan_version__plan").filter(
-        pk=pk, person__in=persons_visible_to(user)
-    )
+    letter = Letter.objects.select_related("person", "plan_version__plan").filter(visible(user, "person__"), pk=pk)
     letter = letter.first()
     if letter is None:
         raise Http404("No letter found")
@@ -63,7 +83,7 @@ def get_review_for_user(user, pk, *, write: bool = False) -> Review:
     """A review of a plan for a person the user may see (write: may change)."""
     review = (
         Review.objects.select_related("plan__person", "plan_version")
-        .filter(pk=pk, plan__person__in=_scope(user, write))
+        .filter(_scope(user, write, "plan__person__"), pk=pk)
         .first()
     )
     if review is None:

@@ -18,7 +18,7 @@ def plan_document_context(version: PlanVersion, *, today: datetime.date) -> dict
         {
             "item": item,
             "annual": pounds(rules.item_annual_cost(item.unit_cost, item.quantity, item.frequency)),
-            "outcome_numbers": ", ".join(str(numbers[o.pk]) for o in item.outcomes.all() if o.pk in numbers),
+            "outcome_numbers": ", ".join(str(numbers[o.pk]) for o in item.linked_outcomes() if o.pk in numbers),
         }
         for item in version.items.all()
     ]

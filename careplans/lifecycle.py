@@ -22,7 +22,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.utils import timezone
 
-from careplans.models import PlanVersion, Status
+from careplans.models import PlanVersion, Status, in_force_among
 from phb.errors import ServiceError
 from phb.roles import PHB_TEAM_ROLES, Role
 
@@ -167,6 +167,20 @@ def refusal(action: Action, facts: Facts) -> str | None:
     return None
 
 
+def _newest_first(version: PlanVersion) -> int:
+    return -version.number
+
+
+def _in_team(version: PlanVersion, user, *, loaded: bool) -> bool:
+    """Whether a coordinator is in the person's care team: read from the loaded person on a page, asked
+    of the database by a service."""
+    from people.access import may_write, persons_writable_by
+
+    if loaded:
+        return may_write(user, version.plan.person)
+    return persons_writable_by(user).filter(pk=version.plan.person_id).exists()
+
+
 def role_of(user) -> str:
     return SYSTEM if user is None else user.role
 
@@ -175,42 +189,60 @@ def is_author(version: PlanVersion, user) -> bool:
     return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
 
 
-def facts(version: PlanVersion, user, *, actions=None, on: datetime.date | None = None) -> Facts:
+def facts(
+    version: PlanVersion, user, *, actions=None, on: datetime.date | None = None, siblings: list | None = None
+) -> Facts:
     """Gathers the facts for a version and a user on a day (today unless the hourly job says otherwise),
-    querying only what the actions asked about need."""
+    querying only what the actions asked about need.
+
+    siblings: every version of the plan, already loaded with its person (a page that shows them all);
+    the facts are then read from them with no query. Services leave it out and ask the database.
+    """
     from careplans import rules
     from careplans.selectors import snapshot
-    from people.access import persons_writable_by
 
     actions = set(Action) if actions is None else set(actions)
     on = on or timezone.localdate()
     role = role_of(user)
-    in_team = role == Role.COORDINATOR and persons_writable_by(user).filter(pk=version.plan.person_id).exists()
+    in_team = role == Role.COORDINATOR and _in_team(version, user, loaded=siblings is not None)
     total = Decimal("0")
     if Action.APPROVE in actions and version.status == Status.SUBMITTED:
         total = rules.totals(snapshot(version)).annual
+    others = None if siblings is None else sorted((v for v in siblings if v.pk != version.pk), key=_newest_first)
     has_open = False
     if Action.AMEND in actions and version.status in FROM_STATUSES[Action.AMEND]:
-        has_open = PlanVersion.objects.filter(plan_id=version.plan_id).open().exists()
+        if others is None:
+            has_open = PlanVersion.objects.filter(plan_id=version.plan_id).open().exists()
+        else:
+            has_open = any(v.status in Status.OPEN for v in [version, *others])
     in_force, other_running, finishing = False, None, None
     asked = actions & NOTHING_NEW_ONCE_ENDING
     if any(version.status in FROM_STATUSES[action] for action in asked):
-        finishing = (
-            PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.FINISHING)
-            .exclude(pk=version.pk)
-            .values_list("status", flat=True)
-            .first()
-        )
+        if others is None:
+            finishing = (
+                PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.FINISHING)
+                .exclude(pk=version.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+        else:
+            finishing = next((v.status for v in others if v.status in Status.FINISHING), None)
     if Action.REQUEST_REVIEW in actions and version.status in FROM_STATUSES[Action.REQUEST_REVIEW]:
-        current = PlanVersion.objects.in_force_for(version.plan_id, on=on)
+        if others is None:
+            current = PlanVersion.objects.in_force_for(version.plan_id, on=on)
+        else:
+            current = in_force_among([version, *others], on=on)
         in_force = current is not None and current.pk == version.pk
     if Action.END in actions and version.status in FROM_STATUSES[Action.END]:
-        other_running = (
-            PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.RUNNING)
-            .exclude(pk=version.pk)
-            .values_list("number", flat=True)
-            .first()
-        )
+        if others is None:
+            other_running = (
+                PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.RUNNING)
+                .exclude(pk=version.pk)
+                .values_list("number", flat=True)
+                .first()
+            )
+        else:
+            other_running = next((v.number for v in others if v.status in Status.RUNNING), None)
     return Facts(
         status=version.status,
         role=role,
@@ -247,8 +279,8 @@ class DecisionOptions:
     why_not: str | None  # why no decision is offered at all
 
 
-def decision_options(version: PlanVersion, user) -> DecisionOptions:
-    known = facts(version, user, actions=DECISIONS)
+def decision_options(version: PlanVersion, user, *, siblings: list | None = None) -> DecisionOptions:
+    known = facts(version, user, actions=DECISIONS, siblings=siblings)
     allowed = frozenset(action for action in DECISIONS if refusal(action, known) is None)
     if allowed:
         return DecisionOptions(allowed, refusal(Action.APPROVE, known), None)
@@ -259,7 +291,8 @@ def decision_options(version: PlanVersion, user) -> DecisionOptions:
     )
 
 
-def allowed_actions(version: PlanVersion, user) -> frozenset[Action]:
-    """Every action this user may take on this version now: what the page offers buttons for."""
-    known = facts(version, user)
+def allowed_actions(version: PlanVersion, user, *, siblings: list | None = None) -> frozenset[Action]:
+    """Every action this user may take on this version now: what the page offers buttons for.
+    siblings: every version of the plan, when the page has them (no query then)."""
+    known = facts(version, user, siblings=siblings)
     return frozenset(action for action in Action if refusal(action, known) is None)

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from budgets.calculate import DOMAIN_LABELS, Domain
 from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
+from phb.db import ids_from
 from phb.outbox import OutboxRow
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d][:1].upper() + DOMAIN_LABELS[d][1:]) for d in Domain]
@@ -87,12 +88,24 @@ class PlanVersionQuerySet(models.QuerySet):
 
         A plan has at most one in force, except for the moment between a change's start date and the
         job that activates it; then the newer (higher-numbered) version is the one in force.
+        (The same rule on loaded versions: in_force_among; a test holds the two together.)
         """
         return self.filter(Q(status=Status.ACTIVE) | Q(status__in=Status.CURRENT, start_date__lte=on))
 
     def in_force_for(self, plan, *, on: datetime.date):
         """The one version of a plan in force on a date, or None."""
         return self.filter(plan=plan).in_force(on=on).order_by("-number").first()
+
+
+def in_force_among(versions, *, on: datetime.date):
+    """PlanVersionQuerySet.in_force_for over a plan's versions already loaded (a page that has them all)."""
+    found = [
+        version
+        for version in versions
+        if version.status == Status.ACTIVE
+        or (version.status in Status.CURRENT and version.start_date is not None and version.start_date <= on)
+    ]
+    return max(found, key=lambda version: version.number, default=None)
 
 
 class ItemCategory(models.TextChoices):
@@ -338,6 +351,8 @@ class SupportItem(models.Model):
     money_option = models.CharField("How the money is managed", max_length=20, choices=MONEY_OPTION_CHOICES)
     third_party_organisation = models.CharField("Organisation holding the money", max_length=200, blank=True)
     outcomes = models.ManyToManyField(Outcome, blank=True, related_name="items")
+    # careplans.selectors.details() annotates each item with `linked_outcome_ids` (IdList), so a
+    # page reads an item's outcomes from its version's outcomes rather than with a query of its own.
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -354,6 +369,17 @@ class SupportItem(models.Model):
 
     def __str__(self):
         return self.description
+
+    def linked_outcomes(self) -> list:
+        """The outcomes this item is for. Read from the version's outcomes when both were loaded by
+        careplans.selectors.version_with_details (no query); otherwise asked of the database."""
+        ids = getattr(self, "linked_outcome_ids", None)
+        version = self._state.fields_cache.get("plan_version")
+        loaded = getattr(version, "_prefetched_objects_cache", {}).get("outcomes")
+        if ids is None or loaded is None:
+            return list(self.outcomes.all())
+        wanted = {uuid.UUID(value) for value in ids_from(ids)}
+        return [outcome for outcome in loaded if outcome.pk in wanted]
 
 
 class PlanEvent(models.Model):

@@ -12,9 +12,14 @@ from django.utils import timezone
 from careplans import rules
 from careplans.models import Outcome, PlanEvent, PlanVersion, Review, ReviewStatus, Status, SupportItem, SupportPlan
 from people.models import Person
+from phb.db import IdList
+
+# The budget's JSON (inputs, workings, flags) is only needed on the budget's own page.
+BUDGET_WORKINGS = ("inputs", "costed_lines", "ras_lines", "flags", "sign_off_reasons")
 
 
-def version_with_details() -> QuerySet[PlanVersion]:
+def version_with_people() -> QuerySet[PlanVersion]:
+    """A version with its plan, person, budget and the people named on it, in one query (no budget JSON)."""
     return PlanVersion.objects.select_related(
         "plan",
         "plan__person",
@@ -24,11 +29,24 @@ def version_with_details() -> QuerySet[PlanVersion]:
         "care_coordinator",
         "updated_by",
         "submitted_by",
-    ).prefetch_related(
+        "assigned_to",
+        "decided_by",
+    ).defer(*(f"budget_version__{name}" for name in BUDGET_WORKINGS))
+
+
+def details() -> tuple[Prefetch, Prefetch]:
+    """A version's outcomes and its items, each item carrying the ids of its outcomes: two queries for any
+    number of versions (SupportItem.linked_outcomes reads the links from them)."""
+    items = SupportItem.objects.order_by("created_at", "id").annotate(linked_outcome_ids=IdList("outcomes__id"))
+    return (
         Prefetch("outcomes", queryset=Outcome.objects.order_by("created_at", "id")),
-        Prefetch("items", queryset=SupportItem.objects.order_by("created_at", "id").prefetch_related("outcomes")),
-        Prefetch("events", queryset=PlanEvent.objects.select_related("actor").order_by("at", "id")),
+        Prefetch("items", queryset=items),
     )
+
+
+def version_with_details() -> QuerySet[PlanVersion]:
+    """As version_with_people, with its outcomes and items (and each item's outcomes): two more queries."""
+    return version_with_people().prefetch_related(*details())
 
 
 def snapshot(version: PlanVersion) -> rules.PlanSnapshot:
@@ -52,7 +70,7 @@ def snapshot(version: PlanVersion) -> rules.PlanSnapshot:
                 frequency=rules.Frequency(i.frequency),
                 money_option=rules.MoneyOption(i.money_option),
                 third_party_organisation=i.third_party_organisation,
-                outcome_keys=tuple(sorted(str(o.key) for o in i.outcomes.all())),
+                outcome_keys=tuple(sorted(str(o.key) for o in i.linked_outcomes())),
                 provider=i.provider,
                 category=i.category,
             )
@@ -161,9 +179,6 @@ def with_plan_total(versions: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
     return versions.annotate(plan_total=Coalesce(Subquery(items_total), zero))
 
 
-# The budget's JSON (inputs, workings, flags) is only needed on the budget's own page.
-BUDGET_WORKINGS = ("inputs", "costed_lines", "ras_lines", "flags", "sign_off_reasons")
-
 QUEUE_ORDER = {
     "waiting": ("submitted_at", "id"),
     "total": ("-plan_total", "submitted_at", "id"),
@@ -218,15 +233,11 @@ def plan_timeline(*, plan: SupportPlan) -> QuerySet[PlanEvent]:
     )
 
 
-def previous_agreed(version: PlanVersion) -> PlanVersion | None:
-    """The last version before this one that the PHB team approved, for showing what changed."""
-    return (
-        version_with_details()
-        .filter(plan_id=version.plan_id, number__lt=version.number)
-        .agreed()
-        .order_by("-number")
-        .first()
-    )
+def previous_agreed(version: PlanVersion, siblings: list[PlanVersion]) -> PlanVersion | None:
+    """The last version before this one that the PHB team approved (Status.AGREED), for showing what
+    changed: picked from the plan's versions already loaded."""
+    earlier = [v for v in siblings if v.number < version.number and v.status in Status.AGREED]
+    return max(earlier, key=lambda v: v.number, default=None)
 
 
 def returned_before(version: PlanVersion, others: list[PlanVersion]) -> PlanVersion | None:

@@ -300,7 +300,7 @@ def copy_to_new_draft(*, source: PlanVersion, acting_user, reason: str, author=N
         new = SupportItem.objects.create(
             plan_version=draft, key=item.key, **{name: getattr(item, name) for name in ITEM_FIELDS}
         )
-        new.outcomes.set([copies[o.pk] for o in item.outcomes.all()])
+        new.outcomes.set([copies[o.pk] for o in item.linked_outcomes()])
     record_event(draft, from_status="", to_status=Status.DRAFT, acting_user=acting_user, reason=reason)
     audit.record(
         actor=acting_user,

@@ -64,11 +64,11 @@ def plan_new(request, person_pk):
 @require_GET
 def version_detail(request, pk):
     require_staff(request.user)
-    version = access.get_version_for_user(request.user, pk)
+    version, siblings = access.get_version_and_siblings(request.user, pk)
     services.plan_record_view(version=version, acting_user=request.user)
     snapshot = selectors.snapshot(version)
-    allowed = lifecycle.allowed_actions(version, request.user)
-    other_versions = list(version.plan.versions.exclude(pk=version.pk).select_related("decided_by").order_by("-number"))
+    allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings)
+    other_versions = [other for other in siblings if other.pk != version.pk]
     return render(
         request,
         "careplans/version_detail.html",
@@ -95,7 +95,7 @@ def version_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def version_edit(request, pk):
     require_staff(request.user)
-    version = access.get_version_for_user(request.user, pk, write=True)
+    version = access.get_version_for_user(request.user, pk, write=True, details=False)
     if not version.is_editable:
         raise Http404("Only a draft can be changed")
     form = PlanForm(request.POST or None, instance=version)
@@ -134,7 +134,9 @@ def _row_form(request, version, form, save, template, title):
 def outcome_edit(request, version_pk=None, pk=None):
     require_staff(request.user)
     outcome = access.get_outcome_for_user(request.user, pk) if pk else None
-    version = access.get_version_for_user(request.user, outcome.plan_version_id if outcome else version_pk, write=True)
+    version = access.get_version_for_user(
+        request.user, outcome.plan_version_id if outcome else version_pk, write=True, details=False
+    )
     if not version.is_editable:
         raise Http404("Only a draft can be changed")
     form = OutcomeForm(request.POST or None, instance=outcome or Outcome(plan_version=version))
@@ -156,7 +158,9 @@ def outcome_edit(request, version_pk=None, pk=None):
 def item_edit(request, version_pk=None, pk=None):
     require_staff(request.user)
     item = access.get_item_for_user(request.user, pk) if pk else None
-    version = access.get_version_for_user(request.user, item.plan_version_id if item else version_pk, write=True)
+    version = access.get_version_for_user(
+        request.user, item.plan_version_id if item else version_pk, write=True, details=False
+    )
     if not version.is_editable:
         raise Http404("Only a draft can be changed")
     form = SupportItemForm(request.POST or None, instance=item or SupportItem(plan_version=version), version=version)
@@ -296,8 +300,8 @@ def plan_assign(request, pk):
 def plan_decide(request, pk):
     require_staff(request.user)
     _require_phb_team(request.user)
-    version = access.get_version_for_user(request.user, pk)
-    options = lifecycle.decision_options(version, request.user)
+    version, siblings = access.get_version_and_siblings(request.user, pk, also_detail=selectors.previous_agreed)
+    options = lifecycle.decision_options(version, request.user, siblings=siblings)
     decisions = {action.value for action in options.allowed}
     # With nothing allowed (decided meanwhile, or the user's own plan) a post still reaches the
     # service, which says why: who decided, or that someone else must.
@@ -321,14 +325,14 @@ def plan_decide(request, pk):
             add_service_error(form, error)
             if not decisions and isinstance(error, ServiceError):
                 messages.error(request, str(error))
-            version = access.get_version_for_user(request.user, pk)
+            version, siblings = access.get_version_and_siblings(request.user, pk, also_detail=selectors.previous_agreed)
         else:
             messages.success(request, f"Decision recorded for {version.plan.person.full_name}.")
             return redirect("careplans:queue")
     elif request.method == "GET":
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to decide on it")
     snap = selectors.snapshot(version)
-    previous = selectors.previous_agreed(version)
+    previous = selectors.previous_agreed(version, siblings)
     return render(
         request,
         "careplans/decide.html",

@@ -6,27 +6,17 @@ each time, never cached between requests, so a coordinator taken off a team lose
 """
 
 from django.contrib.auth.backends import ModelBackend, UserModel
-from django.db.models import Aggregate, CharField
 
-
-class TeamIds(Aggregate):
-    """The user's care team ids as "3,7,12" (STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite)."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s::text, ',')"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s)")
+from phb.db import IdList, ids_from
 
 
 def team_ids_from(value: str | None) -> list[int]:
-    return sorted(int(part) for part in (value or "").split(",") if part)
+    return sorted(int(part) for part in ids_from(value))
 
 
 class UserWithTeamsBackend(ModelBackend):
     def get_user(self, user_id):
-        user = UserModel._default_manager.filter(pk=user_id).annotate(team_id_list=TeamIds("teams__id")).first()
+        user = UserModel._default_manager.filter(pk=user_id).annotate(team_id_list=IdList("teams__id")).first()
         if user is None or not self.user_can_authenticate(user):
             return None
         user._phb_team_ids = team_ids_from(user.team_id_list)

@@ -47,6 +47,15 @@ def sees_several(user) -> bool:
     return persons_for(user).count() > 1
 
 
+# Set on a person loaded through a patient's own access in this request (an object in memory, never from
+# anything the user sends), so a service acting for the same user need not ask again.
+LOADED_FOR = "_phb_loaded_for_patient"
+
+
+def loaded_for(person: Person, user) -> bool:
+    return user is not None and user.pk is not None and getattr(person, LOADED_FOR, None) == user.pk
+
+
 def get_person_for_patient(user, pk) -> Person:
     """The person, if the signed-in patient has active access to them; otherwise a 404.
 
@@ -56,6 +65,7 @@ def get_person_for_patient(user, pk) -> Person:
     scope = persons_for(user)
     person = scope.filter(pk=pk).first()
     if person is not None:
+        setattr(person, LOADED_FOR, user.pk)
         return person
     if not scope.exists():
         raise NoAccessLeft("Page not found")

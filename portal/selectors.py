@@ -8,15 +8,17 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from budgets.models import BudgetVersion
 from budgets.selectors import usable_budgets
 from careplans import rules
 from careplans.models import Letter, LetterKind, PlanVersion, Review, ReviewStatus, Status, SupportItem
-from careplans.selectors import snapshot, version_with_details
+from careplans.selectors import snapshot, version_with_details, version_with_people
 from eligibility.models import Screening
+from eligibility.selectors import screenings_shown
 from people.models import Person, PortalAccess, User
+from phb.db import IdList, ids_from
 from phb.money import weekly
 from portal.models import Invitation, Message, hash_token
 
@@ -36,14 +38,27 @@ def agreed_versions_with_details(person: Person) -> QuerySet[PlanVersion]:
     return version_with_details().agreed().filter(plan__person=person)
 
 
-def current_plan(person: Person, *, today: datetime.date) -> PlanVersion | None:
+def current_plan(person: Person, *, today: datetime.date, details: bool = True) -> PlanVersion | None:
     """The agreed version the person's budget rests on now, with its details.
 
     The version in force today (ending ones included: the money is still paid until the end date);
     else one approved and waiting for its start date; else, once the budget has ended, the version
     that ended. Never a draft, a version waiting for a decision, or one replaced by a newer version.
     """
-    versions = agreed_versions_with_details(person)
+    if details:
+        versions = agreed_versions_with_details(person)
+    else:
+        # The home page needs only the money options: they come as one string with the version.
+        options = (
+            SupportItem.objects.filter(plan_version=OuterRef("pk"))
+            .order_by()
+            .values("plan_version")
+            .annotate(options=IdList("money_option"))
+            .values("options")
+        )
+        versions = (
+            version_with_people().agreed().filter(plan__person=person).annotate(money_option_list=Subquery(options))
+        )
     return (
         versions.in_force(on=today).order_by("-number").first()
         or versions.standing().order_by("-number").first()
@@ -110,7 +125,7 @@ class HomeSummary:
     ending: Ending | None
     money_options: list[str]
     coordinator: User | None
-    next_review: Review | None
+    next_review_on: datetime.date | None
     unread: int
 
 
@@ -120,18 +135,40 @@ def home_summary(person: Person, *, today: datetime.date) -> HomeSummary:
     Once the budget has ended there is no amount to show, unless a new indicative budget has been
     worked out since; the indicative budget the ended plan was written from is never shown again.
     """
-    plan = current_plan(person, today=today)
+    plan = current_plan(person, today=today, details=False)
     ending = ending_of(plan, today=today)
     annual = None
     options = []
     agreed = plan is not None and not (ending and ending.past)
     if agreed:
         annual = plan.agreed_annual
-        options = sorted({item.get_money_option_display() for item in plan.items.all()})
+        options = sorted(
+            {rules.MONEY_OPTION_LABELS[rules.MoneyOption(value)] for value in ids_from(plan.money_option_list)}
+        )
     else:
         budget = budget_for(person)
         if budget is not None and (plan is None or budget.number > plan.budget_version.number):
             annual = budget.annual_amount
+    # The next review and the unread replies: one query.
+    facts = (
+        Person.objects.filter(pk=person.pk)
+        .annotate(
+            next_review_on=Subquery(
+                Review.objects.filter(plan__person=OuterRef("pk"), status=ReviewStatus.DUE)
+                .order_by("due_on")
+                .values("due_on")[:1]
+            ),
+            unread=Subquery(
+                Message.objects.filter(person=OuterRef("pk"), from_patient=False, read_at__isnull=True)
+                .order_by()
+                .values("person")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+        )
+        .values("next_review_on", "unread")
+        .get()
+    )
     return HomeSummary(
         plan=plan,
         annual=annual,
@@ -140,8 +177,8 @@ def home_summary(person: Person, *, today: datetime.date) -> HomeSummary:
         ending=ending,
         money_options=options,
         coordinator=(plan.care_coordinator if plan else None) or person.lead_coordinator,
-        next_review=Review.objects.filter(plan__person=person, status=ReviewStatus.DUE).order_by("due_on").first(),
-        unread=unread_for(person),
+        next_review_on=facts["next_review_on"],
+        unread=facts["unread"] or 0,
     )
 
 
@@ -180,11 +217,12 @@ class Documents:
 
 
 def documents_for(person: Person) -> Documents:
+    screenings = screenings_shown(person=person)  # read once: "eligible now?" below reads them too
     budget = budget_for(person)
     return Documents(
         plans=list(agreed_versions(person).only("id", "number")),
         letters=list(letters_for(person).only("id", "kind", "created_at")),
-        screenings=list(screenings_for(person).only("id", "screened_on")),
+        screenings=screenings,
         budgets=[budget] if budget else [],
     )
 

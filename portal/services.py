@@ -22,6 +22,7 @@ from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role
+from portal import access
 from portal.access import persons_for
 from portal.models import Invitation, Message, Relationship, hash_token
 from portal.wording import duration_in_words
@@ -177,7 +178,11 @@ def access_revoke(*, access: PortalAccess, acting_user) -> None:
 
 
 def _may_write_in_thread(user, person: Person) -> bool:
-    """The person (or a representative) with active access, or a coordinator in the person's care team."""
+    """The person (or a representative) with active access, or a coordinator in the person's care team.
+    A person loaded in this request through the patient's own access (portal.access.get_person_for_patient
+    marks it) needs no second look."""
+    if has_role(user, Role.PATIENT) and access.loaded_for(person, user):
+        return True
     scope = persons_for(user) if has_role(user, Role.PATIENT) else persons_writable_by(user)
     return scope.filter(pk=person.pk).exists()
 
@@ -250,6 +255,19 @@ def portal_view(*, person: Person, acting_user, page: str) -> None:
 
 @transaction.atomic
 def messages_open(*, person: Person, acting_user) -> int:
-    """The person opens their messages: the page view is recorded and the care team's replies marked read."""
-    portal_view(person=person, acting_user=acting_user, page="messages")
-    return messages_mark_read(person=person, acting_user=acting_user)
+    """The person opens their messages: the care team's replies are marked read and the view recorded, in
+    one audit row that says how many were read. The person must be one the user sees online now."""
+    if not _may_write_in_thread(acting_user, person):
+        raise ServiceError("You cannot read the messages about this person.")
+    marked = Message.objects.filter(person=person, from_patient=False, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    read = f", and read {marked} message{'' if marked == 1 else 's'} from the care team" if marked else ""
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.VIEW,
+        obj=person,
+        person_id=person.pk,
+        summary=f"Portal: viewed messages{read}",
+    )
+    return marked
