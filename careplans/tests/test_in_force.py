@@ -341,3 +341,33 @@ def test_the_decide_page_tells_an_author_someone_else_must_decide(client, jane, 
     page = client.get(reverse("careplans:decide", kwargs={"pk": submitted.pk})).content.decode()
     assert "Record decision" not in page
     assert "someone else in the PHB team must decide on it" in page
+
+
+@pytest.mark.parametrize("days", [-400, -1, 0, 39, 40, 41, 400])
+def test_the_in_force_rule_on_loaded_versions_agrees_with_the_queryset(active, change_waiting, alice, days):
+    """in_force_among (pages that loaded every version) and in_force_for (the database) are one rule."""
+    from careplans.models import in_force_among
+
+    on = datetime.date.today() + datetime.timedelta(days=days)
+    loaded = list(PlanVersion.objects.filter(plan=active.plan))
+    assert in_force_among(loaded, on=on) == PlanVersion.objects.in_force_for(active.plan, on=on)
+    draft = services.plan_amend(plan=active.plan, acting_user=alice)
+    loaded = list(PlanVersion.objects.filter(plan=active.plan))
+    assert draft in loaded
+    assert in_force_among(loaded, on=on) == PlanVersion.objects.in_force_for(active.plan, on=on)
+
+
+def test_a_page_reads_the_same_lifecycle_facts_from_loaded_versions_as_a_service_asks_the_database(
+    active, change_waiting, alice, priya, charlie
+):
+    from careplans import lifecycle
+    from careplans.selectors import version_with_details
+
+    services.plan_amend(plan=active.plan, acting_user=alice)
+    loaded = list(version_with_details().filter(plan=active.plan))
+    for version in loaded:
+        for user in (alice, priya, charlie):
+            assert lifecycle.facts(version, user, siblings=loaded) == lifecycle.facts(version, user), (
+                version.status,
+                user.username,
+            )
