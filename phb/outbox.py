@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 CLAIM_EXPIRES = datetime.timedelta(minutes=10)
 # The sweep hands rows to Celery in batches: one task, and one call to Redis, for this many rows.
 SEND_BATCH = 100
+# The sweep marks rows queued this many at a time, in one short transaction.
+MARK_AT_ONCE = 1000
 # A batch takes no new row after this long (say the mail server answers slowly), well inside the send task's
 # time limits; the rows it did not reach are unmarked, and the next sweep queues them.
 BATCH_SECONDS = 60
@@ -173,29 +175,28 @@ def _stamp(message: EmailMessage, row: OutboxRow) -> None:
     message.extra_headers = {**message.extra_headers, "X-Idempotency-Key": key, "Message-ID": f"<{key}@{domain}>"}
 
 
-def _send_one(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage | None], connection) -> bool:
-    """Claims, builds, sends and records one row. True if an e-mail went now; errors are kept on the row."""
-    model = rows.model
-    now = timezone.now()
-    if not claim(model, pk, now=now):
-        return False
+def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build, claimed_at, connection=None) -> bool:
+    """Builds and sends one row this worker has claimed, and records the outcome on it. True if an e-mail went.
+
+    `connection`, when given, is a connection to the mail server kept open for a whole batch.
+    """
     try:
-        row = rows.get(pk=pk)
+        row = load()
         message = build(row)
         if message is not None:
             _stamp(message, row)
             if connection is not None:
-                connection.open()  # once for the batch: False, and nothing done, when already open
+                connection.open()  # once for the batch: it does nothing when already open
                 message.connection = connection
             message.send()
     except Exception as error:  # any fault of this row: bad header, refused address, server down
-        _record_failure(model, pk, claimed_at=now, error=error)
+        _record_failure(model, pk, claimed_at=claimed_at, error=error)
         if connection is not None:
             _close_quietly(connection)  # the next row starts on a fresh connection
         if isinstance(error, SoftTimeLimitExceeded):
             raise
         return False
-    model.objects.filter(pk=pk, claimed_at=now).update(sent_at=timezone.now(), next_attempt_at=None)
+    model.objects.filter(pk=pk, claimed_at=claimed_at).update(sent_at=timezone.now(), next_attempt_at=None)
     return message is not None
 
 
@@ -213,32 +214,60 @@ def send(rows: models.QuerySet, pk, *, build: Callable[[OutboxRow], EmailMessage
     (nothing to send any more; the row is marked done). Never raises for the row's own faults: the
     error is kept on the row and the attempt counted.
     """
-    return _send_one(rows, pk, build=build, connection=None)
+    model = rows.model
+    now = timezone.now()
+    if not claim(model, pk, now=now):
+        return False
+    return _deliver(model, pk, lambda: rows.get(pk=pk), build=build, claimed_at=now)
+
+
+def _claim_batch(model: type[OutboxRow], pks: list, *, now: datetime.datetime) -> list:
+    """`claim` for the rows of a batch at once: the ones waiting and due are taken and counted an attempt.
+
+    A row another transaction holds at this moment (a worker claiming it, a sweep marking it) is left
+    alone, as `claim` would find it taken."""
+    with transaction.atomic():
+        due = model.objects.filter(_waiting(now), pk__in=pks).select_for_update(skip_locked=True).order_by("pk")
+        claimed = list(due.values_list("pk", flat=True))
+        model.objects.filter(pk__in=claimed).update(claimed_at=now, queued_at=None, attempts=F("attempts") + 1)
+    return claimed
 
 
 def send_batch(
     rows: models.QuerySet, pks: list, *, queued_at: str, build: Callable[[OutboxRow], EmailMessage | None]
 ) -> int:
-    """Sends the rows of one batch task, each once and through one connection to the mail server.
+    """Sends the rows of one batch task, each once, through one connection to the mail server.
 
-    Each row is claimed on its own, just before it is sent, so a row another task has sent or is
-    sending is skipped, and one row's fault is kept on that row only. The batch stops taking rows
-    after BATCH_SECONDS. Whatever this task did not take (not due any more, or not reached in time) is
-    unmarked as it ends, so the next sweep queues it. Returns how many e-mails went.
+    The rows are claimed together (one conditional UPDATE, as `claim`) and read together; a row another
+    task has sent or is sending is skipped, and one row's fault is kept on that row only. The batch takes
+    no new row after BATCH_SECONDS: the claims it did not use are given back with their attempt. Whatever
+    this task did not send or try is unmarked as it ends, so the next sweep queues it if it still waits.
+    Returns how many e-mails went.
     """
     model = rows.model
     mark = datetime.datetime.fromisoformat(queued_at)
     deadline = time.monotonic() + BATCH_SECONDS
+    now = timezone.now()
+    claimed = _claim_batch(model, pks, now=now)
+    untried = list(claimed)
     connection = get_connection()
     sent = 0
     try:
-        for pk in pks:
+        loaded = rows.in_bulk(claimed)
+        for pk in claimed:
             if time.monotonic() > deadline:
                 logger.warning("A batch of %s ran out of time; the next sweep queues the rest", model._meta.label_lower)
                 break
-            sent += _send_one(rows, pk, build=build, connection=connection)
+            untried.remove(pk)
+            if pk in loaded:  # else deleted since (its review was): nothing to send
+                sent += _deliver(
+                    model, pk, lambda pk=pk: loaded[pk], build=build, claimed_at=now, connection=connection
+                )
     finally:
         _close_quietly(connection)
+        model.objects.filter(pk__in=untried, claimed_at=now, sent_at__isnull=True).update(
+            claimed_at=None, attempts=F("attempts") - 1
+        )
         # Only this task's own mark: a row queued again since (its task lost) keeps its new one.
         model.objects.filter(pk__in=pks, queued_at=mark).update(queued_at=None)
     return sent
@@ -313,26 +342,26 @@ def queue_due(model: type[OutboxRow], task, *, now: datetime.datetime | None = N
     if waiting.filter(lost).exists() and queue_is_empty(task):
         not_queued |= lost
     # Read once through the index of waiting rows (ordering and limiting each batch in SQL would walk the
-    # primary key across every row ever sent); each batch is then locked and marked by primary key.
+    # primary key across every row ever sent); then marked a thousand at a time by primary key.
     candidates = list(waiting.filter(not_queued).order_by("pk").values_list("pk", flat=True))
     queued = tasks = 0
-    for start in range(0, len(candidates), SEND_BATCH):
+    for start in range(0, len(candidates), MARK_AT_ONCE):
         with transaction.atomic():
-            batch = waiting.filter(not_queued, pk__in=candidates[start : start + SEND_BATCH])
-            pks = list(batch.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            chunk = waiting.filter(not_queued, pk__in=candidates[start : start + MARK_AT_ONCE])
+            pks = list(chunk.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
             model.objects.filter(pk__in=pks).update(queued_at=now)
-        if not pks:
-            continue
-        try:
-            task.delay(pks, now.isoformat())
-        except Exception:  # any broker error; what was not handed over waits for the next sweep
-            model.objects.filter(pk__in=pks, queued_at=now).update(queued_at=None)
-            logger.warning(
-                "Could not queue %s rows; the next sweep will try again", model._meta.label_lower, exc_info=True
-            )
-            return Queued(queued=queued, broker_refused=True, tasks=tasks)
-        queued += len(pks)
-        tasks += 1
+        for at in range(0, len(pks), SEND_BATCH):
+            batch = pks[at : at + SEND_BATCH]
+            try:
+                task.delay(batch, now.isoformat())
+            except Exception:  # any broker error; what was not handed over waits for the next sweep
+                model.objects.filter(pk__in=pks[at:], queued_at=now).update(queued_at=None)
+                logger.warning(
+                    "Could not queue %s rows; the next sweep will try again", model._meta.label_lower, exc_info=True
+                )
+                return Queued(queued=queued, broker_refused=True, tasks=tasks)
+            queued += len(batch)
+            tasks += 1
     return Queued(queued=queued, broker_refused=False, tasks=tasks)
 
 
