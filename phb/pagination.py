@@ -88,15 +88,18 @@ def page_number(value) -> int:
     return number if 1 <= number <= 100_000 else 1
 
 
-def page_of(queryset: QuerySet, number, *, size: int = PAGE_SIZE, params: dict | None = None) -> Page:
-    """One page of an ordered queryset; a page past the end shows page 1. params: the filters to keep."""
+def page_of(
+    queryset: QuerySet, number, *, size: int = PAGE_SIZE, params: dict | None = None, counted: bool = True
+) -> Page:
+    """One page of an ordered queryset; a page past the end shows page 1. params: the filters to keep.
+    counted=False: no count at all (a page that shows only "earlier" and "later" links); count is 0."""
     number = page_number(number)
     rows = list(queryset[(number - 1) * size : number * size + 1])
     if not rows and number > 1:
         number = 1
         rows = list(queryset[: size + 1])
     # Counted even when the whole list is on this page, so a page runs the same queries at any size.
-    total = queryset.order_by()[: COUNT_UP_TO + 1].count()
+    total = queryset.order_by()[: COUNT_UP_TO + 1].count() if counted else 0
     capped = total > COUNT_UP_TO
     total = min(total, COUNT_UP_TO)
     kept = {key: value for key, value in (params or {}).items() if key != "page" and value not in ("", None)}

@@ -8,12 +8,21 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from budgets.models import BudgetVersion
 from budgets.selectors import usable_budgets
 from careplans import rules
-from careplans.models import Letter, LetterKind, PlanVersion, Review, ReviewStatus, Status, SupportItem
+from careplans.models import (
+    Letter,
+    LetterKind,
+    PlanVersion,
+    Review,
+    ReviewOutcome,
+    ReviewStatus,
+    Status,
+    SupportItem,
+)
 from careplans.selectors import snapshot, version_with_details, version_with_people
 from eligibility.models import Screening
 from eligibility.selectors import screenings_shown
@@ -190,7 +199,9 @@ def reviews_for(person: Person) -> QuerySet[Review]:
     return (
         Review.objects.filter(plan__person=person)
         .exclude(status=ReviewStatus.CANCELLED)
-        .prefetch_related("outcome_progress__outcome", "domain_ratings")
+        .prefetch_related(
+            Prefetch("outcome_progress", queryset=ReviewOutcome.objects.select_related("outcome")), "domain_ratings"
+        )
         .order_by("-due_on", "-created_at")
     )
 

@@ -265,7 +265,7 @@ def messages_open(*, person: Person, acting_user) -> int:
     read = f", and read {marked} message{'' if marked == 1 else 's'} from the care team" if marked else ""
     audit.record(
         actor=acting_user,
-        action=AuditAction.VIEW,
+        action=AuditAction.READ_MESSAGES if marked else AuditAction.VIEW,
         obj=person,
         person_id=person.pk,
         summary=f"Portal: viewed messages{read}",

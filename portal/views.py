@@ -108,7 +108,8 @@ def plan_pdf(request, pk, version_pk):
 def reviews_view(request, pk):
     person = access.get_person_for_patient(request.user, pk)
     services.portal_view(person=person, acting_user=request.user, page="reviews")
-    return render(request, "portal/reviews.html", {"person": person, "reviews": selectors.reviews_for(person)})
+    page = page_of(selectors.reviews_for(person), request.GET.get("page"), size=10)
+    return render(request, "portal/reviews.html", {"person": person, "reviews": page, "page": page})
 
 
 @require_GET
@@ -162,8 +163,10 @@ def messages_view(request, pk):
             messages.success(request, "Your message has been sent to your care team.")
             return redirect("portal:messages", pk=person.pk)
     services.messages_open(person=person, acting_user=request.user)
-    thread = selectors.thread_for(person)
-    return render(request, "portal/messages.html", {"person": person, "form": form, "thread": thread})
+    # The latest messages, oldest first on the page; "earlier messages" goes back a page at a time.
+    page = page_of(selectors.thread_newest_first(person), request.GET.get("page"), counted=False)
+    thread = list(reversed(page.object_list))
+    return render(request, "portal/messages.html", {"person": person, "form": form, "thread": thread, "page": page})
 
 
 # Accepting an invitation: the only portal page reached without signing in.

@@ -74,3 +74,10 @@ def test_an_empty_list_is_one_page_with_nothing_on_it(db):
     page = page_of(Person.objects.none(), 1)
     assert not page
     assert (page.count, page.has_other_pages, page.start_index, page.num_pages) == (0, False, 0, 1)
+
+
+def test_a_list_that_is_not_counted_runs_one_query_and_still_knows_its_neighbours(people):
+    with CaptureQueriesContext(connection) as queries:
+        page = page_of(ordered(), 2, size=5, counted=False)
+    assert len(queries.captured_queries) == 1
+    assert (page.has_previous, page.has_next, page.count) == (True, True, 0)

@@ -45,7 +45,8 @@ def test_reading_the_care_teams_replies_is_audited_once(client, pat, jane, alice
     client.get(url)
     client.get(url)
     [read] = AuditEvent.objects.filter(action=AuditAction.READ_MESSAGES)
-    assert (read.actor, read.person_id, read.summary) == (pat, jane.pk, "Read 2 messages from the care team")
+    summary = "Portal: viewed messages, and read 2 messages from the care team"
+    assert (read.actor, read.person_id, read.summary) == (pat, jane.pk, summary)
     assert not Message.objects.filter(read_at__isnull=True).exists()
     assert "new repl" not in client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode()
 

@@ -75,3 +75,17 @@ def test_a_long_thread_is_paged(client, alice, pat, jane):
 def test_someone_in_another_team_gets_a_404(client, charlie, jane):
     client.force_login(charlie)
     assert client.get(url(jane)).status_code == 404
+
+
+def test_the_persons_own_thread_shows_the_latest_messages_and_goes_back_a_page_at_a_time(client, alice, pat, jane):
+    for n in range(30):
+        services.message_send(person=jane, body=f"Reply number {n:02d}", acting_user=alice)
+    client.force_login(pat)
+    url = reverse("portal:messages", kwargs={"pk": jane.pk})
+    latest = client.get(url).content.decode()
+    assert "Reply number 29" in latest and "Reply number 04" not in latest
+    assert latest.index("Reply number 05") < latest.index("Reply number 29")  # oldest first on the page
+    assert "Earlier messages" in latest and "Later messages" not in latest
+    earlier = client.get(url, {"page": 2}).content.decode()
+    assert "Reply number 04" in earlier and "Reply number 05" not in earlier
+    assert "Later messages" in earlier and "Earlier messages" not in earlier
