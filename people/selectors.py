@@ -1,11 +1,16 @@
 """Reads of people's records, each already scoped by access and carrying its joins."""
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 
 from people import nhs_number
 from people.access import persons_visible_to
 from people.models import Person
 from phb.models import AuditEvent
+
+
+# A search term this long or longer is looked up in the trigram indexes (people migration 0004).
+TRIGRAM = 3
 
 
 def caseload_for(*, user, query: str = "") -> QuerySet[Person]:
@@ -20,10 +25,15 @@ def caseload_for(*, user, query: str = "") -> QuerySet[Person]:
     if digits.isdigit():
         people = people.filter(nhs_number=digits) if len(digits) == 10 else people.filter(nhs_number__startswith=digits)
     elif query:
-        for term in query.split():
+        terms = query.split()
+        for term in terms:
             people = people.filter(
                 Q(given_name__icontains=term) | Q(family_name__icontains=term) | Q(preferred_name__icontains=term)
             )
+        if all(len(term) >= TRIGRAM for term in terms):
+            # Found through the trigram indexes, then sorted: a rare name must not be looked for by walking
+            # the whole name index in order (PostgreSQL guesses too many matches and would do that).
+            return people.order_by(Upper("family_name"), Upper("given_name"), "id")
     return people.order_by("family_name", "given_name", "id")
 
 
