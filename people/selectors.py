@@ -8,7 +8,6 @@ from people.access import persons_visible_to
 from people.models import Person
 from phb.models import AuditEvent
 
-
 # A search term this long or longer is looked up in the trigram indexes (people migration 0004).
 TRIGRAM = 3
 
