@@ -15,6 +15,8 @@ from careplans import reminders, tasks
 from careplans.models import DecisionEmail, ReviewReminder
 from careplans.schedule import REMINDER_LABELS, ReminderKind
 from phb import outbox
+from phb.pagination import COUNT_UP_TO, PAGE_SIZE, Page
+from phb.pagination import page_number as page_number_of
 
 
 def decision_email_message(email: DecisionEmail) -> EmailMessage:
@@ -87,10 +89,30 @@ def _rows(kind: str):
     return _decisions() if kind == "decision" else reminders.with_details()
 
 
-def failed_messages() -> list[OutboxMessage]:
-    """Every message that failed, newest first: one query for each kind, whatever the number of rows."""
-    found = [_describe(kind, row) for kind in OUTBOXES for row in _rows(kind).filter(failed_at__isnull=False)]
-    return sorted(found, key=lambda message: (message.row.failed_at, message.kind, message.pk), reverse=True)
+def failed_messages(page_number=1, *, size: int = PAGE_SIZE) -> Page:
+    """A page of the messages that failed, newest first, both kinds together: each kind's newest rows up to
+    the end of the page (the partial index of failed rows) and a capped count of each, four queries."""
+    number = page_number_of(page_number)
+    upto = number * size + 1
+    found = [
+        _describe(kind, row)
+        for kind in OUTBOXES
+        for row in _rows(kind).filter(failed_at__isnull=False).order_by("-failed_at", "-pk")[:upto]
+    ]
+    found.sort(key=lambda message: (message.row.failed_at, message.kind, message.pk), reverse=True)
+    if number > 1 and len(found) <= (number - 1) * size:
+        number = 1
+    counts = [_rows(kind).filter(failed_at__isnull=False).order_by()[: COUNT_UP_TO + 1].count() for kind in OUTBOXES]
+    total = sum(counts)
+    shown = found[(number - 1) * size : number * size]
+    return Page(
+        object_list=shown,
+        number=number,
+        size=size,
+        has_next=len(found) > number * size,
+        count=min(total, COUNT_UP_TO),
+        count_capped=total > COUNT_UP_TO,
+    )
 
 
 def outbox_message(kind: str, pk: int) -> OutboxMessage | None:

@@ -21,10 +21,11 @@ def _require_lead(user) -> None:
 @require_GET
 def failed_messages(request):
     _require_lead(request.user)
+    page = emails.failed_messages(request.GET.get("page"))
     return render(
         request,
         "careplans/failed_messages.html",
-        {"rows": emails.failed_messages(), "max_attempts": settings.OUTBOX_MAX_ATTEMPTS},
+        {"rows": page, "page": page, "max_attempts": settings.OUTBOX_MAX_ATTEMPTS},
     )
 
 
