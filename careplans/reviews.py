@@ -53,8 +53,9 @@ def reviews_due_for(*, user, until: datetime.date | None = None) -> QuerySet[Rev
 
 def review_counts(*, user, today: datetime.date) -> dict:
     """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see."""
+    # Counting due_on (not pk) lets PostgreSQL answer from the partial index of reviews due alone.
     return reviews_due_for(user=user, until=due_soon_until(today)).aggregate(
-        overdue=Count("pk", filter=Q(due_on__lt=today)), soon=Count("pk", filter=Q(due_on__gte=today))
+        overdue=Count("due_on", filter=Q(due_on__lt=today)), soon=Count("due_on", filter=Q(due_on__gte=today))
     )
 
 
