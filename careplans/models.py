@@ -467,6 +467,8 @@ class Review(models.Model):
         indexes = [
             # The reminder sweep reads only reviews still waiting to be done.
             models.Index(fields=["due_on"], condition=Q(status="due"), name="review_due_not_done"),
+            # A coordinator's reviews due: found plan by plan from their people, from the index alone.
+            models.Index(fields=["plan", "due_on"], condition=Q(status="due"), name="review_due_by_plan"),
         ]
         constraints = [
             # At most one scheduled review waiting per plan: completing it schedules the next.
