@@ -92,10 +92,6 @@ class Life:
         "route",
         "born",
         "created",
-        "eligible_since",
-        "budget",
-        "needs_profile",
-        "portal",
     )
 
 
@@ -110,8 +106,6 @@ def new_life(world: World, index: int, rng, *, stage: str, plan_kind: str | None
     life.acting = life.lead or rng.choice(life.team_coordinators)
     life.given, life.family = rng.choice(fiction.GIVEN_NAMES), rng.choice(fiction.FAMILY_NAMES)
     life.name = f"{life.given} {life.family}"
-    life.budget = None
-    life.portal = False
     return life
 
 
@@ -204,8 +198,8 @@ def _screen(world: World, answers: dict, born: int, day: int) -> dict:
 
 def write_screening(
     world: World, batch: Batch, life: Life, route: str, day: int, *, decision: str = "", latest: int | None = None
-) -> int:
-    """A screening on a day, and the PHB team's decision if it is a referral. Returns when it was decided."""
+) -> None:
+    """A screening on a day, and the PHB team's decision if it is a referral (made by `latest`)."""
     rng = life.rng
     answers = _answers(world, route, rng)
     result = _screen(world, answers, life.born, day)
@@ -274,7 +268,6 @@ def write_screening(
             f"Referral {Decision(state).label.lower()}",
             {"decision": [Decision.AWAITING.value, state], "decision_reason": [None, reason]},
         )
-    return (decided_at // DAY) if decided_at else day
 
 
 # Assessments and budgets
@@ -531,7 +524,6 @@ def write_assessment(world: World, batch: Batch, life: Life, day: int, *, first:
             f"Added current service {name}",
             {"name": [None, name], "funding": [None, funding], "unit_cost": [None, cost], "units": [None, str(units)]},
         )
-    life.needs_profile = profile
     return assessment_id, package, profile, support
 
 

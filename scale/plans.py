@@ -12,6 +12,7 @@ import bisect
 import functools
 import json
 from decimal import Decimal
+from typing import NamedTuple
 
 from careplans import rules, schedule
 from careplans.models import (
@@ -31,21 +32,37 @@ from scale.batch import DAY, Batch, World, day_text, on, stamp
 from scale.copy import NULL, random_uuid
 from scale.documents import letter_pdf
 
-# How each plan stands today, with how many in a hundred plans are there.
+# How each plan stands today, with how many in a hundred plans are there. The first five have not
+# started: the first version is being written, waiting for a decision, sent back (and rewritten), turned
+# down, or approved to start soon. Running plans may have a change on its way; ended ones may have had one
+# withdrawn when the budget ended.
 PLAN_KINDS = (
-    ("draft", 2.0),
-    ("submitted", 0.6),
-    ("returned", 0.5),
-    ("declined", 0.8),
-    ("approved", 0.8),
+    ("first_written", 2.0),
+    ("first_waiting", 0.6),
+    ("first_sent_back", 0.5),
+    ("first_turned_down", 0.8),
+    ("first_starting", 0.8),
     ("running", 80.5),
-    ("running_draft", 3.0),
-    ("running_submitted", 1.0),
-    ("running_approved", 0.8),
-    ("ending", 1.5),
-    ("ended", 6.5),
-    ("ended_withdrawn", 2.0),
+    ("running_change_written", 3.0),
+    ("running_change_waiting", 1.0),
+    ("running_change_starting", 0.8),
+    ("budget_ending", 1.5),
+    ("budget_ended", 6.5),
+    ("budget_ended_change_withdrawn", 2.0),
 )
+NOT_STARTED = {
+    "first_written": Status.DRAFT,
+    "first_waiting": Status.SUBMITTED,
+    "first_sent_back": Status.RETURNED,
+    "first_turned_down": Status.DECLINED,
+    "first_starting": Status.APPROVED,
+}
+CHANGE_ON_ITS_WAY = {
+    "running_change_written": Status.DRAFT,
+    "running_change_waiting": Status.SUBMITTED,
+    "running_change_starting": Status.APPROVED,
+}
+ENDED = ("budget_ended", "budget_ended_change_withdrawn")
 AMEND_AFTER_REVIEW = 0.2
 UNSCHEDULED_A_YEAR = 0.12
 ITEM_DOMAINS = {
@@ -95,8 +112,23 @@ def item_cost(unit_cost: str, quantity: int, frequency: str) -> Decimal:
     return rules.item_annual_cost(Decimal(unit_cost), Decimal(quantity), rules.Frequency(frequency))
 
 
-def plan_total(items) -> Decimal:
-    return sum((item_cost(i[4], i[5], i[6]) for i in items), Decimal("0.00"))
+class Item(NamedTuple):
+    """A support item as a version lists it; `key` stays the same across versions (and `outcome_keys`)."""
+
+    key: str
+    description: str
+    provider: str
+    category: str
+    unit_cost: str
+    quantity: int
+    frequency: str
+    money_option: str
+    organisation: str
+    outcome_keys: tuple[str, ...]
+
+
+def plan_total(items: list[Item]) -> Decimal:
+    return sum((item_cost(i.unit_cost, i.quantity, i.frequency) for i in items), Decimal("0.00"))
 
 
 class Content:
@@ -174,7 +206,7 @@ class Version:
 
     @property
     def status(self) -> str:
-        if self.finished is not None or (self.ended is not None and self.ended_on is not None and self.end_now):
+        if self.finished is not None or self.end_now:
             return Status.ENDED
         if self.ended is not None:
             return Status.ENDING
@@ -229,23 +261,22 @@ class Story:
         self.kind, self.bench = kind, bench
         self.start = self.stop = self.ended_on = None
         self.returned_first = rng.random() < 0.1
-        if kind in ("draft", "submitted", "returned", "declined", "approved"):
-            self.created = (
-                today
-                - {
-                    "draft": rng.randint(1, 60),
-                    "submitted": rng.randint(12, 75),
-                    "returned": rng.randint(25, 100),
-                    "declined": rng.randint(60, 1500),
-                    "approved": rng.randint(30, 90),
-                }[kind]
-            )
+        if kind in NOT_STARTED:
+            # (Every range is drawn, whichever is used, so each kind takes the same draws.)
+            ago = {
+                Status.DRAFT: rng.randint(1, 60),
+                Status.SUBMITTED: rng.randint(12, 75),
+                Status.RETURNED: rng.randint(25, 100),
+                Status.DECLINED: rng.randint(60, 1500),
+                Status.APPROVED: rng.randint(30, 90),
+            }
+            self.created = today - ago[NOT_STARTED[kind]]
             return
-        if kind == "ending":
+        if kind == "budget_ending":
             self.start = today - rng.randint(200, 3650)
             self.stop = today - rng.randint(1, 20)
             self.ended_on = today + rng.randint(1, 60)
-        elif kind.startswith("ended"):
+        elif kind in ENDED:
             self.start = today - rng.randint(400, 3650)
             self.stop = rng.randint(self.start + 200, today - 2)
             self.ended_on = min(self.stop + (0 if rng.random() < 0.3 else rng.randint(1, 56)), today - 1)
@@ -322,7 +353,7 @@ class PlanWriter:
         self.settle_money(content)
         return content
 
-    def item(self, template, outcomes, *, quantity=None, filler=False) -> tuple:
+    def item(self, template, outcomes, *, quantity=None, filler=False) -> Item:
         rng = self.rng
         description, provider, category, costs, quantities, frequency = template
         domains = ITEM_DOMAINS[category]
@@ -333,7 +364,7 @@ class PlanWriter:
         weights = (60, 20, 20) if filler else (30, 60, 10)
         option = rng.choices(("direct_payment", "notional", "third_party"), weights)[0]
         organisation = rng.choice(fiction.THIRD_PARTIES) if option == "third_party" else ""
-        return (
+        return Item(
             random_uuid(rng),
             description,
             provider,
@@ -346,7 +377,7 @@ class PlanWriter:
             tuple(sorted(linked)),
         )
 
-    def draw_items(self, outcomes, count: int | None) -> list[tuple]:
+    def draw_items(self, outcomes, count: int | None) -> list[Item]:
         """Items that spend most of the budget: a few things, then personal assistant hours to fill it."""
         rng = self.rng
         extras = rng.sample(OTHER_TEMPLATES, min(count - 2, len(OTHER_TEMPLATES)) if count else rng.randint(1, 4))
@@ -366,13 +397,13 @@ class PlanWriter:
                 share = min(hours // fillers + (1 if n < hours % fillers else 0), 168)
                 template = PA_TEMPLATES[n % len(PA_TEMPLATES)]
                 item = self.item(template, outcomes, quantity=share, filler=True)
-                items.append(item[:4] + (rate,) + item[5:])
+                items.append(item._replace(unit_cost=rate))
         return items
 
     def settle_money(self, content: Content) -> None:
         """The direct payment that pays for the items paid that way, and why the plan costs more, if it does."""
         rng, life = self.rng, self.life
-        direct = [i for i in content.items if i[7] == "direct_payment"]
+        direct = [i for i in content.items if i.money_option == rules.MoneyOption.DIRECT_PAYMENT]
         content.dp_recipient = content.dp_name = content.dp_frequency = ""
         content.dp_amount = None
         if direct:
@@ -382,7 +413,7 @@ class PlanWriter:
             else:
                 content.dp_recipient, content.dp_name = "person", life.name
             content.dp_frequency = rng.choice(("4_weekly", "monthly"))
-            annual = sum((item_exact(i[4], i[5], i[6]) for i in direct), 0)
+            annual = sum((item_exact(i.unit_cost, i.quantity, i.frequency) for i in direct), 0)
             content.dp_amount = rules.payment_for(annual, content.dp_frequency)
         over = plan_total(content.items) > self.budget
         content.justification = (
@@ -405,11 +436,10 @@ class PlanWriter:
         change = rng.random()
         if change < 0.5 or len(items) < 2:
             n = rng.randrange(len(items))
-            key, *rest = items[n]
-            quantity = max(1, rest[4] + rng.choice((-2, -1, 1, 2)))
-            if rest[5] == "one_off":
+            quantity = max(1, items[n].quantity + rng.choice((-2, -1, 1, 2)))
+            if items[n].frequency == rules.Frequency.ONE_OFF:
                 quantity = 1
-            items[n] = (key, *rest[:4], min(quantity, 168), *rest[5:])
+            items[n] = items[n]._replace(quantity=min(quantity, 168))
         elif change < 0.8 and not self.story.bench:
             items.append(self.item(rng.choice(OTHER_TEMPLATES), content.outcomes))
         elif not self.story.bench:
@@ -480,7 +510,6 @@ class PlanWriter:
             version.total = total
             version.conditions = rng.choice(fiction.CONDITIONS)
             version.reason = ""
-            self.event(moment, version, Status.SUBMITTED, Status.APPROVED, decider, version.conditions)
             self.audit(
                 moment,
                 decider,
@@ -510,7 +539,15 @@ class PlanWriter:
                 f"{decider.name} approved version {version.number} of {name}'s support plan: £{total:,} a year "
                 f"from {on(version.content.start):%-d %B %Y}. First review due by {on(due):%-d %B %Y}."
             )
-            self.events[-1] = self.events[-1][:6] + ((coordinator, subject, body),)
+            self.event(
+                moment,
+                version,
+                Status.SUBMITTED,
+                Status.APPROVED,
+                decider,
+                version.conditions,
+                (coordinator, subject, body),
+            )
             return
         version.reason = rng.choice(fiction.RETURN_REASONS if decision == Status.RETURNED else fiction.DECLINE_REASONS)
         label = Status(decision).label
@@ -596,13 +633,13 @@ class PlanWriter:
         rng = self.rng
         submitted = created_day + rng.randint(5, 30)
         decided = submitted + rng.randint(1, 14)
-        outcome = state or rng.choices(("approved", "returned", "declined"), (85, 8, 7))[0]
+        outcome = state or rng.choices((Status.APPROVED, Status.RETURNED, Status.DECLINED), (85, 8, 7))[0]
         steps = [(outcome, created_day, submitted, decided)]
-        if outcome == "returned":
+        if outcome == Status.RETURNED:
             again = decided + rng.randint(3, 14)
-            steps.append(("approved", decided, again, again + rng.randint(1, 10)))
+            steps.append((Status.APPROVED, decided, again, again + rng.randint(1, 10)))
         last = steps[-1]
-        start = last[3] + rng.randint(0, 28) if last[0] == "approved" else None
+        start = last[3] + rng.randint(0, 28) if last[0] == Status.APPROVED else None
         settled = start if start is not None else last[3]
         if not pending_ok and settled >= stop:
             return None
@@ -830,22 +867,19 @@ class PlanWriter:
             author=coordinator,
             reason="Plan started",
         )
-        if kind == "draft":
+        state = NOT_STARTED.get(kind)
+        if state == Status.DRAFT:
             if rng.random() < 0.5:
                 self.agree(content, story.created, today - 1)
             return
-        if kind in ("submitted", "returned", "declined", "approved"):
+        if state is not None:
             submitted = story.created + rng.randint(3, 10)
             self.submit(v1, self.at(submitted, 11))
-            if kind == "submitted":
+            if state == Status.SUBMITTED:
                 return
             decided = min(submitted + rng.randint(1, 14), today - 1)
-            self.decide(
-                v1,
-                self.at(decided, 14),
-                {"returned": Status.RETURNED, "declined": Status.DECLINED, "approved": Status.APPROVED}[kind],
-            )
-            if kind == "returned":
+            self.decide(v1, self.at(decided, 14), state)
+            if state == Status.RETURNED:
                 self.returned_copy(v1)
             return
         # The first version's way to its start (sometimes returned once on the way).
@@ -860,9 +894,9 @@ class PlanWriter:
             self.activate(version, version.decided + 60, version.decider)
         else:
             self.activate(version, story.start * DAY + 900 + rng.randint(0, 1800), None)
-        pending_ok = kind in ("ending", "ended", "ended_withdrawn")
+        pending_ok = story.ended_on is not None  # a change on its way when the budget ends is withdrawn
         self.live(stop=story.stop, pending_ok=pending_ok)
-        if kind.startswith("running_") or kind == "ended_withdrawn":
+        if kind in CHANGE_ON_ITS_WAY or kind == "budget_ended_change_withdrawn":
             self.pending_change(kind, story.stop)
         if story.ended_on is not None:
             self.end(story.stop, story.ended_on)
@@ -874,8 +908,14 @@ class PlanWriter:
         ):
             return
         rng = self.rng
-        state = kind.removeprefix("running_") if kind.startswith("running_") else rng.choice(("draft", "submitted"))
-        back = {"draft": rng.randint(1, 25), "submitted": rng.randint(20, 30), "approved": rng.randint(45, 60)}[state]
+        state = CHANGE_ON_ITS_WAY.get(kind) or rng.choice((Status.DRAFT, Status.SUBMITTED))
+        # (Every range is drawn, whichever is used, so each kind takes the same draws.)
+        back = {
+            Status.DRAFT: rng.randint(1, 25),
+            Status.SUBMITTED: rng.randint(20, 30),
+            Status.APPROVED: rng.randint(45, 60),
+        }
+        back = back[state]
         created = max(stop - back, self.busy_until + 1, self.in_force[-1][0] + 1, self.last_completed)
         if created >= stop:
             return
@@ -889,13 +929,13 @@ class PlanWriter:
             author=self.coordinator,
             reason=f"New version started from version {source.number}",
         )
-        if state == "draft":
+        if state == Status.DRAFT:
             return
         submitted = min(created + rng.randint(2, 10), stop - 1)
         if submitted <= created:
             return
         self.submit(version, self.at(submitted, 11))
-        if state == "approved":
+        if state == Status.APPROVED:
             decided = min(submitted + rng.randint(1, 10), stop - 1)
             if decided > submitted:
                 self.decide(version, self.at(decided, 14), Status.APPROVED)
@@ -1005,34 +1045,10 @@ class PlanWriter:
             wave.outcomes.add(
                 outcome_id, version.id, key, domain, goal, measure, day_text(target) if target else None, made
             )
-        for (
-            key,
-            description,
-            provider,
-            category,
-            cost,
-            quantity,
-            frequency,
-            option,
-            organisation,
-            links,
-        ) in content.items:
+        for item in content.items:
             item_id = random_uuid(self.rng)
-            wave.items.add(
-                item_id,
-                version.id,
-                key,
-                description,
-                provider,
-                category,
-                cost,
-                quantity,
-                frequency,
-                option,
-                organisation,
-                made,
-            )
-            for outcome_key in links:
+            wave.items.add(item_id, version.id, *item[:-1], made)
+            for outcome_key in item.outcome_keys:
                 wave.links.add_cells(f"{item_id}\t{version.outcome_ids[outcome_key][0]}")
 
     def write_review(self, review: Review) -> None:
