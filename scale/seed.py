@@ -2,12 +2,17 @@
 
 `run` sets up what the people share (cohorts, tariffs, teams and staff), then writes people in batches,
 each in its own transaction: a person's whole journey (see journey, plans, online) goes into the batch's
-tables, and the batch is flushed in an order the foreign keys and triggers accept. Every batch ends by
-checking its deferred constraints, so a mistake stops the run at the batch that made it.
+tables, and the batch is sent in an order the foreign keys and triggers accept. Every batch ends by
+checking its deferred constraints, so a mistake stops the run at the batch that made it (the batches
+before it stay: start again from an empty database).
+
+A forked process makes the batches while two threads here send them, each on its own connection, so the
+Python work and PostgreSQL's use both cores. Inside a transaction (the tests) one thread does both.
 
 Reproducible: each person's rows come from their own random generator, seeded from (--seed, their
-number), and every date is counted from the anchor day. The same seed and anchor on an empty database
-give the same records, ids included.
+number), every date is counted from the anchor day, and every id is given by the generator. The same
+seed and anchor on an empty database give the same records, ids included (not the password hash: it is
+salted).
 """
 
 import datetime
