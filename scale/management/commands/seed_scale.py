@@ -23,7 +23,8 @@ and --anchor on an empty migrated database give the same data, ids included.
 Refuses when DEBUG is off and the database already has people, unless --force. Bench users (password
 --password): bench-coordinator-60, bench-coordinator-600, bench-phb-team, bench-lead, bench-patient.
 Each batch of people commits on its own: if a run stops, drop the database and start again. At 200,000
-people it writes about 19 million rows (6.9 GB) in 7 to 13 minutes on two cores, depending on what else runs.
+people it writes about 19 million rows (6.9 GB): 12.5 minutes on a shared two-core machine, about 13 minutes
+of CPU in all (Python and PostgreSQL), so nearer 7 minutes when nothing else runs.
 
   createdb -h 127.0.0.1 -U postgres phb_scale
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/phb_scale manage.py migrate
