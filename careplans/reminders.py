@@ -87,6 +87,10 @@ def claim_due_reminders(*, today: datetime.date) -> int:
         f"{' UNION ALL '.join(selects)} ON CONFLICT DO NOTHING"
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The probes above inflate the cost estimate past PostgreSQL's JIT thresholds, and compiling the
+            # statement took longer than running it (1.6 s of 4.1 s at national scale).
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(insert, params)
         return cursor.rowcount
 
