@@ -192,7 +192,7 @@ def accept_invitation(request, token):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="people.backends.UserWithTeamsBackend")
             messages.success(request, "Your password is set. You are signed in.")
             return redirect("portal:home")
     return render(request, "portal/accept.html", {"form": form, "email": invitation.email})

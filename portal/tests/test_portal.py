@@ -141,6 +141,8 @@ def test_an_invitation_works_once_for_72_hours(client, alice, jane, django_captu
     assert response["Location"] == reverse("portal:home")
     access = PortalAccess.objects.get(user__username="sarah@example.com")
     assert access.person == jane
+    # Accepting signs them in: the next page is theirs, not the sign-in page.
+    assert client.get(reverse("portal:home"))["Location"] == reverse("portal:person", kwargs={"pk": jane.pk})
     client.logout()
     again = client.get(link)
     assert again.status_code == 410
