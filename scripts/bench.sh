@@ -94,10 +94,12 @@ seed_scale makes. Drop it yourself (dropdb) to load it again, or set BENCH_DATAB
 fi
 
 mkdir -p var/bench
-rm -f var/bench/http.json var/bench/pdf.json var/bench/reminders.txt var/bench/celery.json
 failed=()
-
 part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
+# A part run again replaces its own results only, so one part can be run again alone.
+part http && rm -f var/bench/http.json
+part pdf && rm -f var/bench/pdf.json
+part reminders && rm -f var/bench/reminders.txt var/bench/celery.json
 
 if part http; then
   say "HTTP bench"
