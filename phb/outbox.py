@@ -9,10 +9,11 @@ reminders). A row goes through these steps:
   queued (`queued_at`). A marked row is not queued again while the task that carries it may still be
   waiting in Redis (see QUEUE_AGAIN_AFTER), so however long a backlog takes to drain, Redis holds at
   most one task for each unsent row;
-- claim: the task claims each row with a conditional UPDATE (`claim`), so two tasks for one row send
-  one e-mail. Only a row that is unsent, not failed, due (`next_attempt_at` passed) and not claimed
-  can be claimed; a claim older than CLAIM_EXPIRES is from a worker that died mid-send and may be
-  taken again. Every claim counts an attempt and clears the row's queued mark;
+- claim: the task claims its row, or the rows of its batch together, with a conditional UPDATE
+  (`claim`), so two tasks for one row send one e-mail. Only a row that is unsent, not failed, due
+  (`next_attempt_at` passed) and not claimed can be claimed; a claim older than CLAIM_EXPIRES is from
+  a worker that died mid-send and may be taken again. Every claim counts an attempt and clears the
+  row's queued mark;
 - send (`send`, `send_batch`): the caller's function builds the message from the row; it is sent and
   the row marked sent. Any error while building or sending releases the claim, keeps the error, and
   puts the next attempt further off each time (FIRST_BACKOFF, doubling, at most LONGEST_BACKOFF).
@@ -54,7 +55,7 @@ CLAIM_EXPIRES = datetime.timedelta(minutes=10)
 # The sweep hands rows to Celery in batches: one task, and one call to Redis, for this many rows.
 SEND_BATCH = 100
 # The sweep marks rows queued this many at a time, in one short transaction.
-MARK_AT_ONCE = 1000
+MARK_AT_ONCE = 5000
 # A batch takes no new row after this long (say the mail server answers slowly), well inside the send task's
 # time limits; the rows it did not reach are unmarked, and the next sweep queues them.
 BATCH_SECONDS = 60
@@ -342,7 +343,7 @@ def queue_due(model: type[OutboxRow], task, *, now: datetime.datetime | None = N
     if waiting.filter(lost).exists() and queue_is_empty(task):
         not_queued |= lost
     # Read once through the index of waiting rows (ordering and limiting each batch in SQL would walk the
-    # primary key across every row ever sent); then marked a thousand at a time by primary key.
+    # primary key across every row ever sent); then marked MARK_AT_ONCE at a time by primary key.
     candidates = list(waiting.filter(not_queued).order_by("pk").values_list("pk", flat=True))
     queued = tasks = 0
     for start in range(0, len(candidates), MARK_AT_ONCE):
