@@ -338,9 +338,9 @@ def test_when_redis_is_down_the_e_mail_waits_in_the_outbox_for_the_sweep(submitt
     assert (email.sent_at, email.queued_at, email.attempts) == (None, None, 0)
     # Redis is back: the sweep queues it.
     queued = []
-    monkeypatch.setattr(tasks.send_decision_email, "delay", queued.append)
+    monkeypatch.setattr(tasks.send_decision_emails, "delay", lambda ids, queued_at: queued.append(ids))
     tasks.send_waiting_emails()
-    assert queued == [email.pk]
+    assert queued == [[email.pk]]  # one batch of one
 
 
 def test_the_decision_form_asks_for_the_reason_under_each_answer(client, submitted, priya):

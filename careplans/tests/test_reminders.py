@@ -176,7 +176,7 @@ def test_the_sweep_keeps_reminders_when_redis_does_not_take_them(active, monkeyp
     def broker_down(*args, **kwargs):
         raise ConnectionError("Redis is not answering")
 
-    monkeypatch.setattr(tasks.send_review_reminder, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_review_reminders, "delay", broker_down)
     result = reminders.sweep(today=DUE)
     assert (result.claimed, result.queued, result.queue_failed) == (1, 0, True)
     assert ReviewReminder.objects.filter(sent_at__isnull=True).count() == 1
@@ -189,8 +189,8 @@ def test_the_management_command_runs_the_same_sweep(active, capsys, monkeypatch)
     from careplans import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.send_review_reminder, "delay", queued.append)
+    monkeypatch.setattr(tasks.send_review_reminders, "delay", lambda ids, queued_at: queued.append(ids))
     monkeypatch.setattr(reminders.timezone, "localdate", lambda: DUE)
     call_command("send_review_reminders")
     assert "1 new reminders claimed, 1 queued for sending." in capsys.readouterr().out
-    assert queued == [ReviewReminder.objects.get().pk]
+    assert queued == [[ReviewReminder.objects.get().pk]]  # one batch of one
