@@ -1,11 +1,12 @@
 """Review reminders: a sweep that inserts the reminders due, sent once each through the outbox.
 
 The state lives in PostgreSQL, never in Redis:
-- the sweep inserts one ReviewReminder row per (review, kind) whose window is open today; the
-  unique constraint means running it twice, or from two processes at once, adds nothing twice;
-- then it queues the reminders that are waiting and due (phb.outbox.queue_due), so a reminder whose
-  task was lost, for example because Redis was down, is queued again by a later sweep, and one
-  already waiting in Redis or being sent is not;
+- the sweep inserts one ReviewReminder row per (review, kind) whose window is open today, in one
+  INSERT ... SELECT; the unique constraint means running it twice, or from two processes at once,
+  adds nothing twice;
+- then it queues the reminders that are waiting and due (phb.outbox.queue_due), a hundred to a task,
+  so a reminder whose task was lost, for example because Redis was down, is queued again by a later
+  sweep, and one already waiting in Redis or being sent is not;
 - the send task claims, sends and records each row through phb.outbox: sent once, retried with a
   growing wait on any error, and failed (for the PHB team lead to try again) after
   settings.OUTBOX_MAX_ATTEMPTS attempts.
