@@ -34,6 +34,7 @@ def active(jane, alice, priya):
 def queued(monkeypatch):
     handed = []
     monkeypatch.setattr(tasks.send_review_reminder, "delay", handed.append)
+    monkeypatch.setattr(tasks.send_review_reminders, "delay", lambda ids, queued_at: handed.extend(ids))
     return handed
 
 
