@@ -103,7 +103,7 @@ def server_environment() -> dict:
         "SECURE_COOKIES": "false",
         "SECURE_HSTS_SECONDS": "0",
         # Anything a page queues goes to a queue of its own, never to a developer's worker.
-        "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "phb-bench"),
+        "CELERY_QUEUE": "phb-bench-http",
         "DJANGO_SETTINGS_MODULE": "phb.settings",
     }
 
