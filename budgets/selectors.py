@@ -106,23 +106,37 @@ def budget_versions_for(*, person: Person) -> QuerySet[BudgetVersion]:
     return person.budget_versions.select_related("created_by", "signed_off_by").order_by("-number")
 
 
+# The person page keeps the latest budget it showed on the person object (None: they have none), so the
+# support plan panel can ask whether a plan can be started on it without reading it again.
+LATEST_BUDGET_MEMO = "_phb_latest_budget"
+
+
+def latest_budget_shown(person: Person):
+    """The latest budget the page already read (None if none), or NOT_READ."""
+    return getattr(person, LATEST_BUDGET_MEMO, NOT_READ)
+
+
+NOT_READ = object()
+
+
+# What the person page shows of the latest budget (and budget_unusable_reason reads).
+BUDGET_SHOWN = ("pk", "number", "annual_amount", "sign_off")
+
+
 def latest_assessment_and_budget(*, person: Person) -> tuple[Assessment | None, BudgetVersion | None]:
-    """The person's latest assessment and latest budget version, for their page, in one query when they
-    have a budget (the latest budget carries the latest assessment's id and date) and two when not."""
-    latest_assessment = assessments_for(person=person).values("pk", "assessed_on")[:1]
-    budget = (
-        person.budget_versions.order_by("-number")
-        .defer("inputs", "costed_lines", "ras_lines", "flags")
-        .annotate(
-            latest_assessment_pk=Subquery(latest_assessment.values("pk")),
-            latest_assessment_on=Subquery(latest_assessment.values("assessed_on")),
-        )
+    """The person's latest assessment and latest budget version, for their page, in one query whatever they
+    have: the latest assessment carries the latest budget's fields (a budget is always worked out from an
+    assessment, so no assessment means no budget). The budget is built from those fields only."""
+    latest_budget = person.budget_versions.order_by("-number")
+    assessment = (
+        assessments_for(person=person)
+        .annotate(**{f"budget_{name}": Subquery(latest_budget.values(name)[:1]) for name in BUDGET_SHOWN})
         .first()
     )
-    if budget is None:
-        return assessments_for(person=person).first(), None
-    # The latest assessment for the panel's link: only its id and date are read from it.
-    assessment = Assessment(pk=budget.latest_assessment_pk, person=person, assessed_on=budget.latest_assessment_on)
+    budget = None
+    if assessment is not None and assessment.budget_pk is not None:
+        budget = BudgetVersion(person=person, **{name: getattr(assessment, f"budget_{name}") for name in BUDGET_SHOWN})
+    setattr(person, LATEST_BUDGET_MEMO, budget)
     return assessment, budget
 
 
@@ -147,15 +161,16 @@ def sign_off_queue() -> QuerySet[BudgetVersion]:
     )
 
 
-def budget_unusable_reason(version: BudgetVersion) -> str | None:
+def budget_unusable_reason(version: BudgetVersion, *, known_latest: bool = False) -> str | None:
     """Why this budget cannot be used, in plain words for staff; None if it can.
 
     The one rule for using a budget: telling the person, producing the letter,
     starting a plan on it, showing it in the portal. It must be the person's
     latest version, signed off by the PHB team or not needing sign-off, and the
     person must be eligible now. usable_budgets is the same rule as a queryset.
+    known_latest: the caller read it as the person's latest (no query to check).
     """
-    if not is_latest_budget(version):
+    if not known_latest and not is_latest_budget(version):
         return "A newer budget has been worked out for this person. Use that one instead."
     if version.sign_off == SignOff.RETURNED:
         return "The PHB team returned this budget, so it cannot be used. Work out a new budget."

@@ -104,6 +104,17 @@ def budgets_to_start_on(*, person: Person) -> QuerySet:
     return usable_budgets(person=person).exclude(Exists(live))
 
 
+def _can_start_first_plan(person: Person) -> bool:
+    """With no plan at all, a plan can be started on the latest budget if it is usable: read from the budget
+    the page already showed when it did (budgets.selectors.latest_budget_shown), else asked of the database."""
+    from budgets.selectors import NOT_READ, budget_unusable_reason, latest_budget_shown
+
+    budget = latest_budget_shown(person)
+    if budget is NOT_READ:
+        return budgets_to_start_on(person=person).exists()
+    return budget is not None and budget_unusable_reason(budget, known_latest=True) is None
+
+
 @dataclass
 class PersonPlans:
     """The support plan panel on a person's page."""

@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from budgets.models import BudgetVersion
 from budgets.selectors import usable_budgets
@@ -262,23 +262,25 @@ class OnlinePanel:
 
 
 def online_panel_for(person: Person) -> OnlinePanel:
-    """Who sees the person's records online, and how many messages there are and how many from the person
-    are unread, in one query (the counts ride on the access rows; two queries when no one has access)."""
+    """Who sees the person's records online, how many messages there are and how many from the person are
+    unread, in one query: the counts ride on every access row, revoked ones included. With no access row
+    at all there are no messages (message_send refuses a reply when no one was ever given access)."""
     thread = Message.objects.filter(person=person).order_by().values("person")
-    counts = {
-        "message_count": Subquery(thread.annotate(n=Count("pk")).values("n")),
-        "new_count": Subquery(
-            thread.filter(from_patient=True, read_at__isnull=True).annotate(n=Count("pk")).values("n")
-        ),
-    }
-    accesses = list(accesses_for(person).annotate(**counts))
-    if accesses:
-        first = accesses[0]
-        return OnlinePanel(accesses, first.message_count or 0, first.new_count or 0)
-    totals = Message.objects.filter(person=person).aggregate(
-        messages=Count("pk"), new=Count("pk", filter=Q(from_patient=True, read_at__isnull=True))
+    rows = list(
+        PortalAccess.objects.filter(person=person)
+        .select_related("user")
+        .order_by("pk")
+        .annotate(
+            message_count=Subquery(thread.annotate(n=Count("pk")).values("n")),
+            new_count=Subquery(
+                thread.filter(from_patient=True, read_at__isnull=True).annotate(n=Count("pk")).values("n")
+            ),
+        )
     )
-    return OnlinePanel(accesses, totals["messages"], totals["new"])
+    active = [row for row in rows if row.revoked_at is None]
+    if not rows:
+        return OnlinePanel(active, 0, 0)
+    return OnlinePanel(active, rows[0].message_count or 0, rows[0].new_count or 0)
 
 
 def thread_newest_first(person: Person) -> QuerySet[Message]:

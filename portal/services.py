@@ -201,6 +201,11 @@ def message_send(*, person: Person, body: str, acting_user) -> Message:
     if not _may_write_in_thread(acting_user, person):
         raise ServiceError("You cannot send a message about this person.")
     from_patient = has_role(acting_user, Role.PATIENT)
+    if not from_patient and not PortalAccess.objects.filter(person=person).exists():
+        # Staff reply to a thread; with no one ever given online access there is no one to read it.
+        raise ServiceError(
+            f"No one has been given online access to {person.full_name}'s records, so no one would see a message."
+        )
     message = Message(person=person, sender=acting_user, from_patient=from_patient, body=body)
     message.full_clean()
     message.save()

@@ -127,6 +127,12 @@ def person_page(w, n):
     return Visit(w.coordinator, reverse("people:detail", kwargs={"pk": w.records[n].person.pk}))
 
 
+def person_page_new(w, n):
+    """A person just added: no screening, budget, plan or online access (each panel's empty state)."""
+    data.caseload(w, n)
+    return Visit(w.coordinator, reverse("people:detail", kwargs={"pk": data.person(w).pk}))
+
+
 def person_edit(w, n):
     data.coordinators(w, n)
     return Visit(w.coordinator, reverse("people:edit", kwargs={"pk": data.person(w).pk}))
@@ -311,6 +317,7 @@ PAGES = [
         "screenings, agreed plan versions, people with online access, messages",
         person_page,
     ),
+    Page("person page, someone just added", "people:detail", "other people in the team", person_page_new),
     Page("change a person", "people:edit", "coordinators to choose from", person_edit),
     Page("record history", "people:history", "views of the record", person_history, sees_everyone="approver"),
     Page("screen a person", "eligibility:new", "cohorts offered, earlier screenings", screening_new),

@@ -89,3 +89,10 @@ def test_the_persons_own_thread_shows_the_latest_messages_and_goes_back_a_page_a
     earlier = client.get(url, {"page": 2}).content.decode()
     assert "Reply number 04" in earlier and "Reply number 05" not in earlier
     assert "Later messages" in earlier and "Earlier messages" not in earlier
+
+
+def test_a_reply_is_refused_when_no_one_was_ever_given_online_access(client, alice, jane):
+    client.force_login(alice)
+    response = client.post(reverse("portal:reply", kwargs={"person_pk": jane.pk}), {"body": "Hello"}, follow=True)
+    assert "so no one would see a message" in response.content.decode()
+    assert not Message.objects.exists()
