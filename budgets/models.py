@@ -156,6 +156,8 @@ class SignOff(models.TextChoices):
     AWAITING = "awaiting", "Waiting for PHB team sign-off"
     SIGNED_OFF = "signed_off", "Signed off"
     RETURNED = "returned", "Returned"
+    # Waiting for sign-off when a newer budget was worked out: nobody will sign it off now.
+    SUPERSEDED = "superseded", "Replaced by a newer budget before sign-off"
 
 
 # The sets are named once here and used everywhere (a TextChoices body would make them members).
@@ -163,8 +165,8 @@ class SignOff(models.TextChoices):
 # person's latest and they are eligible: see budgets.selectors.budget_unusable_reason.
 SignOff.USABLE = frozenset({SignOff.NOT_NEEDED, SignOff.SIGNED_OFF})
 # Nobody has decided on these, so they have no signed_off_by or signed_off_at (a constraint).
-# A tuple, in this order, so the constraint reads as it did in migration 0001.
-SignOff.UNDECIDED = (SignOff.NOT_NEEDED, SignOff.AWAITING)
+# A tuple, in this order, so the constraint reads the same in every migration.
+SignOff.UNDECIDED = (SignOff.NOT_NEEDED, SignOff.AWAITING, SignOff.SUPERSEDED)
 
 
 class BudgetVersion(models.Model):

@@ -170,7 +170,7 @@ def budget_unusable_reason(version: BudgetVersion, *, known_latest: bool = False
     person must be eligible now. usable_budgets is the same rule as a queryset.
     known_latest: the caller read it as the person's latest (no query to check).
     """
-    if not known_latest and not is_latest_budget(version):
+    if version.sign_off == SignOff.SUPERSEDED or (not known_latest and not is_latest_budget(version)):
         return "A newer budget has been worked out for this person. Use that one instead."
     if version.sign_off == SignOff.RETURNED:
         return "The PHB team returned this budget, so it cannot be used. Work out a new budget."

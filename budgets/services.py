@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from budgets import calculate
@@ -269,20 +269,35 @@ def budget_version_create(
     )
     version.full_clean()
     version.save()
+    replaced = supersede_awaiting(BudgetVersion.objects.filter(person=person, number__lt=number))
+    changes = {
+        "annual_amount": [None, str(annual)],
+        "method": [None, method],
+        "adjustment": [None, str(adjustment)],
+        "sign_off": [None, version.sign_off],
+    }
+    if replaced:
+        changes["replaced_before_sign_off"] = [None, replaced]
     audit.record(
         actor=acting_user,
         action=AuditAction.CREATE,
         obj=version,
         person_id=person.pk,
         summary=f"Calculated indicative budget {number}: £{annual:,} a year",
-        changes={
-            "annual_amount": [None, str(annual)],
-            "method": [None, method],
-            "adjustment": [None, str(adjustment)],
-            "sign_off": [None, version.sign_off],
-        },
+        changes=changes,
     )
     return version
+
+
+def supersede_awaiting(versions) -> list[int]:
+    """Budgets still waiting for sign-off once a newer one exists for the person leave the PHB team's queue:
+    they become SUPERSEDED (nobody signs them off now). Returns the numbers changed. Used when a budget is
+    worked out, and by seed_scale for the data it writes."""
+    newer = BudgetVersion.objects.filter(person_id=OuterRef("person_id"), number__gt=OuterRef("number"))
+    waiting = versions.filter(sign_off=SignOff.AWAITING).filter(Exists(newer))
+    numbers = sorted(waiting.values_list("number", flat=True))
+    waiting.update(sign_off=SignOff.SUPERSEDED)
+    return numbers
 
 
 class AlreadySignedOffError(ServiceError):

@@ -31,7 +31,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from budgets import calculate
-from budgets.models import AssessmentNeed, Tariff
+from budgets.models import AssessmentNeed, BudgetVersion, Tariff
+from budgets.services import supersede_awaiting
 from careplans.models import DecisionEmail, PlanEvent, ReviewDomainRating, ReviewOutcome, ReviewReminder, SupportItem
 from eligibility.models import Decision, IPCCohort, Screening
 from people import nhs_number
@@ -448,6 +449,8 @@ def run(
     rows = _write_all(world, people, batch_size, progress, writers)
     for model in (User, CareTeam, PlanEvent, Tariff, IPCCohort, m2m_table(User, "teams"), *NUMBERED):
         reset_sequence(model)
+    # As the service does when a newer budget is worked out: earlier ones still waiting leave the queue.
+    supersede_awaiting(BudgetVersion.objects.all())
     progress.say("Analysing the tables for the query planner")
     with connection.cursor() as cursor:
         if not connection.in_atomic_block:

@@ -288,3 +288,21 @@ def test_no_budget_or_letter_once_the_person_is_no_longer_eligible(client, alice
     response = client.get(reverse("budgets:letter", kwargs={"pk": version.pk}), follow=True)
     assert "not eligible for a personal health budget now" in response.content.decode()
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_newer_budget_takes_an_older_one_off_the_sign_off_queue_and_says_so(client, alice, priya, with_services):
+    from budgets.models import SignOff
+    from phb.models import AuditEvent
+
+    old = calculate(with_services, alice, adjustment=Decimal("5000"), adjustment_reason="Night support")
+    assert old.sign_off == SignOff.AWAITING
+    new = calculate(with_services, alice, adjustment=Decimal("5000"), adjustment_reason="Night support, again")
+    old.refresh_from_db()
+    assert old.sign_off == SignOff.SUPERSEDED
+    assert old.signed_off_by is None
+    client.force_login(priya)
+    assert [v.pk for v in client.get(reverse("budgets:sign_off_queue")).context["versions"]] == [new.pk]
+    created = AuditEvent.objects.filter(object_id=str(new.pk)).get()
+    assert created.changes["replaced_before_sign_off"] == [None, [old.number]]
+    with pytest.raises(ServiceError, match="newer budget"):
+        services.budget_version_sign_off(version=old, approve=True, note="", acting_user=priya)

@@ -71,7 +71,7 @@ def test_the_reason_and_the_queryset_agree(alice, priya, with_services, sign_off
 
     assert (reason is None) is in_queryset is (sign_off in SignOff.USABLE and latest and eligible)
     # The first thing wrong is the one staff are told.
-    if not latest:
+    if not latest or sign_off == SignOff.SUPERSEDED:
         assert reason.startswith("A newer budget has been worked out")
     elif sign_off == SignOff.AWAITING:
         assert reason.startswith("The PHB team must sign off this budget")
