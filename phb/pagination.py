@@ -99,7 +99,9 @@ def page_of(
         number = 1
         rows = list(queryset[: size + 1])
     # Counted even when the whole list is on this page, so a page runs the same queries at any size.
-    total = queryset.order_by()[: COUNT_UP_TO + 1].count() if counted else 0
+    # Only the ids are counted: annotations the list shows (a plan's total, say) are not worked out for up
+    # to a thousand rows just to count them.
+    total = queryset.order_by().values("pk")[: COUNT_UP_TO + 1].count() if counted else 0
     capped = total > COUNT_UP_TO
     total = min(total, COUNT_UP_TO)
     kept = {key: value for key, value in (params or {}).items() if key != "page" and value not in ("", None)}
