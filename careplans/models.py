@@ -154,6 +154,10 @@ class SupportPlan(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # A team's plans from its people, from the index alone (reviews due and their counts).
+            models.Index(fields=["person", "id"], name="plan_person_and_id"),
+        ]
 
     def __str__(self):
         return f"Support plan for {self.person}"
