@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +17,7 @@ from phb.forms import add_service_error
 from phb.models import AuditAction
 from phb.money import pounds
 from phb.pagination import page_of
-from phb.pdf import render_pdf
+from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import is_phb_team
 
 SERVICE_ERRORS = (ValidationError, ServiceError)
@@ -267,10 +267,7 @@ def budget_letter(request, pk):
         return redirect("budgets:budget", pk=version.pk)
     _viewed(request.user, version, version.person_id, f"indicative budget {version.number} letter")
     pdf = render_pdf("budgets/letter.html", letters.letter_context(version, today=timezone.localdate()))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"indicative-budget-{version.person.family_name.lower()}-{version.number}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return pdf_attachment(pdf, "indicative-budget", version.person.family_name, version.number)
 
 
 @require_GET

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +22,7 @@ from people.access import get_person_for_user, require_staff
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pagination import page_of
-from phb.pdf import render_pdf
+from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import is_phb_team
 
 SERVICE_ERRORS = (ValidationError, ServiceError)
@@ -246,10 +246,7 @@ def version_pdf(request, pk):
     version = access.get_version_for_user(request.user, pk)
     services.plan_record_view(version=version, acting_user=request.user, page="support plan PDF")
     pdf = render_pdf("careplans/plan_pdf.html", letters.plan_document_context(version, today=timezone.localdate()))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"support-plan-{version.plan.person.family_name.lower()}-v{version.number}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return pdf_attachment(pdf, "support-plan", version.plan.person.family_name, f"v{version.number}")
 
 
 # The PHB team's side: queue, decisions, ending, letters.
@@ -390,10 +387,7 @@ def letter_download(request, pk):
     services.plan_record_view(
         version=letter.plan_version, acting_user=request.user, page=letter.get_kind_display().lower()
     )
-    response = HttpResponse(bytes(letter.pdf), content_type="application/pdf")
-    name = f"{letter.kind}-{letter.person.family_name.lower()}-{letter.created_at:%Y-%m-%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return pdf_attachment(bytes(letter.pdf), letter.kind, letter.person.family_name, f"{letter.created_at:%Y-%m-%d}")
 
 
 # Reviews.

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,7 +12,7 @@ from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pagination import page_of
-from phb.pdf import render_pdf
+from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import is_phb_team
 
 
@@ -89,7 +88,4 @@ def screening_letter(request, pk):
     screening = access.get_screening_for_user(request.user, pk)
     services.screening_record_view(screening=screening, acting_user=request.user, page="outcome letter")
     pdf = render_pdf("eligibility/letter.html", letters.letter_context(screening, today=timezone.localdate()))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"screening-outcome-{screening.person.family_name.lower()}-{screening.screened_on:%Y-%m-%d}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return pdf_attachment(pdf, "screening-outcome", screening.person.family_name, f"{screening.screened_on:%Y-%m-%d}")

@@ -25,7 +25,7 @@ from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pagination import page_of
-from phb.pdf import render_pdf
+from phb.pdf import pdf_attachment, render_pdf
 from portal import access, selectors, services
 from portal.forms import AcceptInvitationForm, InvitationForm, MessageForm
 
@@ -50,9 +50,7 @@ def _signs_out_without_access(view):
 
 
 def _pdf(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return pdf_attachment(content, name.removesuffix(".pdf"))
 
 
 @require_GET

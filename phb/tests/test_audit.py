@@ -82,3 +82,13 @@ def test_administrators_do_not_see_events_about_peoples_records(client, ada, ali
     assert "Viewed record" not in page
     person_event = AuditEvent.objects.get(person_id=jane.pk)
     assert client.get(f"/admin/phb/auditevent/{person_event.pk}/change/").status_code == 302
+
+
+def test_a_failed_sign_in_names_the_account_only_when_the_username_is_one(client, alice):
+    client.post("/sign-in/", {"username": "MySecretPassw0rd!", "password": "alice's password"})
+    client.post("/sign-in/", {"username": "alice", "password": "wrong password"})
+    summaries = list(
+        AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).order_by("id").values_list("summary", flat=True)
+    )
+    assert summaries == ["Failed sign-in as an unknown username", "Failed sign-in as 'alice'"]
+    assert not AuditEvent.objects.filter(summary__contains="MySecretPassw0rd").exists()
