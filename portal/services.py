@@ -175,6 +175,19 @@ def access_revoke(*, access: PortalAccess, acting_user) -> None:
         summary=f"Stopped online access for {access.user.get_username()}",
         changes={"revoked_at": [None, audit.json_safe(now)]},
     )
+    # A second invitation to the same address must not give the access back: pending ones end now.
+    addresses = {address.lower() for address in (access.user.get_username(), access.user.email) if address}
+    pending = Invitation.objects.usable(now=now).filter(person_id=access.person_id)
+    for invitation in [i for i in pending if i.email.lower() in addresses]:
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=now)
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.CANCEL_INVITATION,
+            obj=invitation,
+            person_id=access.person_id,
+            summary=f"Cancelled the invitation to {invitation.email} when online access stopped",
+            changes={"expires_at": [audit.json_safe(invitation.expires_at), audit.json_safe(now)]},
+        )
 
 
 def _may_write_in_thread(user, person: Person) -> bool:

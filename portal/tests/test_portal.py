@@ -325,3 +325,35 @@ def test_the_portal_follows_the_same_rule_as_staff_for_telling_a_budget(client, 
     )
     assert "£10,428.57" not in client.get(home).content.decode()
     assert client.get(letter).status_code == 404
+
+
+def test_stopping_access_cancels_the_same_persons_other_invitations_to_that_address(
+    client, alice, jane, django_capture_on_commit_callbacks
+):
+    """Invite twice, accept the first, stop access: the second link no longer gives it back."""
+    links = []
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.invitation_create(
+                person=jane,
+                email="Sarah@Example.com",
+                relationship=Relationship.ATTORNEY,
+                link_base="http://testserver/",
+                acting_user=alice,
+            )
+        links.append(re.search(r"http://testserver(/my/invitation/\S+/)", mail.outbox[-1].body).group(1))
+    other = services.invitation_create(
+        person=jane, email="tom@example.com", relationship=Relationship.SELF, link_base="http://t/", acting_user=alice
+    )
+    password = {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"}
+    assert client.post(links[0], password).status_code == 302
+    access = PortalAccess.objects.get(user__username="sarah@example.com")
+    services.access_revoke(access=access, acting_user=alice)
+    client.logout()
+    assert client.get(links[1]).status_code == 410
+    assert client.post(links[1], password).status_code == 410
+    assert PortalAccess.objects.get(user__username="sarah@example.com").revoked_at is not None
+    assert not PortalAccess.objects.filter(revoked_at__isnull=True).exists()
+    # Someone else's invitation for the same person stands.
+    assert Invitation.objects.usable(now=timezone.now()).filter(pk=other.pk).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.CANCEL_INVITATION, person_id=jane.pk).count() == 1
