@@ -167,6 +167,20 @@ def refusal(action: Action, facts: Facts) -> str | None:
     return None
 
 
+def _another(version: PlanVersion, others: list | None, statuses, field: str):
+    """`field` of the newest other version of the plan with a status in `statuses`, or None: from the
+    loaded versions (newest first) when a page has them, else from the database."""
+    if others is None:
+        return (
+            PlanVersion.objects.filter(plan_id=version.plan_id, status__in=statuses)
+            .exclude(pk=version.pk)
+            .order_by("-number")
+            .values_list(field, flat=True)
+            .first()
+        )
+    return next((getattr(other, field) for other in others if other.status in statuses), None)
+
+
 def _newest_first(version: PlanVersion) -> int:
     return -version.number
 
@@ -218,15 +232,7 @@ def facts(
     in_force, other_running, finishing = False, None, None
     asked = actions & NOTHING_NEW_ONCE_ENDING
     if any(version.status in FROM_STATUSES[action] for action in asked):
-        if others is None:
-            finishing = (
-                PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.FINISHING)
-                .exclude(pk=version.pk)
-                .values_list("status", flat=True)
-                .first()
-            )
-        else:
-            finishing = next((v.status for v in others if v.status in Status.FINISHING), None)
+        finishing = _another(version, others, Status.FINISHING, "status")
     if Action.REQUEST_REVIEW in actions and version.status in FROM_STATUSES[Action.REQUEST_REVIEW]:
         if others is None:
             current = PlanVersion.objects.in_force_for(version.plan_id, on=on)
@@ -234,15 +240,7 @@ def facts(
             current = in_force_among([version, *others], on=on)
         in_force = current is not None and current.pk == version.pk
     if Action.END in actions and version.status in FROM_STATUSES[Action.END]:
-        if others is None:
-            other_running = (
-                PlanVersion.objects.filter(plan_id=version.plan_id, status__in=Status.RUNNING)
-                .exclude(pk=version.pk)
-                .values_list("number", flat=True)
-                .first()
-            )
-        else:
-            other_running = next((v.number for v in others if v.status in Status.RUNNING), None)
+        other_running = _another(version, others, Status.RUNNING, "number")
     return Facts(
         status=version.status,
         role=role,

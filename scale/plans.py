@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from careplans import rules, schedule
+from careplans.lifecycle import TO_STATUS, Action
 from careplans.models import (
     AgreementMethod,
     EndReason,
@@ -88,6 +89,14 @@ RECORDED = {
         {"status": [ReviewStatus.DUE.value, ReviewStatus.COMPLETED.value], "decision": [None, decision]}
     )
     for decision in ReviewDecision.values
+}
+
+
+# How the PHB team decides a plan submitted for the first time (per cent), over Status.DECIDED.
+DECISION_WEIGHTS = {
+    Status.APPROVED: 85,
+    Status.RETURNED: 8,
+    Status.DECLINED: 7,
 }
 
 
@@ -483,7 +492,7 @@ class PlanWriter:
     def submit(self, version: Version, moment: int) -> None:
         version.submitted = moment
         self.agree(version.content, version.created // DAY, moment // DAY)
-        self.event(moment, version, Status.DRAFT, Status.SUBMITTED, version.author)
+        self.event(moment, version, Status.DRAFT, TO_STATUS[Action.SUBMIT], version.author)
         self.audit(
             moment,
             version.author,
@@ -606,7 +615,12 @@ class PlanWriter:
                     moved(older_status(older), Status.SUPERSEDED.value),
                 )
         self.event(
-            moment, version, Status.APPROVED, Status.ACTIVE, actor, f"Started on {on(version.content.start):%-d %B %Y}"
+            moment,
+            version,
+            Status.APPROVED,
+            TO_STATUS[Action.ACTIVATE],
+            actor,
+            f"Started on {on(version.content.start):%-d %B %Y}",
         )
         self.audit(
             moment,
@@ -633,7 +647,8 @@ class PlanWriter:
         rng = self.rng
         submitted = created_day + rng.randint(5, 30)
         decided = submitted + rng.randint(1, 14)
-        outcome = state or rng.choices((Status.APPROVED, Status.RETURNED, Status.DECLINED), (85, 8, 7))[0]
+        decisions = sorted(Status.DECIDED)
+        outcome = state or rng.choices(decisions, [DECISION_WEIGHTS[d] for d in decisions])[0]
         steps = [(outcome, created_day, submitted, decided)]
         if outcome == Status.RETURNED:
             again = decided + rng.randint(3, 14)
@@ -908,7 +923,7 @@ class PlanWriter:
         ):
             return
         rng = self.rng
-        state = CHANGE_ON_ITS_WAY.get(kind) or rng.choice((Status.DRAFT, Status.SUBMITTED))
+        state = CHANGE_ON_ITS_WAY.get(kind) or rng.choice(sorted(Status.OPEN))
         # (Every range is drawn, whichever is used, so each kind takes the same draws.)
         back = {
             Status.DRAFT: rng.randint(1, 25),
