@@ -43,6 +43,25 @@ class AuditAction(models.TextChoices):
     READ_MESSAGES = "read_messages", "Read messages"
     # Messages the service sends (the outbox)
     RETRY_SEND = "retry_send", "Tried sending again"
+    # Security: second factors, lockouts, passwords and sessions
+    ENROL_FACTOR = "enrol_factor", "Set up a second factor"
+    VERIFY_FACTOR = "verify_factor", "Completed the second factor"
+    FACTOR_FAILED = "factor_failed", "Second factor failed"
+    USE_RECOVERY_CODE = "use_recovery_code", "Used a recovery code"
+    REMOVE_FACTOR = "remove_factor", "Removed a second factor"
+    RESET_FACTORS = "reset_factors", "Reset someone's second factors"
+    LOCKED_OUT = "locked_out", "Locked out after failed sign-ins"
+    UNLOCK = "unlock", "Unlocked sign-in"
+    ASK_PASSWORD_RESET = "ask_password_reset", "Asked to reset a password"
+    RESET_PASSWORD = "reset_password", "Reset a password"
+    CHANGE_PASSWORD = "change_password", "Changed a password"
+    END_SESSIONS = "end_sessions", "Ended sessions"
+    TIMED_OUT = "timed_out", "Signed out after inactivity"
+    ACCESS_REFUSED = "access_refused", "Was refused access"
+    # The audit trail itself
+    VIEW_LIST = "view_list", "Viewed a list"
+    EXPORT = "export", "Exported"
+    PURGE = "purge", "Removed old audit events"
 
 
 class AppendOnlyError(Exception):
