@@ -1,0 +1,33 @@
+"""Forms for a forgotten password, in the NHS voice."""
+
+from django import forms
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+
+
+class ForgottenPasswordForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="The email address you use to sign in.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+    )
+
+
+class NewPasswordForm(SetPasswordForm):
+    error_messages = {"password_mismatch": "The passwords do not match. Type the same new password twice."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "Use at least 12 characters. Three or four random words you can remember work well. "
+            "Do not use a password you use anywhere else."
+        )
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+        self.fields["new_password2"].label = "Type the new password again"
+        self.fields["new_password2"].help_text = ""
+        self.fields["new_password2"].error_messages["required"] = "Type the new password again"

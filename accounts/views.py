@@ -1,0 +1,93 @@
+"""Forgotten password (Django's own views with our forms and limits), locked sign-ins for the PHB team
+lead, and "stay signed in" for the session timeout warning."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services
+from accounts.forms import ForgottenPasswordForm, NewPasswordForm
+from accounts.lockout import client_ip
+from accounts.timeouts import SEEN_AT
+from phb.roles import Role, has_role
+
+
+class ForgottenPasswordView(auth_views.PasswordResetView):
+    form_class = ForgottenPasswordForm
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        allowed = services.password_reset_asked(address=form.cleaned_data["email"], from_ip=client_ip(self.request))
+        if not allowed:
+            # The same page as a sent link: the limit must not tell anyone whether the address is an account.
+            return redirect(self.success_url)
+        return super().form_valid(form)
+
+    def get_extra_email_context(self):
+        return {"service_name": settings.SERVICE_NAME, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+
+
+class ForgottenPasswordSentView(auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class NewPasswordView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_reset_done(user=form.user, keep_session_key=self.request.session.session_key)
+        return response
+
+
+class NewPasswordSetView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
+
+
+def _require_lead(user) -> None:
+    """Only a PHB team lead: a 404 for everyone else, so the page does not reveal that it exists."""
+    if not has_role(user, Role.LEAD):
+        raise Http404("Page not found")
+
+
+@require_GET
+def lockouts(request):
+    _require_lead(request.user)
+    return render(
+        request,
+        "accounts/lockouts.html",
+        {"lockouts": services.lockouts_current(), "minutes": settings.LOCKOUT_COOL_OFF_MINUTES},
+    )
+
+
+@require_POST
+def lockout_unlock(request, attempt_id: int):
+    _require_lead(request.user)
+    if services.lockout_release(attempt_id=attempt_id, acting_user=request.user):
+        messages.success(request, "Unlocked. They can sign in again now.")
+    else:
+        messages.info(request, "This sign-in was already unlocked.")
+    return redirect("accounts:lockouts")
+
+
+@require_POST
+def stay_signed_in(request):
+    """The warning's "Stay signed in" button: counts as activity, so the idle clock starts again."""
+    request.session[SEEN_AT] = time.time()
+    if request.headers.get("X-Requested-With") == "fetch":
+        return HttpResponse(status=204)
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if safe else "home")
