@@ -4,19 +4,18 @@ Tariffs are the PHB team lead's; signing off a budget is the PHB team's. Anythin
 outside a user's scope is a 404.
 """
 
-from django.http import Http404
-
 from budgets.models import Assessment, BudgetVersion, CurrentService
 from budgets.selectors import assessment_with_details
 from people.access import persons_visible_to, persons_writable_by
-from phb.roles import Role, has_role
+from phb.refusals import refuse, refuse_role
+from phb.roles import Role, has_role, is_phb_team
 
 
 def get_assessment_for_user(user, pk, *, write: bool = False) -> Assessment:
     scope = persons_writable_by(user) if write else persons_visible_to(user)
     assessment = assessment_with_details(pk).filter(person__in=scope).first()
     if assessment is None:
-        raise Http404("No assessment found")
+        refuse(Assessment, pk, person="person_id", message="No assessment found")
     return assessment
 
 
@@ -27,7 +26,7 @@ def get_service_for_user(user, pk) -> CurrentService:
         .first()
     )
     if service is None:
-        raise Http404("No service found")
+        refuse(CurrentService, pk, person="assessment__person_id", message="No service found")
     return service
 
 
@@ -46,10 +45,16 @@ def get_budget_for_user(user, pk) -> BudgetVersion:
         .first()
     )
     if version is None:
-        raise Http404("No budget found")
+        refuse(BudgetVersion, pk, person="person_id", message="No budget found")
     return version
 
 
 def require_lead(user) -> None:
     if not has_role(user, Role.LEAD):
-        raise Http404("Page not found")
+        refuse_role()
+
+
+def require_phb_team(user) -> None:
+    """Signing off budgets is the PHB team's."""
+    if not is_phb_team(user):
+        refuse_role()

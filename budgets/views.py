@@ -218,8 +218,7 @@ def budget_detail(request, pk):
 @require_POST
 def budget_sign_off(request, pk):
     require_staff(request.user)
-    if not is_phb_team(request.user):
-        raise Http404("Page not found")
+    access.require_phb_team(request.user)
     version = access.get_budget_for_user(request.user, pk)
     form = SignOffForm(request.POST)
     if form.is_valid():
@@ -251,8 +250,7 @@ def budget_sign_off(request, pk):
 @require_GET
 def sign_off_queue(request):
     require_staff(request.user)
-    if not is_phb_team(request.user):
-        raise Http404("Page not found")
+    access.require_phb_team(request.user)
     page = page_of(selectors.sign_off_queue(), request.GET.get("page"))
     return render(request, "budgets/sign_off_queue.html", {"versions": page, "page": page})
 

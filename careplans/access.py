@@ -1,11 +1,11 @@
 """Who may see or change a support plan: whoever may see or change the person (people.access)."""
 
 from django.db.models import prefetch_related_objects
-from django.http import Http404
 
 from careplans.models import Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
 from careplans.selectors import details, version_with_details, version_with_people
 from people.access import visible, writable
+from phb.refusals import refuse
 
 
 def _scope(user, write: bool, path: str):
@@ -18,7 +18,7 @@ def get_version_for_user(user, pk, *, write: bool = False, details: bool = True)
     versions = version_with_details() if details else version_with_people()
     version = versions.filter(_scope(user, write, "plan__person__"), pk=pk).first()
     if version is None:
-        raise Http404("No plan found")
+        refuse(PlanVersion, pk, person="plan__person_id", message="No plan found")
     return version
 
 
@@ -34,7 +34,7 @@ def get_version_and_siblings(
     )
     version = next((v for v in siblings if v.pk == pk or str(v.pk) == str(pk)), None)
     if version is None:
-        raise Http404("No plan found")
+        refuse(PlanVersion, pk, person="plan__person_id", message="No plan found")
     other = also_detail(version, siblings) if also_detail else None
     prefetch_related_objects([version] + ([other] if other is not None else []), *details())
     return version, siblings
@@ -43,7 +43,7 @@ def get_version_and_siblings(
 def get_plan_for_user(user, pk, *, write: bool = False) -> SupportPlan:
     plan = SupportPlan.objects.select_related("person").filter(_scope(user, write, "person__"), pk=pk).first()
     if plan is None:
-        raise Http404("No plan found")
+        refuse(SupportPlan, pk, person="person_id", message="No plan found")
     return plan
 
 
@@ -54,7 +54,7 @@ def get_outcome_for_user(user, pk) -> Outcome:
         .first()
     )
     if outcome is None:
-        raise Http404("No outcome found")
+        refuse(Outcome, pk, person="plan_version__plan__person_id", message="No outcome found")
     return outcome
 
 
@@ -66,7 +66,7 @@ def get_item_for_user(user, pk) -> SupportItem:
         .first()
     )
     if item is None:
-        raise Http404("No item found")
+        refuse(SupportItem, pk, person="plan_version__plan__person_id", message="No item found")
     return item
 
 
@@ -75,7 +75,7 @@ def get_letter_for_user(user, pk) -> Letter:
     letter = Letter.objects.select_related("person", "plan_version__plan").filter(visible(user, "person__"), pk=pk)
     letter = letter.first()
     if letter is None:
-        raise Http404("No letter found")
+        refuse(Letter, pk, person="person_id", message="No letter found")
     return letter
 
 
@@ -87,5 +87,5 @@ def get_review_for_user(user, pk, *, write: bool = False) -> Review:
         .first()
     )
     if review is None:
-        raise Http404("No review found")
+        refuse(Review, pk, person="plan__person_id", message="No review found")
     return review

@@ -277,12 +277,18 @@ class DecisionOptions:
     why_not: str | None  # why no decision is offered at all
 
 
+def awaits_decision(version: PlanVersion) -> bool:
+    """Whether any decision may start from the version's status (whoever asks): the decide page opens
+    only then, as the decisions themselves are refused otherwise."""
+    return any(version.status in FROM_STATUSES[action] for action in DECISIONS)
+
+
 def decision_options(version: PlanVersion, user, *, siblings: list | None = None) -> DecisionOptions:
     known = facts(version, user, actions=DECISIONS, siblings=siblings)
     allowed = frozenset(action for action in DECISIONS if refusal(action, known) is None)
     if allowed:
         return DecisionOptions(allowed, refusal(Action.APPROVE, known), None)
-    if version.status == Status.SUBMITTED:
+    if awaits_decision(version):
         return DecisionOptions(allowed, None, refusal(Action.RETURN, known))
     return DecisionOptions(
         allowed, None, f"This plan is {STATUS_WORDS[version.status]}, so there is nothing to decide."

@@ -23,6 +23,7 @@ from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
+from phb.refusals import refuse_role
 from phb.roles import is_phb_team
 
 SERVICE_ERRORS = (ValidationError, ServiceError)
@@ -254,7 +255,7 @@ def version_pdf(request, pk):
 
 def _require_phb_team(user) -> None:
     if not is_phb_team(user):
-        raise Http404("Page not found")
+        refuse_role()
 
 
 @require_GET
@@ -326,6 +327,10 @@ def plan_decide(request, pk):
         else:
             messages.success(request, f"Decision recorded for {version.plan.person.full_name}.")
             return redirect("careplans:queue")
+    elif request.method == "GET" and not lifecycle.awaits_decision(version):
+        # Decided, replaced or still a draft: every decision would be refused, so the page does not open.
+        messages.info(request, options.why_not)
+        return redirect("careplans:version", pk=version.pk)
     elif request.method == "GET":
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to decide on it")
     snap = selectors.snapshot(version)

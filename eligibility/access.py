@@ -5,10 +5,10 @@ PHB team decides on referrals and sees the queue; everyone else gets a 404.
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from eligibility.models import Screening
 from people.access import persons_visible_to
+from phb.refusals import refuse, refuse_role
 from phb.roles import is_phb_team
 
 
@@ -25,10 +25,10 @@ def get_screening_for_user(user, pk) -> Screening:
         .first()
     )
     if screening is None:
-        raise Http404("No screening found")
+        refuse(Screening, pk, person="person_id", message="No screening found")
     return screening
 
 
 def require_phb_team(user) -> None:
     if not is_phb_team(user):
-        raise Http404("Page not found")
+        refuse_role()

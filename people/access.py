@@ -8,9 +8,9 @@ does not even confirm that a record exists.
 """
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from people.models import Person
+from phb.refusals import refuse, refuse_role
 from phb.roles import Role, has_role, is_clinical_staff, is_phb_team
 
 
@@ -67,11 +67,11 @@ def get_person_for_user(user, pk, *, write: bool = False) -> Person:
     scope = persons_writable_by(user) if write else persons_visible_to(user)
     person = scope.select_related("care_team", "lead_coordinator", "created_by", "updated_by").filter(pk=pk).first()
     if person is None:
-        raise Http404("No person found")
+        refuse(Person, pk, person="pk", message="No person found")
     return person
 
 
 def require_staff(user) -> None:
     """Staff pages are 404 to everyone else, so they do not reveal that they exist."""
     if not is_clinical_staff(user):
-        raise Http404("Page not found")
+        refuse_role()

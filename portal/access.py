@@ -17,8 +17,10 @@ from careplans.models import Letter, PlanVersion
 from eligibility.models import Screening
 from people.access import get_person_for_user, may_write, persons_writable_by, require_staff
 from people.models import Person, PortalAccess
+from phb.refusals import refuse, refuse_role
 from phb.roles import Role, has_role
 from portal import selectors
+from portal.models import Invitation
 
 
 class NoAccessLeft(Http404):
@@ -28,7 +30,7 @@ class NoAccessLeft(Http404):
 def require_patient(user) -> None:
     """Portal pages are 404 to everyone but patients and representatives (staff included)."""
     if not has_role(user, Role.PATIENT):
-        raise Http404("Page not found")
+        refuse_role()
 
 
 def persons_for(user) -> QuerySet[Person]:
@@ -69,7 +71,7 @@ def get_person_for_patient(user, pk) -> Person:
         return person
     if not scope.exists():
         raise NoAccessLeft("Page not found")
-    raise Http404("Page not found")
+    refuse(Person, pk, person="pk")
 
 
 # Within one person's records: only what is theirs to see.
@@ -79,21 +81,21 @@ def get_version_for_person(person: Person, pk) -> PlanVersion:
     """An agreed version of the person's plan (never a draft or one waiting for a decision), with its details."""
     version = selectors.agreed_versions_with_details(person).filter(pk=pk).first()
     if version is None:
-        raise Http404("Page not found")
+        refuse(PlanVersion, pk, person="plan__person_id")
     return version
 
 
 def get_letter_for_person(person: Person, pk) -> Letter:
     letter = selectors.letters_for(person).filter(pk=pk).first()
     if letter is None:
-        raise Http404("Page not found")
+        refuse(Letter, pk, person="person_id")
     return letter
 
 
 def get_screening_for_person(person: Person, pk) -> Screening:
     screening = selectors.screenings_for(person).filter(pk=pk).first()
     if screening is None:
-        raise Http404("Page not found")
+        refuse(Screening, pk, person="person_id")
     return screening
 
 
@@ -101,7 +103,7 @@ def get_budget_for_person(person: Person, pk) -> BudgetVersion:
     """The indicative budget, only while it is the one the person may be told."""
     budget = selectors.budget_for(person)
     if budget is None or str(budget.pk) != str(pk):
-        raise Http404("Page not found")
+        refuse(BudgetVersion, pk, person="person_id")
     return budget
 
 
@@ -128,5 +130,16 @@ def get_access_for_care_team(user, pk) -> PortalAccess:
         .first()
     )
     if access is None:
-        raise Http404("Page not found")
+        refuse(PortalAccess, pk, person="person_id")
     return access
+
+
+def get_invitation_for_care_team(user, pk) -> Invitation:
+    """An invitation to see a person's records, for a coordinator in the person's care team; else 404."""
+    require_staff(user)
+    invitation = (
+        Invitation.objects.select_related("person").filter(pk=pk, person__in=persons_writable_by(user)).first()
+    )
+    if invitation is None:
+        refuse(Invitation, pk, person="person_id")
+    return invitation
