@@ -8,15 +8,14 @@ A refused sign-in shows exactly the page a wrong password shows, whether the acc
 a guesser learns nothing, and someone who forgot their password is pointed to the reset link.
 """
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect
-
-from axes.handlers.database import AxesDatabaseHandler
-from axes.attempts import get_cool_off_threshold
-from axes.helpers import get_client_username
-from axes.models import AccessAttempt
 
 
 def is_locked(*, failures_from_this_address: int, failures_from_anywhere: int) -> bool:

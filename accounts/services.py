@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -13,10 +14,10 @@ from django.utils.crypto import salted_hmac
 
 from accounts.lockout import is_locked
 from accounts.models import UserSession
-from axes.models import AccessAttempt
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
+from phb.pagination import PAGE_SIZE, Page, page_number
 from phb.roles import Role, has_role
 
 
@@ -108,6 +109,23 @@ def lockouts_current(*, now=None) -> list[Lockout]:
     return sorted(lockouts, key=lambda lockout: lockout.locked_until, reverse=True)
 
 
+def lockouts_page(number) -> Page:
+    """One page of lockouts_current (a list short enough to build whole: only the last 30 minutes)."""
+    everything = lockouts_current()
+    number = page_number(number)
+    if (number - 1) * PAGE_SIZE >= len(everything):
+        number = 1
+    start = (number - 1) * PAGE_SIZE
+    return Page(
+        object_list=everything[start : start + PAGE_SIZE],
+        number=number,
+        size=PAGE_SIZE,
+        has_next=len(everything) > start + PAGE_SIZE,
+        count=len(everything),
+        count_capped=False,
+    )
+
+
 @transaction.atomic
 def lockout_release(*, attempt_id: int, acting_user) -> bool:
     """A PHB team lead lets an address try again at once. False if it was no longer locked."""
@@ -154,5 +172,7 @@ def password_reset_asked(*, address: str, from_ip: str | None) -> bool:
 
 def password_reset_done(*, user, keep_session_key: str | None) -> None:
     """After a new password is set from a reset link: audited, and every other session ends."""
-    audit.record(actor=user, action=AuditAction.RESET_PASSWORD, obj=user, summary="Set a new password from a reset link")
+    audit.record(
+        actor=user, action=AuditAction.RESET_PASSWORD, obj=user, summary="Set a new password from a reset link"
+    )
     sessions_end(user=user, acting_user=user, why="the password was reset", keep_session_key=keep_session_key)

@@ -3,6 +3,7 @@ role changes or whose account is switched off is signed out everywhere."""
 
 import time
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save, pre_save
@@ -11,7 +12,6 @@ from django.dispatch import receiver
 from accounts import services
 from accounts.lockout import normalised_username
 from accounts.timeouts import SEEN_AT, SIGNED_IN_AT
-from axes.signals import user_locked_out
 
 WATCHED = ("role", "is_active")
 

@@ -19,7 +19,7 @@ def idle_limit_seconds(role: str) -> int:
 
 
 def why_it_ends(*, role: str, now: float, signed_in_at: float, seen_at: float) -> str:
-    """"idle", "absolute", or "" while the session may go on."""
+    """ "idle", "absolute", or "" while the session may go on."""
     if now - seen_at > idle_limit_seconds(role):
         return "idle"
     if now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600:

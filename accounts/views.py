@@ -68,7 +68,7 @@ def lockouts(request):
     return render(
         request,
         "accounts/lockouts.html",
-        {"lockouts": services.lockouts_current(), "minutes": settings.LOCKOUT_COOL_OFF_MINUTES},
+        {"page": services.lockouts_page(request.GET.get("page")), "minutes": settings.LOCKOUT_COOL_OFF_MINUTES},
     )
 
 

@@ -1,4 +1,8 @@
-"""Signing in, and loading the signed-in user on every request with their care teams in the same query.
+"""Signing in with an e-mail address, and loading the signed-in user on every request with their care
+teams in the same query.
+
+People sign in with the e-mail address they were invited by; usernames stay an internal detail. The
+address is matched in any case, and is unique in any case (a constraint on the user table).
 
 Every coordinator page asks which care teams the user is in (people.access.team_ids); loading them
 with the user saves that query on every request. The ids are read fresh from the membership table
@@ -15,6 +19,19 @@ def team_ids_from(value: str | None) -> list[int]:
 
 
 class UserWithTeamsBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        address = str(username or kwargs.get("email") or "").strip()
+        if not address or password is None:
+            return None
+        user = UserModel._default_manager.filter(email__iexact=address).first()
+        if user is None:
+            # Hash anyway, so a missing account takes as long to refuse as a wrong password.
+            UserModel().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
     def get_user(self, user_id):
         user = UserModel._default_manager.filter(pk=user_id).annotate(team_id_list=IdList("teams__id")).first()
         if user is None or not self.user_can_authenticate(user):

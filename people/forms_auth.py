@@ -1,18 +1,31 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+# One message for a wrong address, a wrong password and a locked sign-in (accounts.lockout), so the
+# page never tells anyone whether an account exists or how many tries are left.
+NOT_RIGHT = (
+    "The email address or password is not right, or there have been too many tries. "
+    "Check them and try again. After 5 tries, wait 30 minutes, or reset your password."
+)
+
 
 class SignInForm(AuthenticationForm):
-    """Sign-in with messages that say what to do, and never which part was wrong."""
+    """Sign in with an e-mail address (usernames stay an internal detail), with messages that say what
+    to do, and never which part was wrong."""
 
     error_messages = {
-        "invalid_login": "Enter a correct username and password. Both are case sensitive.",
-        "inactive": "This account has been switched off. Contact your PHB team.",
+        "invalid_login": NOT_RIGHT,
+        "inactive": NOT_RIGHT,
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].error_messages["required"] = "Enter your username"
+        email = self.fields["username"]
+        email.label = "Email address"
+        email.max_length = 254
+        email.widget = forms.EmailInput(
+            attrs={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none", "maxlength": 254}
+        )
+        email.error_messages["required"] = "Enter your email address"
         self.fields["password"].error_messages["required"] = "Enter your password"
-        self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})

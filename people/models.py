@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
@@ -43,6 +44,15 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # People sign in with their e-mail address (people.backends), matched in any case.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_any_case",
+                violation_error_message="Another account already uses this email address.",
+            ),
+        ]
 
     def __str__(self):
         return self.get_full_name() or self.username

@@ -20,11 +20,11 @@ def _signed_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
-    """Names the account only when the typed username is one: a password typed into the username box, or a
-    mistyped name, is never kept in the trail."""
+    """Names the account only when the typed e-mail address is one: a password typed into the address
+    box, or a mistyped address, is never kept in the trail."""
     from people.models import User
 
-    typed = str(credentials.get("username", ""))[:150]
-    account = User.objects.filter(username__iexact=typed).values_list("username", flat=True).first() if typed else None
-    who = repr(account) if account else "an unknown username"
+    typed = str(credentials.get("username") or credentials.get("email") or "").strip()[:254]
+    account = User.objects.filter(email__iexact=typed).values_list("username", flat=True).first() if typed else None
+    who = repr(account) if account else "an unknown email address"
     audit.record(actor=None, action=AuditAction.SIGN_IN_FAILED, summary=f"Failed sign-in as {who}")

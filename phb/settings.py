@@ -4,6 +4,7 @@ Everything that differs between a laptop and production is read from the
 environment through the helpers in phb.env. See README.md for the list.
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -35,8 +36,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "csp",
+    "axes",
     "phb",
     "people",
+    "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "twofactor",
     "eligibility",
     "budgets",
     "careplans",
@@ -55,10 +61,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Tells whether this session gave its second factor; then staff who have not are sent to give it.
+    "django_otp.middleware.OTPMiddleware",
+    "twofactor.middleware.SecondFactorMiddleware",
     "phb.middleware.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so it can say why it signed someone out; LoginRequiredMiddleware then sends them to sign in.
+    "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as Axes asks: turns a locked sign-in into the page a wrong password gets (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "phb.urls"
@@ -87,7 +100,8 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 AUTH_USER_MODEL = "people.User"
-AUTHENTICATION_BACKENDS = ["people.backends.UserWithTeamsBackend"]
+# Axes first: it refuses a locked sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "people.backends.UserWithTeamsBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -95,7 +109,12 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's list of common passwords (the floor) joined with zxcvbn's list of passwords seen in
+    # breaches: about 56,000 in all (accounts/COMMON-PASSWORDS.md says where they come from).
+    {
+        "NAME": "django.contrib.auth.password_validation.CommonPasswordValidator",
+        "OPTIONS": {"password_list_path": BASE_DIR / "accounts" / "common-passwords.txt.gz"},
+    },
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -122,8 +141,18 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = ["nhsuk"]
 CRISPY_TEMPLATE_PACK = "nhsuk"
 
 # Sessions: staff work on shared NHS machines, so sessions are short-lived and
-# end when the browser closes.
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# end when the browser closes. They are stored with the user's id (accounts.sessions), so one
+# user's sessions can be ended without reading everyone's. accounts.middleware signs a user out
+# after SESSION_IDLE_MINUTES_* without activity (a warning shows SESSION_TIMEOUT_WARNING_SECONDS
+# before) and SESSION_ABSOLUTE_HOURS after signing in, whatever they do.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_PEOPLE = env_int("SESSION_IDLE_MINUTES_PEOPLE", 60)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_TIMEOUT_WARNING_SECONDS = 2 * 60
+if min(SESSION_IDLE_MINUTES_STAFF, SESSION_IDLE_MINUTES_PEOPLE) * 60 <= SESSION_TIMEOUT_WARNING_SECONDS:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES_STAFF and SESSION_IDLE_MINUTES_PEOPLE must be 3 or more.")
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -132,6 +161,11 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+if SECURE:
+    # __Host-: the browser accepts these only over HTTPS, for this host alone and the whole site,
+    # so neither a subdomain nor plain HTTP can set or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-phb-session"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -201,6 +235,13 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 if OUTBOX_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("OUTBOX_MAX_ATTEMPTS must be 1 or more.")
 
+# The audit trail is kept this many years, then a PHB team lead may remove older events
+# (manage.py purge_audit). 8 years: the NHS Records Management Code of Practice's minimum for adult
+# health records; an ICB that keeps them longer sets more.
+AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 8)
+if AUDIT_RETENTION_YEARS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_YEARS must be 1 or more.")
+
 # Indicative budgets (see budgets.calculate). An adjustment of more than this
 # share of the calculated figure, or a budget above this many pounds a year,
 # needs PHB team sign-off before the person is told.
@@ -218,8 +259,37 @@ PLAN_UNSCHEDULED_REVIEW_DAYS = env_int("PLAN_UNSCHEDULED_REVIEW_DAYS", 14)
 # Plans costing more than this a year need a PHB team lead to approve them.
 PLAN_LEAD_APPROVAL_ABOVE = env_decimal("PLAN_LEAD_APPROVAL_ABOVE", "100000.00")
 
+# Signing in (accounts.lockout): 5 failures for one e-mail address from one network address, or 20
+# from any, and that address cannot sign in for 30 minutes. Axes does the counting.
+LOCKOUT_FAILURES_FROM_ONE_ADDRESS = env_int("LOCKOUT_FAILURES_FROM_ONE_ADDRESS", 5)
+LOCKOUT_FAILURES_FROM_ANY_ADDRESS = env_int("LOCKOUT_FAILURES_FROM_ANY_ADDRESS", 20)
+LOCKOUT_COOL_OFF_MINUTES = env_int("LOCKOUT_COOL_OFF_MINUTES", 30)
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = LOCKOUT_FAILURES_FROM_ONE_ADDRESS
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOCKOUT_COOL_OFF_MINUTES)
+# The cool-off runs from the lockout: tries while locked are refused without being counted.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "accounts.lockout.normalised_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.same_as_a_wrong_password"
+# Our own audit trail records sign-ins; Axes' logs and admin pages would show typed addresses.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# Forgotten passwords (accounts.views): a link works once, for an hour; the trail counts the asks.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env_int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", 3)
+PASSWORD_RESETS_PER_IP_PER_HOUR = env_int("PASSWORD_RESETS_PER_IP_PER_HOUR", 20)
+
 SERVICE_NAME = env_str("SERVICE_NAME", "Personal health budgets")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board")
+
+# The staff second factor (twofactor/). The issuer names the service in the authenticator app; the
+# admin never shows a TOTP key (twofactor/admin.py also takes django-otp's device pages out of it).
+OTP_TOTP_ISSUER = SERVICE_NAME
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LOGGING = {
     "version": 1,

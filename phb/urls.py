@@ -19,10 +19,13 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
+    path("account/", include("twofactor.urls")),
     path("people/", include("people.urls")),
     path("", include("eligibility.urls")),
     path("", include("budgets.urls")),
     path("", include("careplans.urls")),
     path("", include("portal.urls")),
+    path("audit/", include("people.audit_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -448,3 +448,31 @@ def whole_record(w: World, n: int) -> Record:
         submitted=submitted,
         review=active.plan.reviews.get(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE),
     )
+
+
+# Signing in
+
+
+def lockouts(w: World, n: int) -> None:
+    """n locked sign-ins: each an account that got its password wrong 5 times from one address."""
+    from axes.models import AccessAttempt
+
+    more = short_of(AccessAttempt.objects.filter(failures_since_start__gte=5), n)
+    users = [
+        UserFactory(first_name="Locked", last_name=f"{MARK}{next(_numbers):04d}", role=Role.PATIENT)
+        for _ in range(more)
+    ]
+    AccessAttempt.objects.bulk_create(
+        AccessAttempt(
+            username=user.email,
+            ip_address="192.0.2.1",
+            user_agent="",
+            get_data="",
+            post_data="",
+            http_accept="",
+            path_info="/sign-in/",
+            failures_since_start=5,
+            attempt_time=timezone.now(),
+        )
+        for user in users
+    )

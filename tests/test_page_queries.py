@@ -272,6 +272,11 @@ def failed_messages(w, n):
     return Visit(w.lead, reverse("careplans:failed_messages"))
 
 
+def lockouts(w, n):
+    data.lockouts(w, n)
+    return Visit(w.lead, reverse("accounts:lockouts"))
+
+
 def portal_choose(w, n):
     return Visit(data.patient_for(*data.people(w, n)), reverse("portal:home"))
 
@@ -404,6 +409,7 @@ PAGES = [
         failed_messages,
         sees_everyone="lead",
     ),
+    Page("locked sign-ins", "accounts:lockouts", "locked sign-ins", lockouts, sees_everyone="lead"),
     Page("portal choose a person", "portal:home", "people the patient sees", portal_choose),
     Page("accept an invitation", "portal:accept", "invitations (not listed)", portal_accept),
     Page(
@@ -448,6 +454,12 @@ NOT_PAGES = {
     "careplans:assign": POST_ONLY,
     "careplans:message_retry": POST_ONLY,
     "portal:revoke": POST_ONLY,
+    "accounts:lockout_unlock": POST_ONLY,
+    "accounts:stay_signed_in": POST_ONLY,
+    "accounts:password_reset": "forgotten password: a form for an e-mail address, lists nothing",
+    "accounts:password_reset_done": "forgotten password: says to check your e-mail, lists nothing",
+    "accounts:password_reset_confirm": "forgotten password: a form for a new password, lists nothing",
+    "accounts:password_reset_complete": "forgotten password: says it is done, lists nothing",
     "portal:reply": POST_ONLY,
 }
 # The admin is Django's own, for administrators only.

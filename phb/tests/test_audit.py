@@ -66,8 +66,8 @@ def test_clinical_staff_cannot_reach_the_admin(client, alice):
 def test_sign_in_and_out_are_audited(client, alice):
     from people.tests.factories import PASSWORD
 
-    client.post("/sign-in/", {"username": "alice", "password": "wrong password"})
-    client.post("/sign-in/", {"username": "alice", "password": PASSWORD})
+    client.post("/sign-in/", {"username": alice.email, "password": "wrong password"})
+    client.post("/sign-in/", {"username": alice.email, "password": PASSWORD})
     client.post("/sign-out/")
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == [AuditAction.SIGN_IN_FAILED, AuditAction.SIGN_IN, AuditAction.SIGN_OUT]
@@ -84,11 +84,11 @@ def test_administrators_do_not_see_events_about_peoples_records(client, ada, ali
     assert client.get(f"/admin/phb/auditevent/{person_event.pk}/change/").status_code == 302
 
 
-def test_a_failed_sign_in_names_the_account_only_when_the_username_is_one(client, alice):
+def test_a_failed_sign_in_names_the_account_only_when_the_email_address_is_one(client, alice):
     client.post("/sign-in/", {"username": "MySecretPassw0rd!", "password": "alice's password"})
-    client.post("/sign-in/", {"username": "alice", "password": "wrong password"})
+    client.post("/sign-in/", {"username": alice.email.upper(), "password": "wrong password"})
     summaries = list(
         AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).order_by("id").values_list("summary", flat=True)
     )
-    assert summaries == ["Failed sign-in as an unknown username", "Failed sign-in as 'alice'"]
+    assert summaries == ["Failed sign-in as an unknown email address", "Failed sign-in as 'alice'"]
     assert not AuditEvent.objects.filter(summary__contains="MySecretPassw0rd").exists()

@@ -8,7 +8,17 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Names of the only views anyone may reach without signing in.
-PUBLIC = {"login", "health", "admin:login", "portal:accept"}
+PUBLIC = {
+    "login",
+    "health",
+    "admin:login",
+    "portal:accept",
+    # A forgotten password is reset without signing in, of course.
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
 
 
 def walk(patterns, prefix="", namespace=None):

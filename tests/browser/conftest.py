@@ -53,10 +53,12 @@ def page(browser, live_server, request):
 
 
 def sign_in(page, username, password):
+    """Signs in as the account with this username, by its e-mail address (as people sign in)."""
+    from people.models import User
     from people.tests.factories import PASSWORD
 
     page.goto("/sign-in/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email address").fill(User.objects.get(username=username).email)
     page.get_by_label("Password").fill(password or PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
