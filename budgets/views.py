@@ -16,6 +16,7 @@ from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.models import AuditAction
 from phb.money import pounds
+from phb.once import once
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import is_phb_team
@@ -28,6 +29,7 @@ def _viewed(user, obj, person_id, page):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def assessment_new(request, person_pk):
     require_staff(request.user)
     person = get_person_for_user(request.user, person_pk, write=True)
@@ -57,6 +59,7 @@ def assessment_new(request, person_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def assessment_edit(request, pk):
     require_staff(request.user)
     assessment = access.get_assessment_for_user(request.user, pk, write=True)
@@ -102,6 +105,7 @@ def assessment_detail(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def service_add(request, assessment_pk):
     require_staff(request.user)
     assessment = access.get_assessment_for_user(request.user, assessment_pk, write=True)
@@ -120,6 +124,7 @@ def service_add(request, assessment_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def service_edit(request, pk):
     require_staff(request.user)
     service = access.get_service_for_user(request.user, pk)
@@ -162,6 +167,7 @@ def service_remove(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def budget_new(request, assessment_pk):
     require_staff(request.user)
     assessment = access.get_assessment_for_user(request.user, assessment_pk, write=True)
@@ -252,6 +258,7 @@ def sign_off_queue(request):
     require_staff(request.user)
     access.require_phb_team(request.user)
     page = page_of(selectors.sign_off_queue(), request.GET.get("page"))
+    audit.record_list(request, "budgets to sign off", {}, page)
     return render(request, "budgets/sign_off_queue.html", {"versions": page, "page": page})
 
 
@@ -279,6 +286,7 @@ def tariff_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def tariff_edit(request, pk=None):
     require_staff(request.user)
     access.require_lead(request.user)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from careplans import emails
 from people.access import require_staff
+from phb import audit
 from phb.roles import Role, has_role
 
 
@@ -22,6 +23,7 @@ def _require_lead(user) -> None:
 def failed_messages(request):
     _require_lead(request.user)
     page = emails.failed_messages(request.GET.get("page"))
+    audit.record_list(request, "messages not sent", {}, page)
     return render(
         request,
         "careplans/failed_messages.html",

@@ -19,8 +19,10 @@ from careplans.forms import (
 )
 from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
+from phb import audit
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.once import once
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
 from phb.refusals import refuse_role
@@ -37,6 +39,7 @@ def _revision(request) -> int:
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def plan_new(request, person_pk):
     require_staff(request.user)
     person = get_person_for_user(request.user, person_pk, write=True)
@@ -132,6 +135,7 @@ def _row_form(request, version, form, save, template, title):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def outcome_edit(request, version_pk=None, pk=None):
     require_staff(request.user)
     outcome = access.get_outcome_for_user(request.user, pk) if pk else None
@@ -156,6 +160,7 @@ def outcome_edit(request, version_pk=None, pk=None):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def item_edit(request, version_pk=None, pk=None):
     require_staff(request.user)
     item = access.get_item_for_user(request.user, pk) if pk else None
@@ -211,6 +216,7 @@ def version_submit(request, pk):
 
 
 @require_POST
+@once
 def plan_amend(request, pk):
     require_staff(request.user)
     plan = access.get_plan_for_user(request.user, pk, write=True)
@@ -273,6 +279,7 @@ def decision_queue(request):
     )
     kept = {name: request.GET.get(name, "") for name in form.fields} if form.is_valid() else {}
     page = page_of(versions, request.GET.get("page"), params=kept)
+    audit.record_list(request, "plans to decide", audit.filters_in_words(form), page)
     today = timezone.localdate()
     rows = [selectors.decision_queue_row(version, today=today) for version in page]
     for row in rows:
@@ -406,6 +413,8 @@ def reviews_due(request):
     show_all = request.GET.get("when") == "all"
     due = reviews.reviews_due_for(user=request.user, until=None if show_all else reviews.due_soon_until(today))
     page = page_of(due, request.GET.get("page"), params={"when": "all" if show_all else ""})
+    when = "every review waiting" if show_all else f"overdue or due within {reviews.DUE_SOON_DAYS} days"
+    audit.record_list(request, "reviews due", {"showing": when}, page)
     rows = [{"review": review, "days": (review.due_on - today).days} for review in page]
     return render(
         request,
@@ -415,6 +424,7 @@ def reviews_due(request):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def review_record(request, pk):
     require_staff(request.user)
     review = access.get_review_for_user(request.user, pk, write=True)
@@ -444,6 +454,7 @@ def review_record(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def review_request(request, pk):
     require_staff(request.user)
     plan = access.get_plan_for_user(request.user, pk)
@@ -460,6 +471,9 @@ def review_request(request, pk):
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"Review asked for, due by {review.due_on:%-d %B %Y}.")
+            if getattr(review, "asked_before", False):
+                messages.info(request, f"A review was already asked for. It is due by {review.due_on:%-d %B %Y}.")
+            else:
+                messages.success(request, f"Review asked for, due by {review.due_on:%-d %B %Y}.")
             return redirect("careplans:reviews_due")
     return render(request, "careplans/review_request.html", {"form": form, "plan": plan})

@@ -9,14 +9,17 @@ from eligibility.forms import DecisionForm, ScreeningForm
 from eligibility.models import Decision
 from people.access import get_person_for_user, require_staff
 from people.services import person_record_view
+from phb import audit
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.once import once
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import is_phb_team
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def screening_new(request, person_pk):
     require_staff(request.user)
     person = get_person_for_user(request.user, person_pk, write=True)
@@ -51,6 +54,7 @@ def screening_detail(request, pk):
 def decision_queue(request):
     access.require_phb_team(request.user)
     page = page_of(selectors.decision_queue(), request.GET.get("page"))
+    audit.record_list(request, "referrals waiting for a decision", {}, page)
     today = timezone.localdate()
     for screening in page:
         screening.days_waiting = (today - timezone.localdate(screening.created_at)).days

@@ -50,7 +50,11 @@ class TrailFilterForm(NHSMessagesMixin, forms.Form):
     action = forms.ChoiceField(label="What they did", required=False, choices=[("", "Anything")] + AuditAction.choices)
     since = NHSDateField(label="From", required=False, past_only=True, help_text="For example, 1 4 2026")
     until = NHSDateField(label="To", required=False, help_text="For example, 30 4 2026")
-    person = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    person = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "This link to a person's events is not complete. Open it again from their record."},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -231,14 +235,15 @@ def trail_export(request):
     events = form.trail() if form.is_bound else audit.trail()
     count = events.count()
     described = "; ".join(f"{name}: {value}" for name, value in form.in_words().items())
-    audit.record(
+    exported = audit.record(
         actor=request.user,
         action=AuditAction.EXPORT,
         person_id=form.person_found.pk if form.person_found else None,
         summary=f"Exported {count:,} audit event{'' if count == 1 else 's'} as CSV"
         + (f" ({described})" if described else ""),
     )
-    response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
+    # The trail as it was when asked for: not this export's own event.
+    response = StreamingHttpResponse(_csv_lines(events.exclude(pk=exported.pk)), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"audit-{stamp}.csv")
     return response

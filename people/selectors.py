@@ -36,5 +36,11 @@ def caseload_for(*, user, query: str = "") -> QuerySet[Person]:
     return people.order_by("family_name", "given_name", "id")
 
 
+def search_kind(query: str) -> str:
+    """What a caseload search looked for, in words for the audit trail (never the text typed): the test
+    caseload_for applies, digits once spaces and dashes are gone being an NHS number."""
+    return "NHS number" if nhs_number.normalise((query or "").strip()).isdigit() else "name"
+
+
 def audit_trail_for(*, person: Person) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(person_id=person.pk).select_related("actor").order_by("-at", "-id")

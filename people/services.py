@@ -129,16 +129,6 @@ def person_record_view(*, person: Person, acting_user, page: str = "record") -> 
     audit.record(actor=acting_user, action=AuditAction.VIEW, obj=person, person_id=person.pk, summary=f"Viewed {page}")
 
 
-def caseload_record_search(*, acting_user, query: str, result_count: int, more: bool = False) -> None:
-    """more: there were more than result_count (the list counts only so far)."""
-    found = f"more than {result_count}" if more else str(result_count)
-    audit.record(
-        actor=acting_user,
-        action=AuditAction.SEARCH,
-        summary=f"Searched people for {query!r} ({found} found)",
-    )
-
-
 @transaction.atomic
 def person_set_engagement_support(*, person: Person, level: str, source: str, acting_user) -> None:
     """Records the engagement support found by an assessment on the person, for lists and their page."""

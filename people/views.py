@@ -6,8 +6,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from people import access, selectors, services
 from people.forms import CaseloadSearchForm, PersonForm
+from phb import audit
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.once import once
 from phb.pagination import page_of
 
 
@@ -18,10 +20,7 @@ def caseload(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     people = selectors.caseload_for(user=request.user, query=query)
     page = page_of(people, request.GET.get("page"), params={"q": query})
-    if query:
-        services.caseload_record_search(
-            acting_user=request.user, query=query, result_count=page.count, more=page.count_capped
-        )
+    audit.record_list(request, "the caseload", {}, page, searched_by=selectors.search_kind(query) if query else "")
     return render(
         request,
         "people/caseload.html",
@@ -30,6 +29,7 @@ def caseload(request):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def person_add(request):
     access.require_staff(request.user)
     if not access.can_add_person(request.user):
@@ -56,6 +56,7 @@ def person_detail(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def person_edit(request, pk):
     access.require_staff(request.user)
     person = access.get_person_for_user(request.user, pk, write=True)
