@@ -2,6 +2,9 @@
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
+
+PASSWORD_MAX_LENGTH = 128
 
 
 class ForgottenPasswordForm(PasswordResetForm):
@@ -31,3 +34,13 @@ class NewPasswordForm(SetPasswordForm):
         self.fields["new_password2"].label = "Type the new password again"
         self.fields["new_password2"].help_text = ""
         self.fields["new_password2"].error_messages["required"] = "Type the new password again"
+        # Bounded like every text field (tests/test_field_bounds.py), as portal's AcceptInvitationForm is.
+        for name in ("new_password1", "new_password2"):
+            field = self.fields[name]
+            field.max_length = PASSWORD_MAX_LENGTH
+            field.widget.attrs["maxlength"] = str(PASSWORD_MAX_LENGTH)
+            field.validators.append(
+                MaxLengthValidator(
+                    PASSWORD_MAX_LENGTH, message=f"Your password must be {PASSWORD_MAX_LENGTH} characters or fewer"
+                )
+            )

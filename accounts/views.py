@@ -31,10 +31,11 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
         if not allowed:
             # The same page as a sent link: the limit must not tell anyone whether the address is an account.
             return redirect(self.success_url)
+        self.extra_email_context = {
+            "service_name": settings.SERVICE_NAME,
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        }
         return super().form_valid(form)
-
-    def get_extra_email_context(self):
-        return {"service_name": settings.SERVICE_NAME, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
 
 
 class ForgottenPasswordSentView(auth_views.PasswordResetDoneView):
