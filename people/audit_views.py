@@ -146,10 +146,15 @@ class TrailFilterForm(NHSMessagesMixin, forms.Form):
         return values
 
 
-def _people_named(events) -> dict:
-    """The people the events are about, by id: one query for a page (or a chunk of an export)."""
+def _people_named(events, known: Person | None = None) -> dict:
+    """The people the events are about, by id: one query for a page (or a chunk of an export), none when
+    every event is about the person the filter already found."""
     ids = {event.person_id for event in events if event.person_id}
-    return {person.pk: person for person in Person.objects.filter(pk__in=ids)} if ids else {}
+    named = {known.pk: known} if known else {}
+    missing = ids - set(named)
+    if missing:
+        named.update((person.pk, person) for person in Person.objects.filter(pk__in=missing))
+    return named
 
 
 def _who(event) -> str:
@@ -167,8 +172,9 @@ def trail_page(request):
         # Typed once: from here on the person is named by their record's id, not their NHS number.
         return redirect(f"{request.path}?{_query(form.params())}")
     page = page_of(form.trail() if form.is_bound else audit.trail(), request.GET.get("page"), params=form.params())
-    people = _people_named(page.object_list)
-    audit.record_list(request, "the audit trail", form.in_words(), page)
+    people = _people_named(page.object_list, known=form.person_found)
+    person_id = form.person_found.pk if form.person_found else None
+    audit.record_list(request, "the audit trail", form.in_words(), page, person_id=person_id)
     rows = [
         {
             "event": event,
@@ -194,7 +200,7 @@ class _Echo:
         return value
 
 
-def _csv_lines(events):
+def _csv_lines(events, known: Person | None = None):
     """The export's lines, a chunk of events at a time with the people they name (one query a chunk)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(["When", "Who", "Role", "What", "NHS number", "Person", "Details", "Request id"])
@@ -202,13 +208,13 @@ def _csv_lines(events):
     for event in events.iterator(chunk_size=EXPORT_CHUNK):
         chunk.append(event)
         if len(chunk) == EXPORT_CHUNK:
-            yield from _csv_rows(writer, chunk)
+            yield from _csv_rows(writer, chunk, known)
             chunk = []
-    yield from _csv_rows(writer, chunk)
+    yield from _csv_rows(writer, chunk, known)
 
 
-def _csv_rows(writer, events):
-    people = _people_named(events)
+def _csv_rows(writer, events, known: Person | None):
+    people = _people_named(events, known)
     for event in events:
         person = people.get(event.person_id)
         cells = [
@@ -243,7 +249,9 @@ def trail_export(request):
         + (f" ({described})" if described else ""),
     )
     # The trail as it was when asked for: not this export's own event.
-    response = StreamingHttpResponse(_csv_lines(events.exclude(pk=exported.pk)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _csv_lines(events.exclude(pk=exported.pk), form.person_found), content_type="text/csv; charset=utf-8"
+    )
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"audit-{stamp}.csv")
     return response

@@ -109,14 +109,16 @@ def filters_in_words(form) -> dict:
     return chosen
 
 
-def record_list(request, list_name: str, filters: dict | None, count, *, searched_by: str = "") -> AuditEvent:
+def record_list(
+    request, list_name: str, filters: dict | None, count, *, searched_by: str = "", person_id=None
+) -> AuditEvent:
     """Writes one event for a page of a list that shows people: which list, its filter and how many rows.
 
     Never one event per row, and never the text of a search: a search is written as "by NHS number" or
     "by name" (searched_by) with how many were found, so the trail holds no name or number someone typed.
     filters: the list's filters in words ({"care team": "North", "when": "all reviews waiting"}); only
     values the page itself offers as choices, never free text. count: the phb.pagination.Page shown, or a
-    number of rows.
+    number of rows. person_id: the one person the list is about, if it is (it then shows in their history).
     """
     shown, total = _rows(count)
     page = f", page {count.number}" if not isinstance(count, int) and count.number > 1 else ""
@@ -131,6 +133,7 @@ def record_list(request, list_name: str, filters: dict | None, count, *, searche
     return record(
         actor=request.user,
         action=AuditAction.VIEW_LIST,
+        person_id=person_id,
         summary=f"Viewed {list_name}{f' ({described})' if described else ''}{page}: {showing}",
     )
 

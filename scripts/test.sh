@@ -61,6 +61,29 @@ with conn.cursor() as cursor:
 conn.close()
 PY
 
+# The two database roles production uses (README, "Database roles"): an owner that migrates and an
+# application role with only the rights the service needs. The tests run as the superuser in
+# DATABASE_URL; phb/tests/test_audit_database.py gives the application role its rights in the test
+# database (manage.py grant_app_role) and connects as it to prove what it cannot do to the audit trail.
+export PHB_TEST_OWNER_ROLE="${PHB_TEST_OWNER_ROLE:-phb_owner}" PHB_TEST_APP_ROLE="${PHB_TEST_APP_ROLE:-phb_app}"
+export PHB_TEST_APP_PASSWORD="${PHB_TEST_APP_PASSWORD:-phb-app-test-only}"
+.venv/bin/python - <<'PY' || fail "Could not create the database roles $PHB_TEST_OWNER_ROLE and $PHB_TEST_APP_ROLE (the user in DATABASE_URL must be allowed to CREATE ROLE)."
+import os, dj_database_url, psycopg2
+from psycopg2 import sql
+c = dj_database_url.parse(os.environ["DATABASE_URL"])
+conn = psycopg2.connect(host=c["HOST"] or None, port=c["PORT"] or None, user=c["USER"], password=c["PASSWORD"] or None,
+                        dbname="postgres", connect_timeout=3)
+conn.autocommit = True
+with conn.cursor() as cursor:
+    owner, app = os.environ["PHB_TEST_OWNER_ROLE"], os.environ["PHB_TEST_APP_ROLE"]
+    for role, options in ((owner, "NOLOGIN"), (app, "LOGIN")):
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(role)))
+    cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(app)), [os.environ["PHB_TEST_APP_PASSWORD"]])
+conn.close()
+PY
+
 # Redis: start the local server if it is installed but stopped.
 if ! redis_answers "$REDIS_URL"; then
   if command -v redis-server >/dev/null; then

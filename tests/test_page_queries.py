@@ -311,6 +311,23 @@ def portal_invite(w, n):
     return Visit(w.coordinator, reverse("portal:invite", kwargs={"person_pk": someone.pk}))
 
 
+def audit_trail(w, n):
+    """The lead's audit trail, everyone's events (n of them the views of one person's record)."""
+    data.record_views(w, data.person(w), n)
+    return Visit(w.lead, reverse("audit:trail"))
+
+
+def audit_trail_for_someone(w, n):
+    someone = data.person(w)
+    data.record_views(w, someone, n)
+    return Visit(w.lead, reverse("audit:trail") + f"?person={someone.pk}&action=view")
+
+
+def my_activity(w, n):
+    data.record_views(w, data.person(w), n)
+    return Visit(w.coordinator, reverse("audit:mine"))
+
+
 PAGES = [
     Page("caseload", "people:caseload", "people in the team", caseload, sees_everyone="approver"),
     Page("caseload, PHB team", "people:caseload", "people in the team", caseload_for_everyone),
@@ -426,6 +443,9 @@ PAGES = [
     Page(
         "invite someone online", "portal:invite", "invitations, people with online access (not listed)", portal_invite
     ),
+    Page("audit trail", "audit:trail", "views of a record", audit_trail, sees_everyone="lead"),
+    Page("audit trail for one person", "audit:trail", "views of the record", audit_trail_for_someone),
+    Page("what I did", "audit:mine", "records the coordinator opened", my_activity),
 ]
 LISTS = [page for page in PAGES if page.sees_everyone]
 
@@ -433,6 +453,7 @@ LISTS = [page for page in PAGES if page.sees_everyone]
 # address refuses GET.
 PDF, POST_ONLY = "a PDF", "POST only"
 NOT_PAGES = {
+    "audit:export": "a CSV download of the audit trail's events (streamed, a query per 2,000 rows)",
     "home": "redirects to where each role starts; renders no page",
     "health": "/health/ for load balancers: JSON",
     "login": "sign-in",

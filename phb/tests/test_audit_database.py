@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 OWNER_ROLE = os.environ.get("PHB_TEST_OWNER_ROLE", "phb_owner")
 APP_ROLE = os.environ.get("PHB_TEST_APP_ROLE", "phb_app")
+APP_PASSWORD = os.environ.get("PHB_TEST_APP_PASSWORD", "phb-app-test-only")
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,8 @@ def roles(django_db_setup, django_db_blocker):
     with conn.cursor() as cursor:
         for role, login in ((OWNER_ROLE, "NOLOGIN"), (APP_ROLE, "LOGIN")):
             cursor.execute(f"DO $$ BEGIN CREATE ROLE {role} {login}; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        # A password, for a cluster that does not trust local connections (make test sets the same one).
+        cursor.execute(f"ALTER ROLE {APP_ROLE} PASSWORD %s", [APP_PASSWORD])
     conn.close()
     return {"owner": OWNER_ROLE, "app": APP_ROLE}
 
@@ -49,7 +52,11 @@ def roles(django_db_setup, django_db_blocker):
 def as_app_role(role: str):
     settings = connection.settings_dict
     return psycopg2.connect(
-        host=settings["HOST"] or None, port=settings["PORT"] or None, user=role, dbname=settings["NAME"]
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=role,
+        password=APP_PASSWORD,
+        dbname=settings["NAME"],
     )
 
 

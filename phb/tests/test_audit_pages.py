@@ -54,6 +54,9 @@ def test_a_lead_finds_a_persons_record_by_nhs_number_and_sees_who_and_what_in_wo
     assert "Bob Brown" in html and "Care coordinator" in html and "Viewed</td>" in html.replace("\n", "")
     assert "Jane Smith" in html and jane.nhs_number not in page.context["page"].next_link
     assert ">coordinator<" not in html
+    # Looking at a person's trail is itself in their record's history.
+    looked = AuditEvent.objects.filter(action=AuditAction.VIEW_LIST, person_id=jane.pk).get()
+    assert looked.summary == "Viewed the audit trail (person: one person): 3 shown of 3"
 
 
 def test_a_lead_filters_by_user_action_and_dates(lead, trail, jane):
@@ -105,7 +108,7 @@ def test_a_filter_that_cannot_be_used_says_what_to_do(lead, trail, query, messag
 def test_the_page_is_paged(lead, alice, jane):
     for _ in range(30):
         people_services.person_record_view(person=jane, acting_user=alice)
-    first = lead.get(reverse("audit:trail"), {"person": jane.pk})
+    first = lead.get(reverse("audit:trail"), {"person": jane.pk, "action": AuditAction.VIEW})
     assert len(first.context["rows"]) == 25 and first.context["page"].has_next
     second = lead.get(reverse("audit:trail") + first.context["page"].next_link)
     assert len(second.context["rows"]) == 5
