@@ -478,7 +478,12 @@ class Review(models.Model):
             # At most one scheduled review waiting per plan: completing it schedules the next.
             models.UniqueConstraint(
                 fields=["plan"], condition=Q(kind="scheduled", status="due"), name="review_one_scheduled_due"
-            )
+            ),
+            # At most one review asked for and not yet done per plan: asking again finds it (review_request),
+            # so a form sent twice, or two colleagues asking at once, make one review and one set of reminders.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(kind="unscheduled", status="due"), name="review_one_unscheduled_due"
+            ),
         ]
 
     def __str__(self):

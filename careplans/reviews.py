@@ -61,7 +61,12 @@ def review_counts(*, user, today: datetime.date) -> dict:
 
 @transaction.atomic
 def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=None, acting_user) -> Review:
-    """An unscheduled review, asked for at any time with a reason."""
+    """An unscheduled review, asked for at any time with a reason.
+
+    A plan has at most one such review waiting (a database rule): asking again while one is due returns
+    that one, with `asked_before` set, brought forward if the new request wants it sooner. The plan's row
+    is locked first, so two requests at once make one review.
+    """
     version = in_force(plan)
     if version is None:
         raise ServiceError("Only a plan in force can be reviewed. This plan has not started or has ended.")
@@ -72,6 +77,10 @@ def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=Non
     due_on = due_on or schedule.unscheduled_review_due(today, days=settings.PLAN_UNSCHEDULED_REVIEW_DAYS)
     if due_on < today:
         raise ValidationError({"due_on": "Due date must be today or in the future"})
+    SupportPlan.objects.select_for_update().filter(pk=plan.pk).first()
+    waiting = Review.objects.filter(plan=plan, kind=ReviewKind.UNSCHEDULED, status=ReviewStatus.DUE).first()
+    if waiting is not None:
+        return _asked_again(waiting, person_id=plan.person_id, due_on=due_on, acting_user=acting_user)
     review = Review.objects.create(
         plan=plan,
         plan_version=version,
@@ -88,6 +97,23 @@ def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=Non
         person_id=plan.person_id,
         summary=f"Asked for an unscheduled review by {due_on}: {review.get_reason_display()}",
     )
+    return review
+
+
+def _asked_again(review: Review, *, person_id, due_on: datetime.date, acting_user) -> Review:
+    """The review already asked for; sooner if the new request needs it sooner (audited), else unchanged."""
+    review.asked_before = True
+    if due_on < review.due_on:
+        Review.objects.filter(pk=review.pk).update(due_on=due_on)
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.REQUEST_REVIEW,
+            obj=review,
+            person_id=person_id,
+            summary=f"Asked again for the unscheduled review, now due by {due_on}",
+            changes={"due_on": [audit.json_safe(review.due_on), audit.json_safe(due_on)]},
+        )
+        review.due_on = due_on
     return review
 
 

@@ -105,3 +105,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class SentForm(models.Model):
+    """A form that has been sent and what it made: its one-time token (put in the form by {% once_field %})
+    and the page its first sending led to. A second sending of the same form finds this row and goes to
+    that page instead of doing the work again (phb.once). Rows older than phb.once.KEPT_FOR are removed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    result_url = models.CharField(max_length=2000, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="sent_form_once_per_user")]
+        indexes = [models.Index(fields=["sent_at"], name="sent_form_sent_at")]
+
+    def __str__(self):
+        return f"Form sent by {self.user_id} at {self.sent_at:%Y-%m-%d %H:%M}"

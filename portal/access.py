@@ -137,9 +137,7 @@ def get_access_for_care_team(user, pk) -> PortalAccess:
 def get_invitation_for_care_team(user, pk) -> Invitation:
     """An invitation to see a person's records, for a coordinator in the person's care team; else 404."""
     require_staff(user)
-    invitation = (
-        Invitation.objects.select_related("person").filter(pk=pk, person__in=persons_writable_by(user)).first()
-    )
+    invitation = Invitation.objects.select_related("person").filter(pk=pk, person__in=persons_writable_by(user)).first()
     if invitation is None:
         refuse(Invitation, pk, person="person_id")
     return invitation

@@ -8,7 +8,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Cast
 
 from budgets.models import BudgetVersion
 from budgets.selectors import usable_budgets
@@ -29,7 +30,7 @@ from eligibility.selectors import screenings_shown
 from people.models import Person, PortalAccess, User
 from phb.db import IdList, ids_from
 from phb.money import weekly
-from portal.models import Invitation, Message, hash_token
+from portal.models import Invitation, Message, Relationship, hash_token
 
 # The return notice is written to the coordinator, not to the person.
 NOT_FOR_THE_PERSON = frozenset({LetterKind.RETURN})
@@ -255,32 +256,86 @@ def unread_for(person: Person) -> int:
 
 
 @dataclass
+class OnlineAccessRow:
+    pk: int
+    username: str
+    relationship: str
+    granted_at: datetime.datetime
+
+
+@dataclass
+class PendingInvitationRow:
+    pk: str
+    email: str
+    relationship: str
+    sent_at: datetime.datetime
+    expires_at: datetime.datetime
+
+
+@dataclass
 class OnlinePanel:
-    accesses: list
+    accesses: list[OnlineAccessRow]
+    invitations: list[PendingInvitationRow]
     messages: int
     new_from_person: int
 
 
-def online_panel_for(person: Person) -> OnlinePanel:
-    """Who sees the person's records online, how many messages there are and how many from the person are
-    unread, in one query: the counts ride on every access row, revoked ones included. With no access row
-    at all there are no messages (message_send refuses a reply when no one was ever given access)."""
+# The columns both halves of the online panel's one query give, in this order.
+_PANEL_COLUMNS = ("row_kind", "row_id", "row_address", "row_relationship", "row_from", "row_until", "row_n", "row_new")
+
+
+def online_panel_for(person: Person, *, now: datetime.datetime) -> OnlinePanel:
+    """Who sees the person's records online, the invitations still waiting to be accepted, how many
+    messages there are and how many from the person are unread, in one query (a UNION of the access rows
+    and the pending invitations): the counts ride on every access row, revoked ones included. With no
+    access row at all there are no messages (message_send refuses a reply when no one was ever given access)."""
     thread = Message.objects.filter(person=person).order_by().values("person")
-    rows = list(
+    text, number = CharField(), IntegerField()
+    accesses = (
         PortalAccess.objects.filter(person=person)
-        .select_related("user")
-        .order_by("pk")
+        .order_by()
         .annotate(
-            message_count=Subquery(thread.annotate(n=Count("pk")).values("n")),
-            new_count=Subquery(
-                thread.filter(from_patient=True, read_at__isnull=True).annotate(n=Count("pk")).values("n")
+            row_kind=Value("access", output_field=text),
+            row_id=Cast("pk", output_field=text),
+            row_address=F("user__username"),
+            row_relationship=Cast("relationship", output_field=text),
+            row_from=F("granted_at"),
+            row_until=F("revoked_at"),
+            row_n=Subquery(thread.annotate(n=Count("pk")).values("n"), output_field=number),
+            row_new=Subquery(
+                thread.filter(from_patient=True, read_at__isnull=True).annotate(n=Count("pk")).values("n"),
+                output_field=number,
             ),
         )
+        .values_list(*_PANEL_COLUMNS)
     )
-    active = [row for row in rows if row.revoked_at is None]
-    if not rows:
-        return OnlinePanel(active, 0, 0)
-    return OnlinePanel(active, rows[0].message_count or 0, rows[0].new_count or 0)
+    pending = (
+        Invitation.objects.usable(now=now)
+        .filter(person=person)
+        .order_by()
+        .annotate(
+            row_kind=Value("invitation", output_field=text),
+            row_id=Cast("pk", output_field=text),
+            row_address=Cast("email", output_field=text),
+            row_relationship=Cast("relationship", output_field=text),
+            row_from=F("created_at"),
+            row_until=F("expires_at"),
+            row_n=Value(None, output_field=number),
+            row_new=Value(None, output_field=number),
+        )
+        .values_list(*_PANEL_COLUMNS)
+    )
+    rows = list(accesses.union(pending, all=True).order_by("row_kind", "row_from", "row_id"))
+    panel = OnlinePanel([], [], 0, 0)
+    for kind, pk, address, relationship, start, until, count, new in rows:
+        if kind == "invitation":
+            label = Relationship(relationship).label if relationship in Relationship.values else relationship
+            panel.invitations.append(PendingInvitationRow(pk, address, label, start, until))
+            continue
+        panel.messages, panel.new_from_person = count or 0, new or 0
+        if until is None:
+            panel.accesses.append(OnlineAccessRow(int(pk), address, relationship, start))
+    return panel
 
 
 def thread_newest_first(person: Person) -> QuerySet[Message]:

@@ -9,13 +9,13 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.services import sessions_end
 from people.access import persons_writable_by
 from people.models import Person, PortalAccess, User
 from phb import audit
@@ -57,11 +57,13 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
     if not persons_writable_by(acting_user).filter(pk=person.pk).exists():
         raise ServiceError("Only a care coordinator in the person's care team can invite someone.")
     email = (email or "").strip().lower()
-    existing = (
-        User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exclude(role=Role.PATIENT).exists()
-    )
-    if existing:
-        raise ValidationError({"email": "This email address belongs to a staff account. Use the person's own email"})
+    holder = account_for_address(email)
+    if holder is not None and holder.role != Role.PATIENT:
+        raise ValidationError({"email": STAFF_ADDRESS})
+    return _invite(person=person, email=email, relationship=relationship, link_base=link_base, acting_user=acting_user)
+
+
+def _invite(*, person: Person, email: str, relationship: str, link_base: str, acting_user) -> Invitation:
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         person=person,
@@ -94,8 +96,65 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
     return invitation
 
 
+STAFF_ADDRESS = "This email address belongs to a staff account. Use the person's own email"
+
+
+def account_for_address(email: str) -> User | None:
+    """The account an e-mail address names, whatever its case: by e-mail or by username (people sign in with
+    their address; staff usernames may be addresses too). A staff account comes first, so an address shared
+    with staff is always treated as staff."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    accounts = list(User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("pk")[:5])
+    staff = [account for account in accounts if account.role != Role.PATIENT]
+    return (staff or accounts or [None])[0]
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation, acting_user, why: str = "") -> bool:
+    """Stops a pending invitation's link working (it expires now). Returns False, and writes nothing, when it
+    was already used, expired or cancelled."""
+    if not persons_writable_by(acting_user).filter(pk=invitation.person_id).exists():
+        raise ServiceError("Only a care coordinator in the person's care team can cancel an invitation.")
+    now = timezone.now()
+    cancelled = Invitation.objects.usable(now=now).filter(pk=invitation.pk).update(expires_at=now)
+    if cancelled:
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.CANCEL_INVITATION,
+            obj=invitation,
+            person_id=invitation.person_id,
+            summary=f"Cancelled the invitation to {invitation.email}{why}",
+            changes={"expires_at": [audit.json_safe(invitation.expires_at), audit.json_safe(now)]},
+        )
+    return bool(cancelled)
+
+
+@transaction.atomic
+def invitation_send_again(*, invitation: Invitation, link_base: str, acting_user) -> Invitation:
+    """A fresh link to the same address for the same person; the old link stops working."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation_cancel(invitation=locked, acting_user=acting_user, why=" and sent a new link"):
+        raise ServiceError(
+            f"The invitation to {invitation.email} has already been accepted or cancelled. Send a new one if needed."
+        )
+    return invitation_create(
+        person=invitation.person,
+        email=invitation.email,
+        relationship=invitation.relationship,
+        link_base=link_base,
+        acting_user=acting_user,
+    )
+
+
 class InvitationInvalid(ServiceError):
     pass
+
+
+class AccountExists(ServiceError):
+    """The invitation's address already has an account: its holder signs in to accept (the password is
+    never set from a link)."""
 
 
 @transaction.atomic
@@ -110,17 +169,45 @@ def invitation_accept(*, token: str, password: str) -> User:
     )
     if invitation is None:
         raise InvitationInvalid("This link has expired or has already been used.")
-    user = User.objects.filter(username=invitation.email).first()
-    if user is not None and user.role != Role.PATIENT:
+    holder = account_for_address(invitation.email)
+    if holder is not None and holder.role != Role.PATIENT:
         raise InvitationInvalid("This link cannot be used. Ask your care coordinator for a new one.")
-    if user is None:
-        user = User(username=invitation.email, email=invitation.email, role=Role.PATIENT)
+    if holder is not None:
+        raise AccountExists(f"There is already an account for {invitation.email}. Sign in to it to accept.")
+    user = User(username=invitation.email, email=invitation.email, role=Role.PATIENT)
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ValidationError({"password1": error.messages}) from None
     user.set_password(password)
     user.save()
+    _use(invitation, user, summary="Accepted an invitation and set a password")
+    return user
+
+
+@transaction.atomic
+def invitation_accept_signed_in(*, token: str, acting_user) -> Invitation:
+    """Uses an invitation for the account already at its address, its holder signed in: links the person to
+    that account. Nothing about the account changes (its password least of all)."""
+    invitation = (
+        Invitation.objects.usable(now=timezone.now())
+        .select_for_update()
+        .select_related("person")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationInvalid("This link has expired or has already been used.")
+    holder = account_for_address(invitation.email)
+    if holder is None or holder.role != Role.PATIENT or holder.pk != acting_user.pk:
+        raise InvitationInvalid(
+            f"This invitation was sent to another email address. Sign in as {invitation.email} to accept it."
+        )
+    _use(invitation, acting_user, summary="Accepted an invitation, signed in to the account already at the address")
+    return invitation
+
+
+def _use(invitation: Invitation, user: User, *, summary: str) -> None:
     updated = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
         used_at=timezone.now(), user=user
     )
@@ -137,25 +224,19 @@ def invitation_accept(*, token: str, password: str) -> User:
         action=AuditAction.ACCEPT_INVITATION,
         obj=invitation,
         person_id=invitation.person_id,
-        summary="Accepted an invitation and set a password",
+        summary=summary,
     )
-    return user
 
 
-def _end_sessions(user: User) -> int:
-    """Deletes every session of the user. Sessions are not indexed by user, so this reads them all;
-    fine for the size of a PHB service, and it only runs when access is revoked."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-            ended += 1
-    return ended
+def _end_sessions(user: User, acting_user) -> int:
+    """Signs the user out everywhere (sessions are stored by user: accounts.sessions)."""
+    return sessions_end(user=user, acting_user=acting_user, why="their online access was stopped")
 
 
 @transaction.atomic
-def access_revoke(*, access: PortalAccess, acting_user) -> None:
+def access_revoke(*, access: PortalAccess, acting_user) -> int:
     """Stops someone seeing a person's records online; if that was their last access, signs them out everywhere.
+    Every invitation still pending for the person is cancelled; returns how many.
 
     Doing it twice changes nothing the second time.
     """
@@ -164,9 +245,9 @@ def access_revoke(*, access: PortalAccess, acting_user) -> None:
     now = timezone.now()
     updated = PortalAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(revoked_at=now)
     if not updated:
-        return
+        return 0
     if not PortalAccess.objects.filter(user=access.user, revoked_at__isnull=True).exists():
-        _end_sessions(access.user)
+        _end_sessions(access.user, acting_user)
     audit.record(
         actor=acting_user,
         action=AuditAction.REVOKE,
@@ -175,19 +256,13 @@ def access_revoke(*, access: PortalAccess, acting_user) -> None:
         summary=f"Stopped online access for {access.user.get_username()}",
         changes={"revoked_at": [None, audit.json_safe(now)]},
     )
-    # A second invitation to the same address must not give the access back: pending ones end now.
-    addresses = {address.lower() for address in (access.user.get_username(), access.user.email) if address}
-    pending = Invitation.objects.usable(now=now).filter(person_id=access.person_id)
-    for invitation in [i for i in pending if i.email.lower() in addresses]:
-        Invitation.objects.filter(pk=invitation.pk).update(expires_at=now)
-        audit.record(
-            actor=acting_user,
-            action=AuditAction.CANCEL_INVITATION,
-            obj=invitation,
-            person_id=access.person_id,
-            summary=f"Cancelled the invitation to {invitation.email} when online access stopped",
-            changes={"expires_at": [audit.json_safe(invitation.expires_at), audit.json_safe(now)]},
-        )
+    # No link already sent may give access back: every invitation still pending for the person ends now,
+    # whoever it was sent to (the person or a representative); the coordinator sends a new one if needed.
+    pending = Invitation.objects.usable(now=now).filter(person_id=access.person_id).select_for_update()
+    return sum(
+        invitation_cancel(invitation=invitation, acting_user=acting_user, why=" when online access stopped")
+        for invitation in pending
+    )
 
 
 def _may_write_in_thread(user, person: Person) -> bool:

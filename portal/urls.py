@@ -19,6 +19,8 @@ urlpatterns = [
     path("my/<uuid:pk>/messages/", views.messages_view, name="messages"),
     path("people/<uuid:person_pk>/invite/", views.invite, name="invite"),
     path("online-access/<int:access_pk>/revoke/", views.revoke, name="revoke"),
+    path("invitations/<uuid:invitation_pk>/cancel/", views.cancel_invitation, name="cancel_invitation"),
+    path("invitations/<uuid:invitation_pk>/send-again/", views.resend_invitation, name="resend_invitation"),
     path("people/<uuid:person_pk>/messages/", views.staff_messages, name="staff_messages"),
     path("people/<uuid:person_pk>/messages/reply/", views.reply, name="reply"),
 ]

@@ -24,8 +24,10 @@ from people.access import get_person_for_user, require_staff
 from people.services import person_record_view
 from phb.errors import ServiceError
 from phb.forms import add_service_error
+from phb.once import once
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
+from phb.roles import Role
 from portal import access, selectors, services
 from portal.forms import AcceptInvitationForm, InvitationForm, MessageForm
 
@@ -149,6 +151,7 @@ def budget_letter(request, pk, budget_pk):
 
 @require_http_methods(["GET", "POST"])
 @_signs_out_without_access
+@once
 def messages_view(request, pk):
     person = access.get_person_for_patient(request.user, pk)
     form = MessageForm(request.POST or None)
@@ -181,12 +184,20 @@ def accept_invitation(request, token):
     invitation = selectors.usable_invitation(token, now=timezone.now())
     if invitation is None:
         return _invitation_invalid(request)
+    holder = services.account_for_address(invitation.email)
+    if holder is not None:
+        # Never a new password for an account that exists: its holder signs in and accepts from it.
+        if holder.role != Role.PATIENT:
+            return _invitation_invalid(request)
+        return _accept_signed_in(request, token, invitation, holder)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(token=token, password=form.cleaned_data["password1"])
         except services.InvitationInvalid:
             return _invitation_invalid(request)
+        except services.AccountExists:
+            return redirect("portal:accept", token=token)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -194,6 +205,23 @@ def accept_invitation(request, token):
             messages.success(request, "Your password is set. You are signed in.")
             return redirect("portal:home")
     return render(request, "portal/accept.html", {"form": form, "email": invitation.email})
+
+
+@once
+def _accept_signed_in(request, token, invitation, holder):
+    """The address already has an account: anyone else is asked to sign in to it; its holder, signed in,
+    confirms, and the person is added to what the account sees."""
+    if request.user.pk != holder.pk:
+        context = {"email": invitation.email, "signed_in_as": request.user if request.user.is_authenticated else None}
+        return render(request, "portal/accept_sign_in.html", context)
+    if request.method == "POST":
+        try:
+            accepted = services.invitation_accept_signed_in(token=token, acting_user=request.user)
+        except services.InvitationInvalid:
+            return _invitation_invalid(request)
+        messages.success(request, f"You can now see {accepted.person.full_name}'s records.")
+        return redirect("portal:person", pk=accepted.person_id)
+    return render(request, "portal/accept_confirm.html", {"invitation": invitation})
 
 
 # The staff side: the person's care team.
@@ -223,6 +251,7 @@ def _online_section(person_pk) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def invite(request, person_pk):
     person = access.get_person_for_care_team(request.user, person_pk)
     form = InvitationForm(request.POST or None, initial={"email": person.email})
@@ -247,15 +276,51 @@ def invite(request, person_pk):
 @require_POST
 def revoke(request, access_pk):
     online_access = access.get_access_for_care_team(request.user, access_pk)
-    services.access_revoke(access=online_access, acting_user=request.user)
+    cancelled = services.access_revoke(access=online_access, acting_user=request.user)
+    invitations = (
+        f" {cancelled} invitation{'' if cancelled == 1 else 's'} waiting to be accepted "
+        f"{'was' if cancelled == 1 else 'were'} cancelled. Send a new one if someone should still see them."
+        if cancelled
+        else ""
+    )
     messages.success(
         request,
-        f"{online_access.user.get_username()} can no longer see {online_access.person.full_name}'s records.",
+        f"{online_access.user.get_username()} can no longer see {online_access.person.full_name}'s records."
+        + invitations,
     )
     return redirect(_online_section(online_access.person_id))
 
 
 @require_POST
+def cancel_invitation(request, invitation_pk):
+    invitation = access.get_invitation_for_care_team(request.user, invitation_pk)
+    if services.invitation_cancel(invitation=invitation, acting_user=request.user):
+        messages.success(request, f"The invitation to {invitation.email} is cancelled. Its link no longer works.")
+    else:
+        messages.info(request, f"The invitation to {invitation.email} had already been accepted or cancelled.")
+    return redirect(_online_section(invitation.person_id))
+
+
+@require_POST
+@once
+def resend_invitation(request, invitation_pk):
+    invitation = access.get_invitation_for_care_team(request.user, invitation_pk)
+    try:
+        fresh = services.invitation_send_again(
+            invitation=invitation, link_base=request.build_absolute_uri("/"), acting_user=request.user
+        )
+    except (ValidationError, ServiceError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        lifetime = services.invitation_lifetime_in_words()
+        messages.success(
+            request, f"A new link was sent to {fresh.email}. It works for {lifetime}. The old link no longer works."
+        )
+    return redirect(_online_section(invitation.person_id))
+
+
+@require_POST
+@once
 def reply(request, person_pk):
     person = access.get_person_for_care_team(request.user, person_pk)
     form = MessageForm(request.POST)

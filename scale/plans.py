@@ -765,6 +765,14 @@ class PlanWriter:
         if version is None:
             return
         requested = self.at(day, 10)
+        if any(
+            r.kind == ReviewKind.UNSCHEDULED
+            and r.created <= requested
+            and (r.completed is None or r.completed > requested)
+            and (r.cancelled is None or r.cancelled > requested)
+            for r in self.reviews
+        ):
+            return  # review_request finds the review already asked for (one unscheduled review due per plan)
         due = day + self.world.unscheduled_review_days
         review = Review(rng, ReviewKind.UNSCHEDULED, due, requested, version)
         review.reason = rng.choice(UnscheduledReason.values)

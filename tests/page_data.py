@@ -366,6 +366,8 @@ def failed_messages(w: World, n: int) -> None:
     for _ in range(more - len(decisions)):
         review = reviews.review_request(plan=active.plan, reason="concern_raised", acting_user=w.coordinator)
         reminders.append(ReviewReminder.objects.create(review=review, kind=ReminderKind.COORDINATOR_28_DAYS))
+        # A plan has one unscheduled review waiting at most: this one is set aside so the next is a new one.
+        Review.objects.filter(pk=review.pk).update(status=ReviewStatus.CANCELLED)
     for model, rows in ((DecisionEmail, decisions), (ReviewReminder, reminders)):
         model.objects.filter(pk__in=[row.pk for row in rows]).update(
             attempts=settings.OUTBOX_MAX_ATTEMPTS, failed_at=timezone.now(), last_error="SMTPRecipientsRefused: refused"

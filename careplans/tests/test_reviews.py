@@ -1,15 +1,19 @@
 """Recording reviews, asking for one sooner, and the reviews-due list."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from careplans import approval, reviews, services
 from careplans.models import PlanVersion, Review, ReviewStatus, Status
-from careplans.tests.factories import complete_plan
+from careplans.tests.factories import approved_plan, complete_plan
+from people.tests.factories import PersonFactory
 from phb.errors import ServiceError
+from phb.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -118,14 +122,18 @@ def test_an_unscheduled_review_brings_a_later_scheduled_review_forward(active, a
 
 
 def test_the_reviews_due_list_shows_overdue_first_in_constant_queries(
-    client, alice, north, active, django_assert_max_num_queries
+    client, alice, priya, north, active, django_assert_max_num_queries
 ):
     client.force_login(alice)
     url = reverse("careplans:reviews_due")
     with django_assert_max_num_queries(15) as few:
         client.get(url)
-    for _ in range(8):
-        reviews.review_request(plan=active.plan, reason="concern_raised", acting_user=alice)
+    # One review asked for on each of four more plans (a plan has at most one waiting), each with its first
+    # scheduled review: 1 + 4 * 2 rows.
+    for _ in range(4):
+        person = PersonFactory(care_team=north, lead_coordinator=alice)
+        other = approved_plan(person=person, coordinator=alice, approver=priya)
+        reviews.review_request(plan=other.plan, reason="concern_raised", acting_user=alice)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     rows = response.context["rows"]
@@ -171,3 +179,57 @@ def test_the_review_page_records_ratings_and_the_decision(client, alice, active)
     assert response.status_code == 302
     review.refresh_from_db()
     assert (review.status, review.used_as_planned, review.satisfaction) == ("completed", False, "very_satisfied")
+
+
+def test_asking_for_a_review_eight_times_makes_one_due_review(client, alice, active):
+    """The finding: eight identical posts to request-review made eight due reviews, each with reminders."""
+    client.force_login(alice)
+    url = reverse("careplans:review_request", kwargs={"pk": active.plan_id})
+    answers = [client.post(url, {"reason": "health_changed", "note": "A fall at home"}) for _ in range(8)]
+    assert {response.status_code for response in answers} == {302}
+    [review] = Review.objects.filter(plan=active.plan, kind="unscheduled", status=ReviewStatus.DUE)
+    assert review.reason_note == "A fall at home"
+    assert AuditEvent.objects.filter(object_id=str(review.pk), action=AuditAction.REQUEST_REVIEW).count() == 1
+    page = client.get(answers[-1]["Location"]).content.decode()
+    assert "A review was already asked for" in page
+
+
+def test_the_same_review_form_sent_twice_goes_where_the_first_went(client, alice, active):
+    client.force_login(alice)
+    url = reverse("careplans:review_request", kwargs={"pk": active.plan_id})
+    token = re.search(r'name="once" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    sent = {"reason": "health_changed", "note": "", "once": token}
+    first, second = client.post(url, sent), client.post(url, sent)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == reverse("careplans:reviews_due")
+    assert Review.objects.filter(plan=active.plan, kind="unscheduled").count() == 1
+    assert "You had already sent this form" in client.get(second["Location"]).content.decode()
+
+
+def test_asking_again_for_a_sooner_review_brings_the_one_waiting_forward(active, alice):
+    today = datetime.date.today()
+    first = reviews.review_request(plan=active.plan, reason="health_changed", acting_user=alice)
+    later = reviews.review_request(
+        plan=active.plan, reason="concern_raised", due_on=first.due_on + datetime.timedelta(days=5), acting_user=alice
+    )
+    assert (later.pk, later.due_on, later.asked_before) == (first.pk, first.due_on, True)
+    sooner = reviews.review_request(
+        plan=active.plan, reason="concern_raised", due_on=today + datetime.timedelta(days=2), acting_user=alice
+    )
+    assert sooner.pk == first.pk
+    assert Review.objects.get(pk=first.pk).due_on == today + datetime.timedelta(days=2)
+    moved = AuditEvent.objects.filter(object_id=str(first.pk), action=AuditAction.REQUEST_REVIEW).order_by("at")
+    assert moved.count() == 2
+    assert moved.last().changes == {"due_on": [str(first.due_on), str(today + datetime.timedelta(days=2))]}
+
+
+def test_the_database_keeps_one_unscheduled_review_due_per_plan(active, alice):
+    first = reviews.review_request(plan=active.plan, reason="health_changed", acting_user=alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Review.objects.create(
+            plan=active.plan, plan_version=active, kind="unscheduled", due_on=first.due_on, reason="concern_raised"
+        )
+    # Once the first is done, another can be asked for.
+    Review.objects.filter(pk=first.pk).update(status=ReviewStatus.COMPLETED)
+    again = reviews.review_request(plan=active.plan, reason="concern_raised", acting_user=alice)
+    assert again.pk != first.pk and not getattr(again, "asked_before", False)

@@ -1,6 +1,7 @@
 """The online access and messages panel on a person's page (staff)."""
 
 from django import template
+from django.utils import timezone
 
 from portal import access, selectors
 
@@ -11,6 +12,6 @@ register = template.Library()
 def online_panel(context, person):
     return {
         "person": person,
-        "panel": selectors.online_panel_for(person),
+        "panel": selectors.online_panel_for(person, now=timezone.now()),
         "can_change": access.may_manage_online_access(context["request"].user, person),
     }
