@@ -6,7 +6,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +16,7 @@ from accounts import services
 from accounts.forms import ForgottenPasswordForm, NewPasswordForm
 from accounts.lockout import client_ip
 from accounts.timeouts import SEEN_AT
+from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 
 
@@ -33,19 +34,29 @@ class ForgottenPasswordView(auth_views.PasswordResetView):
             return redirect(self.success_url)
         self.extra_email_context = {
             "service_name": settings.SERVICE_NAME,
-            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            "hours": _link_hours(),
         }
         return super().form_valid(form)
 
 
+def _link_hours() -> int:
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)
+
+
 class ForgottenPasswordSentView(auth_views.PasswordResetDoneView):
     template_name = "registration/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_hours": _link_hours()}
 
 
 class NewPasswordView(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "link_hours": _link_hours()}
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -58,9 +69,9 @@ class NewPasswordSetView(auth_views.PasswordResetCompleteView):
 
 
 def _require_lead(user) -> None:
-    """Only a PHB team lead: a 404 for everyone else, so the page does not reveal that it exists."""
+    """Only a PHB team lead: a 404 for everyone else (audited), so the page does not reveal that it exists."""
     if not has_role(user, Role.LEAD):
-        raise Http404("Page not found")
+        refuse_role()
 
 
 @require_GET

@@ -301,5 +301,7 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Axes narrates every failed sign-in; the audit trail records them (accounts, people.signals).
+        "axes": {"level": "WARNING"},
     },
 }

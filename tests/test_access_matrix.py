@@ -1,0 +1,514 @@
+"""The access matrix: every URL pattern, every persona, on a record of their own and on someone else's.
+
+ROWS has one line per URL pattern name: which records fill its address, and what each persona gets back
+for GET (and for POST, where the view takes one). Each expectation is 9 cells, one per persona in the
+order of PERSONAS; a cell is the status for both records ("404") or for their own and someone else's
+("200/404"). POSTs send an empty form: the matrix asks who gets past the access check, not what a form
+accepts (a 200 there is the form shown again with its errors).
+
+Whose record is "own" depends on the persona: the North team's records are the coordinator's (Alice),
+the patient's (Jane's) and, for everyone who sees every team, simply the first; the South team's are the
+other-team coordinator's, the other patient's and the representative's (who represents someone in the
+South team and someone else). Each record is a whole one: screenings, a referral waiting, an
+assessment with a service, budgets (one usable, one waiting for sign-off), a plan agreed twice with a
+change waiting for a decision, a draft with an outcome and an item, reviews (done and due), letters,
+messages, online access and an invitation (tests/page_data.py builds them the way the services do).
+
+Every 403 or 404 a signed-in persona gets is also a refused access: it must leave exactly one
+ACCESS_REFUSED audit event naming the user, the URL pattern and its ids, with no one's name; and when the
+same persona got past the role check on their own record, the event names whose record was refused.
+
+A URL pattern the table does not list fails `test_every_url_pattern_is_in_the_matrix` (shown by
+`test_a_url_pattern_missing_from_the_matrix_fails_the_check`); rows for names that are not (yet) URL
+patterns are skipped. The admin (/admin/) is Django's own: `test_the_admin_is_for_the_administrator_alone`
+walks every one of its patterns instead.
+"""
+
+import re
+import sys
+import types
+import uuid
+import warnings
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+
+from careplans.models import DecisionEmail, Letter, LetterKind, PlanVersion, ReviewKind, ReviewStatus, Status
+from people.models import PortalAccess
+from phb.models import AuditAction, AuditEvent
+from tests import page_data as data
+
+pytestmark = pytest.mark.django_db
+
+# The columns of every row, in order, and whose record is "own" for each (the other team's is "other").
+PERSONAS = ("anon", "coord", "other_coord", "phb", "lead", "patient", "other_patient", "rep", "admin")
+OWN_TEAM = {
+    "anon": "north",
+    "coord": "north",
+    "other_coord": "south",
+    "phb": "north",
+    "lead": "north",
+    "patient": "north",
+    "other_patient": "south",
+    "rep": "south",
+    "admin": "north",
+}
+OTHER_TEAM = {"north": "south", "south": "north"}
+REFUSED = {403, 404}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the URL pattern's name
+    target: str  # its address's parts: "kwarg=record" each, "?from=record&to=record" for a query
+    get: str  # 9 cells, in the order of PERSONAS
+    post: str | None = None  # None: the view takes no POST
+
+
+def row(name, target, get, post=None) -> Row:
+    return Row(name, target, get, post)
+
+
+# Personas:            anon coord    other_coord phb     lead    patient other_patient rep  admin
+STAFF_READ = "302 200/404 200/404 200 200 404 404 404 404"  # whoever may see the person
+TEAM_WRITE = "302 200/404 200/404 404 404 404 404 404 404"  # the person's care team only
+TEAM_POST = "302 302/404 302/404 404 404 404 404 404 404"  # a care team's button (a redirect back)
+PHB_ONLY = "302 404 404 200 200 404 404 404 404"  # the PHB team (approver and lead)
+LEAD_ONLY = "302 404 404 404 200 404 404 404 404"
+STAFF_LIST = "302 200 200 200 200 404 404 404 404"
+PORTAL = "302 404 404 404 404 200/404 200/404 200/404 404"  # the person, or whoever represents them
+NO_GET = "302 405 405 405 405 405 405 405 405"  # a button: POST only
+EVERYONE = "200 200 200 200 200 200 200 200 200"  # a public page
+
+ROWS = [
+    # name, target (the records in its address), GET, POST
+    row("home", "", "302 302 302 302 302 302 302 302 302"),
+    row("health", "", "200 200 200 200 200 200 200 200 200"),
+    row("login", "", "200 302 302 302 302 302 302 302 302", "200 200 200 200 200 200 200 200 200"),
+    row("logout", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
+    row("people:caseload", "", STAFF_LIST),
+    row("people:add", "", "302 200 200 404 404 404 404 404 404", "302 200 200 404 404 404 404 404 404"),
+    row("people:detail", "pk=person", STAFF_READ),
+    row("people:edit", "pk=person", TEAM_WRITE, TEAM_WRITE),
+    row("people:history", "pk=person", STAFF_READ),
+    row("eligibility:new", "person_pk=person", TEAM_WRITE, TEAM_WRITE),
+    row("eligibility:detail", "pk=screening", STAFF_READ),
+    row("eligibility:letter", "pk=screening", STAFF_READ),
+    row("eligibility:decide", "pk=referral", PHB_ONLY, PHB_ONLY),
+    row("eligibility:queue", "", PHB_ONLY),
+    row("budgets:assessment_new", "person_pk=person", TEAM_WRITE, TEAM_WRITE),
+    row("budgets:assessment", "pk=assessment", STAFF_READ),
+    row("budgets:assessment_edit", "pk=assessment", TEAM_WRITE, TEAM_WRITE),
+    row("budgets:service_add", "assessment_pk=assessment", TEAM_WRITE, TEAM_WRITE),
+    row("budgets:service_edit", "pk=service", TEAM_WRITE, TEAM_WRITE),
+    row("budgets:service_remove", "pk=service", NO_GET, TEAM_POST),
+    row("budgets:budget_new", "assessment_pk=assessment", TEAM_WRITE, TEAM_WRITE),
+    row("budgets:budget", "pk=budget", STAFF_READ),
+    row("budgets:sign_off", "pk=awaiting", NO_GET, PHB_ONLY),
+    row("budgets:letter", "pk=budget", STAFF_READ),
+    row("budgets:sign_off_queue", "", PHB_ONLY),
+    row("budgets:tariffs", "", LEAD_ONLY),
+    row("budgets:tariff_new", "", LEAD_ONLY, LEAD_ONLY),
+    row("budgets:tariff_edit", "pk=tariff", LEAD_ONLY, LEAD_ONLY),
+    row("careplans:new", "person_pk=ready", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:version", "pk=active", STAFF_READ),
+    row("careplans:edit", "pk=draft", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:submit", "pk=draft", NO_GET, TEAM_POST),
+    row("careplans:pdf", "pk=active", STAFF_READ),
+    row("careplans:outcome_add", "version_pk=draft", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:outcome_edit", "pk=outcome", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:item_add", "version_pk=draft", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:item_edit", "pk=item", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:outcome_remove", "pk=outcome", NO_GET, TEAM_POST),
+    row("careplans:item_remove", "pk=item", NO_GET, TEAM_POST),
+    row("careplans:amend", "pk=plan", NO_GET, TEAM_POST),
+    row("careplans:compare", "pk=plan ?from=superseded&to=submitted", STAFF_READ),
+    row("careplans:queue", "", PHB_ONLY),
+    row("careplans:assign", "pk=submitted", NO_GET, "302 404 404 302 302 404 404 404 404"),
+    row("careplans:decide", "pk=submitted", PHB_ONLY, PHB_ONLY),
+    row("careplans:end", "pk=active", STAFF_READ, STAFF_READ),
+    row("careplans:letter", "pk=letter", STAFF_READ),
+    row("careplans:reviews_due", "", STAFF_LIST),
+    row("careplans:review_record", "pk=review", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:review_request", "pk=plan", STAFF_READ, STAFF_READ),
+    row("careplans:failed_messages", "", LEAD_ONLY),
+    row("careplans:message_retry", "kind='decision' pk=failed", NO_GET, "302 404 404 404 302 404 404 404 404"),
+    row("portal:home", "", "302 404 404 404 404 302 302 200 404"),
+    row("portal:accept", "token=token", "200 200 200 200 200 200 200 200 200", "200 200 200 200 200 200 200 200 200"),
+    row("portal:person", "pk=person", PORTAL),
+    row("portal:plan", "pk=person", PORTAL),
+    row("portal:plan_version", "pk=person version_pk=superseded", PORTAL),
+    row("portal:plan_pdf", "pk=person version_pk=active", PORTAL),
+    row("portal:reviews", "pk=person", PORTAL),
+    row("portal:documents", "pk=person", PORTAL),
+    row("portal:letter", "pk=person letter_pk=letter", PORTAL),
+    row("portal:screening_letter", "pk=person screening_pk=screening", PORTAL),
+    row("portal:budget_letter", "pk=person budget_pk=budget", PORTAL),
+    row("portal:messages", "pk=person", PORTAL, PORTAL),
+    row("portal:invite", "person_pk=person", TEAM_WRITE, TEAM_WRITE),
+    row("portal:revoke", "access_pk=access", NO_GET, TEAM_POST),
+    row("portal:staff_messages", "person_pk=person", STAFF_READ),
+    row("portal:reply", "person_pk=person", NO_GET, TEAM_POST),
+    # Signing in (accounts/): a forgotten password is for anyone; a link that does not work says so (200).
+    row("accounts:password_reset", "", EVERYONE, EVERYONE),
+    row("accounts:password_reset_done", "", EVERYONE),
+    row("accounts:password_reset_confirm", "uidb64='MQ' token='not-a-token'", EVERYONE, EVERYONE),
+    row("accounts:password_reset_complete", "", EVERYONE),
+    row("accounts:lockouts", "", LEAD_ONLY),
+    row("accounts:lockout_unlock", "attempt_id='1'", NO_GET, "302 404 404 404 302 404 404 404 404"),
+    row("accounts:stay_signed_in", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
+]
+MATRIX = {r.name: r for r in ROWS}
+ADMIN_PREFIX = "admin/"
+
+
+# Reading the table
+
+
+def cells(expectation: str) -> dict[str, tuple[int, int]]:
+    """{persona: (status on their own record, status on someone else's)}."""
+    parts = expectation.split()
+    assert len(parts) == len(PERSONAS), f"{expectation!r} has {len(parts)} cells, not {len(PERSONAS)}"
+    pairs = {}
+    for persona, part in zip(PERSONAS, parts, strict=True):
+        own, _, other = part.partition("/")
+        pairs[persona] = (int(own), int(other or own))
+    return pairs
+
+
+def address(r: Row, record) -> str:
+    """The row's URL, filled from one team's records."""
+
+    def value(name: str):
+        if name.startswith("'"):
+            return name.strip("'")
+        found = getattr(record, name)
+        return getattr(found, "pk", found)
+
+    kwargs, query = {}, ""
+    for part in r.target.split():
+        if part.startswith("?"):
+            query = "?" + "&".join(f"{k}={value(v)}" for k, v in (p.split("=") for p in part[1:].split("&")))
+        else:
+            name, _, source = part.partition("=")
+            kwargs[name] = value(source)
+    return reverse(r.name, kwargs=kwargs) + query
+
+
+# Completeness
+
+
+def url_patterns(patterns=None, prefix="", namespace=None):
+    """(route, name) for every URL pattern of the current urlconf, names with their namespace."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), ":".join(filter(None, [namespace, pattern.name])) or None
+
+
+def site_names() -> set[str | None]:
+    return {name for route, name in url_patterns() if not route.startswith(ADMIN_PREFIX)}
+
+
+def check_every_url_pattern_is_listed() -> None:
+    names = site_names()
+    assert None not in names, "Name every URL pattern, so the access matrix can list it"
+    unlisted = sorted(names - set(MATRIX))
+    assert not unlisted, (
+        f"URL patterns with no row in the access matrix ({__name__}.ROWS): {unlisted}. Add a row for each: "
+        "which records fill its address, and the status each persona gets for GET (and POST)."
+    )
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    check_every_url_pattern_is_listed()
+    not_yet = sorted(set(MATRIX) - site_names())
+    if not_yet:
+        warnings.warn(f"Rows in the access matrix for names that are not URL patterns: {not_yet}", stacklevel=1)
+
+
+def _not_in_the_matrix(request):
+    return HttpResponse("")
+
+
+def test_a_url_pattern_missing_from_the_matrix_fails_the_check(monkeypatch):
+    import phb.urls
+
+    urlconf = types.ModuleType("tests.urls_with_an_unlisted_page")
+    urlconf.urlpatterns = [*phb.urls.urlpatterns, path("unlisted/", _not_in_the_matrix, name="unlisted_page")]
+    monkeypatch.setitem(sys.modules, urlconf.__name__, urlconf)
+    listed = pytest.raises(AssertionError, match=r"no row in the access matrix .*'unlisted_page'")
+    with override_settings(ROOT_URLCONF=urlconf.__name__), listed:
+        check_every_url_pattern_is_listed()
+
+
+def test_each_row_has_nine_cells_and_known_statuses():
+    for r in ROWS:
+        for expectation in filter(None, (r.get, r.post)):
+            for own, other in cells(expectation).values():
+                assert {own, other} <= {200, 302, 403, 404, 405, 410}, r.name
+
+
+# The records
+
+
+def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
+    """One team's whole records (see the module's docstring)."""
+    whole = data.whole_record(world, 2)
+    active = whole.active
+    plan = active.plan
+    budget = active.budget_version
+    draft = data.draft_plan(world, data.person(world), rows=1)
+    invitation = data.invitations(world, whole.person, 1)
+    return SimpleNamespace(
+        team=world.team,
+        person=whole.person,
+        patient=whole.patient,
+        screening=whole.person.screenings.order_by("-screened_on", "-pk").first(),
+        referral=data.referral_with(world, data.person(world), 1),
+        assessment=budget.assessment,
+        service=budget.assessment.services.first(),
+        budget=budget,
+        awaiting=data.budget_from(world, data.assessment_with_services(world, data.person(world), 1), sign_off=True),
+        ready=_ready(world),
+        plan=plan,
+        superseded=whole.earlier,
+        active=active,
+        submitted=whole.submitted,
+        draft=draft,
+        outcome=draft.outcomes.first(),
+        item=draft.items.first(),
+        letter=Letter.objects.get(plan_version=active, kind=LetterKind.APPROVAL),
+        review=plan.reviews.get(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE),
+        access=PortalAccess.objects.get(user=whole.patient, person=whole.person),
+        token=invitation.token,
+    )
+
+
+def _ready(world):
+    """Someone with a budget they have been told and no plan yet (where a plan is started)."""
+    someone = data.person(world)
+    data.budget_versions(world, someone, 1)
+    return someone
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Both teams' records and the personas, built once; each test runs in its own savepoint inside."""
+    from people.tests.factories import CareTeamFactory, UserFactory
+    from phb.roles import Role
+
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        pytest.MonkeyPatch.context() as patch,
+        transaction.atomic(),
+    ):
+        patch.setattr("careplans.approval.render_pdf", lambda template, context: data.STAND_IN_PDF)
+        north, south = CareTeamFactory(name="North Leeds community team"), CareTeamFactory(name="South team")
+        approver = UserFactory(username="priya", first_name="Priya", last_name="Patel", role=Role.APPROVER)
+        lead = UserFactory(username="leo", first_name="Leo", last_name="Lewis", role=Role.LEAD)
+        alice = UserFactory(username="alice", first_name="Alice", last_name="Adams", teams=[north])
+        charlie = UserFactory(username="charlie", first_name="Charlie", last_name="Clark", teams=[south])
+        teams = {
+            "north": build_team(data.World(team=north, coordinator=alice, approver=approver, lead=lead)),
+            "south": build_team(data.World(team=south, coordinator=charlie, approver=approver, lead=lead)),
+        }
+        for record in teams.values():
+            record.tariff = _tariff(lead)
+        north_world = data.World(team=north, coordinator=alice, approver=approver, lead=lead)
+        data.failed_messages(north_world, 2)
+        failed = DecisionEmail.objects.filter(failed_at__isnull=False).first()
+        for record in teams.values():
+            record.failed = failed
+        # The representative: of someone in the South team, and of someone else besides.
+        someone_else = data.person(north_world)
+        rep = data.patient_for(teams["south"].person, someone_else)
+        users = {
+            "anon": None,
+            "coord": alice,
+            "other_coord": charlie,
+            "phb": approver,
+            "lead": lead,
+            "patient": teams["north"].patient,
+            "other_patient": teams["south"].patient,
+            "rep": rep,
+            "admin": UserFactory(username="ada", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        }
+        yield SimpleNamespace(teams=teams, users=users)
+        transaction.set_rollback(True)
+
+
+def _tariff(lead):
+    from budgets.models import Tariff
+
+    data.tariffs(data.World(team=None, coordinator=None, approver=None, lead=lead), 1)
+    return Tariff.objects.order_by("pk").first()
+
+
+@pytest.fixture
+def quick_documents(monkeypatch):
+    """The PDFs' pages answer with a stand-in document: the matrix asks who may open them, not what they say."""
+    for module in ("eligibility.views", "budgets.views", "careplans.views", "portal.views"):
+        monkeypatch.setattr(f"{module}.render_pdf", lambda template, context: data.STAND_IN_PDF)
+
+
+# The matrix
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    refusals: list  # the ACCESS_REFUSED events the request wrote
+
+
+def ask(client, user, method: str, url: str) -> Answer:
+    """One request as the user, undone afterwards (a POST that succeeds changes nothing for the next)."""
+    if user is None:
+        client.logout()
+    else:
+        client.force_login(user)
+    latest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with transaction.atomic():
+        response = client.get(url) if method == "GET" else client.post(url, {})
+        refusals = list(AuditEvent.objects.filter(id__gt=latest, action=AuditAction.ACCESS_REFUSED))
+        transaction.set_rollback(True)
+    return Answer(response.status_code, refusals)
+
+
+PRESENT = [r for r in ROWS if r.name in site_names()]
+
+
+def url_ids(url_name: str, url: str) -> list[str]:
+    return re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", url)
+
+
+@pytest.mark.parametrize("r", PRESENT, ids=[r.name for r in PRESENT])
+def test_the_access_matrix(client, world, quick_documents, r):
+    problems = []
+    for method, expectation in (("GET", r.get), ("POST", r.post)):
+        if expectation is None:
+            continue
+        for persona, (own, other) in cells(expectation).items():
+            user = world.users[persona]
+            answers = {}
+            for side, expected in (("own", own), ("other", other)):
+                team = OWN_TEAM[persona] if side == "own" else OTHER_TEAM[OWN_TEAM[persona]]
+                record = world.teams[team]
+                url = address(r, record)
+                answer = ask(client, user, method, url)
+                answers[side] = answer
+                where = f"{method} {url} as {persona} ({side} record)"
+                if answer.status != expected:
+                    problems.append(f"{where}: expected {expected}, got {answer.status}")
+                    continue
+                problems += refusal_problems(where, r.name, url, user, answer, record)
+            # A persona past the role check on their own record (not refused there) who is refused on
+            # someone else's was refused that record: the event says whose it is.
+            if answers["own"].status not in REFUSED and answers["other"].status in REFUSED and url_ids(r.name, url):
+                other_record = world.teams[OTHER_TEAM[OWN_TEAM[persona]]]
+                for event in answers["other"].refusals:
+                    if event.person_id is None:
+                        problems.append(f"{method} {r.name} as {persona} (other record): refused without the person")
+                    elif event.person_id not in people_of(other_record):
+                        problems.append(f"{method} {r.name} as {persona}: refused naming someone else's person")
+    assert not problems, f"{r.name}:\n" + "\n".join(problems)
+
+
+def people_of(record) -> set:
+    from people.models import Person
+
+    return set(Person.objects.filter(care_team=record.team).values_list("pk", flat=True))
+
+
+def refusal_problems(where: str, url_name: str, url: str, user, answer: Answer, record) -> list[str]:
+    """A refusal leaves exactly one ACCESS_REFUSED event (with the user, URL pattern and ids, and no name);
+    anything else leaves none."""
+    if user is None or answer.status not in REFUSED:
+        return [f"{where}: {len(answer.refusals)} refusal events for a {answer.status}"] if answer.refusals else []
+    if len(answer.refusals) != 1:
+        return [f"{where}: {len(answer.refusals)} refusal events, not 1"]
+    event = answer.refusals[0]
+    problems = []
+    if event.actor_id != user.pk:
+        problems.append(f"{where}: the refusal names another user")
+    if url_name not in event.summary or not all(i in event.summary for i in url_ids(url_name, url)):
+        problems.append(f"{where}: the refusal does not name the URL and its ids: {event.summary!r}")
+    if event.person_id is not None and event.person_id not in people_of(record):
+        problems.append(f"{where}: the refusal names a person who is not this record's")
+    if data.MARK.lower() in (event.summary + str(event.changes)).lower():
+        problems.append(f"{where}: the refusal names someone: {event.summary!r}")
+    return problems
+
+
+# The admin
+
+
+def admin_routes():
+    return [(route, name) for route, name in url_patterns() if route.startswith(ADMIN_PREFIX)]
+
+
+def admin_example(route: str) -> str:
+    route = re.sub(r"<path:\w+>|<\w+>", "1", route)
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    return "/" + route.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+
+
+def test_the_admin_is_for_the_administrator_alone(client, world):
+    """Every admin page sends everyone but the administrator to sign in to the admin (never a 200)."""
+    open_to_all = {"admin:login", "admin:logout", "admin:jsi18n", "admin:view_on_site"}
+    problems = []
+    routes = [(route, name) for route, name in admin_routes() if name not in open_to_all]
+    assert len(routes) > 20
+    for persona, user in world.users.items():
+        if persona == "admin":
+            continue
+        for route, name in routes:
+            url = admin_example(route)
+            answer = ask(client, user, "GET", url)
+            if answer.status not in (302, 404):
+                problems.append(f"{name} ({url}) as {persona}: {answer.status}")
+    admin = world.users["admin"]
+    for route, name in routes:
+        if name and (name == "admin:index" or name.endswith("_changelist")):
+            answer = ask(client, admin, "GET", admin_example(route))
+            if answer.status != 200:
+                problems.append(f"{name} as the administrator: {answer.status}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_refusal_event_names_the_record_refused_and_whose_it_is(client, world):
+    """The event in detail, for one case: the other team's coordinator opening a North person's screening."""
+    north, charlie = world.teams["north"], world.users["other_coord"]
+    answer = ask(client, charlie, "GET", reverse("eligibility:detail", kwargs={"pk": north.screening.pk}))
+    assert answer.status == 404
+    [event] = answer.refusals
+    assert (event.actor_id, event.actor_role) == (charlie.pk, "coordinator")
+    assert (event.object_type, event.object_id) == ("eligibility.screening", str(north.screening.pk))
+    assert event.person_id == north.person.pk
+    assert event.summary == f"Refused access: eligibility:detail (pk {north.screening.pk})"
+    assert event.request_id
+
+
+def test_a_made_up_id_is_refused_with_no_person(client, world):
+    made_up = uuid.uuid4()
+    answer = ask(client, world.users["coord"], "GET", reverse("careplans:version", kwargs={"pk": made_up}))
+    assert answer.status == 404
+    [event] = answer.refusals
+    assert (event.object_type, event.object_id, event.person_id) == ("careplans.planversion", str(made_up), None)
+
+
+def test_a_404_that_is_not_a_refusal_writes_no_refusal(client, world):
+    """Alice may see the plan; a version that is no longer a draft cannot be changed: a 404, not a refusal."""
+    north = world.teams["north"]
+    answer = ask(client, world.users["coord"], "GET", reverse("careplans:edit", kwargs={"pk": north.active.pk}))
+    assert answer.status == 404
+    assert answer.refusals == []
+    assert PlanVersion.objects.get(pk=north.active.pk).status == Status.ACTIVE
