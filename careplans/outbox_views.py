@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from careplans import emails
 from people.access import require_staff
 from phb import audit
+from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 
 
@@ -16,7 +17,7 @@ def _require_lead(user) -> None:
     """Only the PHB team lead: a 404 for everyone else, so the page does not reveal that it exists."""
     require_staff(user)
     if not has_role(user, Role.LEAD):
-        raise Http404("Page not found")
+        refuse_role()
 
 
 @require_GET

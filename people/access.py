@@ -63,6 +63,12 @@ def can_add_person(user) -> bool:
     return has_role(user, Role.COORDINATOR) and bool(team_ids(user))
 
 
+def require_may_add_person(user) -> None:
+    """Adding people is for coordinators with a care team; a 404 (refused) for everyone else."""
+    if not can_add_person(user):
+        refuse_role()
+
+
 def get_person_for_user(user, pk, *, write: bool = False) -> Person:
     scope = persons_writable_by(user) if write else persons_visible_to(user)
     person = scope.select_related("care_team", "lead_coordinator", "created_by", "updated_by").filter(pk=pk).first()

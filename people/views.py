@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -32,8 +31,7 @@ def caseload(request):
 @once
 def person_add(request):
     access.require_staff(request.user)
-    if not access.can_add_person(request.user):
-        raise Http404("Page not found")
+    access.require_may_add_person(request.user)
     form = PersonForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -89,7 +89,7 @@ ROWS = [
     # name, target (the records in its address), GET, POST
     row("home", "", "302 302 302 302 302 302 302 302 302"),
     row("health", "", "200 200 200 200 200 200 200 200 200"),
-    row("login", "", "200 302 302 302 302 302 302 302 302", "200 200 200 200 200 200 200 200 200"),
+    row("login", "", "200 302 302 302 302 302 302 302 302", "200 302 302 302 302 302 302 302 302"),
     row("logout", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
     row("people:caseload", "", STAFF_LIST),
     row("people:add", "", "302 200 200 404 404 404 404 404 404", "302 200 200 404 404 404 404 404 404"),
@@ -162,6 +162,10 @@ ROWS = [
     row("accounts:lockouts", "", LEAD_ONLY),
     row("accounts:lockout_unlock", "attempt_id='1'", NO_GET, "302 404 404 404 302 404 404 404 404"),
     row("accounts:stay_signed_in", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
+    # The audit trail: the lead's page and its CSV; everyone's own "What I did".
+    row("audit:trail", "", LEAD_ONLY),
+    row("audit:export", "", LEAD_ONLY),
+    row("audit:mine", "", "302 200 200 200 200 200 200 200 200"),
 ]
 MATRIX = {r.name: r for r in ROWS}
 ADMIN_PREFIX = "admin/"
@@ -386,8 +390,13 @@ def ask(client, user, method: str, url: str) -> Answer:
 PRESENT = [r for r in ROWS if r.name in site_names()]
 
 
-def url_ids(url_name: str, url: str) -> list[str]:
-    return re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", url)
+def url_ids(url: str) -> list[str]:
+    """The ids in the address's path (not its query)."""
+    segments = (segment.removesuffix(".pdf") for segment in url.split("?")[0].split("/"))
+    return [segment for segment in segments if ID.fullmatch(segment)]
+
+
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+")
 
 
 @pytest.mark.parametrize("r", PRESENT, ids=[r.name for r in PRESENT])
@@ -412,7 +421,7 @@ def test_the_access_matrix(client, world, quick_documents, r):
                 problems += refusal_problems(where, r.name, url, user, answer, record)
             # A persona past the role check on their own record (not refused there) who is refused on
             # someone else's was refused that record: the event says whose it is.
-            if answers["own"].status not in REFUSED and answers["other"].status in REFUSED and url_ids(r.name, url):
+            if answers["own"].status not in REFUSED and answers["other"].status in REFUSED and url_ids(url):
                 other_record = world.teams[OTHER_TEAM[OWN_TEAM[persona]]]
                 for event in answers["other"].refusals:
                     if event.person_id is None:
@@ -439,7 +448,7 @@ def refusal_problems(where: str, url_name: str, url: str, user, answer: Answer, 
     problems = []
     if event.actor_id != user.pk:
         problems.append(f"{where}: the refusal names another user")
-    if url_name not in event.summary or not all(i in event.summary for i in url_ids(url_name, url)):
+    if url_name not in event.summary or not all(i in event.summary for i in url_ids(url)):
         problems.append(f"{where}: the refusal does not name the URL and its ids: {event.summary!r}")
     if event.person_id is not None and event.person_id not in people_of(record):
         problems.append(f"{where}: the refusal names a person who is not this record's")
@@ -512,3 +521,29 @@ def test_a_404_that_is_not_a_refusal_writes_no_refusal(client, world):
     assert answer.status == 404
     assert answer.refusals == []
     assert PlanVersion.objects.get(pk=north.active.pk).status == Status.ACTIVE
+
+
+def mixed_address(r: Row, own, other) -> str:
+    """The row's URL with its first record from `own` and the rest from `other` (another's letter inside
+    one's own address)."""
+    kwargs = {}
+    for n, part in enumerate(r.target.split()):
+        name, _, source = part.partition("=")
+        kwargs[name] = getattr(own if n == 0 else other, source).pk
+    return reverse(r.name, kwargs=kwargs)
+
+
+NESTED = [r for r in PRESENT if r.name.startswith("portal:") and len(r.target.split()) > 1]
+
+
+@pytest.mark.parametrize("r", NESTED, ids=[r.name for r in NESTED])
+def test_someone_elses_record_inside_ones_own_address_is_refused(client, world, quick_documents, r):
+    """The patient's own person in the address, the other team's record after it: refused, and the event
+    names whose record that was."""
+    north, south = world.teams["north"], world.teams["south"]
+    patient = world.users["patient"]
+    assert ask(client, patient, "GET", address(r, north)).status == 200
+    answer = ask(client, patient, "GET", mixed_address(r, north, south))
+    assert answer.status == 404
+    [event] = answer.refusals
+    assert event.person_id == south.person.pk
