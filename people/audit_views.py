@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,15 +28,17 @@ from phb.forms import NHSMessagesMixin
 from phb.models import AuditAction
 from phb.nhsuk import NHSDateField
 from phb.pagination import page_of
+from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 
 EXPORT_CHUNK = 2000
 
 
 def require_lead(user) -> None:
-    """Only a PHB team lead: a 404 for everyone else, so the page does not reveal that it exists."""
+    """Only a PHB team lead: a 404 for everyone else (an audited refusal), so the page does not reveal
+    that it exists."""
     if not has_role(user, Role.LEAD):
-        raise Http404("Page not found")
+        refuse_role()
 
 
 class TrailFilterForm(NHSMessagesMixin, forms.Form):

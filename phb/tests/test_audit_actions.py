@@ -101,7 +101,9 @@ def test_no_summary_matches_two_rules(action, object_type, summary, expected):
 
 
 def test_going_back_covers_every_new_action_and_only_those():
-    old = {value for value, _ in AuditEvent._meta.get_field("action").choices} - set(specific.GENERIC)
+    # The actions as 0003 left them (0004 and later add more, which going back past 0003 does not meet).
+    [altered] = [op for op in specific.Migration.operations if getattr(op, "name", "") == "action"]
+    old = {value for value, _ in altered.field.choices} - set(specific.GENERIC)
     assert old == {"create", "update", "view", "search", "sign_in", "sign_in_failed", "sign_out"}
     assert set(specific.GENERIC) <= set(AuditAction.values)
     assert set(specific.GENERIC.values()) <= {"create", "update"}
