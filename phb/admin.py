@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import CharField, Q
-from django.db.models.functions import Cast
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 
 from phb import audit
 from phb.models import AuditAction, AuditEvent
@@ -64,6 +64,17 @@ def _patient_accounts():
     return get_user_model().objects.filter(role=Role.PATIENT).annotate(key=Cast("pk", CharField())).values("key")
 
 
+def _failed_sign_ins_naming_patients():
+    """The summaries of failed sign-ins that name a patient's or representative's account (people.signals
+    writes "Failed sign-in as '<username>'", and their usernames are often their e-mail addresses)."""
+    return (
+        get_user_model()
+        .objects.filter(role=Role.PATIENT)
+        .annotate(said=Concat(Value("Failed sign-in as '"), "username", Value("'"), output_field=CharField()))
+        .values("said")
+    )
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail can be searched but never changed.
@@ -86,6 +97,7 @@ class AuditEventAdmin(admin.ModelAdmin):
             .filter(person_id__isnull=True)
             .exclude(actor_role=Role.PATIENT)
             .exclude(Q(object_type=get_user_model()._meta.label_lower) & Q(object_id__in=_patient_accounts()))
+            .exclude(action=AuditAction.SIGN_IN_FAILED, summary__in=_failed_sign_ins_naming_patients())
         )
 
     def has_add_permission(self, request):

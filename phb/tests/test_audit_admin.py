@@ -66,6 +66,20 @@ def test_the_admin_audit_shows_nothing_a_patient_did(admin_client, pat, alice):
     assert ">pat<" not in page and "Ended sessions of pat" not in page
 
 
+def test_the_admin_audit_does_not_name_a_patient_whose_sign_in_failed(client, admin_client, pat, alice):
+    pat.email, alice.email = "jane.smith@example.org", "alice@example.nhs.uk"
+    pat.save()
+    alice.save()
+    stranger = client.__class__()  # not signed in (admin_client is the same client, signed in as Ada)
+    for address in (pat.email, alice.email):
+        stranger.post(reverse("login"), {"username": address, "password": "not the password"})
+    failed = list(AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).values_list("summary", flat=True))
+    assert len(failed) == 2 and any(pat.username in summary for summary in failed)
+    page = admin_client.get(reverse("admin:phb_auditevent_changelist")).content.decode()
+    assert "Failed sign-in as &#x27;alice&#x27;" in page
+    assert f"Failed sign-in as &#x27;{pat.username}&#x27;" not in page
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [
