@@ -39,6 +39,46 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def complete_second_factor(client, user) -> None:
+    """Marks the client's session as having given the second factor, as twofactor's verify page does:
+    the user gets a confirmed authenticator (a new one if they have none) and the session names it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_completes_the_second_factor(monkeypatch):
+    """client.force_login(staff) signs in as if the staff member had also given their second factor.
+
+    Staff (twofactor.rules.needs_second_factor) must give a second factor before any page. Tests that are
+    not about the factor sign in as if they had: the wrapped force_login gives the user a confirmed
+    authenticator and marks the session verified by it, through django-otp's own session key, so every
+    check after that (OTPMiddleware, twofactor's middleware) runs as in production. Patients are left as
+    they are. The factor tests (twofactor/tests, tests/browser/test_second_factor.py) sign in with the
+    real sign-in POST and give the factor on its page; `force_login(user, second_factor=False)` gives a
+    session with the password only.
+    """
+    from django.test import Client
+
+    from twofactor.rules import needs_second_factor
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        original(self, user, backend)
+        if second_factor and needs_second_factor(user):
+            complete_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def north(db):
     from people.tests.factories import CareTeamFactory
@@ -218,3 +258,14 @@ def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many hostile examples each form was sent (tests/test_hostile_input.py), when that module ran."""
+    hostile = sys.modules.get("tests.test_hostile_input")
+    if hostile is None or not hostile.EXAMPLES:
+        return
+    terminalreporter.section("hostile input: examples posted per form")
+    for form, count in sorted(hostile.EXAMPLES.items()):
+        terminalreporter.write_line(f"{count:5d}  {form}")
+    terminalreporter.write_line(f"{sum(hostile.EXAMPLES.values()):5d}  in all, {len(hostile.EXAMPLES)} forms")
