@@ -72,6 +72,11 @@ class Method(StrEnum):
 
 
 MAX_ANNUAL = Decimal("5000000.00")  # no single service costs more than this a year
+# A tariff's bounds keep the resource allocation inside its numeric(12, 2) column: at most
+# 8 domains × 100,000 points × £10,000 = £8,000,000,000.00 (the column holds up to £9,999,999,999.99).
+# Real tariffs are a few hundred pounds a point and tens of points a level.
+MAX_PRICE_PER_POINT = Decimal("10000.00")
+MAX_POINTS = 100_000
 MAX_HOURS_A_WEEK = 168
 MAX_DAYS_A_WEEK = 7
 
@@ -289,6 +294,8 @@ def tariff_problems(tariff: TariffInput) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not _positive(tariff.price_per_point):
         problems["price_per_point"] = "Price per point must be more than 0"
+    elif tariff.price_per_point > MAX_PRICE_PER_POINT:
+        problems["price_per_point"] = f"Price per point must be £{MAX_PRICE_PER_POINT:,.0f} or less"
     for domain in Domain:
         levels = tariff.points.get(domain) or {}
         for level in NeedLevel:
@@ -298,6 +305,8 @@ def tariff_problems(tariff: TariffInput) -> dict[str, str]:
                 problems[f"{domain}.{level}"] = f"Enter points for {where}"
             elif not _whole_points(points):
                 problems[f"{domain}.{level}"] = f"Points for {where} must be a whole number, 0 or more"
+            elif points > MAX_POINTS:
+                problems[f"{domain}.{level}"] = f"Points for {where} must be {MAX_POINTS:,} or fewer"
     return problems
 
 

@@ -7,7 +7,8 @@ from django import forms
 from budgets import calculate
 from budgets.models import Assessment, CurrentService, MethodChoice
 from people.models import EngagementSupport
-from phb.forms import NHSMessagesMixin, PoundsField, StaleGuardField
+from phb.forms import DecimalNumberField, NHSMessagesMixin, PoundsField, StaleGuardField, WholeNumberField
+from phb.money import MAX_AMOUNT
 from phb.nhsuk import Field, Fieldset, NHSDateField
 
 LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calculate.NeedLevel]
@@ -89,13 +90,11 @@ class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
 
 class CurrentServiceForm(NHSMessagesMixin, forms.ModelForm):
     version = StaleGuardField()
-    unit_cost = PoundsField(label="Cost of one unit", help_text="In pounds, for example 18.50")
-    units = forms.DecimalField(
+    unit_cost = PoundsField(label="Cost of one unit", max_value=MAX_AMOUNT, help_text="In pounds, for example 18.50")
+    units = DecimalNumberField(
         label="Number of units",
         min_value=Decimal("0.01"),
-        max_digits=8,
-        decimal_places=2,
-        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}),
+        max_value=Decimal("999999.99"),  # the column: numeric(8, 2)
         help_text="For example, 10 (hours)",
     )
 
@@ -115,6 +114,7 @@ class CurrentServiceForm(NHSMessagesMixin, forms.ModelForm):
             {
                 "invalid": "Enter the number of units as a number, like 10 or 2.5",
                 "min_value": "Number of units must be more than 0",
+                "max_value": "Number of units must be 999,999 or fewer",
                 "max_digits": "Number of units must be 999,999 or fewer",
                 "max_whole_digits": "Number of units must be 999,999 or fewer",
                 "max_decimal_places": "Enter the number of units with no more than 2 decimal places, like 2.5",
@@ -141,6 +141,7 @@ class BudgetChoiceForm(NHSMessagesMixin, forms.Form):
     adjustment = PoundsField(
         label="Adjustment",
         allow_negative=True,
+        max_value=MAX_AMOUNT,
         required=False,
         help_text="Leave blank for no adjustment. Use a minus sign to reduce the figure, for example -500",
     )
@@ -208,7 +209,9 @@ class SignOffForm(NHSMessagesMixin, forms.Form):
 class TariffForm(NHSMessagesMixin, forms.Form):
     version = StaleGuardField()
     effective_from = NHSDateField(label="Starts on", help_text="Budgets calculated on or after this date use it")
-    price_per_point = PoundsField(label="Price of one point", help_text="In pounds, for example 250")
+    price_per_point = PoundsField(
+        label="Price of one point", max_value=calculate.MAX_PRICE_PER_POINT, help_text="In pounds, for example 250"
+    )
     notes = forms.CharField(label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, tariff=None, **kwargs):
@@ -217,16 +220,16 @@ class TariffForm(NHSMessagesMixin, forms.Form):
             for level in calculate.NeedLevel:
                 name = f"points_{domain.value}_{level.value}"
                 where = f"{calculate.LEVEL_LABELS[level].lower()} need in {calculate.DOMAIN_LABELS[domain]}"
-                self.fields[name] = forms.IntegerField(
+                self.fields[name] = WholeNumberField(
                     label=f"Points for {where}",
                     min_value=0,
-                    max_value=100000,
+                    max_value=calculate.MAX_POINTS,
                     widget=forms.TextInput(attrs={"class": "nhsuk-input--width-3", "inputmode": "numeric"}),
                     error_messages={
                         "required": f"Enter points for {where}",
                         "invalid": "Enter points as a whole number, like 4",
                         "min_value": "Points must be 0 or more",
-                        "max_value": "Points must be 100,000 or fewer",
+                        "max_value": f"Points must be {calculate.MAX_POINTS:,} or fewer",
                     },
                 )
                 if tariff is not None:

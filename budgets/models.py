@@ -4,7 +4,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +12,7 @@ from budgets.calculate import (
     DOMAIN_LABELS,
     FUNDING_LABELS,
     LEVEL_LABELS,
+    MAX_PRICE_PER_POINT,
     PERIOD_LABELS,
     UNIT_LABELS,
     Domain,
@@ -23,6 +24,7 @@ from budgets.calculate import (
 )
 from people.models import EngagementSupport
 from phb.models import AppendOnlyError
+from phb.money import MAX_AMOUNT
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d]) for d in Domain]
 LEVEL_CHOICES = [(level.value, LEVEL_LABELS[level]) for level in NeedLevel]
@@ -53,10 +55,17 @@ class Tariff(models.Model):
         unique=True,
         error_messages={"unique": "A tariff already starts on this date. Change that tariff, or choose another date"},
     )
-    price_per_point = _money(validators=[MinValueValidator(Decimal("0.01"))])
+    price_per_point = _money(
+        validators=[
+            MinValueValidator(Decimal("0.01"), message="Price per point must be more than 0"),
+            MaxValueValidator(
+                MAX_PRICE_PER_POINT, message=f"Price per point must be £{MAX_PRICE_PER_POINT:,.0f} or less"
+            ),
+        ]
+    )
     # {domain: {level: points}} for every domain and level (see calculate.tariff_problems).
     points = models.JSONField()
-    notes = models.TextField(blank=True)
+    notes = models.CharField(max_length=2000, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -65,7 +74,14 @@ class Tariff(models.Model):
 
     class Meta:
         ordering = ["-effective_from"]
-        constraints = [models.CheckConstraint(condition=Q(price_per_point__gt=0), name="tariff_price_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_per_point__gt=0), name="tariff_price_positive"),
+            models.CheckConstraint(
+                condition=Q(price_per_point__lte=MAX_PRICE_PER_POINT),
+                name="tariff_price_at_most_max",
+                violation_error_message=f"Price per point must be £{MAX_PRICE_PER_POINT:,.0f} or less",
+            ),
+        ]
 
     def __str__(self):
         return f"Tariff from {self.effective_from:%-d %B %Y}"
@@ -78,13 +94,13 @@ class Assessment(models.Model):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="assessments")
     assessed_on = models.DateField("Date of assessment")
     assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    participants = models.TextField("Who took part", max_length=1000)
+    participants = models.CharField("Who took part", max_length=1000)
     engagement_support = models.CharField(
         "How much help they need to set goals and use a budget",
         max_length=20,
         choices=[c for c in EngagementSupport.choices if c[0]],
     )
-    engagement_note = models.TextField("Notes about the support they need", blank=True, max_length=2000)
+    engagement_note = models.CharField("Notes about the support they need", blank=True, max_length=2000)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -102,7 +118,7 @@ class AssessmentNeed(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="needs")
     domain = models.CharField(max_length=20, choices=DOMAIN_CHOICES)
     level = models.CharField(max_length=20, choices=LEVEL_CHOICES)
-    own_words = models.TextField("In their own words", blank=True, max_length=2000)
+    own_words = models.CharField("In their own words", blank=True, max_length=2000)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "domain"], name="need_one_per_domain")]
@@ -120,8 +136,19 @@ class CurrentService(models.Model):
     provider = models.CharField("Provider", max_length=200, blank=True)
     service_type = models.CharField("Type of service", max_length=100, blank=True)
     funding = models.CharField("Who pays for it", max_length=20, choices=FUNDING_CHOICES)
-    unit_cost = _money(verbose_name="Cost of one unit")
-    units = models.DecimalField("Number of units", max_digits=8, decimal_places=2)
+    unit_cost = _money(
+        verbose_name="Cost of one unit",
+        validators=[
+            MinValueValidator(0, message="Cost of one unit must be 0 or more"),
+            MaxValueValidator(MAX_AMOUNT, message=f"Cost of one unit must be £{MAX_AMOUNT:,.0f} or less"),
+        ],
+    )
+    units = models.DecimalField(
+        "Number of units",
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"), message="Number of units must be more than 0")],
+    )
     unit_kind = models.CharField("Unit", max_length=10, choices=UNIT_CHOICES, default=UnitKind.HOUR.value)
     period = models.CharField("Every", max_length=10, choices=PERIOD_CHOICES)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -139,6 +166,11 @@ class CurrentService(models.Model):
                 condition=Q(unit_cost__gte=0),
                 name="service_cost_not_negative",
                 violation_error_message="Cost of one unit must be 0 or more",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__lte=MAX_AMOUNT),
+                name="service_cost_at_most_max",
+                violation_error_message=f"Cost of one unit must be £{MAX_AMOUNT:,.0f} or less",
             ),
             models.CheckConstraint(
                 condition=Q(units__gt=0),
@@ -191,8 +223,14 @@ class BudgetVersion(models.Model):
     method = models.CharField(max_length=10, choices=MethodChoice.choices)
     method_explanation = models.CharField(max_length=200)
     base_amount = _money()
-    adjustment = _money(default=Decimal("0.00"))
-    adjustment_reason = models.TextField(blank=True)
+    adjustment = _money(
+        default=Decimal("0.00"),
+        validators=[
+            MinValueValidator(-MAX_AMOUNT, message=f"The adjustment must be −£{MAX_AMOUNT:,.0f} or more"),
+            MaxValueValidator(MAX_AMOUNT, message=f"The adjustment must be £{MAX_AMOUNT:,.0f} or less"),
+        ],
+    )
+    adjustment_reason = models.CharField(max_length=2000, blank=True)
     annual_amount = _money()
     council_share = _money(default=Decimal("0.00"))
     council_share_means_tested = models.BooleanField(default=False)
@@ -203,7 +241,7 @@ class BudgetVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
-    sign_off_note = models.TextField(blank=True)
+    sign_off_note = models.CharField(max_length=2000, blank=True)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -218,6 +256,10 @@ class BudgetVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(adjustment=0) | ~Q(adjustment_reason=""), name="budget_adjustment_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(adjustment__gte=-MAX_AMOUNT) & Q(adjustment__lte=MAX_AMOUNT),
+                name="budget_adjustment_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(sign_off__in=list(SignOff.UNDECIDED))

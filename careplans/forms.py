@@ -1,3 +1,4 @@
+from decimal import Decimal
 from fractions import Fraction
 
 from crispy_forms.helper import FormHelper
@@ -23,8 +24,8 @@ from careplans.models import (
 )
 from eligibility.models import ROUTE_CHOICES
 from people.models import CareTeam, User
-from phb.forms import NHSMessagesMixin, PoundsField
-from phb.money import pounds
+from phb.forms import DecimalNumberField, NHSMessagesMixin, PoundsField, WholeNumberField
+from phb.money import MAX_AMOUNT, pounds
 from phb.nhsuk import Field, Fieldset, NHSDateField
 from phb.roles import Role
 
@@ -90,8 +91,8 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
     # Help texts that name a setting or the plan's own figures are written in __init__.
     first_review_date = NHSDateField(label="Date of the first review", required=False)
     agreed_on = NHSDateField(label="Date agreed", required=False, past_only=True)
-    dp_amount = PoundsField(label="Amount of each payment", required=False)
-    reduction_notice_days = forms.IntegerField(
+    dp_amount = PoundsField(label="Amount of each payment", max_value=MAX_AMOUNT, required=False)
+    reduction_notice_days = WholeNumberField(
         label="Notice before any reduction in the budget, in days",
         required=False,
         min_value=0,
@@ -225,15 +226,17 @@ class OutcomeForm(NHSMessagesMixin, forms.ModelForm):
 
 
 class SupportItemForm(NHSMessagesMixin, forms.ModelForm):
-    unit_cost = PoundsField(label="Cost of one unit", help_text="In pounds, for example 18.50")
-    quantity = forms.DecimalField(
+    unit_cost = PoundsField(label="Cost of one unit", max_value=MAX_AMOUNT, help_text="In pounds, for example 18.50")
+    # More than 0 is the service's rule, with its own message (careplans.rules.item_problems).
+    quantity = DecimalNumberField(
         label="Quantity",
-        max_digits=8,
-        decimal_places=2,
+        min_value=Decimal("0.00"),
+        max_value=Decimal("999999.99"),  # the column: numeric(8, 2)
         help_text="For example, 10 (hours) or 1 (for one item)",
-        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}),
         error_messages={
             "invalid": "Enter the quantity as a number, like 10 or 2.5",
+            "min_value": "Quantity must be more than 0",
+            "max_value": "Enter a quantity of 999,999 or less",
             "max_digits": "Enter a quantity of 999,999 or less",
             "max_whole_digits": "Enter a quantity of 999,999 or less",
             "max_decimal_places": "Enter the quantity with no more than 2 decimal places",
@@ -406,7 +409,10 @@ class EndPlanForm(NHSMessagesMixin, forms.Form):
         help_text="This is written in the letter to the person.",
     )
     unspent_to_repay = PoundsField(
-        label="Unspent direct payment money to be repaid", required=False, help_text="Leave blank if none"
+        label="Unspent direct payment money to be repaid",
+        max_value=MAX_AMOUNT,
+        required=False,
+        help_text="Leave blank if none",
     )
 
     def __init__(self, *args, **kwargs):

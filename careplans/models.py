@@ -4,12 +4,14 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from budgets.calculate import DOMAIN_LABELS, Domain
 from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
 from phb.db import ids_from
+from phb.money import MAX_AMOUNT
 from phb.outbox import OutboxRow
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d][:1].upper() + DOMAIN_LABELS[d][1:]) for d in Domain]
@@ -171,8 +173,8 @@ class PlanVersion(models.Model):
     budget_version = models.ForeignKey("budgets.BudgetVersion", on_delete=models.PROTECT, related_name="+")
 
     start_date = models.DateField("Start date", null=True, blank=True)
-    what_matters = models.TextField("What matters to me", blank=True, max_length=5000)
-    about_me = models.TextField("About me", blank=True, max_length=5000)
+    what_matters = models.CharField("What matters to me", blank=True, max_length=5000)
+    about_me = models.CharField("About me", blank=True, max_length=5000)
     helped_by = models.CharField("Who helped write this plan", max_length=300, blank=True)
 
     care_coordinator = models.ForeignKey(
@@ -181,21 +183,37 @@ class PlanVersion(models.Model):
     health_monitor = models.CharField("Who monitors the health condition", max_length=300, blank=True)
     first_review_date = models.DateField("Date of the first review", null=True, blank=True)
     review_method = models.CharField("How the review will be done", max_length=300, blank=True)
-    reduction_notice_days = models.PositiveIntegerField("Notice before any reduction (days)", null=True, blank=True)
-    risks = models.TextField("Risks and how they are managed", blank=True, max_length=5000)
-    contingency = models.TextField("What happens if support fails", blank=True, max_length=5000)
+    reduction_notice_days = models.PositiveIntegerField(
+        "Notice before any reduction (days)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365, message="Notice period must be 365 days or fewer")],
+    )
+    risks = models.CharField("Risks and how they are managed", blank=True, max_length=5000)
+    contingency = models.CharField("What happens if support fails", blank=True, max_length=5000)
 
     dp_recipient = models.CharField(
         "Who receives the direct payment", max_length=20, choices=DirectPaymentRecipient.choices, blank=True
     )
     dp_recipient_name = models.CharField("Their name", max_length=200, blank=True)
-    dp_amount = models.DecimalField("Amount of each payment", max_digits=12, decimal_places=2, null=True, blank=True)
+    dp_amount = models.DecimalField(
+        "Amount of each payment",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MaxValueValidator(MAX_AMOUNT, message=f"Amount of each payment must be £{MAX_AMOUNT:,.0f} or less")
+        ],
+    )
     dp_frequency = models.CharField("How often it is paid", max_length=10, choices=PaymentFrequency.choices, blank=True)
 
     agreed_on = models.DateField("Date agreed", null=True, blank=True)
     agreement_method = models.CharField("How they agreed", max_length=20, choices=AgreementMethod.choices, blank=True)
     agreement_witness = models.CharField("Witness or representative", max_length=200, blank=True)
-    over_budget_justification = models.TextField("Why the plan costs more than the budget", blank=True)
+    # 5,000 characters, like the plan's other long answers: 2.4 million once saved and made the plan's PDF
+    # take 45 seconds.
+    over_budget_justification = models.CharField("Why the plan costs more than the budget", blank=True, max_length=5000)
 
     # Optimistic lock for drafts: every save names the revision it started from.
     revision = models.PositiveIntegerField(default=1)
@@ -217,13 +235,22 @@ class PlanVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    conditions = models.TextField(blank=True)
+    decision_reason = models.CharField(max_length=2000, blank=True)
+    conditions = models.CharField(max_length=2000, blank=True)
     agreed_annual = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
-    end_note = models.TextField(blank=True)
-    unspent_to_repay = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    end_note = models.CharField(max_length=2000, blank=True)
+    unspent_to_repay = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(0, message="Unspent money to repay must be £0 or more"),
+            MaxValueValidator(MAX_AMOUNT, message=f"Unspent money to repay must be £{MAX_AMOUNT:,.0f} or less"),
+        ],
+    )
 
     objects = PlanVersionQuerySet.as_manager()
 
@@ -290,6 +317,18 @@ class PlanVersion(models.Model):
             models.CheckConstraint(
                 condition=Q(dp_amount__isnull=True) | Q(dp_amount__gt=0), name="plan_dp_amount_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(dp_amount__isnull=True) | Q(dp_amount__lte=MAX_AMOUNT), name="plan_dp_amount_at_most_max"
+            ),
+            models.CheckConstraint(
+                condition=Q(unspent_to_repay__isnull=True)
+                | (Q(unspent_to_repay__gte=0) & Q(unspent_to_repay__lte=MAX_AMOUNT)),
+                name="plan_unspent_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(reduction_notice_days__isnull=True) | Q(reduction_notice_days__lte=365),
+                name="plan_notice_at_most_a_year",
+            ),
         ]
         indexes = [
             # Plans to decide: only the versions waiting, in the order they were submitted.
@@ -329,8 +368,8 @@ class Outcome(models.Model):
     # The same outcome keeps its key across versions, so versions can be compared.
     key = models.UUIDField(default=uuid.uuid4)
     domain = models.CharField("Part of life", max_length=20, choices=DOMAIN_CHOICES)
-    goal = models.TextField("What I want to achieve", max_length=2000)
-    measure = models.TextField("How we will know it is achieved", max_length=2000)
+    goal = models.CharField("What I want to achieve", max_length=2000)
+    measure = models.CharField("How we will know it is achieved", max_length=2000)
     target_date = models.DateField("Target date", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -349,7 +388,12 @@ class SupportItem(models.Model):
     description = models.CharField("What the money buys", max_length=300)
     provider = models.CharField("Provider", max_length=200, blank=True)
     category = models.CharField("Category", max_length=20, choices=ItemCategory.choices)
-    unit_cost = models.DecimalField("Cost of one unit", max_digits=12, decimal_places=2)
+    unit_cost = models.DecimalField(
+        "Cost of one unit",
+        max_digits=12,
+        decimal_places=2,
+        validators=[MaxValueValidator(MAX_AMOUNT, message=f"Cost of one unit must be £{MAX_AMOUNT:,.0f} or less")],
+    )
     quantity = models.DecimalField("Quantity", max_digits=8, decimal_places=2)
     frequency = models.CharField("How often", max_length=10, choices=FREQUENCY_CHOICES)
     money_option = models.CharField("How the money is managed", max_length=20, choices=MONEY_OPTION_CHOICES)
@@ -364,6 +408,7 @@ class SupportItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan_version", "key"], name="item_key_per_version"),
             models.CheckConstraint(condition=Q(unit_cost__gt=0), name="item_cost_positive"),
+            models.CheckConstraint(condition=Q(unit_cost__lte=MAX_AMOUNT), name="item_cost_at_most_max"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
             models.CheckConstraint(
                 condition=~Q(money_option="third_party") | ~Q(third_party_organisation=""),
@@ -397,7 +442,8 @@ class PlanEvent(models.Model):
     )
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices)
-    reason = models.TextField(blank=True)
+    # A reason typed on a form (up to 2,000 characters) with the words the service puts before it.
+    reason = models.CharField(max_length=3000, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -448,7 +494,7 @@ class Review(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DUE)
     reason = models.CharField(max_length=20, choices=UnscheduledReason.choices, blank=True)
-    reason_note = models.TextField(blank=True)
+    reason_note = models.CharField(max_length=2000, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -459,10 +505,10 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     money_enough = models.BooleanField(null=True, blank=True)
-    money_notes = models.TextField(blank=True)
+    money_notes = models.CharField(max_length=2000, blank=True)
     used_as_planned = models.BooleanField(null=True, blank=True)
-    use_notes = models.TextField(blank=True)
-    safety_notes = models.TextField(blank=True)
+    use_notes = models.CharField(max_length=2000, blank=True)
+    safety_notes = models.CharField(max_length=2000, blank=True)
     satisfaction = models.CharField(max_length=20, choices=Satisfaction.choices, blank=True)
     decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
 
@@ -551,7 +597,7 @@ class ReviewOutcome(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="outcome_progress")
     outcome = models.ForeignKey(Outcome, on_delete=models.PROTECT, related_name="+")
     progress = models.CharField(max_length=20, choices=Progress.choices)
-    own_words = models.TextField(blank=True)
+    own_words = models.CharField(max_length=2000, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["review", "outcome"], name="review_outcome_once")]

@@ -17,7 +17,7 @@ class IPCCohort(models.Model):
 
     code = models.SlugField(max_length=50, unique=True, help_text="A short name that never changes, for reports.")
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.CharField(max_length=2000, blank=True)
     needs_decision = models.BooleanField(
         default=False, help_text="Screenings in this cohort go to the PHB team for a decision."
     )
@@ -64,7 +64,7 @@ class Screening(models.Model):
     section_117 = models.CharField(max_length=20, choices=Section117Answer.choices)
     wheelchair = models.BooleanField(default=False)
     commissioned_package = models.BooleanField(default=False)
-    package_description = models.TextField(blank=True)
+    package_description = models.CharField(max_length=2000, blank=True)
     block_contract_services = models.JSONField(default=list, blank=True)
     cohorts = models.ManyToManyField(IPCCohort, blank=True, related_name="screenings")
 
@@ -81,7 +81,7 @@ class Screening(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = models.CharField(max_length=2000, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

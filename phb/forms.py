@@ -1,9 +1,11 @@
 """Form behaviour shared by every form: error messages in the NHS voice."""
 
+import re
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from phb.money import parse_pounds
 
@@ -54,41 +56,140 @@ def add_service_error(form: forms.BaseForm, error: Exception) -> None:
         form.add_error(field if field in form.fields else None, messages)
 
 
+# Whole numbers and decimals as people type them: the digits 0 to 9, optional thousands commas and
+# an optional minus sign (hyphen or U+2212; the bounds then say what is allowed). int() and Decimal()
+# would also take other scripts' digits ("١٢", "１２"), "1_000", "1e5", "NaN" and "Infinity".
+_WHOLE = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)")
+_DECIMAL = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
+# Longer than any number a form takes: refused before any parsing, so a huge paste costs nothing.
+_NUMBER_CHARACTERS = 20
+
+
+def _shown(value) -> str:
+    """A bound as people read it: 100,000 or 999,999.99 (no trailing .00 on whole numbers)."""
+    value = Decimal(value)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _ascii_number(field: forms.Field, value, pattern: re.Pattern):
+    """The typed text without thousands commas, or a ValidationError when it is not digits as we write them."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().replace("\u2212", "-")
+    if text in field.empty_values:
+        return text
+    if len(text) > _NUMBER_CHARACTERS or not pattern.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise ValidationError(field.error_messages["invalid"], code="invalid")
+    return text.replace(",", "")
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number typed with the digits 0 to 9 (commas allowed: 1,000), between min_value and max_value.
+
+    Both bounds are required, so every count a form takes fits the column and the sums made from it.
+    Messages name the field: "Points must be 100,000 or fewer".
+    """
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "numeric"}))
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        label = str(self.label or "The number")
+        defaults = {
+            "invalid": f"Enter {_lower_first(label)} as a whole number, like {min(max(min_value, 4), max_value)}",
+            "min_value": f"{label} must be {_shown(min_value)} or more",
+            "max_value": f"{label} must be {_shown(max_value)} or fewer",
+        }
+        given = kwargs.get("error_messages") or {}
+        for code, message in defaults.items():
+            if code not in given:
+                self.error_messages[code] = message
+
+    def to_python(self, value):
+        return super().to_python(_ascii_number(self, value, _WHOLE))
+
+
+class DecimalNumberField(forms.DecimalField):
+    """A number with up to `decimal_places` places typed with the digits 0 to 9 (like 2.5 or 1,000),
+    between min_value and max_value. Both bounds are required."""
+
+    def __init__(self, *, min_value: Decimal, max_value: Decimal, decimal_places: int = 2, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}))
+        max_digits = len(str(int(max_value))) + decimal_places
+        super().__init__(
+            min_value=min_value, max_value=max_value, max_digits=max_digits, decimal_places=decimal_places, **kwargs
+        )
+        label = str(self.label or "The number")
+        defaults = {
+            "invalid": f"Enter {_lower_first(label)} as a number, like 10 or 2.5",
+            "min_value": f"{label} must be {_shown(min_value)} or more",
+            "max_value": f"{label} must be {_shown(max_value)} or less",
+            "max_digits": f"{label} must be {_shown(max_value)} or less",
+            "max_whole_digits": f"{label} must be {_shown(max_value)} or less",
+            "max_decimal_places": f"Enter {_lower_first(label)} with no more than {decimal_places} decimal places",
+        }
+        given = kwargs.get("error_messages") or {}
+        for code, message in defaults.items():
+            if code not in given:
+                self.error_messages[code] = message
+
+    def to_python(self, value):
+        return super().to_python(_ascii_number(self, value, _DECIMAL))
+
+
 class PoundsField(forms.Field):
-    """An amount in pounds as people type it ("£1,250.50"), as a Decimal."""
+    """An amount in pounds as people type it ("£1,250.50"), as a Decimal, between min_value and max_value.
+
+    max_value is required: each amount's bound is chosen so that every figure worked out from it fits
+    its column (see tests/test_field_bounds.py). min_value is 0, or -max_value with allow_negative.
+    """
 
     widget = forms.TextInput
 
-    def __init__(self, *, allow_negative: bool = False, max_value=Decimal("10000000.00"), **kwargs):
+    def __init__(self, *, max_value: Decimal, allow_negative: bool = False, **kwargs):
         self.allow_negative = allow_negative
-        self.max_value = max_value
+        self.max_value = Decimal(max_value)
+        self.min_value = -self.max_value if allow_negative else Decimal("0.00")
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-10", "inputmode": "decimal"}))
         super().__init__(**kwargs)
+        label = str(self.label or "The amount")
+        self.validators += [
+            MinValueValidator(
+                self.min_value,
+                message=f"{label} must be −£{self.max_value:,.0f} or more"
+                if allow_negative
+                else f"{label} must be 0 or more",
+            ),
+            MaxValueValidator(self.max_value, message=f"{label} must be £{self.max_value:,.0f} or less"),
+        ]
 
     def to_python(self, value):
         text = (value or "").strip() if isinstance(value, str) else value
         if text in self.empty_values:
             return None
-        if isinstance(text, str) and len(text) > 20:
-            raise forms.ValidationError(f"{self.label} must be 20 characters or fewer")
+        if isinstance(text, str) and len(text) > _NUMBER_CHARACTERS:
+            raise forms.ValidationError(f"{self.label} must be {_NUMBER_CHARACTERS} characters or fewer")
         try:
-            amount = parse_pounds(str(text))
+            return parse_pounds(str(text))
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
-        if amount < 0 and not self.allow_negative:
-            raise forms.ValidationError(f"{self.label} must be 0 or more")
-        if abs(amount) > self.max_value:
-            raise forms.ValidationError(f"{self.label} must be £{self.max_value:,.0f} or less")
-        return amount
 
 
-class StaleGuardField(forms.IntegerField):
-    """A hidden field carrying the version of a record the form was opened at (optimistic locking)."""
+OUT_OF_DATE = "This page is out of date. Reload it, then make your changes again."
+
+
+class StaleGuardField(WholeNumberField):
+    """A hidden field carrying the version of a record the form was opened at (optimistic locking).
+
+    Bounded by the version column (a PostgreSQL integer): an edited page never reaches the database with
+    a number it cannot hold.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.HiddenInput)
         kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2_147_483_647)
         kwargs.setdefault(
-            "error_messages", {"invalid": "This page is out of date. Reload it, then make your changes again."}
+            "error_messages", {"invalid": OUT_OF_DATE, "min_value": OUT_OF_DATE, "max_value": OUT_OF_DATE}
         )
         super().__init__(**kwargs)

@@ -20,6 +20,12 @@ TOO_MANY_PLACES = "Enter an amount in pounds and pence, like 12.50"
 
 DAYS_IN_YEAR = 365
 
+# The most any one amount typed into the service may be: a unit's cost, one payment, an adjustment, money
+# to repay. It is also the most a budget or an item may cost a year (budgets.calculate.MAX_ANNUAL,
+# careplans.rules.MAX_ITEM_ANNUAL). Money columns are numeric(12, 2), up to £9,999,999,999.99, so a
+# total of up to 1,999 such amounts still fits; tests/test_field_bounds.py checks each bound.
+MAX_AMOUNT = Decimal("5000000.00")
+
 # An optional sign, an optional pound sign (either order), then digits with optional
 # thousands commas and an optional decimal part. ASCII digits only: Decimal() would
 # also take other scripts' digits, "NaN", "1e5" and "1_000", none of which we want.

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from phb import audit
 from phb.errors import ServiceError, StaleRecordError
-from phb.models import AuditAction
+from phb.models import AuditAction, AuditEvent
 
 
 def claim_current(
@@ -31,17 +31,35 @@ def claim_current(
     `queryset` may be scoped to what the acting user may change; a row outside it
     is refused with `not_found`. The model needs `version`, `updated_by` and `updated_at`.
     """
-    # of=("self",): PostgreSQL will not lock the nullable side of the join to updated_by.
-    current = queryset.select_for_update(of=("self",)).select_related("updated_by").filter(pk=pk).first()
+    # No join to updated_by here: when another editor's save holds the lock, PostgreSQL hands this query
+    # their row once they commit, but a joined user row from before the wait, so the message named the
+    # editor before them, or nobody. _last_editor reads the user after the lock is held.
+    current = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
     if current is None:
         raise ServiceError(not_found or f"This {noun} cannot be found. It may have been removed. Reload the page.")
     if current.version != expected_version:
         raise StaleRecordError(
-            noun=noun,
-            changed_by=current.updated_by.display_name if current.updated_by else "someone else",
-            changed_at=timezone.localtime(current.updated_at),
+            noun=noun, changed_by=_last_editor(current), changed_at=timezone.localtime(current.updated_at)
         )
     return current
+
+
+def _last_editor(current: models.Model) -> str:
+    """Who saved the locked row last: its updated_by, else the latest actor on its audit trail."""
+    if current.updated_by_id is not None:
+        return current.updated_by.display_name  # read now, under the lock
+    event = (
+        AuditEvent.objects.filter(
+            object_type=current._meta.label_lower,
+            object_id=str(current.pk),
+            action__in=(AuditAction.CREATE, AuditAction.UPDATE),  # changes, not someone opening the record
+            actor__isnull=False,
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return event.actor.display_name if event is not None else "someone else"
 
 
 def _save(instance: models.Model) -> None:

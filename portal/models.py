@@ -61,7 +61,7 @@ class Message(models.Model):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="portal_messages")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_patient = models.BooleanField()
-    body = models.TextField(max_length=2000)
+    body = models.CharField(max_length=2000)  # portal.services.MESSAGE_LIMIT
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -213,7 +213,7 @@ def test_edit_pages_are_audited_as_views(client, alice, assessment):
         ({"units": "0"}, "units", "Number of units must be more than 0"),
         ({"units": "1.234"}, "units", "no more than 2 decimal places"),
         ({"units": "123456789"}, "units", "999,999 or fewer"),
-        ({"unit_cost": "99999999999.99"}, "unit_cost", "£10,000,000"),
+        ({"unit_cost": "99999999999.99"}, "unit_cost", "Cost of one unit must be £5,000,000 or less"),
     ],
 )
 def test_it_says_what_to_do_for_out_of_range_numbers(client, alice, assessment, overrides, field, message):
