@@ -29,6 +29,32 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def suite_logs():
+    """Every log record of the whole browser suite (the live server runs in this process), as log lines."""
+    import logging
+
+    from tests.log_check import Captured
+
+    handler = Captured()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def no_identifiers_in_logs(suite_logs, live_server):
+    """After each browser test (before its data is flushed), the suite's logs hold none of the identifiers of
+    the people and patient accounts it made (tests/log_check.py)."""
+    from tests.log_check import identifiers_in_database, leaks
+
+    yield
+    found = leaks(suite_logs.lines, identifiers_in_database())
+    if found:
+        pytest.fail("People's identifiers in the logs:\n" + "\n".join(found), pytrace=False)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
