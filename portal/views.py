@@ -180,6 +180,7 @@ def _invitation_invalid(request):
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@once
 def accept_invitation(request, token):
     invitation = selectors.usable_invitation(token, now=timezone.now())
     if invitation is None:
@@ -207,7 +208,6 @@ def accept_invitation(request, token):
     return render(request, "portal/accept.html", {"form": form, "email": invitation.email})
 
 
-@once
 def _accept_signed_in(request, token, invitation, holder):
     """The address already has an account: anyone else is asked to sign in to it; its holder, signed in,
     confirms, and the person is added to what the account sees."""

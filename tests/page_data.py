@@ -432,14 +432,15 @@ class Record:
 
 
 def whole_record(w: World, n: int) -> Record:
-    """n screenings, a plan agreed n times, n reviews done, n people with online access, n messages, and a
-    change waiting for the PHB team."""
+    """n screenings, a plan agreed n times, n reviews done, n people with online access, n invitations
+    waiting to be accepted, n messages, and a change waiting for the PHB team."""
     someone = person(w)
     patient = patient_for(someone)
     screenings(w, someone, n)
     active = plan_history(w, someone, versions=n, rows=n)
     completed_reviews(w, active, n)
     online_access(w, someone, n - 1)
+    invitations(w, someone, n)
     messages(w, someone, n, patient=patient)
     submitted = submit(w, changed_draft(w, active))
     return Record(

@@ -336,7 +336,7 @@ PAGES = [
     Page(
         "person page",
         "people:detail",
-        "screenings, agreed plan versions, people with online access, messages",
+        "screenings, agreed plan versions, people with online access, invitations waiting, messages",
         person_page,
     ),
     Page("person page, someone just added", "people:detail", "other people in the team", person_page_new),
@@ -475,6 +475,8 @@ NOT_PAGES = {
     "careplans:assign": POST_ONLY,
     "careplans:message_retry": POST_ONLY,
     "portal:revoke": POST_ONLY,
+    "portal:cancel_invitation": POST_ONLY,
+    "portal:resend_invitation": POST_ONLY,
     "accounts:lockout_unlock": POST_ONLY,
     "accounts:stay_signed_in": POST_ONLY,
     "accounts:password_reset": "forgotten password: a form for an e-mail address, lists nothing",
