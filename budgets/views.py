@@ -222,6 +222,7 @@ def budget_detail(request, pk):
 
 
 @require_POST
+@once
 def budget_sign_off(request, pk):
     require_staff(request.user)
     access.require_phb_team(request.user)

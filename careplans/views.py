@@ -203,6 +203,7 @@ def row_remove(request, kind, pk):
 
 
 @require_POST
+@once
 def version_submit(request, pk):
     require_staff(request.user)
     version = access.get_version_for_user(request.user, pk, write=True)
@@ -302,6 +303,7 @@ def plan_assign(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def plan_decide(request, pk):
     require_staff(request.user)
     _require_phb_team(request.user)
@@ -363,6 +365,7 @@ def plan_decide(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def plan_end(request, pk):
     require_staff(request.user)
     version = access.get_version_for_user(request.user, pk)

@@ -62,6 +62,7 @@ def decision_queue(request):
 
 
 @require_http_methods(["GET", "POST"])
+@once
 def screening_decide(request, pk):
     access.require_phb_team(request.user)
     screening = access.get_screening_for_user(request.user, pk)

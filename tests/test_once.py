@@ -1,4 +1,5 @@
-"""Every form that makes something is safe to send twice (phb.once).
+"""Every form that makes something (and the decisions, which make letters and events) is safe to send twice
+(phb.once).
 
 For each: open the page as the persona who uses it, fill in the form as the page gives it (its one-time
 token included) with a valid answer, send it twice. The second sending goes where the first went, with
@@ -20,7 +21,8 @@ from budgets.models import Assessment, BudgetVersion, CurrentService, Tariff
 from budgets.tests.factories import add_service, make_assessment, make_eligible
 from budgets.tests.test_assessment_pages import assessment_form, service_form
 from budgets.tests.test_budgets import tariff_form
-from careplans.models import Outcome, PlanVersion, Review, ReviewStatus, SupportItem, SupportPlan
+from careplans import services as plan_services
+from careplans.models import Letter, Outcome, PlanEvent, PlanVersion, Review, ReviewStatus, SupportItem, SupportPlan
 from careplans.tests.factories import approved_plan, budgeted, complete_plan
 from careplans.tests.test_plan_pages import item_form, outcome_form
 from eligibility.models import Screening
@@ -158,6 +160,22 @@ def change_the_plan(r):
     return Case(r("alice"), page, PlanVersion.objects.count, action=action)
 
 
+def submit_a_plan(r):
+    draft = complete_plan(person=r("jane"), coordinator=r("alice"))
+    page = reverse("careplans:version", kwargs={"pk": draft.pk})
+    action = reverse("careplans:submit", kwargs={"pk": draft.pk})
+    return Case(r("alice"), page, PlanEvent.objects.count, action=action)
+
+
+def approve_a_plan(r):
+    submitted = plan_services.plan_submit(
+        version=complete_plan(person=r("jane"), coordinator=r("alice")), acting_user=r("alice")
+    )
+    url = reverse("careplans:decide", kwargs={"pk": submitted.pk})
+    answers = {"decision": "approve", "financially_appropriate": "on", "clinically_appropriate": "on"}
+    return Case(r("priya"), url, Letter.objects.count, answers)
+
+
 def ask_for_a_review(r):
     url = reverse("careplans:review_request", kwargs={"pk": _active(r).plan_id})
     return Case(r("alice"), url, Review.objects.count, {"reason": "health_changed"})
@@ -232,6 +250,8 @@ CREATES = [
     add_an_outcome,
     add_what_the_money_buys,
     change_the_plan,
+    submit_a_plan,
+    approve_a_plan,
     ask_for_a_review,
     record_a_review,
     invite,
