@@ -18,6 +18,12 @@ Every 403 or 404 a signed-in persona gets is also a refused access: it must leav
 ACCESS_REFUSED audit event naming the user, the URL pattern and its ids, with no one's name; and when the
 same persona got past the role check on their own record, the event names whose record was refused.
 
+Records a row can name (build_team): person, patient (their account), screening, referral (waiting for
+the PHB team), assessment, service, budget (usable), awaiting (a budget waiting for sign-off), ready
+(someone with a budget and no plan), plan, superseded, active, submitted (versions of the plan), draft,
+outcome, item (of the draft), letter, review (due), access (the patient's online access), invitation,
+token (the invitation's), coordinator (the team's), tariff, failed (a decision e-mail not sent).
+
 A URL pattern the table does not list fails `test_every_url_pattern_is_in_the_matrix` (shown by
 `test_a_url_pattern_missing_from_the_matrix_fails_the_check`); rows for names that are not (yet) URL
 patterns are skipped. The admin (/admin/) is Django's own: `test_the_admin_is_for_the_administrator_alone`
@@ -292,7 +298,9 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         letter=Letter.objects.get(plan_version=active, kind=LetterKind.APPROVAL),
         review=plan.reviews.get(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE),
         access=PortalAccess.objects.get(user=whole.patient, person=whole.person),
+        invitation=invitation,  # pending, to the person's records
         token=invitation.token,
+        coordinator=world.coordinator,  # the team's coordinator (a staff account)
     )
 
 

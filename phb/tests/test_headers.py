@@ -10,7 +10,7 @@ from phb.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
-NEVER_USED = ["camera", "microphone", "geolocation", "payment", "usb", "bluetooth", "serial", "hid", "midi"]
+NEVER_USED = ["camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "midi", "display-capture"]
 
 
 def features(header: str) -> dict[str, str]:
