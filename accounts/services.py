@@ -170,9 +170,15 @@ def password_reset_asked(*, address: str, from_ip: str | None) -> bool:
     return allowed
 
 
+@transaction.atomic
 def password_reset_done(*, user, keep_session_key: str | None) -> None:
-    """After a new password is set from a reset link: audited, and every other session ends."""
+    """After a new password is set from a reset link: audited, and every other session ends. A lock on the
+    address ends too: whoever used the link controls the mailbox, which is what the lock was protecting."""
+    released = AccessAttempt.objects.filter(username=user.email.strip().lower()).delete()[0]
     audit.record(
-        actor=user, action=AuditAction.RESET_PASSWORD, obj=user, summary="Set a new password from a reset link"
+        actor=user,
+        action=AuditAction.RESET_PASSWORD,
+        obj=user,
+        summary="Set a new password from a reset link" + (" (its sign-in was unlocked)" if released else ""),
     )
     sessions_end(user=user, acting_user=user, why="the password was reset", keep_session_key=keep_session_key)

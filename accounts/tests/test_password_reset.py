@@ -136,3 +136,16 @@ def test_the_pages_are_public_and_in_nhs_words(client):
     assert "Reset your password" in client.get(reverse("accounts:password_reset")).content.decode()
     assert "Check your email" in client.get(reverse("accounts:password_reset_done")).content.decode()
     assert "Your password has been changed" in client.get(reverse("accounts:password_reset_complete")).content.decode()
+
+
+def test_a_reset_lifts_a_lock_on_the_address(client, alice):
+    for n in range(5):
+        client.post(reverse("login"), {"username": alice.email, "password": f"wrong {n}"})
+    assert client.post(reverse("login"), {"username": alice.email, "password": PASSWORD}).status_code == 200
+
+    ask(client, alice.email)
+    choose(client, link_in(mail.outbox[0]))
+
+    assert client.post(reverse("login"), {"username": alice.email, "password": NEW_PASSWORD}).status_code == 302
+    [reset] = audited(AuditAction.RESET_PASSWORD)
+    assert reset.summary == "Set a new password from a reset link (its sign-in was unlocked)"
