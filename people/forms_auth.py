@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 # One message for a wrong address, a wrong password and a locked sign-in (accounts.lockout), so the
 # page never tells anyone whether an account exists or how many tries are left.
@@ -22,7 +23,10 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         email = self.fields["username"]
         email.label = "Email address"
-        email.max_length = 254
+        email.max_length = 254  # an address may be longer than a username (150)
+        email.validators = [v for v in email.validators if not isinstance(v, MaxLengthValidator)]
+        email.validators.append(MaxLengthValidator(254))
+        email.error_messages["max_length"] = "Enter an email address of 254 characters or fewer"
         email.widget = forms.EmailInput(
             attrs={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none", "maxlength": 254}
         )

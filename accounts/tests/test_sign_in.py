@@ -16,6 +16,7 @@ from django.urls import reverse
 from people.forms_auth import NOT_RIGHT
 from people.models import User
 from people.tests.factories import PASSWORD, UserFactory
+from phb.models import AuditAction, AuditEvent
 from phb.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,16 @@ def test_passwords_are_checked_against_length_and_the_shipped_list(alice, passwo
 
 def test_a_long_uncommon_password_passes(alice):
     validate_password("walrus-kettle-orbit-47", alice)
+
+
+def test_a_long_address_of_up_to_254_characters_signs_in(client):
+    address = f"{'a' * 60}@{'b' * 60}.{'c' * 60}.{'d' * 60}.nhs.uk"
+    assert 150 < len(address) <= 254
+    UserFactory(username="long", email=address)
+    assert sign_in(client, address).status_code == 302
+
+
+def test_an_address_too_long_to_be_one_says_so_and_is_not_tried(client):
+    form = sign_in(client, "x" * 100_000).context["form"]
+    assert form.errors["username"] == ["Enter an email address of 254 characters or fewer"]
+    assert not AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).exists()
