@@ -148,7 +148,7 @@ def test_a_lock_ends_after_thirty_minutes(client, alice):
     assert sign_in(client, alice.email, PASSWORD).status_code == 302
 
 
-def test_the_lockouts_page_lists_each_lock_in_constant_queries(client, leo, django_assert_max_num_queries):
+def test_the_lockouts_page_lists_six_locks_in_at_most_8_queries(client, leo, django_assert_max_num_queries):
     from people.tests.factories import UserFactory
 
     for n in range(6):
@@ -159,3 +159,10 @@ def test_the_lockouts_page_lists_each_lock_in_constant_queries(client, leo, djan
     with django_assert_max_num_queries(8):
         page = client.get(reverse("accounts:lockouts"))
     assert len(page.context["page"]) == 6
+
+
+@pytest.mark.parametrize("typed", ["alice\x00@example.nhs.uk", "\u202eku.shn.elpmaxe@ecila", "x" * 300])
+def test_hostile_addresses_get_a_plain_answer_never_an_error(client, alice, typed):
+    response = sign_in(client, typed, "wrong\x00password")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session

@@ -149,3 +149,12 @@ def test_a_reset_lifts_a_lock_on_the_address(client, alice):
     assert client.post(reverse("login"), {"username": alice.email, "password": NEW_PASSWORD}).status_code == 302
     [reset] = audited(AuditAction.RESET_PASSWORD)
     assert reset.summary == "Set a new password from a reset link (its sign-in was unlocked)"
+
+
+@pytest.mark.parametrize("typed", ["alice\x00@example.nhs.uk", "a" * 100_000 + "@example.nhs.uk", "<script>@x.uk"])
+def test_hostile_addresses_get_a_plain_answer_and_nothing_is_sent(client, alice, typed):
+    response = client.post(reverse("accounts:password_reset"), {"email": typed})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert mail.outbox == []
+    assert not audited(AuditAction.ASK_PASSWORD_RESET)

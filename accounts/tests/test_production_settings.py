@@ -31,3 +31,15 @@ def test_check_deploy_is_clean_with_lockout_sessions_and_cookies_in_place():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_it_refuses_a_lockout_of_zero_failures():
+    result = manage("check", env={**PRODUCTION, "LOCKOUT_FAILURES_FROM_ONE_ADDRESS": "0"})
+    assert result.returncode != 0
+    assert "LOCKOUT_FAILURES_FROM_ONE_ADDRESS" in result.stderr
+
+
+def test_it_refuses_an_idle_limit_shorter_than_the_warning():
+    result = manage("check", env={**PRODUCTION, "SESSION_IDLE_MINUTES_STAFF": "2"})
+    assert result.returncode != 0
+    assert "SESSION_IDLE_MINUTES_STAFF and SESSION_IDLE_MINUTES_PEOPLE must be 3 or more." in result.stderr
