@@ -197,3 +197,36 @@ def test_idle_limits_come_from_settings(settings):
     settings.SESSION_IDLE_MINUTES_STAFF = 15
     assert idle_limit_seconds(Role.COORDINATOR) == 900
     assert idle_limit_seconds(Role.PATIENT) == 3600
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"role": Role.APPROVER}, "their role changed from coordinator to approver"),
+        ({"is_active": False}, "the account was switched off"),
+    ],
+)
+def test_a_change_in_the_admin_signs_the_user_out(client, ada, alice, change, why):
+    desk = signed_in(alice)
+    client.force_login(ada)
+    data = {
+        "username": "alice",
+        "first_name": "Alice",
+        "last_name": "Adams",
+        "email": alice.email,
+        "is_active": "on",
+        "role": Role.COORDINATOR,
+        "teams": [team.pk for team in alice.teams.all()],
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "09:00:00",
+    }
+    for name, value in change.items():
+        if value is False:
+            data.pop(name)
+        else:
+            data[name] = value
+    answer = client.post(reverse("admin:people_user_change", args=[alice.pk]), data)
+    assert answer.status_code == 302, answer.context["adminform"].form.errors
+    assert desk.get(reverse("people:caseload")).status_code == 302
+    [ended] = audited(AuditAction.END_SESSIONS)
+    assert ended.summary == f"Ended 1 session of alice: {why}"
