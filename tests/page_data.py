@@ -112,6 +112,18 @@ def coordinators(w: World, n: int) -> None:
         UserFactory(username=f"coordinator-{next(_numbers)}", role=Role.COORDINATOR, teams=[w.team])
 
 
+def staff_with_factors(w: World, n: int) -> None:
+    """n coordinators in the team, each with an authenticator app and a set of recovery codes."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from twofactor.services import recovery_codes_issue
+
+    coordinators(w, n)
+    for user in User.objects.filter(role=Role.COORDINATOR, teams=w.team, totpdevice__isnull=True):
+        TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+        recovery_codes_issue(user=user)
+
+
 def patient_for(*persons: Person):
     """A patient or representative who sees these people's records online."""
     user = UserFactory(username=f"portal-{next(_numbers)}@example.com", role=Role.PATIENT)

@@ -33,6 +33,17 @@ from tests import page_data as data
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 8
+# A staff session also loads the device that verified its second factor (django-otp's OTPMiddleware: one
+# query by primary key on every staff request, so that a reset or removed factor stops the session at
+# once). Pages opened by people and their representatives do not.
+SECOND_FACTOR_QUERIES = 1
+
+
+def query_limit(user) -> int:
+    from twofactor.rules import needs_second_factor
+
+    return MAX_QUERIES + (SECOND_FACTOR_QUERIES if needs_second_factor(user) else 0)
+
 # The lists are about to be paginated; a page is assumed to hold at most this many rows.
 PAGE_SIZE = 50
 MAX_HTML = 500 * 1024
@@ -277,6 +288,21 @@ def lockouts(w, n):
     return Visit(w.lead, reverse("accounts:lockouts"))
 
 
+def your_account(w, n):
+    data.staff_with_factors(w, n)
+    return Visit(w.coordinator, reverse("twofactor:account"))
+
+
+def staff_factors(w, n):
+    data.staff_with_factors(w, n)
+    return Visit(w.lead, reverse("twofactor:staff"))
+
+
+def staff_factor_reset(w, n):
+    data.staff_with_factors(w, n)
+    return Visit(w.lead, reverse("twofactor:reset", kwargs={"pk": w.coordinator.pk}))
+
+
 def portal_choose(w, n):
     return Visit(data.patient_for(*data.people(w, n)), reverse("portal:home"))
 
@@ -427,6 +453,9 @@ PAGES = [
         sees_everyone="lead",
     ),
     Page("locked sign-ins", "accounts:lockouts", "locked sign-ins", lockouts, sees_everyone="lead"),
+    Page("your account", "twofactor:account", "other staff with factors (not listed)", your_account),
+    Page("staff second factors", "twofactor:staff", "staff accounts", staff_factors, sees_everyone="lead"),
+    Page("reset a second factor", "twofactor:reset", "staff accounts (not listed)", staff_factor_reset),
     Page("portal choose a person", "portal:home", "people the patient sees", portal_choose),
     Page("accept an invitation", "portal:accept", "invitations (not listed)", portal_accept),
     Page(
@@ -479,6 +508,14 @@ NOT_PAGES = {
     "portal:resend_invitation": POST_ONLY,
     "accounts:lockout_unlock": POST_ONLY,
     "accounts:stay_signed_in": POST_ONLY,
+    "twofactor:verify": "the second factor step (before the factor is given): a form, lists nothing",
+    "twofactor:verify_recovery": "the second factor step with a recovery code: a form, lists nothing",
+    "twofactor:enrol": "setting up an authenticator app: a QR code and a form, lists nothing",
+    "twofactor:recovery_codes": "new recovery codes, shown once: lists the user's own 10 codes",
+    "twofactor:reauth": "confirm it is you: a form for a password and a code, lists nothing",
+    "twofactor:new_recovery_codes": "asks to confirm it is you first, then a button; lists nothing",
+    "twofactor:remove": "asks to confirm it is you first, then a button; lists nothing",
+    "twofactor:password_change": "asks to confirm it is you first, then a form; lists nothing",
     "accounts:password_reset": "forgotten password: a form for an e-mail address, lists nothing",
     "accounts:password_reset_done": "forgotten password: says to check your e-mail, lists nothing",
     "accounts:password_reset_confirm": "forgotten password: a form for a new password, lists nothing",
@@ -567,8 +604,10 @@ def test_page_runs_a_constant_number_of_queries(records, client, w, page):
     w.records = records
     counts, queries, sizes = {}, {}, {}
     for n in (FEW, MANY):
-        response, queries[n] = opened(client, page.build(w, n))
+        visit = page.build(w, n)
+        response, queries[n] = opened(client, visit)
         counts[n], sizes[n] = len(queries[n]), len(response.content)
+    limit = query_limit(visit.user)
     print(f"QUERIES {page.id} | {page.route} | {page.rows} | {counts[FEW]} | {counts[MANY]} | {sizes} bytes")
     report = (
         f"{page.id} ({page.route}): {counts[FEW]} queries with {FEW} {page.rows}, {counts[MANY]} with {MANY}.\n"
@@ -576,13 +615,13 @@ def test_page_runs_a_constant_number_of_queries(records, client, w, page):
     )
     if counts[FEW] != counts[MANY]:
         report += f"\nThe queries with {FEW}, grouped:\n{grouped(queries[FEW])}"
-    if counts[MANY] != counts[FEW] or counts[MANY] > MAX_QUERIES:
+    if counts[MANY] != counts[FEW] or counts[MANY] > limit:
         for n in (FEW, MANY):
             print(f"Every query with {n} rows:")
             for number, query in enumerate(queries[n], start=1):
                 print(f"{number:3}. {query.sql}\n     from {query.origin}")
     assert counts[MANY] == counts[FEW], report
-    assert counts[MANY] <= MAX_QUERIES, report
+    assert counts[MANY] <= limit, report
 
 
 # Size

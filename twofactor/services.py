@@ -50,16 +50,12 @@ def _totp_for(key_hex: str) -> TOTP:
 
 
 def _wait_message(data: dict | None) -> str:
-    seconds = 0
-    if data and data.get("locked_until"):
-        from django.utils import timezone
+    """How long to wait after too many wrong codes (django-otp's throttle doubles it each time)."""
+    from django.utils import timezone
 
-        seconds = max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
-    return (
-        f"You entered too many wrong codes. Wait {seconds} seconds, then try again."
-        if seconds
-        else ("You entered too many wrong codes. Wait a minute, then try again.")
-    )
+    until = (data or {}).get("locked_until")
+    seconds = max(1, round((until - timezone.now()).total_seconds())) if until else 60
+    return f"You entered too many wrong codes. Wait {seconds} second{'' if seconds == 1 else 's'}, then try again."
 
 
 @transaction.atomic

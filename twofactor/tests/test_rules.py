@@ -1,0 +1,57 @@
+import pytest
+
+from phb.roles import Role
+from twofactor import rules
+
+
+@pytest.mark.parametrize(
+    ("role", "is_staff", "asked"),
+    [
+        (Role.COORDINATOR, False, True),
+        (Role.APPROVER, False, True),
+        (Role.LEAD, False, True),
+        (Role.ADMIN, True, True),
+        (Role.PATIENT, False, False),
+        # Anyone Django lets into its admin site, whatever the role says.
+        (Role.PATIENT, True, True),
+    ],
+)
+def test_it_asks_staff_and_administrators_for_a_second_factor_and_not_people(db, role, is_staff, asked):
+    from people.tests.factories import UserFactory
+
+    assert rules.needs_second_factor(UserFactory(role=role, is_staff=is_staff)) is asked
+
+
+def test_it_never_asks_someone_not_signed_in():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert rules.needs_second_factor(AnonymousUser()) is False
+    assert rules.needs_second_factor(None) is False
+
+
+def test_it_writes_the_key_in_base32_groups_of_four():
+    # 20 bytes of zero are 32 base32 letters "A".
+    assert rules.secret_in_groups("00" * 20) == " ".join(["AAAA"] * 8)
+    assert rules.secret_in_groups("48656c6c6f21deadbeef") == "JBSW Y3DP EHPK 3PXP"
+
+
+@pytest.mark.parametrize(
+    ("typed", "totp"),
+    [
+        ("123456", True),
+        ("123 456", True),
+        (" 123-456 ", True),
+        ("12345", False),
+        ("1234567", False),
+        ("12345a", False),
+        ("١٢٣٤٥٦", False),
+        ("", False),
+    ],
+)
+def test_it_tells_an_authenticator_code_from_anything_else(typed, totp):
+    assert rules.looks_like_totp(typed) is totp
+
+
+def test_it_shows_a_recovery_code_in_two_groups_and_reads_it_back_however_typed():
+    assert rules.recovery_code_for_display("abcde23456") == "abcde-23456"
+    assert rules.normalise_code(" ABCDE-23456 ") == "abcde23456"
