@@ -44,6 +44,7 @@ def query_limit(user) -> int:
 
     return MAX_QUERIES + (SECOND_FACTOR_QUERIES if needs_second_factor(user) else 0)
 
+
 # The lists are about to be paginated; a page is assumed to hold at most this many rows.
 PAGE_SIZE = 50
 MAX_HTML = 500 * 1024
