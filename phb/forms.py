@@ -114,17 +114,13 @@ class DecimalNumberField(forms.DecimalField):
 
     def __init__(self, *, min_value: Decimal, max_value: Decimal, decimal_places: int = 2, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"class": "nhsuk-input--width-5", "inputmode": "decimal"}))
-        max_digits = len(str(int(max_value))) + decimal_places
-        super().__init__(
-            min_value=min_value, max_value=max_value, max_digits=max_digits, decimal_places=decimal_places, **kwargs
-        )
+        # No max_digits: max_value is the bound (one message, not two), decimal_places the places.
+        super().__init__(min_value=min_value, max_value=max_value, decimal_places=decimal_places, **kwargs)
         label = str(self.label or "The number")
         defaults = {
             "invalid": f"Enter {_lower_first(label)} as a number, like 10 or 2.5",
             "min_value": f"{label} must be {_shown(min_value)} or more",
             "max_value": f"{label} must be {_shown(max_value)} or less",
-            "max_digits": f"{label} must be {_shown(max_value)} or less",
-            "max_whole_digits": f"{label} must be {_shown(max_value)} or less",
             "max_decimal_places": f"Enter {_lower_first(label)} with no more than {decimal_places} decimal places",
         }
         given = kwargs.get("error_messages") or {}

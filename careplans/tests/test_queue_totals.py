@@ -21,7 +21,7 @@ EDGES = [
     (Decimal("0.28"), Decimal("1.00"), "4_weeks"),
     (Decimal("0.01"), Decimal("1.00"), "week"),
     (Decimal("0.01"), Decimal("0.01"), "4_weeks"),
-    (Decimal("9999999999.99"), Decimal("0.01"), "week"),
+    (Decimal("5000000.00"), Decimal("0.01"), "week"),  # the most a unit may cost (phb.money.MAX_AMOUNT)
     (Decimal("0.03"), Decimal("168.00"), "week"),
     (Decimal("12.99"), Decimal("744.00"), "month"),
 ]
