@@ -69,5 +69,11 @@
     });
   });
 
+  // Escape answers the question too: the person is there, so they stay signed in.
+  dialog.addEventListener("cancel", function (event) {
+    event.preventDefault();
+    form.requestSubmit();
+  });
+
   schedule(secondsLeft);
 })();

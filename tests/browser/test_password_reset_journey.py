@@ -78,6 +78,13 @@ def test_the_warning_lets_a_person_stay_signed_in(page, pat, jane, settings):
     dialog.wait_for(state="hidden")
     assert PORTAL.match(page.url)
 
+    # It comes back before the next end, and Escape also means "stay signed in".
+    dialog.wait_for()
+    with page.expect_response(lambda response: "/session/stay-signed-in/" in response.url) as answer:
+        page.keyboard.press("Escape")
+    assert answer.value.status == 204
+    dialog.wait_for(state="hidden")
+
 
 def test_without_an_answer_the_session_ends_and_says_why(page, pat, jane, settings):
     settings.SESSION_IDLE_MINUTES_PEOPLE = 0.1  # 6 seconds: the warning shows at once
