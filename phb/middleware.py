@@ -97,10 +97,11 @@ class SecurityHeadersMiddleware:
 
 
 class RefusedAccessMiddleware:
-    """Writes one ACCESS_REFUSED audit event for each refused access (the access functions raise
-    phb.refusals.AccessRefused, a 404). The event names the user, the URL pattern, the object (its type
-    and id, or the ids in the URL when a role check refused before any object was looked up) and the
-    person when known; never a name or anything the user typed."""
+    """Writes one ACCESS_REFUSED audit event for each refused access: the access functions raise
+    phb.refusals.AccessRefused (a 404); a view that answers 403 raises PermissionDenied. The event names
+    the user, the URL pattern, the object (its type and id, or the ids in the URL when a role check
+    refused before any object was looked up) and the person when known; never a name or anything the
+    user typed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -109,8 +110,10 @@ class RefusedAccessMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        from django.core.exceptions import PermissionDenied
+
         from phb.refusals import AccessRefused, record_refusal
 
-        if isinstance(exception, AccessRefused):
+        if isinstance(exception, (AccessRefused, PermissionDenied)):
             record_refusal(request, exception)
-        return None  # Django answers with its 404 page as before
+        return None  # Django answers with its 404 or 403 page as before

@@ -56,9 +56,10 @@ def _url_ids(kwargs: dict) -> dict[str, str]:
     }
 
 
-def record_refusal(request, refused: AccessRefused):
-    """The ACCESS_REFUSED event for one refusal: the user, the URL pattern and its ids in the summary, the
-    object's type and id, the person's id when known. Never a name, and nothing the user typed."""
+def record_refusal(request, refused: Exception):
+    """The ACCESS_REFUSED event for one refusal (AccessRefused, or PermissionDenied: a 403): the user, the
+    URL pattern and its ids in the summary, the object's type and id, the person's id when known. Never a
+    name, and nothing the user typed."""
     from phb import audit
     from phb.models import AuditAction
 
@@ -67,11 +68,12 @@ def record_refusal(request, refused: AccessRefused):
     ids = _url_ids(match.kwargs if match else {})
     where = f"{url_name} ({', '.join(f'{name} {value}' for name, value in ids.items())})" if ids else url_name
     # An unsaved instance carrying only the id: audit.record takes the type and id from it.
-    obj = refused.model(pk=refused.pk) if refused.model is not None and refused.pk is not None else None
+    model, pk = getattr(refused, "model", None), getattr(refused, "pk", None)
+    obj = model(pk=pk) if model is not None and pk is not None else None
     return audit.record(
         actor=request.user,
         action=AuditAction.ACCESS_REFUSED,
         obj=obj,
-        person_id=refused.person_id,
+        person_id=getattr(refused, "person_id", None),
         summary=f"Refused access: {where}",
     )
