@@ -15,8 +15,10 @@ import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from people import services as people_services
 from phb import audit
 from phb.models import AuditAction, AuditEvent
 
@@ -168,6 +170,28 @@ def test_the_application_role_can_add_and_read_audit_events_and_nothing_more(rol
         conn.close()
     assert AuditEvent.objects.get(pk=added).summary == "Written by the app role"
     assert AuditEvent.objects.get(pk=kept.pk).summary == "Kept as written"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_service_runs_as_the_application_role(roles, client, alice, jane):
+    """The rights are enough for the service itself: sign in, a list, a record page, a change, each audited,
+    on Django's own connection switched to the application role."""
+    call_command("grant_app_role", roles["app"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {roles['app']}")
+    try:
+        assert current_user() == roles["app"]
+        client.force_login(alice)
+        assert client.get(reverse("people:caseload")).status_code == 200
+        assert client.get(reverse("people:detail", args=[jane.pk])).status_code == 200
+        people_services.person_update(
+            person=jane, expected_version=jane.version, acting_user=alice, preferred_name="Janey"
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    actions = set(AuditEvent.objects.filter(actor=alice).values_list("action", flat=True))
+    assert {AuditAction.SIGN_IN, AuditAction.VIEW_LIST, AuditAction.VIEW, AuditAction.UPDATE} <= actions
 
 
 def test_grant_app_role_refuses_a_superuser_and_the_owner(roles):
