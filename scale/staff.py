@@ -9,6 +9,8 @@ import datetime
 import random
 from dataclasses import dataclass
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from people.models import CareTeam, User
 from phb.roles import Role
 from scale import fiction
@@ -21,6 +23,9 @@ PERSONAS = {
     "bench-lead": Role.LEAD,
     "bench-patient": Role.PATIENT,
 }
+# The staff personas' authenticator app: one fixed key, for bench databases only (scripts/bench_http.py
+# works out their codes from it to sign in as staff do). Never give it to an account anyone uses.
+BENCH_TOTP_KEY = "62656e63682d6f6e6c792d746f74702d6b6579"  # "bench-only-totp-key"
 SMALL_TEAM, LARGE_TEAM = 60, 600
 PEOPLE_PER_TEAM = 5000
 PEOPLE_PER_COORDINATOR = 500
@@ -151,8 +156,20 @@ def build(*, people: int, seed: int, anchor: datetime.date, password_hash: str, 
 
     for table in (teams_table, users, memberships):
         table.flush(cursor)
+    for username, role in PERSONAS.items():
+        if role != Role.PATIENT:
+            bench_authenticator(User.objects.get(username=username))
 
     person_team = [team for team, size in enumerate(sizes) for _ in range(size)]
     rng.shuffle(person_team)
     patient_person = next(i for i in range(covered, people) if person_team[i] == 1)
     return Staffing(teams, coordinators, approvers, leads, person_team, patient_person)
+
+
+def bench_authenticator(user) -> TOTPDevice:
+    """The persona's authenticator app with BENCH_TOTP_KEY (made if missing, so a database seeded before
+    staff had a second factor can still be benched)."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "Bench authenticator", "key": BENCH_TOTP_KEY}
+    )
+    return device

@@ -261,29 +261,56 @@ def cookie_header(cookies: dict) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
-def sign_in(port, username) -> dict:
-    """A real sign-in: the form's CSRF cookie and token, then the POST; returns the cookies."""
-    from django.urls import reverse
-
-    path = reverse("login")
-    status, headers, body, _ = fetch(port, "GET", path)
-    cookies = cookies_from(headers)
+def _form_token(port, path, cookies: dict, who: str) -> str:
+    status, headers, body, _ = fetch(port, "GET", path, cookie=cookie_header(cookies))
+    cookies.update(cookies_from(headers))
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     if status != 200 or not token:
-        raise SystemExit(f"GET {path} answered {status} without a CSRF token: cannot sign in {username}.")
-    form = urllib.parse.urlencode(
-        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()}
-    )
+        raise SystemExit(f"GET {path} answered {status} without a CSRF token: cannot sign in {who}.")
+    return token.group(1).decode()
+
+
+def _post(port, path, cookies: dict, fields: dict):
+    form = urllib.parse.urlencode(fields)
     status, headers, body, _ = fetch(
         port, "POST", path, cookie=cookie_header(cookies), body=form, content_type="application/x-www-form-urlencoded"
     )
     cookies.update(cookies_from(headers))
-    from django.conf import settings
+    return status, headers
 
+
+def sign_in(port, user) -> dict:
+    """A real sign-in, as staff do it: the form (e-mail address and password) with its CSRF cookie and
+    token, then for staff the second factor's page with a code worked out from the persona's bench-only
+    authenticator key (scale.staff.BENCH_TOTP_KEY). Returns the cookies of the verified session."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from scale.staff import bench_authenticator
+    from twofactor.rules import needs_second_factor, next_code
+
+    who = user.username
+    device = bench_authenticator(user) if needs_second_factor(user) else None
+    path = reverse("login")
+    cookies = {}
+    token = _form_token(port, path, cookies, who)
+    status, _ = _post(port, path, cookies, {"username": user.email, "password": PASSWORD, "csrfmiddlewaretoken": token})
     if status != 302 or settings.SESSION_COOKIE_NAME not in cookies:
         raise SystemExit(
-            f"Signing in {username} answered {status} without a session: is the password right "
+            f"Signing in {who} answered {status} without a session: is the password right "
             f"(BENCH_PASSWORD) and does the user exist in {DATABASE_URL}?"
+        )
+    if device is None:
+        return cookies
+    verify = reverse("twofactor:verify")
+    token = _form_token(port, verify, cookies, who)
+    while (code := next_code(device.key, now=time.time(), last_t=device.last_t, drift=device.drift)) is None:
+        time.sleep(1)
+    status, headers = _post(port, verify, cookies, {"code": code, "csrfmiddlewaretoken": token})
+    device.refresh_from_db()
+    if status != 302 or verify in (headers.get("Location") or ""):
+        raise SystemExit(
+            f"{who}'s second factor was refused ({status}): is their bench authenticator key the bench one?"
         )
     return cookies
 
@@ -559,7 +586,7 @@ def run() -> None:
     started_workers = children(server.pid)
     say(f"HTTP bench: gunicorn on 127.0.0.1:{port}, workers {started_workers}; {SECONDS} s a page")
     try:
-        sessions = {persona: sign_in(port, user.username) for persona, user in users.items()}
+        sessions = {persona: sign_in(port, user) for persona, user in users.items()}
         say("HTTP bench: queries per request, in process")
         for page in pages:
             if page.path:

@@ -46,3 +46,25 @@ def looks_like_totp(text: str) -> bool:
 
 def recovery_code_for_display(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
+
+
+def next_code(
+    key_hex: str, *, now: float, last_t: int, drift: int = 0, tolerance: int = 1, step: int = 30
+) -> str | None:
+    """The code an authenticator app with this key would give that the device accepts now, or None when
+    the next one it accepts is more than `tolerance` steps away (wait for the next step).
+
+    Each code is accepted once (a device remembers the step of the last one, last_t), so a script or a test
+    that signs the same account in twice within 30 seconds types the next step's code the second time,
+    as someone whose phone clock runs a little fast would. Used by the browser tests, the HTTP bench and
+    the demo; never by the sign-in itself.
+    """
+    from django_otp.oath import TOTP
+
+    current = int(now // step)
+    wanted = max(current, last_t + 1)
+    if abs(wanted - (current + drift)) > tolerance:
+        return None
+    generator = TOTP(binascii.unhexlify(key_hex), step=step, digits=TOTP_DIGITS)
+    generator.time = wanted * step
+    return f"{generator.token():0{TOTP_DIGITS}d}"

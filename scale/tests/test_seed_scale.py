@@ -45,7 +45,7 @@ from phb.roles import Role
 from portal.models import Invitation, Message
 from scale.copy import random_uuid
 from scale.seed import FIRST_SERIAL, fictional_nhs_numbers
-from scale.staff import PERSONAS
+from scale.staff import BENCH_TOTP_KEY, PERSONAS
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,11 @@ def test_it_writes_every_stage_route_and_state_in_proportion(seeded):
     }
     assert sizes == {"bench-coordinator-60": 60, "bench-coordinator-600": PEOPLE // 3}
     assert set(User.objects.filter(username__in=PERSONAS).values_list("username", flat=True)) == set(PERSONAS)
+    # The staff personas, and only they, have the bench-only authenticator; the patient signs in with a password.
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with_app = dict(TOTPDevice.objects.filter(confirmed=True).values_list("user__username", "key"))
+    assert with_app == {name: BENCH_TOTP_KEY for name, role in PERSONAS.items() if role != Role.PATIENT}
 
 
 def test_rows_pass_the_models_validation_and_the_plan_rules(seeded):
@@ -165,9 +170,24 @@ def test_the_triggers_are_still_on(seeded):
 
 
 def sign_in(client, username) -> bool:
-    """Through the sign-in page, with the account's e-mail address and the seeded password."""
-    email = User.objects.get(username=username).email
-    return client.post("/sign-in/", {"username": email, "password": PASSWORD}).status_code == 302
+    """Through the sign-in page, with the account's e-mail address and the seeded password; staff then
+    give a code from their bench authenticator (scale.staff.BENCH_TOTP_KEY), as scripts/bench_http.py does."""
+    import time
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from twofactor.rules import needs_second_factor, next_code
+
+    user = User.objects.get(username=username)
+    if client.post("/sign-in/", {"username": user.email, "password": PASSWORD}).status_code != 302:
+        return False
+    if not needs_second_factor(user):
+        return True
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    assert device.key == BENCH_TOTP_KEY
+    while (code := next_code(device.key, now=time.time(), last_t=device.last_t, drift=device.drift)) is None:
+        time.sleep(1)
+    return client.post("/account/second-factor/", {"code": code})["Location"] == "/"
 
 
 def test_the_bench_users_sign_in_and_their_pages_work(client, seeded):
@@ -211,6 +231,7 @@ def test_the_bench_users_sign_in_and_their_pages_work(client, seeded):
     # Outsiders are kept out: another team's person, and staff pages for the patient.
     assert sign_in(client, "bench-coordinator-60")
     assert client.get(f"/people/{theirs.pk}/").status_code == 404
+    client.logout()
     assert sign_in(client, "bench-patient")
     assert client.get("/people/").status_code == 404
     assert client.get(f"/my/{theirs.pk}/").status_code == 404

@@ -118,23 +118,20 @@ def give_second_factor(page, device):
 
 
 def next_code(device) -> str:
-    """A code the device accepts now: each code works once, so a second sign-in within the same 30
-    seconds types the next step's code (within the one step of tolerance), and a third waits."""
-    import binascii
+    """A code the device accepts now (twofactor.rules.next_code); waits for the next 30 seconds if a third
+    sign-in comes within the same 30."""
     import time
 
-    from django_otp.oath import TOTP
+    from twofactor.rules import next_code as code_accepted_now
 
     device.refresh_from_db()
     while True:
-        now = time.time()
-        current = int(now // device.step)
-        step = max(current, device.last_t + 1)
-        if abs(step - (current + device.drift)) <= device.tolerance:
-            generator = TOTP(binascii.unhexlify(device.key), step=device.step, digits=device.digits)
-            generator.time = step * device.step
-            return f"{generator.token():0{device.digits}d}"
-        time.sleep((current + 1) * device.step - now + 0.05)
+        code = code_accepted_now(
+            device.key, now=time.time(), last_t=device.last_t, drift=device.drift, tolerance=device.tolerance
+        )
+        if code is not None:
+            return code
+        time.sleep(1)
 
 
 def _is_conditional_reveal_expanded_state(violation, node) -> bool:

@@ -55,3 +55,22 @@ def test_it_tells_an_authenticator_code_from_anything_else(typed, totp):
 def test_it_shows_a_recovery_code_in_two_groups_and_reads_it_back_however_typed():
     assert rules.recovery_code_for_display("abcde23456") == "abcde-23456"
     assert rules.normalise_code(" ABCDE-23456 ") == "abcde23456"
+
+
+def test_the_next_code_is_the_current_one_then_the_next_step_then_none_until_time_moves_on():
+    from django_otp.oath import TOTP
+
+    key, now = "3132333435363738393031323334353637383930", 1_800_000_015.0
+    current = int(now // 30)
+
+    def code_at(step):
+        generator = TOTP(bytes.fromhex(key), step=30, digits=6)
+        generator.time = step * 30
+        return f"{generator.token():06d}"
+
+    assert rules.next_code(key, now=now, last_t=-1) == code_at(current)
+    assert rules.next_code(key, now=now, last_t=current) == code_at(current + 1)
+    assert rules.next_code(key, now=now, last_t=current + 1) is None
+    assert rules.next_code(key, now=now + 30, last_t=current + 1) == code_at(current + 2)
+    # A device that learnt the app runs a step fast accepts one step further on.
+    assert rules.next_code(key, now=now, last_t=current + 1, drift=1) == code_at(current + 2)

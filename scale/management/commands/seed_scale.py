@@ -21,7 +21,8 @@ Dates are counted back (and forward) from the anchor day, today unless --anchor 
 and --anchor on an empty migrated database give the same data, ids included.
 
 Refuses when DEBUG is off and the database already has people, unless --force. Bench users (password
---password): bench-coordinator-60, bench-coordinator-600, bench-phb-team, bench-lead, bench-patient.
+--password): bench-coordinator-60, bench-coordinator-600, bench-phb-team, bench-lead, bench-patient; the
+four staff among them have an authenticator app with the bench-only key scale.staff.BENCH_TOTP_KEY.
 Each batch of people commits on its own: if a run stops, drop the database and start again. At 200,000
 people it writes about 19 million rows (6.9 GB): 12.5 minutes on a shared two-core machine, about 13 minutes
 of CPU in all (Python and PostgreSQL), so nearer 7 minutes when nothing else runs.
