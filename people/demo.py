@@ -85,7 +85,9 @@ def demo_person(serial: int) -> Person:
 
 
 def sign_in_lines() -> list[str]:
-    lines = [f"Sign in at http://127.0.0.1:8000/sign-in/ with password {DEMO_PASSWORD!r} as:"]
-    lines += [f"  {username:<8} {Role(role).label} ({first} {last})" for username, first, last, role, _ in USERS]
+    lines = [f"Sign in at http://127.0.0.1:8000/sign-in/ with password {DEMO_PASSWORD!r} and the email address of:"]
+    lines += [
+        f"  {username}@example.nhs.uk  {Role(role).label} ({first} {last})" for username, first, last, role, _ in USERS
+    ]
     lines.append(f"  Patient 'pat' sees Jane Smith, NHS number {formatted(test_range_number(0))}.")
     return lines

@@ -14,6 +14,7 @@ from careplans import demo as careplans_demo
 from eligibility import demo as eligibility_demo
 from people import demo as people_demo
 from people.models import Person
+from twofactor import demo as twofactor_demo
 
 
 class Command(BaseCommand):
@@ -29,10 +30,11 @@ class Command(BaseCommand):
         if not settings.DEBUG and not allow_production:
             raise CommandError("seed_demo adds demo accounts with a known password. Run it with DEBUG=true only.")
         users = people_demo.seed()
+        twofactor_demo.seed(users)
         eligibility_demo.seed(users)
         budgets_demo.seed(users)
         careplans_demo.seed(users)
         careplans_demo.seed_submitted(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
-        for line in people_demo.sign_in_lines():
+        for line in people_demo.sign_in_lines() + twofactor_demo.sign_in_lines():
             self.stdout.write(line)
