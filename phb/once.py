@@ -32,7 +32,7 @@ from phb.models import SentForm
 
 FIELD = "once"
 KEPT_FOR = datetime.timedelta(days=1)
-ALREADY_SENT = "You had already sent this form, so it was not sent again. This is what it did."
+ALREADY_SENT = "You had already sent this form. We have not sent it again."
 
 _WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{20,64}")
 

@@ -60,10 +60,6 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
     holder = account_for_address(email)
     if holder is not None and holder.role != Role.PATIENT:
         raise ValidationError({"email": STAFF_ADDRESS})
-    return _invite(person=person, email=email, relationship=relationship, link_base=link_base, acting_user=acting_user)
-
-
-def _invite(*, person: Person, email: str, relationship: str, link_base: str, acting_user) -> Invitation:
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         person=person,
@@ -87,7 +83,8 @@ def _invite(*, person: Person, email: str, relationship: str, link_base: str, ac
     _after_commit_mail(
         "See your personal health budget online",
         f"Hello,\n\n{acting_user.display_name} has invited you to see {whose} personal health budget and plan "
-        f"online.\n\nSet your password here within {invitation_lifetime_in_words()}:\n{link}\n\n"
+        f"online.\n\n{'Sign in to accept' if holder else 'Set your password'} here within "
+        f"{invitation_lifetime_in_words()}:\n{link}\n\n"
         "The link works once. If it has expired, ask your care coordinator for a new one.\n\n"
         "The personal health budget team",
         [email],

@@ -160,6 +160,8 @@ ROWS = [
     row("portal:revoke", "access_pk=access", NO_GET, TEAM_POST),
     row("portal:staff_messages", "person_pk=person", STAFF_READ),
     row("portal:reply", "person_pk=person", NO_GET, TEAM_POST),
+    row("portal:cancel_invitation", "invitation_pk=invitation", NO_GET, TEAM_POST),
+    row("portal:resend_invitation", "invitation_pk=invitation", NO_GET, TEAM_POST),
     # Signing in (accounts/): a forgotten password is for anyone; a link that does not work says so (200).
     row("accounts:password_reset", "", EVERYONE, EVERYONE),
     row("accounts:password_reset_done", "", EVERYONE),

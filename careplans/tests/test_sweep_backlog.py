@@ -24,7 +24,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from careplans import approval, reminders, services, tasks
-from careplans.models import DecisionEmail, Review, ReviewKind, ReviewReminder, UnscheduledReason
+from careplans.models import (
+    DecisionEmail,
+    PlanVersion,
+    Review,
+    ReviewKind,
+    ReviewReminder,
+    SupportPlan,
+    UnscheduledReason,
+)
 from careplans.tests.factories import complete_plan
 from conftest import wait_for
 from phb import outbox
@@ -106,16 +114,28 @@ def active(jane, alice, priya):
 
 
 def review_backlog(version, size: int) -> None:
-    """`size` unscheduled reviews due on DUE: on that day each has its coordinator's reminder due."""
+    """`size` unscheduled reviews due on DUE: on that day each has its coordinator's reminder due. A plan
+    has at most one unscheduled review waiting, so each is on a plan of its own: the person's, made in bulk
+    as copies of this one's plan and version (the sweep reminds about plans with a version standing)."""
+    plan = version.plan
+    plans = SupportPlan.objects.bulk_create(
+        SupportPlan(person_id=plan.person_id, created_by_id=plan.created_by_id) for _ in range(size)
+    )
+    copies = []
+    for each in plans:
+        copy = PlanVersion.objects.get(pk=version.pk)
+        copy.id, copy.plan, copy._state.adding = uuid.uuid4(), each, True
+        copies.append(copy)
+    PlanVersion.objects.bulk_create(copies)
     Review.objects.bulk_create(
         Review(
-            plan=version.plan,
-            plan_version=version,
+            plan=each,
+            plan_version=copy,
             kind=ReviewKind.UNSCHEDULED,
             reason=UnscheduledReason.HEALTH_CHANGED,
             due_on=DUE,
         )
-        for _ in range(size)
+        for each, copy in zip(plans, copies, strict=True)
     )
 
 

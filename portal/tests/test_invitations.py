@@ -41,8 +41,12 @@ def holder(quinn):
 # Account hand-over
 
 
-def test_an_invitation_to_an_address_with_an_account_never_changes_its_password(client, holder, jane, alice):
-    invitation = invite(jane, alice, "QUINN@Example.NHS.uk")
+def test_an_invitation_to_an_address_with_an_account_never_changes_its_password(
+    client, holder, jane, alice, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(jane, alice, "QUINN@Example.NHS.uk")
+    assert "Sign in to accept here" in mail.outbox[-1].body and "Set your password" not in mail.outbox[-1].body
     page = client.get(link(invitation))
     assert page.status_code == 200
     assert "There is already an account for" in page.content.decode()
@@ -188,3 +192,13 @@ def test_the_phb_team_sees_invitations_waiting_but_no_buttons(client, alice, pri
     page = client.get(reverse("people:detail", kwargs={"pk": jane.pk})).content.decode()
     assert "sarah@example.com" in page
     assert "Send again" not in page and "Cancel invitation" not in page
+
+
+def test_stopping_access_says_how_many_invitations_were_cancelled(client, alice, jane, pat):
+    invite(jane, alice, "sarah@example.com")
+    client.force_login(alice)
+    access = PortalAccess.objects.get(user=pat, person=jane)
+    response = client.post(reverse("portal:revoke", kwargs={"access_pk": access.pk}), follow=True)
+    page = response.content.decode()
+    assert "can no longer see Jane Smith&#x27;s records. 1 invitation waiting to be accepted was cancelled." in page
+    assert "No one sees these records online" in page

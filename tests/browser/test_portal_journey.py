@@ -42,6 +42,9 @@ def test_invitation_to_plan_to_messages(browser, live_server, jane, alice, janes
         assert_accessible(coordinator)
         coordinator.get_by_role("button", name="Send invitation").click()
         coordinator.get_by_text("Invitation sent to jane.smith@example.com").wait_for()
+        # Waiting to be accepted, with send again and cancel, on the person's page.
+        assert "jane.smith@example.com" in coordinator.get_by_test_id("pending-invitations").inner_text()
+        assert_accessible(coordinator)
 
         [invitation] = [m for m in mail.outbox if "online" in m.subject]
         link = re.search(r"https?://[^/\s]+(/my/invitation/\S+/)", invitation.body).group(1)
@@ -116,19 +119,33 @@ def test_the_portal_home_works_with_the_keyboard_alone(page, pat, jane, janes_pl
 def test_the_choice_of_person_and_an_expired_link_pages_are_accessible(page, alice, charlie, jane, sam):
     from portal import services as portal_services
 
-    for person, coordinator in ((jane, alice), (sam, charlie)):
-        invitation = portal_services.invitation_create(
+    invitations = [
+        portal_services.invitation_create(
             person=person,
             email="parent@example.com",
             relationship="parent",
             link_base="http://t/",
             acting_user=coordinator,
         )
-        portal_services.invitation_accept(token=invitation.token, password=PASSWORD)
-    page.goto(f"/my/invitation/{invitation.token}/")
+        for person, coordinator in ((jane, alice), (sam, charlie))
+    ]
+    portal_services.invitation_accept(token=invitations[0].token, password=PASSWORD)
+    page.goto(f"/my/invitation/{invitations[0].token}/")
     page.get_by_role("heading", name="This link has expired or has already been used").wait_for()
     assert_accessible(page)
-    sign_in(page, "parent@example.com", PASSWORD)
+    # The second link is to an address that now has an account: its holder signs in to accept (no new password).
+    page.goto(f"/my/invitation/{invitations[1].token}/")
+    page.get_by_role("heading", name="Sign in to accept this invitation").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email address").fill("parent@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="See Sam Taylor's records online").wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Accept and see the records").click()
+    page.get_by_role("heading", name="Sam Taylor: personal health budget").wait_for()
+    page.goto("/my/")
     page.get_by_role("heading", name="Whose records do you want to see?").wait_for()
     assert_accessible(page)
     page.get_by_role("link", name="Sam Taylor").click()
