@@ -30,7 +30,7 @@ from eligibility.tests.test_screening_pages import answers as screening_answers
 from people.models import Person, PortalAccess
 from people.tests.test_person_pages import valid_form
 from phb import once
-from phb.models import SentForm
+from phb.models import AuditAction, AuditEvent, SentForm
 from portal import services as portal_services
 from portal.models import Invitation, Message
 
@@ -93,6 +93,13 @@ class Case:
 
 def add_person(r):
     return Case(r("alice"), reverse("people:add"), Person.objects.count, valid_form(r("north")))
+
+
+def change_a_person(r):
+    """An edit too: the second sending would otherwise be refused as out of date (its version is the old one)."""
+    url = reverse("people:edit", kwargs={"pk": r("jane").pk})
+    changes = AuditEvent.objects.filter(action=AuditAction.UPDATE, person_id=r("jane").pk).count
+    return Case(r("alice"), url, changes, {"preferred_name": "Janey"})
 
 
 def screen(r):
@@ -241,6 +248,7 @@ def accept_an_invitation_signed_in(r):
 
 CREATES = [
     add_person,
+    change_a_person,
     screen,
     assess,
     add_current_service,
