@@ -90,6 +90,8 @@ STAFF_LIST = "302 200 200 200 200 404 404 404 404"
 PORTAL = "302 404 404 404 404 200/404 200/404 200/404 404"  # the person, or whoever represents them
 NO_GET = "302 405 405 405 405 405 405 405 405"  # a button: POST only
 EVERYONE = "200 200 200 200 200 200 200 200 200"  # a public page
+STAFF_AND_ADMIN = "302 200 200 200 200 404 404 404 200"  # anyone who gives a second factor
+FACTOR_STEP = "302 302 302 302 302 404 404 404 302"  # a second-factor step, for anyone who gives one
 
 ROWS = [
     # name, target (the records in its address), GET, POST
@@ -174,6 +176,20 @@ ROWS = [
     row("audit:trail", "", LEAD_ONLY),
     row("audit:export", "", LEAD_ONLY),
     row("audit:mine", "", "302 200 200 200 200 200 200 200 200"),
+    # The second factor (twofactor/): staff and administrators only. Every persona here signed in with their
+    # factor (conftest's force_login), so the factor steps send them on (302), and each account change asks
+    # them to confirm it is them first (302); "confirm it is you" itself shows its form.
+    row("twofactor:account", "", STAFF_AND_ADMIN),
+    row("twofactor:verify", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:verify_recovery", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:enrol", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:recovery_codes", "", FACTOR_STEP),
+    row("twofactor:new_recovery_codes", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:remove", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:password_change", "", FACTOR_STEP, FACTOR_STEP),
+    row("twofactor:reauth", "", STAFF_AND_ADMIN, STAFF_AND_ADMIN),
+    row("twofactor:staff", "", LEAD_ONLY),
+    row("twofactor:reset", "pk=coordinator", LEAD_ONLY, "302 404 404 404 302 404 404 404 404"),
 ]
 MATRIX = {r.name: r for r in ROWS}
 ADMIN_PREFIX = "admin/"

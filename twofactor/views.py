@@ -4,7 +4,6 @@ reset of someone else's factors. Each view: access, form, one service call, redi
 from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from phb.errors import ServiceError
 from phb.pagination import page_of
+from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 from twofactor import selectors, services, session
 from twofactor.forms import AuthenticatorCodeForm, ReauthForm, RecoveryCodeForm
@@ -40,8 +40,9 @@ def _with_next(url_name: str, next_url: str) -> str:
 
 
 def _require_factor_user(user) -> None:
+    """The factor pages are for staff; anyone else is refused as on any page not theirs (a 404, audited)."""
     if not needs_second_factor(user):
-        raise PermissionDenied
+        refuse_role()
 
 
 def _reauth(request) -> HttpResponseRedirect:
@@ -282,7 +283,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 def _require_lead(user) -> None:
     if not has_role(user, Role.LEAD):
-        raise PermissionDenied
+        refuse_role()
 
 
 @never_cache

@@ -344,15 +344,18 @@ def test_the_service_refuses_a_reset_by_anyone_but_another_lead(leo, alice, bob,
 
 @pytest.mark.parametrize("who", ["alice", "priya", "pat"])
 def test_only_a_lead_opens_the_staff_list_and_the_reset(client, request, who, leo):
+    authenticator(leo)
     client.force_login(request.getfixturevalue(who))
-    assert client.get(reverse("twofactor:staff")).status_code == 403
-    assert client.post(reverse("twofactor:reset", kwargs={"pk": leo.pk})).status_code == 403
+    assert client.get(reverse("twofactor:staff")).status_code == 404
+    assert client.post(reverse("twofactor:reset", kwargs={"pk": leo.pk})).status_code == 404
+    assert TOTPDevice.objects.filter(user=leo).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.ACCESS_REFUSED, actor=request.getfixturevalue(who)).count() == 2
 
 
 def test_the_factor_pages_are_not_for_patients(client, pat):
     client.force_login(pat)
     for route in ("twofactor:account", "twofactor:enrol", "twofactor:verify", "twofactor:reauth"):
-        assert client.get(reverse(route)).status_code == 403, route
+        assert client.get(reverse(route)).status_code == 404, route
 
 
 def test_the_admin_never_lists_authenticator_keys(client, ada):
