@@ -83,3 +83,46 @@ def test_it_enrols_totp_signs_in_with_a_code_and_with_a_recovery_code_once(page,
     assert AuditAction.VERIFY_FACTOR in done
     assert done.count(AuditAction.USE_RECOVERY_CODE) == 1
     assert AuditAction.FACTOR_FAILED in done
+
+
+def test_a_lead_confirms_it_is_them_gets_new_codes_and_resets_a_colleague(page, leo, alice):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.browser.conftest import sign_in
+
+    TOTPDevice.objects.create(user=alice, name="Authenticator app", confirmed=True)
+    sign_in(page, "leo", None)
+    page.get_by_role("link", name="Your account").click()
+    page.get_by_role("heading", name="Your account").wait_for()
+    assert_accessible(page)
+
+    page.goto("/account/second-factor/recovery-codes/new/")
+    # The sign-in just now counts, so the change opens straight away...
+    page.get_by_role("heading", name="Get new recovery codes").wait_for()
+    page.get_by_role("button", name="Get new recovery codes").click()
+    page.get_by_role("heading", name="Your recovery codes").wait_for()
+    assert page.get_by_test_id("recovery-codes").locator("li").count() == 10
+
+    # ...and "confirm it is you" takes the password and a code.
+    page.goto("/account/confirm-it-is-you/")
+    assert_accessible(page)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(
+        next_code(TOTPDevice.objects.get(user=leo))
+    )
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Your account").wait_for()
+    page.get_by_role("link", name="Change your password").click()
+    page.get_by_role("heading", name="Change your password").wait_for()
+    assert_accessible(page)
+
+    page.goto("/account/")
+    page.get_by_role("link", name="Staff second factors").click()
+    page.get_by_role("heading", name="Staff second factors").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Reset second factor of Alice Adams").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Reset their second factor").click()
+    assert "Alice Adams's second factor has been reset" in page.locator("#maincontent").inner_text()
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.RESET_FACTORS, actor=leo).count() == 1
