@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from budgets.models import Tariff
+from portal import services as portal_services
 from tests import page_data as data
 
 pytestmark = pytest.mark.django_db
@@ -313,6 +314,19 @@ def portal_accept(w, n):
     return Visit(None, reverse("portal:accept", kwargs={"token": invitation.token}))
 
 
+def portal_accept_signed_in(w, n):
+    """The holder of the account at the invitation's address, signed in, confirms (never a new password)."""
+    holder = data.patient_for(*data.people(w, n))
+    invitation = portal_services.invitation_create(
+        person=data.person(w),
+        email=holder.username,  # an address (patient accounts are named by theirs)
+        relationship="parent",
+        link_base="http://testserver/",
+        acting_user=w.coordinator,
+    )
+    return Visit(holder, reverse("portal:accept", kwargs={"token": invitation.token}))
+
+
 def portal_page(route):
     def build(w, n):
         record = w.records[n]
@@ -459,6 +473,12 @@ PAGES = [
     Page("reset a second factor", "twofactor:reset", "staff accounts (not listed)", staff_factor_reset),
     Page("portal choose a person", "portal:home", "people the patient sees", portal_choose),
     Page("accept an invitation", "portal:accept", "invitations (not listed)", portal_accept),
+    Page(
+        "accept an invitation, signed in",
+        "portal:accept",
+        "people the account sees (not listed)",
+        portal_accept_signed_in,
+    ),
     Page(
         "portal home", "portal:person", "items (their money options), reviews, messages", portal_page("portal:person")
     ),
