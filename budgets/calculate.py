@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from phb.money import pounds, round_pounds
+from phb.money import MAX_AMOUNT, pounds, round_pounds
 
 
 class Period(StrEnum):
@@ -71,12 +71,15 @@ class Method(StrEnum):
     LOWER = "lower"
 
 
-MAX_ANNUAL = Decimal("5000000.00")  # no single service costs more than this a year
+MAX_ANNUAL = MAX_AMOUNT  # no single service costs more than this a year (£5,000,000)
 # A tariff's bounds keep the resource allocation inside its numeric(12, 2) column: at most
 # 8 domains × 100,000 points × £10,000 = £8,000,000,000.00 (the column holds up to £9,999,999,999.99).
 # Real tariffs are a few hundred pounds a point and tens of points a level.
 MAX_PRICE_PER_POINT = Decimal("10000.00")
 MAX_POINTS = 100_000
+# Services recorded in one assessment: the cost of current services is at most 100 × £5,000,000 a year,
+# far inside its column. People use a handful.
+MAX_SERVICES = 100
 MAX_HOURS_A_WEEK = 168
 MAX_DAYS_A_WEEK = 7
 

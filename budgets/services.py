@@ -139,6 +139,11 @@ def _check_service(values: dict) -> None:
 @transaction.atomic
 def current_service_add(*, assessment: Assessment, acting_user, **values) -> CurrentService:
     _require_coordinator_for(assessment.person, acting_user)
+    if assessment.services.count() >= calculate.MAX_SERVICES:
+        raise ServiceError(
+            f"An assessment can record up to {calculate.MAX_SERVICES} services. "
+            "Remove one that is no longer used first."
+        )
     _check_service(values)
     service = CurrentService(assessment=assessment, created_by=acting_user, updated_by=acting_user, **values)
     service.full_clean()

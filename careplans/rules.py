@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from phb.money import four_weekly, monthly, pounds, round_pounds, weekly
+from phb.money import MAX_AMOUNT, four_weekly, monthly, pounds, round_pounds, weekly
 
 
 class Frequency(StrEnum):
@@ -50,7 +50,10 @@ MAX_QUANTITY = {
     Frequency.ONE_OFF: Decimal(1000),
 }
 
-MAX_ITEM_ANNUAL = Decimal("5000000.00")
+MAX_ITEM_ANNUAL = MAX_AMOUNT  # £5,000,000
+# Items in one version of a plan: its total is at most 100 × £5,000,000 a year, far inside the
+# numeric(12, 2) column that keeps an agreed plan's total. Plans have a handful.
+MAX_ITEMS = 100
 
 
 class MoneyOption(StrEnum):

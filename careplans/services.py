@@ -192,6 +192,8 @@ def item_save(
     lifecycle.check(lifecycle.Action.EDIT, version, acting_user)
     if any(o.plan_version_id != version.pk for o in outcomes):
         raise ValidationError({"outcomes": "Choose outcomes from this plan"})
+    if item is None and version.items.count() >= rules.MAX_ITEMS:
+        raise ServiceError(f"A plan can have up to {rules.MAX_ITEMS} items. Remove one that is no longer needed first.")
     problems = rules.item_problems(
         rules.ItemSnapshot(
             key="",

@@ -31,5 +31,10 @@ class SignInForm(AuthenticationForm):
             attrs={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none", "maxlength": 254}
         )
         email.error_messages["required"] = "Enter your email address"
-        self.fields["password"].error_messages["required"] = "Enter your password"
-        self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        password = self.fields["password"]
+        password.error_messages["required"] = "Enter your password"
+        # Bounded like every text field (tests/test_field_bounds.py), as generously as confirm-it-is-you
+        # (twofactor.forms.ReauthForm), so no password set on any page is ever refused here.
+        password.max_length = 4096
+        password.validators.append(MaxLengthValidator(4096, message=NOT_RIGHT))
+        password.widget = forms.PasswordInput(attrs={"autocomplete": "current-password", "maxlength": 4096})

@@ -34,7 +34,7 @@ class NHSMessagesMixin:
                 field.error_messages["required"] = f"{verb} {_lower_first(label)}"
             max_length = getattr(field, "max_length", None)
             if max_length:
-                field.error_messages["max_length"] = f"{label} must be {max_length} characters or fewer"
+                field.error_messages["max_length"] = f"{label} must be {max_length:,} characters or fewer"
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = "Enter an email address in the correct format, like name@example.com"
             if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):

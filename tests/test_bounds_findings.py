@@ -49,7 +49,7 @@ def test_unbounded_text_an_over_budget_justification_past_5000_characters_is_ref
         plan_post(version, over_budget_justification="x" * 2_400_000),
     )
     assert response.status_code == 200
-    assert "Why the plan costs more than the budget must be 5000 characters or fewer" in response.text
+    assert "Why the plan costs more than the budget must be 5,000 characters or fewer" in response.text
     assert 'data-module="nhsuk-character-count" data-maxlength="5000"' in response.text
     version.refresh_from_db()
     assert version.over_budget_justification == ""

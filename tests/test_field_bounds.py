@@ -66,6 +66,8 @@ NOT_STORED = {
     "portal.forms.AcceptInvitationForm.password2": "hashed, never saved as typed",
     "eligibility.forms.ScreeningForm.block_contract_services": "split into lines, saved as a list",
     "twofactor.forms.ReauthForm.password": "checked against the password's hash, never saved",
+    "people.forms_auth.SignInForm.username": "an e-mail address looked up, never saved from this form",
+    "people.forms_auth.SignInForm.password": "checked against the password's hash, never saved",
 }
 # Plain-form number fields and the model field each is saved to (None: not a column; the bound is named).
 NUMBER_STORED_IN = {
@@ -79,16 +81,13 @@ POSTGRES_INTEGER = 2_147_483_647
 
 
 def local_form_modules():
-    """Every forms.py of this project's apps (not of installed packages)."""
+    """Every forms.py (and forms_*.py) of this project's apps, not of installed packages."""
     root = Path(settings.BASE_DIR).resolve()
     for config in apps.get_app_configs():
         if root not in Path(config.path).resolve().parents or ".venv" in Path(config.path).parts:
             continue
-        try:
-            yield importlib.import_module(f"{config.name}.forms")
-        except ModuleNotFoundError as error:
-            if error.name != f"{config.name}.forms":
-                raise
+        for path in sorted(Path(config.path).glob("forms*.py")):
+            yield importlib.import_module(f"{config.name}.{path.stem}")
 
 
 def form_classes():
@@ -335,13 +334,16 @@ def test_the_largest_figures_fit_their_columns():
     ras_total = len(calculate.Domain) * calculate.MAX_POINTS * calculate.MAX_PRICE_PER_POINT
     largest = {
         "budgets.BudgetVersion.ras_total": ras_total,
-        "budgets.BudgetVersion.costed_total": calculate.MAX_ANNUAL,  # each service, checked by service_problems
+        # Each service at most MAX_ANNUAL a year (calculate.service_problems), at most MAX_SERVICES of them.
+        "budgets.BudgetVersion.costed_total": calculate.MAX_SERVICES * calculate.MAX_ANNUAL,
+        "budgets.BudgetVersion.council_share": calculate.MAX_SERVICES * calculate.MAX_ANNUAL,
         "budgets.BudgetVersion.base_amount": ras_total,
         "budgets.BudgetVersion.annual_amount": calculate.MAX_ANNUAL,  # the service refuses more
         "budgets.BudgetVersion.adjustment": MAX_AMOUNT,
         "budgets.Tariff.price_per_point": calculate.MAX_PRICE_PER_POINT,
         "careplans.SupportItem.unit_cost": MAX_AMOUNT,
-        "careplans.PlanVersion.agreed_annual": rules.MAX_ITEM_ANNUAL,
+        # Each item at most MAX_ITEM_ANNUAL a year (rules.item_problems), at most MAX_ITEMS of them.
+        "careplans.PlanVersion.agreed_annual": rules.MAX_ITEMS * rules.MAX_ITEM_ANNUAL,
         "careplans.PlanVersion.dp_amount": MAX_AMOUNT,
     }
     for path, figure in largest.items():
@@ -386,3 +388,79 @@ def test_number_fields_still_take_what_people_type():
     assert form.cleaned_data == {"whole": 1000, "decimal": Decimal("2.5")}
     form = Numbers({"whole": "100001", "decimal": "-1"})
     assert form.errors == {"whole": ["Points must be 100,000 or fewer"], "decimal": ["Quantity must be 0 or more"]}
+
+
+def test_an_assessment_records_at_most_max_services(alice, jane):
+    from budgets import services
+    from budgets.models import CurrentService
+    from budgets.tests.factories import add_service, make_assessment, make_eligible
+    from phb.errors import ServiceError
+
+    make_eligible(person=jane, coordinator=alice)
+    assessment = make_assessment(person=jane, coordinator=alice)
+    first = add_service(assessment=assessment, coordinator=alice)
+    CurrentService.objects.bulk_create(
+        CurrentService(
+            assessment=assessment,
+            name=f"Service {n}",
+            funding="nhs_spot",
+            unit_cost=first.unit_cost,
+            units=first.units,
+            period=first.period,
+            created_by=alice,
+        )
+        for n in range(calculate.MAX_SERVICES - 1)
+    )
+    with pytest.raises(ServiceError, match="An assessment can record up to 100 services"):
+        services.current_service_add(
+            assessment=assessment,
+            acting_user=alice,
+            name="One more",
+            provider="",
+            service_type="",
+            funding="nhs_spot",
+            unit_cost=Decimal("10.00"),
+            units=Decimal("1"),
+            unit_kind="hour",
+            period="week",
+        )
+    assert assessment.services.count() == calculate.MAX_SERVICES
+
+
+def test_a_plan_has_at_most_max_items(alice, jane):
+    from careplans import services
+    from careplans.models import SupportItem
+    from careplans.tests.factories import complete_plan
+    from phb.errors import ServiceError
+
+    version = complete_plan(person=jane, coordinator=alice)
+    have = version.items.count()
+    SupportItem.objects.bulk_create(
+        SupportItem(
+            plan_version=version,
+            description=f"Item {n}",
+            category="activities",
+            unit_cost=Decimal("1.00"),
+            quantity=Decimal("1"),
+            frequency="one_off",
+            money_option="notional",
+        )
+        for n in range(rules.MAX_ITEMS - have)
+    )
+    version.refresh_from_db()
+    with pytest.raises(ServiceError, match="A plan can have up to 100 items"):
+        services.item_save(
+            version=version,
+            expected_revision=version.revision,
+            outcomes=[],
+            acting_user=alice,
+            description="One more",
+            provider="",
+            category="activities",
+            unit_cost=Decimal("1.00"),
+            quantity=Decimal("1"),
+            frequency="one_off",
+            money_option="notional",
+            third_party_organisation="",
+        )
+    assert version.items.count() == rules.MAX_ITEMS

@@ -221,7 +221,7 @@ def test_messages_are_limited_plain_text_and_reach_the_coordinator(
     client.force_login(pat)
     url = reverse("portal:messages", kwargs={"pk": jane.pk})
     too_long = client.post(url, {"body": "x" * 2001})
-    assert too_long.context["form"].errors["body"] == ["Your message must be 2000 characters or fewer"]
+    assert too_long.context["form"].errors["body"] == ["Your message must be 2,000 characters or fewer"]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"body": "<script>alert(1)</script> I want to talk about changing my plan"})
     assert "<script>alert(1)</script>" not in client.get(url).content.decode()
