@@ -573,3 +573,11 @@ def test_someone_elses_record_inside_ones_own_address_is_refused(client, world, 
     assert answer.status == 404
     [event] = answer.refusals
     assert event.person_id == south.person.pk
+
+
+def test_staff_trying_a_persons_portal_page_are_refused_naming_the_person(client, world):
+    north = world.teams["north"]
+    answer = ask(client, world.users["coord"], "GET", reverse("portal:person", kwargs={"pk": north.person.pk}))
+    assert answer.status == 404
+    [event] = answer.refusals
+    assert (event.object_type, event.person_id) == ("people.person", north.person.pk)
