@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from careplans import emails, letters, lifecycle, rules, schedule
 from careplans.lifecycle import Action
@@ -100,6 +101,8 @@ def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body
     coordinator = version.care_coordinator or version.created_by
     if not coordinator.email:
         return
+    # A subject names the person; the longest names (two of 100 characters) would not fit the column.
+    subject = Truncator(subject).chars(DecisionEmail._meta.get_field("subject").max_length)
     email = DecisionEmail.objects.create(event=event, to=coordinator.email, subject=subject, body=body)
     transaction.on_commit(lambda: _queue_email(email.pk))
 

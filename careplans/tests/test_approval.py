@@ -91,6 +91,18 @@ def test_returning_needs_a_reason_and_makes_a_new_draft_from_the_returned_versio
     assert "Add how the taxis are booked" in letter_text(Letter.objects.get(kind="return"))
 
 
+@pytest.mark.parametrize("decide", [approval.plan_return, approval.plan_decline], ids=["return", "decline"])
+def test_a_decision_for_a_person_with_the_longest_names_still_tells_the_coordinator(submitted, priya, decide):
+    # Two names of 100 characters each: the subject "Plan returned for changes: <name>" was 228 characters,
+    # past its 200-character column, and the decision failed with a database error.
+    person = submitted.plan.person
+    person.given_name, person.family_name = "A" * 100, "B" * 100
+    person.save(update_fields=["given_name", "family_name"])
+    decide(version=PlanVersion.objects.get(pk=submitted.pk), reason="Add how the taxis are booked", acting_user=priya)
+    email = DecisionEmail.objects.get()
+    assert len(email.subject) == 200 and email.subject.endswith("…")
+
+
 def test_a_decline_letter_gives_the_reason_and_how_to_ask_again(submitted, priya):
     approval.plan_decline(version=submitted, reason="The plan buys things a budget cannot pay for.", acting_user=priya)
     text = letter_text(Letter.objects.get(kind="decline"))
