@@ -20,7 +20,10 @@ class PHBUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "is_active"]
     list_filter = ["role", "is_active", "teams"]
     fieldsets = UserAdmin.fieldsets + (("Role and teams", {"fields": ["role", "teams"]}),)
-    add_fieldsets = UserAdmin.add_fieldsets + (("Role and teams", {"fields": ["role", "teams"]}),)
+    # Everyone signs in with their e-mail address, so an account is made with one.
+    add_fieldsets = UserAdmin.add_fieldsets + (
+        ("Email address, role and teams", {"fields": ["email", "role", "teams"]}),
+    )
     filter_horizontal = ["teams", "groups", "user_permissions"]
 
     def get_queryset(self, request):

@@ -170,7 +170,7 @@ def stored(expected=()) -> tuple:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        rows = tuple(cursor.fetchall())
+        rows = tuple(sorted(cursor.fetchall()))
     changes = AuditEvent.objects.exclude(action__in=[*viewing, *expected]).count()
     return rows, changes
 

@@ -111,6 +111,7 @@ def test_adding_a_user_in_the_admin_is_audited(admin_client, ada, north):
         reverse("admin:people_user_add"),
         {
             "username": "dora",
+            "email": "Dora@Example.nhs.uk",
             "usable_password": "true",
             "password1": NEW_PASSWORD,
             "password2": NEW_PASSWORD,
@@ -120,10 +121,15 @@ def test_adding_a_user_in_the_admin_is_audited(admin_client, ada, north):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     dora = User.objects.get(username="dora")
+    assert dora.email == "Dora@example.nhs.uk"
     added = event(AuditAction.CREATE, dora)
     assert added.actor == ada
     assert "role" in added.changes and "password1" not in added.changes
     assert NEW_PASSWORD not in str(added.changes) + added.summary
+    # The account the admin made signs in with the address it was given, in any case.
+    admin_client.logout()
+    signed_in = admin_client.post(reverse("login"), {"username": "dora@example.NHS.uk", "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302 and admin_client.session["_auth_user_id"] == str(dora.pk)
 
 
 def test_changing_a_user_in_the_admin_is_audited(admin_client, ada, alice, north):
