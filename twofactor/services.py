@@ -15,6 +15,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from accounts.services import sessions_end
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -167,17 +168,19 @@ def any_code_verify(*, user, code: str, purpose: str) -> Outcome:
 
 
 @transaction.atomic
-def factors_remove(*, user) -> int:
-    """The user removes every second factor of their own; they must set one up again at once."""
+def factors_remove(*, user, keep_session_key: str | None) -> int:
+    """The user removes every second factor of their own; they must set one up again at once. Their other
+    sessions end (the one named is kept, to set up a new factor in)."""
     removed = _remove_all(user)
     audit.record(actor=user, action=AuditAction.REMOVE_FACTOR, obj=user, summary="Removed their own second factors")
+    sessions_end(user=user, acting_user=user, why="they removed their second factor", keep_session_key=keep_session_key)
     return removed
 
 
 @transaction.atomic
 def factors_reset(*, user, acting_user) -> int:
-    """A PHB team lead clears another staff member's factors (a lost phone); they set up again at their
-    next sign-in. Never one's own: four eyes."""
+    """A PHB team lead clears another staff member's factors (a lost phone); every session of theirs ends
+    at once, and they set up again at their next sign-in. Never one's own: four eyes."""
     if not has_role(acting_user, Role.LEAD):
         raise ServiceError("Only a PHB team lead can reset someone's second factor.")
     if user.pk == acting_user.pk:
@@ -192,6 +195,7 @@ def factors_reset(*, user, acting_user) -> int:
         summary=f"Reset the second factor of {user.get_username()}",
         changes={"devices_removed": removed},
     )
+    sessions_end(user=user, acting_user=acting_user, why="their second factor was reset")
     return removed
 
 
@@ -205,8 +209,11 @@ def _remove_all(user) -> int:
     return removed
 
 
-def password_changed(*, user) -> None:
+@transaction.atomic
+def password_changed(*, user, keep_session_key: str | None) -> None:
+    """After the user changed their own password: audited, and every other session of theirs ends."""
     audit.record(actor=user, action=AuditAction.CHANGE_PASSWORD, obj=user, summary="Changed their password")
+    sessions_end(user=user, acting_user=user, why="the password was changed", keep_session_key=keep_session_key)
 
 
 def reauth_password_failed(*, user) -> None:

@@ -233,7 +233,7 @@ def remove(request):
     if not session.recently_authenticated(request):
         return _reauth(request)
     if request.method == "POST":
-        services.factors_remove(user=request.user)
+        services.factors_remove(user=request.user, keep_session_key=request.session.session_key)
         messages.info(
             request, "Your authenticator app and recovery codes have been removed. Set up a new authenticator app now."
         )
@@ -244,6 +244,7 @@ def remove(request):
         body=[
             "Your authenticator app and your recovery codes will stop working.",
             "You will need to set up a new authenticator app straight away, before you can use the service again.",
+            "You will be signed out on every other device or browser.",
         ],
         button="Remove my second factor",
         warning=True,
@@ -272,8 +273,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return form
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.password_changed(user=self.request.user)
+        response = super().form_valid(form)  # keeps this session signed in, under a new id
+        services.password_changed(user=self.request.user, keep_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password has been changed. You have been signed out everywhere else.")
         return response
 
@@ -326,7 +327,8 @@ def reset(request, pk: int):
         body=[
             f"Their authenticator app and recovery codes will stop working. Do this only when you have checked it is "
             f"really {member.display_name} asking, for example by calling them on a number you already have.",
-            "When they next sign in with their password, they will set up a new authenticator app.",
+            "They will be signed out straight away, wherever they are signed in. When they next sign in with "
+            "their password, they will set up a new authenticator app.",
         ],
         button="Reset their second factor",
         warning=True,

@@ -9,9 +9,11 @@ import time
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import UserSession
 from phb.models import AuditAction, AuditEvent
 from twofactor import services, session
 from twofactor.models import RecoveryCode, RecoveryCodeDevice
@@ -25,6 +27,7 @@ RECOVERY = reverse("twofactor:verify_recovery")
 REAUTH = reverse("twofactor:reauth")
 ACCOUNT = reverse("twofactor:account")
 CASELOAD = reverse("people:caseload")
+SIGN_IN = reverse("login")
 
 
 def actions(user) -> list[str]:
@@ -264,6 +267,21 @@ def test_a_wrong_password_when_confirming_is_refused_and_five_sign_out(client, a
     assert actions(alice).count(AuditAction.FACTOR_FAILED) == 5
 
 
+def signed_in_elsewhere(user) -> Client:
+    """A second browser where the user signs in with their password and their app (a code 30 seconds on,
+    which the app accepts as well: the one of now was used by the first browser)."""
+    other = Client()
+    sign_in(other, user)
+    device = TOTPDevice.objects.get(user=user)
+    other.post(VERIFY, {"code": code_for(device.key, at=time.time() + 30)})
+    assert other.get(CASELOAD).status_code == 200
+    return other
+
+
+def session_exists(client) -> bool:
+    return UserSession.objects.filter(session_key=client.session.session_key).exists()
+
+
 def test_changing_the_password_is_audited_and_keeps_this_session(client, verified_alice):
     response = client.post(
         reverse("twofactor:password_change"),
@@ -280,6 +298,27 @@ def test_changing_the_password_is_audited_and_keeps_this_session(client, verifie
     assert AuditAction.CHANGE_PASSWORD in actions(verified_alice)
 
 
+def test_changing_the_password_ends_every_other_session_of_theirs(client, verified_alice, bob):
+    elsewhere = signed_in_elsewhere(verified_alice)
+    colleague = Client()
+    colleague.force_login(bob)
+    client.post(
+        reverse("twofactor:password_change"),
+        {
+            "old_password": "correct-horse-battery-staple",
+            "new_password1": "a-much-longer-new-passphrase-2026",
+            "new_password2": "a-much-longer-new-passphrase-2026",
+        },
+    )
+    assert not session_exists(elsewhere)
+    assert session_exists(client) and session_exists(colleague)
+    assert elsewhere.get(CASELOAD)["Location"].startswith(SIGN_IN)
+    assert client.get(CASELOAD).status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.END_SESSIONS)
+    assert (event.actor_id, event.object_id) == (verified_alice.pk, str(verified_alice.pk))
+    assert "the password was changed" in event.summary
+
+
 def test_removing_the_factors_sends_them_to_set_up_again(client, verified_alice):
     response = client.post(reverse("twofactor:remove"))
     assert response["Location"] == ENROL
@@ -287,6 +326,16 @@ def test_removing_the_factors_sends_them_to_set_up_again(client, verified_alice)
     assert not RecoveryCodeDevice.objects.filter(user=verified_alice).exists()
     assert client.get(CASELOAD)["Location"].startswith(ENROL)
     assert AuditAction.REMOVE_FACTOR in actions(verified_alice)
+
+
+def test_removing_the_factors_signs_them_out_everywhere_else(client, verified_alice):
+    elsewhere = signed_in_elsewhere(verified_alice)
+    client.post(reverse("twofactor:remove"))
+    assert not session_exists(elsewhere)
+    assert elsewhere.get(CASELOAD)["Location"].startswith(SIGN_IN)
+    assert client.get(CASELOAD)["Location"].startswith(ENROL)
+    event = AuditEvent.objects.get(action=AuditAction.END_SESSIONS)
+    assert event.actor_id == verified_alice.pk and "they removed their second factor" in event.summary
 
 
 def test_a_new_authenticator_replaces_the_old_one(client, verified_alice):
@@ -315,7 +364,12 @@ def test_a_lead_resets_someone_elses_factors_and_they_set_up_again_at_next_sign_
     assert not TOTPDevice.objects.filter(user=alice).exists()
     event = AuditEvent.objects.get(action=AuditAction.RESET_FACTORS)
     assert (event.actor_id, event.object_id) == (leo.pk, str(alice.pk))
-    # Her open session stops at once; it may set up a new app only with her password given again.
+    # Her open session stops at once: it ends (audited). At her next sign-in she sets up a new app, and
+    # only with her password given within the last 15 minutes.
+    assert alice_client.get(CASELOAD)["Location"].startswith(SIGN_IN)
+    ended = AuditEvent.objects.get(action=AuditAction.END_SESSIONS)
+    assert (ended.actor_id, ended.object_id) == (leo.pk, str(alice.pk))
+    sign_in(alice_client, alice)
     assert alice_client.get(CASELOAD)["Location"].startswith(ENROL)
     with time_machine.travel(time.time() + 16 * 60):
         assert alice_client.get(ENROL)["Location"].startswith(REAUTH)
