@@ -80,6 +80,17 @@ def _force_login_completes_the_second_factor(monkeypatch):
 
 
 @pytest.fixture
+def seeded_cohorts(db):
+    """The IPC cohorts migration eligibility/0002 seeds. A transactional test (browser, threads, database
+    roles) empties every table when it ends, so a test that needs what a migration put there asks for it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("eligibility.migrations.0002_seed_cohorts").seed(apps, None)
+
+
+@pytest.fixture
 def north(db):
     from people.tests.factories import CareTeamFactory
 

@@ -9,7 +9,7 @@ from people.models import Person, PortalAccess, User
 from people.nhs_number import is_valid
 from phb.roles import Role
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_cohorts")]
 
 
 @override_settings(DEBUG=True)

@@ -47,7 +47,7 @@ from scale.copy import random_uuid
 from scale.seed import FIRST_SERIAL, fictional_nhs_numbers
 from scale.staff import BENCH_TOTP_KEY, PERSONAS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_cohorts")]
 
 PEOPLE = 300
 PASSWORD = "bench-test-password-1"
