@@ -61,8 +61,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    # Tells whether this session gave its second factor; then staff who have not are sent to give it.
-    "django_otp.middleware.OTPMiddleware",
+    # Tells whether this session gave its second factor (from the session, in place of django-otp's
+    # OTPMiddleware, which loads the device on every request); then staff who have not are sent to give it.
+    "twofactor.middleware.SessionFactorMiddleware",
     "twofactor.middleware.SecondFactorMiddleware",
     "phb.middleware.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "phb.context_processors.service",
+                "twofactor.context_processors.second_factor",
             ],
         },
     },
