@@ -101,5 +101,8 @@ def stay_signed_in(request):
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    # A path on this site only: anything else (a bare word) redirect() would take for a URL pattern's name.
+    safe = back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
     return redirect(back if safe else "home")

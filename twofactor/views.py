@@ -30,7 +30,11 @@ _REAUTH_FAILURES = "twofactor_reauth_failures"
 
 def _next(request, default: str = "home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # A path on this site only: anything else (a bare word) redirect() would take for a URL pattern's name.
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if target.startswith("/") and allowed:
         return target
     return reverse(default)
 

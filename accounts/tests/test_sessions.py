@@ -144,6 +144,14 @@ def test_stay_signed_in_starts_the_idle_clock_again(alice):
     assert client.post(reverse("accounts:stay_signed_in"), {"next": "/reviews/"})["Location"] == "/reviews/"
 
 
+@pytest.mark.parametrize("back", ["name with a NUL\x00", "people:caseload", "home", "x"])
+def test_stay_signed_in_goes_home_for_a_next_that_is_not_a_path(alice, back):
+    """A bare word in `next` is not taken for a URL pattern's name (it was a 500, NoReverseMatch)."""
+    client = signed_in(alice)
+    answer = client.post(reverse("accounts:stay_signed_in"), {"next": back})
+    assert answer.status_code == 302 and answer["Location"] == reverse("home")
+
+
 def test_stay_signed_in_is_too_late_once_the_session_ended(alice):
     client = signed_in(alice)
     backdate(client, seen=31 * MINUTE)
