@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.url_walk import url_patterns
 
 # Names of the only views anyone may reach without signing in.
 PUBLIC = {
@@ -21,18 +22,6 @@ PUBLIC = {
 }
 
 
-def walk(patterns, prefix="", namespace=None):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            ns = pattern.namespace or namespace
-            if pattern.namespace and namespace:
-                ns = f"{namespace}:{pattern.namespace}"
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
-            yield prefix + str(pattern.pattern), name, pattern.callback
-
-
 def example_path(route: str) -> str:
     """A concrete path for a route, with a plausible value in each parameter."""
     route = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), route)
@@ -44,7 +33,7 @@ def example_path(route: str) -> str:
     return "/" + route
 
 
-ROUTES = list(walk(get_resolver().url_patterns))
+ROUTES = list(url_patterns())
 
 
 def test_it_finds_the_routes_it_walks():
