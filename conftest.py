@@ -60,7 +60,7 @@ def _force_login_completes_the_second_factor(monkeypatch):
     Staff (twofactor.rules.needs_second_factor) must give a second factor before any page. Tests that are
     not about the factor sign in as if they had: the wrapped force_login gives the user a confirmed
     authenticator and marks the session verified by it, through django-otp's own session key, so every
-    check after that (OTPMiddleware, twofactor's middleware) runs as in production. Patients are left as
+    check after that (twofactor's middlewares) runs as in production. Patients are left as
     they are. The factor tests (twofactor/tests, tests/browser/test_second_factor.py) sign in with the
     real sign-in POST and give the factor on its page; `force_login(user, second_factor=False)` gives a
     session with the password only.

@@ -25,25 +25,18 @@ import pytest
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from budgets.models import Tariff
 from portal import services as portal_services
 from tests import page_data as data
+from tests.url_walk import site_patterns
 
 pytestmark = pytest.mark.django_db
 
+# The same for staff and for people: a staff session's second factor is read from the session, without
+# a query (twofactor.middleware.SessionFactorMiddleware).
 MAX_QUERIES = 8
-# A staff session also loads the device that verified its second factor (django-otp's OTPMiddleware: one
-# query by primary key on every staff request, so that a reset or removed factor stops the session at
-# once). Pages opened by people and their representatives do not.
-SECOND_FACTOR_QUERIES = 1
-
-
-def query_limit(user) -> int:
-    from twofactor.rules import needs_second_factor
-
-    return MAX_QUERIES + (SECOND_FACTOR_QUERIES if needs_second_factor(user) else 0)
 
 
 # The lists are about to be paginated; a page is assumed to hold at most this many rows.
@@ -543,8 +536,7 @@ NOT_PAGES = {
     "accounts:password_reset_complete": "forgotten password: says it is done, lists nothing",
     "portal:reply": POST_ONLY,
 }
-# The admin is Django's own, for administrators only.
-ADMIN_PREFIX = "admin/"
+# The admin is Django's own, for administrators only (tests.url_walk.site_patterns leaves it out).
 
 
 # Measuring
@@ -628,7 +620,7 @@ def test_page_runs_a_constant_number_of_queries(records, client, w, page):
         visit = page.build(w, n)
         response, queries[n] = opened(client, visit)
         counts[n], sizes[n] = len(queries[n]), len(response.content)
-    limit = query_limit(visit.user)
+    limit = MAX_QUERIES
     print(f"QUERIES {page.id} | {page.route} | {page.rows} | {counts[FEW]} | {counts[MANY]} | {sizes} bytes")
     report = (
         f"{page.id} ({page.route}): {counts[FEW]} queries with {FEW} {page.rows}, {counts[MANY]} with {MANY}.\n"
@@ -687,21 +679,6 @@ def test_list_renders_at_most_a_page_of_rows_and_under_500_kb(client, w, page):
 
 
 # Coverage: every URL pattern is a page here or has a reason not to be
-
-
-def url_patterns(patterns=None, prefix="", namespace=None):
-    """(route, name) for every URL pattern, names with their namespace ("people:detail")."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
-            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            name = ":".join(filter(None, [namespace, pattern.name])) if pattern.name else None
-            yield prefix + str(pattern.pattern), name
-
-
-def site_patterns():
-    return [(route, name) for route, name in url_patterns() if not route.startswith(ADMIN_PREFIX)]
 
 
 def test_every_url_pattern_is_a_page_here_or_has_a_reason():

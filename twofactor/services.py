@@ -60,10 +60,12 @@ def _wait_message(data: dict | None) -> str:
 
 
 @transaction.atomic
-def authenticator_enrol(*, user, key: str, token: str) -> Outcome:
+def authenticator_enrol(*, user, key: str, token: str, keep_session_key: str | None = None) -> Outcome:
     """Sets up the authenticator app whose key the user was shown, once they type a code it shows.
 
-    Replaces any authenticator they had. The code just used cannot be used again to sign in."""
+    Replaces any authenticator they had, and then their other sessions end (the one named is kept): a
+    session verified by the old app must not outlive it. The code just used cannot be used again to sign
+    in."""
     totp = _totp_for(key)
     code = normalise_code(token)
     if not looks_like_totp(code) or not totp.verify(int(code), tolerance=1):
@@ -83,14 +85,19 @@ def authenticator_enrol(*, user, key: str, token: str) -> Outcome:
         summary="Set up a new authenticator app, replacing the old one" if replaced else "Set up an authenticator app",
         changes={"device": device.persistent_id},
     )
+    if replaced:
+        sessions_end(
+            user=user, acting_user=user, why="they set up a new authenticator app", keep_session_key=keep_session_key
+        )
     return Outcome(device=device)
 
 
 @transaction.atomic
-def recovery_codes_issue(*, user) -> list[str]:
-    """A new set of RECOVERY_CODE_COUNT single-use codes, replacing any earlier set. The codes are
+def recovery_codes_issue(*, user, keep_session_key: str | None = None) -> list[str]:
+    """A new set of RECOVERY_CODE_COUNT single-use codes, replacing any earlier set (and then the user's
+    other sessions end, the one named kept, as when an authenticator is replaced). The codes are
     returned to be shown once; only their salted hashes are kept."""
-    RecoveryCodeDevice.objects.filter(user=user).delete()
+    replaced = RecoveryCodeDevice.objects.filter(user=user).delete()[0] > 0
     device = RecoveryCodeDevice.objects.create(user=user, name=RECOVERY_CODES_NAME, confirmed=True)
     codes = [new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     rows = []
@@ -101,6 +108,8 @@ def recovery_codes_issue(*, user) -> list[str]:
     audit.record(
         actor=user, action=AuditAction.ENROL_FACTOR, obj=user, summary=f"Made {RECOVERY_CODE_COUNT} new recovery codes"
     )
+    if replaced:
+        sessions_end(user=user, acting_user=user, why="they made new recovery codes", keep_session_key=keep_session_key)
     return codes
 
 

@@ -69,12 +69,16 @@ def enrol(request):
     request.session[session.PENDING_KEY] = key
     form = AuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        outcome = services.authenticator_enrol(user=user, key=key, token=form.cleaned_data["code"])
+        outcome = services.authenticator_enrol(
+            user=user, key=key, token=form.cleaned_data["code"], keep_session_key=request.session.session_key
+        )
         if outcome.ok:
             del request.session[session.PENDING_KEY]
             session.factor_given(request, outcome.device)
             if selectors.recovery_codes_left(user) is None:
-                request.session[session.NEW_CODES] = services.recovery_codes_issue(user=user)
+                request.session[session.NEW_CODES] = services.recovery_codes_issue(
+                    user=user, keep_session_key=request.session.session_key
+                )
                 return redirect(_with_next("twofactor:recovery_codes", _next(request)))
             messages.success(request, "Your new authenticator app is set up. The old one no longer works.")
             return redirect(_next(request, "twofactor:account"))
@@ -220,12 +224,17 @@ def new_recovery_codes(request):
     if not session.recently_authenticated(request):
         return _reauth(request)
     if request.method == "POST":
-        request.session[session.NEW_CODES] = services.recovery_codes_issue(user=request.user)
+        request.session[session.NEW_CODES] = services.recovery_codes_issue(
+            user=request.user, keep_session_key=request.session.session_key
+        )
         return redirect(_with_next("twofactor:recovery_codes", reverse("twofactor:account")))
     return _confirm(
         request,
         title="Get new recovery codes",
-        body=["You will get 10 new recovery codes. Your old codes will stop working, including any you have not used."],
+        body=[
+            "You will get 10 new recovery codes. Your old codes will stop working, including any you have not used.",
+            "You will be signed out on every other device or browser.",
+        ],
         button="Get new recovery codes",
     )
 
@@ -238,6 +247,7 @@ def remove(request):
         return _reauth(request)
     if request.method == "POST":
         services.factors_remove(user=request.user, keep_session_key=request.session.session_key)
+        session.factor_withdrawn(request)
         messages.info(
             request, "Your authenticator app and recovery codes have been removed. Set up a new authenticator app now."
         )

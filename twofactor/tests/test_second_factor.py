@@ -9,13 +9,16 @@ import time
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import UserSession
 from phb.models import AuditAction, AuditEvent
 from twofactor import services, session
+from twofactor.middleware import SessionFactorMiddleware
 from twofactor.models import RecoveryCode, RecoveryCodeDevice
 from twofactor.tests.helpers import authenticator, code_for, sign_in
 
@@ -346,6 +349,66 @@ def test_a_new_authenticator_replaces_the_old_one(client, verified_alice):
     new = TOTPDevice.objects.get(user=verified_alice)
     assert new.pk != old.pk
     assert client.get(CASELOAD).status_code == 200
+
+
+def test_a_new_authenticator_signs_them_out_everywhere_else(client, verified_alice):
+    elsewhere = signed_in_elsewhere(verified_alice)
+    client.get(ENROL)
+    client.post(ENROL, {"code": code_for(pending_key(client))})
+    assert not session_exists(elsewhere)
+    assert elsewhere.get(CASELOAD)["Location"].startswith(SIGN_IN)
+    assert client.get(CASELOAD).status_code == 200
+    assert "they set up a new authenticator app" in AuditEvent.objects.get(action=AuditAction.END_SESSIONS).summary
+
+
+def test_new_recovery_codes_sign_them_out_everywhere_else(client, verified_alice):
+    elsewhere = signed_in_elsewhere(verified_alice)
+    client.post(reverse("twofactor:new_recovery_codes"))
+    assert not session_exists(elsewhere)
+    assert elsewhere.get(CASELOAD)["Location"].startswith(SIGN_IN)
+    assert client.get(CASELOAD).status_code == 200
+    assert "they made new recovery codes" in AuditEvent.objects.get(action=AuditAction.END_SESSIONS).summary
+
+
+# The session is believed: the device that verified it is not loaded on every page
+
+
+def test_an_ordinary_page_does_not_load_the_device_that_verified_the_session(client, verified_alice):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(CASELOAD).status_code == 200
+    devices = [q["sql"] for q in captured.captured_queries if "device" in q["sql"]]
+    assert devices == []
+
+
+def test_the_verifying_device_is_loaded_only_for_code_that_asks_for_it(
+    client, verified_alice, rf, django_assert_num_queries
+):
+    request = rf.get(CASELOAD)
+    request.session = client.session
+    assert session.FACTOR_AT in request.session  # read, as signing in from it does on every request
+    request.user = verified_alice
+    handled = []
+    SessionFactorMiddleware(handled.append)(request)
+    user = handled[0].user
+    with django_assert_num_queries(0):
+        assert user.is_verified()
+    device = TOTPDevice.objects.get(user=verified_alice)
+    with django_assert_num_queries(1):
+        assert user.otp_device == device
+    with django_assert_num_queries(0):
+        assert user.otp_device is not None
+
+
+def test_a_session_without_the_factor_is_not_verified_and_has_no_device(client, alice, rf):
+    authenticator(alice)
+    sign_in(client, alice)
+    request = rf.get(CASELOAD)
+    request.session = client.session
+    request.user = alice
+    handled = []
+    SessionFactorMiddleware(handled.append)(request)
+    assert not handled[0].user.is_verified()
+    assert handled[0].user.otp_device is None
 
 
 # A lead resets someone else's factors (four eyes)
