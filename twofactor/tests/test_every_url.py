@@ -19,7 +19,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests import page_data as data
-from tests.test_page_queries import NOT_PAGES, PAGES, POST_ONLY, example_path, stand_in_letters, url_patterns
+from tests.test_page_queries import NOT_PAGES, PAGES, POST_ONLY, example_path, stand_in_letters
+from tests.url_walk import url_patterns
 from twofactor.tests.helpers import authenticator
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def addresses(django_db_setup, django_db_blocker):
             "id": w.coordinator.pk,
         }
         found = []
-        for route, name in url_patterns():
+        for route, name, _ in url_patterns():
             if name in builders:
                 address = builders[name](w, N).url
             elif route == UNNAMED_ADMIN:
