@@ -16,6 +16,7 @@ from accounts import services
 from accounts.forms import ForgottenPasswordForm, NewPasswordForm
 from accounts.lockout import client_ip
 from accounts.timeouts import SEEN_AT
+from phb import audit
 from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 
@@ -77,11 +78,10 @@ def _require_lead(user) -> None:
 @require_GET
 def lockouts(request):
     _require_lead(request.user)
-    return render(
-        request,
-        "accounts/lockouts.html",
-        {"page": services.lockouts_page(request.GET.get("page")), "minutes": settings.LOCKOUT_COOL_OFF_MINUTES},
-    )
+    page = services.lockouts_page(request.GET.get("page"))
+    # It names account holders, patients among them: one event for the page, as every such list.
+    audit.record_list(request, "the locked sign-ins", None, page)
+    return render(request, "accounts/lockouts.html", {"page": page, "minutes": settings.LOCKOUT_COOL_OFF_MINUTES})
 
 
 @require_POST

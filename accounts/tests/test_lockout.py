@@ -102,6 +102,8 @@ def test_a_lead_sees_the_lock_and_unlocks_it(client, alice, leo):
     assert "Alice Adams" in html and alice.email in html
     assert "An email address that is not an account" in html and "not-an-account@example.com" not in html
     [mine] = [lockout for lockout in page.context["page"] if lockout.account == alice]
+    [viewed] = events(AuditAction.VIEW_LIST)
+    assert (viewed.actor, viewed.summary) == (leo, "Viewed the locked sign-ins: 2 shown of 2")
 
     answer = lead.post(reverse("accounts:lockout_unlock", kwargs={"attempt_id": mine.attempt_id}), follow=True)
     assert "Unlocked. They can sign in again now." in answer.content.decode()
