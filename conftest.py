@@ -272,11 +272,13 @@ def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """How many hostile examples each form was sent (tests/test_hostile_input.py), when that module ran."""
+    """How many hostile examples each form was sent (tests/test_hostile_input.py), when that module ran;
+    "(query)" marks a page's query string tried on GET."""
     hostile = sys.modules.get("tests.test_hostile_input")
     if hostile is None or not hostile.EXAMPLES:
         return
-    terminalreporter.section("hostile input: examples posted per form")
+    terminalreporter.section("hostile input: examples posted per form (and per query string)")
     for form, count in sorted(hostile.EXAMPLES.items()):
         terminalreporter.write_line(f"{count:5d}  {form}")
-    terminalreporter.write_line(f"{sum(hostile.EXAMPLES.values()):5d}  in all, {len(hostile.EXAMPLES)} forms")
+    total, kinds = sum(hostile.EXAMPLES.values()), len(hostile.EXAMPLES)
+    terminalreporter.write_line(f"{total:5d}  in all, {kinds} forms and query strings")
