@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.apps import apps
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpResponse
 from django.test import override_settings
@@ -187,6 +188,12 @@ def content_of(response) -> str:
     return response.content.decode(errors="replace")
 
 
+def refused_with_a_message(response) -> bool:
+    """A button's post refused: it redirects back with an error message (out of date, not allowed now)."""
+    added = getattr(messages.get_messages(response.wsgi_request), "_queued_messages", [])  # by this request
+    return any(message.level == messages.ERROR for message in added)
+
+
 def on_this_site(location: str) -> bool:
     return url_has_allowed_host_and_scheme(location, allowed_hosts={"testserver"})
 
@@ -265,10 +272,10 @@ def hostile_run(client, name: str, url: str, *, page_url: str = "", expected=(),
         response = client.post(url, data)
         assert response.status_code < 500, (name, data)
         assert safe_answer(response), (name, data)
-        if response.status_code != 302:
+        if response.status_code != 302 or refused_with_a_message(response):
             assert stored(expected) == before, f"{name}: a refused post stored something: {data}"
             assert row_versions() == versions, f"{name}: a refused post changed a row: {data}"
-        else:
+        if response.status_code == 302:
             assert on_this_site(response.url), f"{name}: redirected off the site to {response.url!r}: {data}"
             if follow_check:
                 landed = client.get(response.url)
@@ -872,3 +879,18 @@ def test_a_next_that_is_not_a_path_goes_to_the_default_not_a_500(client, alice, 
     answer = client.get(reverse(name), {"next": back})
     assert answer.status_code == 302 and answer["Location"] == reverse("home")
     assert client.get(reverse(name), {"next": "/reviews/"})["Location"] == "/reviews/"
+
+
+def test_the_checks_see_a_refused_button_a_redirect_off_the_site_and_a_formula_in_a_csv(client, world):
+    """A button's refusal (a redirect with an error message) is told from its success, so the run checks
+    that nothing was stored; a redirect elsewhere and a CSV cell a spreadsheet would run are seen."""
+    from tests import page_data
+
+    service = page_data.assessment_with_services(world, world.jane, 1).services.first()
+    client.force_login(world.coordinator)
+    url = reverse("budgets:service_remove", kwargs={"pk": service.pk})
+    assert refused_with_a_message(client.post(url, {"version": service.version + 1}))
+    assert not refused_with_a_message(client.post(url, {"version": service.version}))
+    assert on_this_site("/people/") and not on_this_site("https://evil.example/") and not on_this_site("//evil.example")
+    assert not safe_answer(HttpResponse("When,Who\r\n2026-01-01,=HYPERLINK(1)\r\n", content_type="text/csv"))
+    assert safe_answer(HttpResponse("When,Who\r\n2026-01-01,'=HYPERLINK(1)\r\n", content_type="text/csv"))
