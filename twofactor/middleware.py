@@ -12,7 +12,7 @@ import functools
 
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject, empty
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 from twofactor import session
 from twofactor.rules import needs_second_factor
@@ -47,8 +47,8 @@ class SessionFactorMiddleware:
     django-otp's OTPMiddleware loads the verifying device on every request, so that a device removed
     since stops the session. Here the session's own record is believed (twofactor.session.factor_given
     writes it, only after a device accepted a code): every change that removes or replaces someone's
-    devices ends their other sessions, and the session making it forgets its factor
-    (twofactor.services, session.factor_withdrawn), so no session can outlive the device that verified it.
+    devices ends their other sessions (twofactor.services), and a session that removes its own factors
+    forgets it (session.factor_withdrawn), so no session outlives the device that verified it.
     """
 
     def __init__(self, get_response):
@@ -64,6 +64,10 @@ class SessionFactorMiddleware:
 
     @staticmethod
     def _user(request, user):
+        while isinstance(user, LazyObject):  # AuthenticationMiddleware's lazy user: the user itself
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
         user.is_verified = functools.partial(session.factor_given_in, request, user)
         return user
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import UserSession
@@ -386,7 +387,7 @@ def test_the_verifying_device_is_loaded_only_for_code_that_asks_for_it(
     request = rf.get(CASELOAD)
     request.session = client.session
     assert session.FACTOR_AT in request.session  # read, as signing in from it does on every request
-    request.user = verified_alice
+    request.user = SimpleLazyObject(lambda: verified_alice)  # as AuthenticationMiddleware gives it
     handled = []
     SessionFactorMiddleware(handled.append)(request)
     user = handled[0].user
