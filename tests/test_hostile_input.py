@@ -6,8 +6,8 @@ kept, left out, or replaced by a hostile value (100,000 characters, NUL bytes, r
 characters, emoji, negative, huge, NaN and 1e309 numbers, other scripts' digits, impossible dates, HTML,
 script, SQL-looking text, stale or forged version numbers). For every post:
 - no server error (nothing a user can type is a 500);
-- a refused post (the form shown again) stores nothing: no new or changed rows (counted per table) and no
-  audit event other than views;
+- a refused post (the form shown again, or a button's redirect with an error message) stores nothing: no
+  new or changed rows (counted per table, versions compared) and no audit event other than views;
 - nothing posted is rendered unescaped: no raw `<script` from the input in the answer, nor in the page a
   successful post leads to.
 Then the valid form is posted twice (a duplicate submission): no 500 either time.
