@@ -46,18 +46,15 @@ from django.contrib import messages
 from django.db import connection
 from django.http import HttpResponse
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, path, resolve, reverse
+from django.urls import path, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phb.models import AuditAction, AuditEvent
-
-try:
-    from phb.once import FIELD as ONCE_FIELD
-except ImportError:  # before one-time form tokens
-    ONCE_FIELD = "once"
+from phb.once import FIELD as ONCE_FIELD
+from tests.url_walk import ADMIN_PREFIX, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -749,18 +746,6 @@ def test_hostile_query_strings_never_break_store_or_echo_a_page(case, client, wo
 EXCLUDED = {
     "logout": "Django's own sign-out: a button with no fields; its `next` is checked by Django against the host",
 }
-ADMIN_PREFIX = "admin/"  # Django's own admin, for the administrator alone (the access matrix walks it)
-
-
-def url_patterns(patterns=None, prefix="", namespace=None):
-    """(route, name, view) for every URL pattern of the current urlconf, names with their namespace."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            inner = ":".join(filter(None, [namespace, pattern.namespace])) or None
-            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            name = ":".join(filter(None, [namespace, pattern.name])) or None
-            yield prefix + str(pattern.pattern), name, pattern.callback
 
 
 @functools.cache
@@ -836,7 +821,7 @@ def unlisted_forms() -> list[str]:
     are not EXCLUDED: each with what is missing."""
     missing = []
     for route, name, view in url_patterns():
-        if route.startswith(ADMIN_PREFIX) or name in EXCLUDED:
+        if route.startswith(ADMIN_PREFIX) or name in EXCLUDED:  # the admin: the access matrix walks it
             continue
         if takes_post(view) and name not in CASES:
             missing.append(f"{name} (POST)")
