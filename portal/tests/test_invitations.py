@@ -137,7 +137,10 @@ def test_right_after_inviting_the_page_says_the_invitation_is_waiting(client, al
     assert "No one sees these records online" not in page
     assert "Invitations waiting to be accepted" in page
     assert "sarah@example.com (lasting power of attorney for health and welfare), sent" in page
-    assert "The link works until" in page
+    # One full stop after each time ("10:08 a.m.." read badly).
+    assert re.search(
+        r"sent on \d{1,2} \w+ \d{4} at \d\d:\d\d\. The link works until \d{1,2} \w+ \d{4} at \d\d:\d\d\.", page
+    )
     assert "Send again" in page and "Cancel invitation" in page
 
 
