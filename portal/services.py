@@ -154,9 +154,8 @@ class AccountExists(ServiceError):
     never set from a link)."""
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
-    """Uses an invitation once: sets the password and gives access to the person's records."""
+def _usable_locked(token: str) -> Invitation:
+    """The usable invitation the link's token names, locked until the transaction ends; refused otherwise."""
     invitation = (
         Invitation.objects.usable(now=timezone.now())
         .select_for_update()
@@ -166,6 +165,13 @@ def invitation_accept(*, token: str, password: str) -> User:
     )
     if invitation is None:
         raise InvitationInvalid("This link has expired or has already been used.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str) -> User:
+    """Uses an invitation once: sets the password and gives access to the person's records."""
+    invitation = _usable_locked(token)
     holder = account_for_address(invitation.email)
     if holder is not None and holder.role != Role.PATIENT:
         raise InvitationInvalid("This link cannot be used. Ask your care coordinator for a new one.")
@@ -186,15 +192,7 @@ def invitation_accept(*, token: str, password: str) -> User:
 def invitation_accept_signed_in(*, token: str, acting_user) -> Invitation:
     """Uses an invitation for the account already at its address, its holder signed in: links the person to
     that account. Nothing about the account changes (its password least of all)."""
-    invitation = (
-        Invitation.objects.usable(now=timezone.now())
-        .select_for_update()
-        .select_related("person")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
-    if invitation is None:
-        raise InvitationInvalid("This link has expired or has already been used.")
+    invitation = _usable_locked(token)
     holder = account_for_address(invitation.email)
     if holder is None or holder.role != Role.PATIENT or holder.pk != acting_user.pk:
         raise InvitationInvalid(
