@@ -5,7 +5,6 @@ from people import views
 app_name = "people"
 
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
     path("add/", views.person_add, name="add"),
     path("<uuid:pk>/", views.person_detail, name="detail"),
     path("<uuid:pk>/edit/", views.person_edit, name="edit"),

@@ -4,27 +4,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people import access, selectors, services
-from people.forms import CaseloadSearchForm, PersonForm
+from people.forms import PersonForm
 from phb import audit
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.once import once
 from phb.pagination import page_of
-
-
-@require_GET
-def caseload(request):
-    access.require_staff(request.user)
-    form = CaseloadSearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    people = selectors.caseload_for(user=request.user, query=query)
-    page = page_of(people, request.GET.get("page"), params={"q": query})
-    audit.record_list(request, "the caseload", {}, page, searched_by=selectors.search_kind(query) if query else "")
-    return render(
-        request,
-        "people/caseload.html",
-        {"form": form, "query": query, "page": page, "can_add": access.can_add_person(request.user)},
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -29,6 +29,9 @@ class AuditAction(models.TextChoices):
     SUPERSEDE = "supersede", "Replaced by a newer version"
     WITHDRAW = "withdraw", "Withdrawn"
     END = "end", "Ended"
+    REQUEST_END = "request_end", "Asked for a budget to be ended"
+    CONFIRM_END = "confirm_end", "Confirmed an ending"
+    REFUSE_END = "refuse_end", "Refused an ending"
     # Reviews
     REQUEST_REVIEW = "request_review", "Asked for a review"
     RECORD_REVIEW = "record_review", "Recorded a review"

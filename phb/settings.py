@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "eligibility",
     "budgets",
     "careplans",
+    "casework",
     "portal",
     "scale",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("eligibility.urls")),
     path("", include("budgets.urls")),
     path("", include("careplans.urls")),
+    path("", include("casework.urls")),
     path("", include("portal.urls")),
     path("audit/", include("people.audit_urls")),
     path("admin/", admin.site.urls),

@@ -191,14 +191,14 @@ def resolve_pages(users: dict) -> list[Page]:
 
     return [
         page("trivial-before", "Trivial signed-in view (GET /, a redirect)", "coordinator-60", "home", kind="trivial"),
-        page("caseload-60", "Caseload", "coordinator-60", "people:caseload", kind="caseload"),
-        page("caseload-600", "Caseload", "coordinator-600", "people:caseload", kind="caseload"),
-        page("caseload-team", "Caseload (everyone)", "phb-team", "people:caseload", kind="caseload"),
+        page("caseload-60", "Caseload", "coordinator-60", "casework:caseload", kind="caseload"),
+        page("caseload-600", "Caseload", "coordinator-600", "casework:caseload", kind="caseload"),
+        page("caseload-team", "Caseload (everyone)", "phb-team", "casework:caseload", kind="caseload"),
         page(
             "search-team",
             f"Caseload search by name ({search})",
             "phb-team",
-            "people:caseload",
+            "casework:caseload",
             query=search,
             kind="caseload",
         ),

@@ -99,7 +99,7 @@ ROWS = [
     row("health", "", "200 200 200 200 200 200 200 200 200"),
     row("login", "", "200 302 302 302 302 302 302 302 302", "200 302 302 302 302 302 302 302 302"),
     row("logout", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
-    row("people:caseload", "", STAFF_LIST),
+    row("casework:caseload", "", STAFF_LIST),
     row("people:add", "", "302 200 200 404 404 404 404 404 404", "302 200 200 404 404 404 404 404 404"),
     row("people:detail", "pk=person", STAFF_READ),
     row("people:edit", "pk=person", TEAM_WRITE, TEAM_WRITE),

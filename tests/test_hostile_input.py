@@ -378,7 +378,7 @@ CASES = {
     "accounts:lockout_unlock": ("leo", "lockout_unlock"),
     "accounts:stay_signed_in": (  # the session timeout warning's button, on every signed-in page
         "alice",
-        lambda w: (reverse("people:caseload"), reverse("accounts:stay_signed_in")),
+        lambda w: (reverse("casework:caseload"), reverse("accounts:stay_signed_in")),
     ),
     # The second factor: each page as the staff member at the step it is for (see SIGN_IN).
     "twofactor:enrol": ("alice", lambda w: reverse("twofactor:enrol")),
@@ -577,8 +577,8 @@ def test_hostile_input_in_the_caseload_search_is_never_a_500_or_echoed_raw(clien
     @settings(max_examples=MAX_EXAMPLES * 2, deadline=None, database=None, derandomize=True)
     @given(q=st.one_of(st.sampled_from(HOSTILE), st.text(max_size=60)))
     def search(q):
-        EXAMPLES["people:caseload (search)"] += 1
-        response = client.get(reverse("people:caseload"), {"q": q})
+        EXAMPLES["casework:caseload (search)"] += 1
+        response = client.get(reverse("casework:caseload"), {"q": q})
         assert response.status_code < 500, q
         assert not unescaped(response.content.decode(errors="replace")), q
 
@@ -632,7 +632,7 @@ def _own_person_pages(name):
 
 QUERY_CASES = {
     "login": (None, lambda w: reverse("login")),  # its `next`
-    "people:caseload": ("alice", lambda w: reverse("people:caseload")),  # the search alone: the test above
+    "casework:caseload": ("alice", lambda w: reverse("casework:caseload")),  # the search alone: the test above
     "people:history": ("alice", _own_person_pages("people:history")),
     "eligibility:queue": ("priya", lambda w: reverse("eligibility:queue")),
     "budgets:sign_off_queue": ("priya", lambda w: reverse("budgets:sign_off_queue")),
@@ -882,7 +882,7 @@ def test_a_form_missing_from_the_hostile_run_fails_the_check(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["twofactor:verify", "twofactor:verify_recovery"])
-@pytest.mark.parametrize("back", ["foo", "name with a NUL\x00", "people:caseload"])
+@pytest.mark.parametrize("back", ["foo", "name with a NUL\x00", "casework:caseload"])
 def test_a_next_that_is_not_a_path_goes_to_the_default_not_a_500(client, alice, name, back):
     """The factor pages send someone who has given the factor on to `next`: a bare word there was taken for
     a URL pattern's name (a 500, NoReverseMatch, found by this run); now only a path on this site is."""

@@ -1,4 +1,4 @@
-"""Imports go one way: scale -> portal -> careplans -> budgets -> eligibility -> people -> twofactor -> accounts
+"""Imports go one way: scale -> portal -> casework -> careplans -> budgets -> eligibility -> people -> twofactor -> accounts
 -> phb (docs/architecture.md).
 
 An app may import itself and the apps to its right, never one to its left. phb/urls.py alone
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("scale", "portal", "careplans", "budgets", "eligibility", "people", "twofactor", "accounts", "phb")
+LAYERS = ("scale", "portal", "casework", "careplans", "budgets", "eligibility", "people", "twofactor", "accounts", "phb")
 GATHERS_EVERY_APP = {Path("phb/urls.py")}
 EXEMPT_FOLDERS = {"tests"}
 

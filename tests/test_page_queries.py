@@ -111,17 +111,17 @@ def records(django_db_setup, django_db_blocker):
 
 def caseload(w, n):
     data.caseload(w, n)
-    return Visit(w.coordinator, reverse("people:caseload"))
+    return Visit(w.coordinator, reverse("casework:caseload"))
 
 
 def caseload_for_everyone(w, n):
     data.caseload(w, n)
-    return Visit(w.approver, reverse("people:caseload"))
+    return Visit(w.approver, reverse("casework:caseload"))
 
 
 def caseload_search(w, n):
     data.caseload(w, n)
-    return Visit(w.coordinator, reverse("people:caseload") + f"?q={data.MARK}")
+    return Visit(w.coordinator, reverse("casework:caseload") + f"?q={data.MARK}")
 
 
 def person_add(w, n):
@@ -363,9 +363,9 @@ def my_activity(w, n):
 
 
 PAGES = [
-    Page("caseload", "people:caseload", "people in the team", caseload, sees_everyone="approver"),
-    Page("caseload, PHB team", "people:caseload", "people in the team", caseload_for_everyone),
-    Page("caseload search by name", "people:caseload", "people found", caseload_search, sees_everyone="approver"),
+    Page("caseload", "casework:caseload", "people in the team", caseload, sees_everyone="approver"),
+    Page("caseload, PHB team", "casework:caseload", "people in the team", caseload_for_everyone),
+    Page("caseload search by name", "casework:caseload", "people found", caseload_search, sees_everyone="approver"),
     Page("add a person", "people:add", "coordinators to choose from", person_add),
     Page(
         "person page",

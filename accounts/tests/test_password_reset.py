@@ -110,7 +110,7 @@ def test_a_reset_signs_the_user_out_everywhere_else(client, alice, bob):
 
     assert not UserSession.objects.filter(user=alice).exists()
     assert UserSession.objects.filter(user=bob).count() == 1
-    assert elsewhere.get(reverse("people:caseload")).status_code == 302
+    assert elsewhere.get(reverse("casework:caseload")).status_code == 302
     [ended] = audited(AuditAction.END_SESSIONS)
     assert ended.summary == "Ended 1 session of alice: the password was reset"
 

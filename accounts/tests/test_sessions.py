@@ -84,7 +84,7 @@ def test_a_coordinator_idle_for_31_minutes_is_signed_out_with_the_reason(alice):
     client = signed_in(alice)
     backdate(client, seen=31 * MINUTE)
 
-    page = client.get(reverse("people:caseload"), follow=True)
+    page = client.get(reverse("casework:caseload"), follow=True)
 
     assert page.redirect_chain[0][0].startswith(reverse("login"))
     assert "you had not used the service for 30 minutes" in page.content.decode()
@@ -104,7 +104,7 @@ def test_a_patient_idle_for_31_minutes_carries_on(pat, jane):
 def test_activity_keeps_a_session_going_until_twelve_hours(alice):
     client = signed_in(alice)
     backdate(client, seen=2 * MINUTE, signed_in=12 * 3600 + MINUTE)
-    page = client.get(reverse("people:caseload"), follow=True)
+    page = client.get(reverse("casework:caseload"), follow=True)
     assert "you signed in more than 12 hours ago" in page.content.decode()
     [timed_out] = audited(AuditAction.TIMED_OUT)
     assert timed_out.summary == "Signed out: signed in for more than 12 hours"
@@ -112,9 +112,9 @@ def test_activity_keeps_a_session_going_until_twelve_hours(alice):
 
 def test_most_pages_do_not_rewrite_the_session(alice):
     client = signed_in(alice)
-    client.get(reverse("people:caseload"))
+    client.get(reverse("casework:caseload"))
     with CaptureQueriesContext(connection) as queries:
-        client.get(reverse("people:caseload"))
+        client.get(reverse("casework:caseload"))
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert not [sql for sql in writes if "usersession" in sql]
 
@@ -122,7 +122,7 @@ def test_most_pages_do_not_rewrite_the_session(alice):
 def test_pages_carry_the_warning_with_the_time_left(alice):
     client = signed_in(alice)
     backdate(client, seen=30)  # under a minute: the page does not count as new activity yet
-    html = client.get(reverse("people:caseload")).content.decode()
+    html = client.get(reverse("casework:caseload")).content.decode()
     assert 'id="session-timeout"' in html and "js/session-timeout.js" in html
     assert 'data-full-seconds="1800"' in html and 'data-warn-seconds="120"' in html
     left = int(html.split('data-seconds-left="')[1].split('"')[0])
@@ -144,7 +144,7 @@ def test_stay_signed_in_starts_the_idle_clock_again(alice):
     assert client.post(reverse("accounts:stay_signed_in"), {"next": "/reviews/"})["Location"] == "/reviews/"
 
 
-@pytest.mark.parametrize("back", ["name with a NUL\x00", "people:caseload", "home", "x"])
+@pytest.mark.parametrize("back", ["name with a NUL\x00", "casework:caseload", "home", "x"])
 def test_stay_signed_in_goes_home_for_a_next_that_is_not_a_path(alice, back):
     """A bare word in `next` is not taken for a URL pattern's name (it was a 500, NoReverseMatch)."""
     client = signed_in(alice)
@@ -165,9 +165,9 @@ def test_a_role_change_signs_the_user_out_everywhere(alice, bob):
     alice.save()
 
     assert not UserSession.objects.filter(user=alice).exists()
-    assert phone.get(reverse("people:caseload")).status_code == 302
-    assert desk.get(reverse("people:caseload")).status_code == 302
-    assert bobs.get(reverse("people:caseload")).status_code == 200
+    assert phone.get(reverse("casework:caseload")).status_code == 302
+    assert desk.get(reverse("casework:caseload")).status_code == 302
+    assert bobs.get(reverse("casework:caseload")).status_code == 200
     [ended] = audited(AuditAction.END_SESSIONS)
     assert ended.summary == "Ended 2 sessions of alice: their role changed from coordinator to approver"
     assert ended.object_id == str(alice.pk)
@@ -177,7 +177,7 @@ def test_switching_an_account_off_signs_it_out(alice):
     client = signed_in(alice)
     alice.is_active = False
     alice.save()
-    assert client.get(reverse("people:caseload")).status_code == 302
+    assert client.get(reverse("casework:caseload")).status_code == 302
     [ended] = audited(AuditAction.END_SESSIONS)
     assert ended.summary == "Ended 1 session of alice: the account was switched off"
 
@@ -188,7 +188,7 @@ def test_other_changes_leave_sessions_alone(alice, django_assert_num_queries):
     alice.save()
     with django_assert_num_queries(1):  # signing in writes last_login only: no look-up of the old role
         alice.save(update_fields=["last_login"])
-    assert client.get(reverse("people:caseload")).status_code == 200
+    assert client.get(reverse("casework:caseload")).status_code == 200
     assert not audited(AuditAction.END_SESSIONS)
 
 
@@ -235,6 +235,6 @@ def test_a_change_in_the_admin_signs_the_user_out(client, ada, alice, change, wh
             data[name] = value
     answer = client.post(reverse("admin:people_user_change", args=[alice.pk]), data)
     assert answer.status_code == 302, answer.context["adminform"].form.errors
-    assert desk.get(reverse("people:caseload")).status_code == 302
+    assert desk.get(reverse("casework:caseload")).status_code == 302
     [ended] = audited(AuditAction.END_SESSIONS)
     assert ended.summary == f"Ended 1 session of alice: {why}"

@@ -36,7 +36,7 @@ def test_it_records_an_assessment_in_every_domain_and_shows_engagement_support(c
     assert assessment.needs.count() == 8
     eligible_jane.refresh_from_db()
     assert eligible_jane.engagement_support == "substantial"
-    caseload = client.get(reverse("people:caseload")).content.decode()
+    caseload = client.get(reverse("casework:caseload")).content.decode()
     assert "Substantial support" in caseload
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_id=str(assessment.pk)).exists()
 
@@ -169,10 +169,10 @@ def test_the_caseload_shows_engagement_support_without_a_query_per_row(
     PersonFactory.create_batch(3, care_team=north, engagement_support="some")
     client.force_login(alice)
     with django_assert_max_num_queries(10) as few:
-        client.get(reverse("people:caseload"))
+        client.get(reverse("casework:caseload"))
     PersonFactory.create_batch(15, care_team=north, engagement_support="substantial")
     with django_assert_max_num_queries(len(few.captured_queries)):
-        page = client.get(reverse("people:caseload")).content.decode()
+        page = client.get(reverse("casework:caseload")).content.decode()
     assert page.count("Substantial support") == 15
     assert Person.objects.count() == 18
 

@@ -139,7 +139,7 @@ def test_the_reviews_due_list_shows_overdue_first_in_constant_queries(
     rows = response.context["rows"]
     assert len(rows) == 9
     assert rows[0]["review"].due_on <= rows[-1]["review"].due_on
-    caseload = client.get(reverse("people:caseload")).content.decode()
+    caseload = client.get(reverse("casework:caseload")).content.decode()
     assert "review overdue" in caseload or "reviews overdue" in caseload
 
 

@@ -128,12 +128,12 @@ def test_it_hides_people_outside_the_coordinators_teams(client, charlie, jane, n
 
 @pytest.mark.parametrize(
     ("name", "needs_pk"),
-    [("caseload", False), ("add", False), ("detail", True), ("edit", True), ("history", True)],
+    [("casework:caseload", False), ("people:add", False), ("people:detail", True), ("people:edit", True), ("people:history", True)],
 )
 @pytest.mark.parametrize("persona", ["pat", "ada"])
 def test_it_gives_patients_and_administrators_404_on_staff_pages(client, request, jane, persona, name, needs_pk):
     client.force_login(request.getfixturevalue(persona))
-    url = reverse(f"people:{name}", kwargs={"pk": jane.pk} if needs_pk else None)
+    url = reverse(name, kwargs={"pk": jane.pk} if needs_pk else None)
     assert client.get(url).status_code == 404
 
 
@@ -195,12 +195,12 @@ def test_it_refuses_a_stale_form_and_names_who_changed_it(client, alice, bob, ja
 def test_it_searches_the_caseload_by_nhs_number_and_name(client, alice, north, jane, sam):
     other = PersonFactory(given_name="Ann", family_name="Jones", care_team=north)
     client.force_login(alice)
-    by_number = client.get(reverse("people:caseload"), {"q": jane.nhs_number_display})
+    by_number = client.get(reverse("casework:caseload"), {"q": jane.nhs_number_display})
     assert list(by_number.context["page"].object_list) == [jane]
-    by_name = client.get(reverse("people:caseload"), {"q": "jones"})
+    by_name = client.get(reverse("casework:caseload"), {"q": "jones"})
     assert list(by_name.context["page"].object_list) == [other]
     # Charlie's person never appears in Alice's caseload, even by exact number.
-    assert list(client.get(reverse("people:caseload"), {"q": sam.nhs_number}).context["page"].object_list) == []
+    assert list(client.get(reverse("casework:caseload"), {"q": sam.nhs_number}).context["page"].object_list) == []
     assert AuditEvent.objects.filter(action=AuditAction.SEARCH, actor=alice).count() == 3
 
 
@@ -208,9 +208,9 @@ def test_it_lists_the_caseload_in_constant_queries(client, alice, north, django_
     client.force_login(alice)
     PersonFactory.create_batch(3, care_team=north, lead_coordinator=alice)
     with django_assert_max_num_queries(8) as few:
-        client.get(reverse("people:caseload"))
+        client.get(reverse("casework:caseload"))
     PersonFactory.create_batch(20, care_team=north, lead_coordinator=alice)
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
-        response = client.get(reverse("people:caseload"))
+        response = client.get(reverse("casework:caseload"))
     assert len(response.context["page"].object_list) == 23
     assert len(many.captured_queries) == len(few.captured_queries)

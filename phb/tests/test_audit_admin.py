@@ -45,8 +45,8 @@ def test_the_admin_cannot_make_a_patient_account(admin_client):
 def test_the_admin_audit_shows_no_search_text(client, admin_client, alice, jane):
     searcher = client.__class__()
     searcher.force_login(alice)
-    searcher.get(reverse("people:caseload"), {"q": "Jane Smith"})
-    searcher.get(reverse("people:caseload"), {"q": jane.nhs_number})
+    searcher.get(reverse("casework:caseload"), {"q": "Jane Smith"})
+    searcher.get(reverse("casework:caseload"), {"q": jane.nhs_number})
     page = admin_client.get(reverse("admin:phb_auditevent_changelist")).content.decode()
     assert "Searched by name in the caseload: 1 found" in page
     assert "Searched by NHS number in the caseload: 1 found" in page

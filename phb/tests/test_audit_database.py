@@ -182,7 +182,7 @@ def test_the_service_runs_as_the_application_role(roles, client, alice, jane):
     try:
         assert current_user() == roles["app"]
         client.force_login(alice)
-        assert client.get(reverse("people:caseload")).status_code == 200
+        assert client.get(reverse("casework:caseload")).status_code == 200
         assert client.get(reverse("people:detail", args=[jane.pk])).status_code == 200
         people_services.person_update(
             person=jane, expected_version=jane.version, acting_user=alice, preferred_name="Janey"

@@ -18,8 +18,8 @@ def events_of(user):
 
 
 LISTS = [
-    ("people:caseload", "", "alice", "Viewed the caseload: 1 shown of 1"),
-    ("people:caseload", "", "priya", "Viewed the caseload: 2 shown of 2"),
+    ("casework:caseload", "", "alice", "Viewed the caseload: 1 shown of 1"),
+    ("casework:caseload", "", "priya", "Viewed the caseload: 2 shown of 2"),
     (
         "careplans:reviews_due",
         "",
@@ -71,7 +71,7 @@ def test_the_plans_queue_writes_its_filter_in_words(client, priya, north):
 def test_a_search_is_written_by_kind_and_count_never_the_text(client, alice, jane, typed, summary):
     typed = typed.replace("NHSNUMBER", f"{jane.nhs_number[:3]} {jane.nhs_number[3:6]} {jane.nhs_number[6:]}")
     client.force_login(alice)
-    client.get(reverse("people:caseload"), {"q": typed})
+    client.get(reverse("casework:caseload"), {"q": typed})
     [event] = events_of(alice)
     assert (event.action, event.summary) == (AuditAction.SEARCH, summary)
     for written in AuditEvent.objects.values_list("summary", "changes"):

@@ -38,7 +38,7 @@ ROUTES = list(url_patterns())
 
 def test_it_finds_the_routes_it_walks():
     names = {name for _, name, _ in ROUTES}
-    assert {"home", "people:caseload", "people:detail", "login", "health"} <= names
+    assert {"home", "casework:caseload", "people:detail", "login", "health"} <= names
 
 
 @pytest.mark.parametrize(("route", "name", "view"), ROUTES, ids=[r for r, _, _ in ROUTES])

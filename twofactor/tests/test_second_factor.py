@@ -30,7 +30,7 @@ VERIFY = reverse("twofactor:verify")
 RECOVERY = reverse("twofactor:verify_recovery")
 REAUTH = reverse("twofactor:reauth")
 ACCOUNT = reverse("twofactor:account")
-CASELOAD = reverse("people:caseload")
+CASELOAD = reverse("casework:caseload")
 SIGN_IN = reverse("login")
 
 
