@@ -122,5 +122,11 @@ class Screening(models.Model):
         return self.outcome in {Outcome.ELIGIBLE, Outcome.IPC_OFFER} or self.decision == Decision.APPROVED
 
     @property
+    def waiting_since(self):
+        """The date a referral waits from: the day the person was screened, which may be days before the record
+        was typed in, so the PHB team's queue counts from it and puts the longest wait first."""
+        return self.screened_on
+
+    @property
     def route_label(self) -> str:
         return Route(self.route).label

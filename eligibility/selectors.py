@@ -5,12 +5,13 @@ from people.models import Person
 
 
 def decision_queue() -> QuerySet[Screening]:
-    """Referrals waiting for the PHB team, oldest first, with what the page shows already joined."""
+    """Referrals waiting for the PHB team, longest waiting first (`Screening.waiting_since`), with what the page
+    shows already joined."""
     return (
         Screening.objects.filter(decision=Decision.AWAITING)
         .select_related("person", "person__care_team", "created_by")
         .prefetch_related("cohorts")
-        .order_by("created_at", "id")
+        .order_by("screened_on", "created_at", "id")
     )
 
 

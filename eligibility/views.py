@@ -57,7 +57,7 @@ def decision_queue(request):
     audit.record_list(request, "referrals waiting for a decision", {}, page)
     today = timezone.localdate()
     for screening in page:
-        screening.days_waiting = (today - timezone.localdate(screening.created_at)).days
+        screening.days_waiting = (today - screening.waiting_since).days
     return render(request, "eligibility/queue.html", {"screenings": page, "page": page})
 
 

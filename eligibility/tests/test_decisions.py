@@ -1,11 +1,13 @@
 """The PHB team decides referrals: once, with a reason, and nobody else can."""
 
+import datetime
 import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from eligibility import services
 from eligibility.models import Decision, Screening
@@ -107,6 +109,21 @@ def test_the_queue_lists_oldest_first_with_block_contract_services(client, priya
     assert [s.pk for s in response.context["screenings"]] == [first.pk, second.pk]
     page = response.content.decode()
     assert "Day centre" in page and "Respite" in page
+
+
+@pytest.mark.django_db
+def test_the_queue_counts_days_waiting_from_the_screening_date_and_puts_the_longest_wait_first(
+    client, priya, alice, north, jane
+):
+    today = timezone.localdate()
+    typed_in_late = referral(person=jane, coordinator=alice, on=today - datetime.timedelta(days=12))
+    recent = referral(person=PersonFactory(care_team=north), coordinator=alice, on=today - datetime.timedelta(days=2))
+    Screening.objects.filter(pk=recent.pk).update(created_at=typed_in_late.created_at - datetime.timedelta(hours=1))
+    client.force_login(priya)
+    response = client.get(reverse("eligibility:queue"))
+    assert [s.pk for s in response.context["screenings"]] == [typed_in_late.pk, recent.pk]
+    page = " ".join(response.content.decode().split())
+    assert "Waiting </span>12 days" in page and "Waiting </span>2 days" in page
 
 
 @pytest.mark.django_db
