@@ -116,6 +116,14 @@ LEVEL_LABELS: dict[NeedLevel, str] = {
     NeedLevel.HIGH: "high",
     NeedLevel.VERY_HIGH: "very high",
 }
+# What each level means, in one line, shown beside the choices on the assessment form.
+LEVEL_DESCRIPTIONS: dict[NeedLevel, str] = {
+    NeedLevel.NONE: "They manage this part of life well without help.",
+    NeedLevel.LOW: "They need occasional help or advice, less than once a week.",
+    NeedLevel.MODERATE: "They need help regularly, most weeks.",
+    NeedLevel.HIGH: "They need help every day, or things often go wrong without it.",
+    NeedLevel.VERY_HIGH: "They need help all or most of the time, or their health or safety is at serious risk without it.",
+}
 FUNDING_LABELS: dict[FundingSource, str] = {
     FundingSource.NHS_SPOT: "NHS, bought per unit (spot purchase)",
     FundingSource.NHS_BLOCK: "NHS block contract",

@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Layout
+from crispy_forms.layout import HTML, Layout
 from django import forms
+from django.template.loader import render_to_string
 
 from budgets import calculate
 from budgets.models import Assessment, CurrentService, MethodChoice
@@ -12,6 +13,11 @@ from phb.money import MAX_AMOUNT
 from phb.nhsuk import Field, Fieldset, NHSDateField
 
 LEVEL_CHOICES = [(level.value, calculate.LEVEL_LABELS[level]) for level in calculate.NeedLevel]
+
+
+def level_descriptions() -> list[tuple[str, str]]:
+    """(label, what it means) for each need level, in order, from the one list beside the levels."""
+    return [(calculate.LEVEL_LABELS[level], calculate.LEVEL_DESCRIPTIONS[level]) for level in calculate.NeedLevel]
 
 
 class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
@@ -75,6 +81,7 @@ class AssessmentForm(NHSMessagesMixin, forms.ModelForm):
             "participants",
             "engagement_support",
             "engagement_note",
+            HTML(render_to_string("budgets/_need_levels.html", {"levels": level_descriptions()})),
             *domain_fieldsets,
         )
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from budgets.calculate import Domain
+from budgets.calculate import LEVEL_DESCRIPTIONS, LEVEL_LABELS, Domain, NeedLevel
 from budgets.models import Assessment, CurrentService
 from budgets.tests.factories import add_service
 from people.models import Person
@@ -39,6 +39,15 @@ def test_it_records_an_assessment_in_every_domain_and_shows_engagement_support(c
     caseload = client.get(reverse("casework:caseload")).content.decode()
     assert "Substantial support" in caseload
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_id=str(assessment.pk)).exists()
+
+
+def test_the_assessment_form_says_what_each_level_of_need_means(client, alice, eligible_jane):
+    client.force_login(alice)
+    page = client.get(reverse("budgets:assessment_new", kwargs={"person_pk": eligible_jane.pk})).content.decode()
+    levels = page[page.index('data-testid="need-levels"') : page.index('id="div_id_level_')]
+    for level in NeedLevel:
+        assert f"{LEVEL_LABELS[level].capitalize()}</dt>" in levels
+        assert LEVEL_DESCRIPTIONS[level] in levels
 
 
 def test_it_refuses_an_assessment_for_someone_not_eligible(client, alice, jane):
