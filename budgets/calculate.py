@@ -122,7 +122,7 @@ LEVEL_DESCRIPTIONS: dict[NeedLevel, str] = {
     NeedLevel.LOW: "They need occasional help or advice, less than once a week.",
     NeedLevel.MODERATE: "They need help regularly, most weeks.",
     NeedLevel.HIGH: "They need help every day, or things often go wrong without it.",
-    NeedLevel.VERY_HIGH: "They need help all or most of the time, or their health or safety is at serious risk without it.",
+    NeedLevel.VERY_HIGH: "They need help all or most of the time, or their health or safety is at risk without it.",
 }
 FUNDING_LABELS: dict[FundingSource, str] = {
     FundingSource.NHS_SPOT: "NHS, bought per unit (spot purchase)",
