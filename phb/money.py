@@ -19,6 +19,8 @@ NOT_A_NUMBER = "Enter an amount in pounds, like 12.50"
 TOO_MANY_PLACES = "Enter an amount in pounds and pence, like 12.50"
 
 DAYS_IN_YEAR = 365
+DAYS_IN_WEEK = 7
+DAYS_IN_FOUR_WEEKS = 28
 
 # The most any one amount typed into the service may be: a unit's cost, one payment, an adjustment, money
 # to repay. It is also the most a budget or an item may cost a year (budgets.calculate.MAX_ANNUAL,
@@ -95,12 +97,12 @@ def parse_pounds(text: str) -> Decimal:
 
 def weekly(annual: Decimal) -> Decimal:
     """An annual amount as a week's money: annual × 7 / 365, rounded once."""
-    return _half_up(_exact(annual) * 7 / DAYS_IN_YEAR)
+    return _half_up(_exact(annual) * DAYS_IN_WEEK / DAYS_IN_YEAR)
 
 
 def four_weekly(annual: Decimal) -> Decimal:
     """An annual amount as 4 weeks' money: annual × 28 / 365, rounded once."""
-    return _half_up(_exact(annual) * 28 / DAYS_IN_YEAR)
+    return _half_up(_exact(annual) * DAYS_IN_FOUR_WEEKS / DAYS_IN_YEAR)
 
 
 def monthly(annual: Decimal) -> Decimal:
