@@ -25,6 +25,7 @@ from budgets.calculate import (
 from people.models import EngagementSupport
 from phb.models import AppendOnlyError
 from phb.money import MAX_AMOUNT
+from phb.words import long_date
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d]) for d in Domain]
 LEVEL_CHOICES = [(level.value, LEVEL_LABELS[level]) for level in NeedLevel]
@@ -84,7 +85,7 @@ class Tariff(models.Model):
         ]
 
     def __str__(self):
-        return f"Tariff from {self.effective_from:%-d %B %Y}"
+        return f"Tariff from {long_date(self.effective_from)}"
 
 
 class Assessment(models.Model):
@@ -111,7 +112,7 @@ class Assessment(models.Model):
         ordering = ["-assessed_on", "-created_at"]
 
     def __str__(self):
-        return f"Assessment of {self.person} on {self.assessed_on}"
+        return f"Assessment of {self.person} on {long_date(self.assessed_on)}"
 
 
 class AssessmentNeed(models.Model):

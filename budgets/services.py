@@ -25,6 +25,7 @@ from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role, is_phb_team
 from phb.services import audited_update, claim_current
+from phb.words import date_and_time, long_date
 
 ASSESSMENT_FIELDS = ["assessed_on", "assessor", "participants", "engagement_support", "engagement_note"]
 SERVICE_FIELDS = ["name", "provider", "service_type", "funding", "unit_cost", "units", "unit_kind", "period"]
@@ -328,7 +329,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
     if not updated:
         current = BudgetVersion.objects.select_related("signed_off_by").get(pk=version.pk)
         if current.signed_off_by:
-            when = timezone.localtime(current.signed_off_at).strftime("%-d %B %Y at %H:%M")
+            when = date_and_time(current.signed_off_at)
             raise AlreadySignedOffError(
                 f"{current.signed_off_by.display_name} already dealt with this budget on {when}: "
                 f"{current.get_sign_off_display().lower()}."
@@ -395,7 +396,7 @@ def tariff_update(*, tariff: Tariff, expected_version: int, acting_user, **value
         values=values,
         fields=TARIFF_FIELDS,
         acting_user=acting_user,
-        summary=lambda current, changes: f"Changed the tariff from {current.effective_from}",
+        summary=lambda current, changes: f"Changed the tariff from {long_date(current.effective_from)}",
         noun="tariff",
         check=lambda _: _check_tariff(values),
     )

@@ -41,12 +41,13 @@ from phb.pdf import render_pdf
 logger = logging.getLogger(__name__)
 
 
+from phb.words import date_and_time, long_date
 class AlreadyDecidedError(ServiceError):
     pass
 
 
 def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
-    when = timezone.localtime(version.decided_at).strftime("%-d %B %Y at %H:%M")
+    when = date_and_time(version.decided_at)
     return AlreadyDecidedError(
         f"{version.decided_by.display_name} already decided on this plan on {when}: "
         f"{version.get_status_display().lower()}."
@@ -237,8 +238,8 @@ def plan_approve(
         event,
         f"Plan approved for {version.plan.person.full_name}",
         f"{acting_user.display_name} approved version {version.number} of {version.plan.person.full_name}'s "
-        f"support plan: £{total:,} a year from {version.start_date:%-d %B %Y}. First review due by "
-        f"{review.due_on:%-d %B %Y}." + (f" Conditions: {version.conditions}" if version.conditions else ""),
+        f"support plan: £{total:,} a year from {long_date(version.start_date)}. First review due by "
+        f"{long_date(review.due_on)}." + (f" Conditions: {version.conditions}" if version.conditions else ""),
     )
     if version.start_date <= timezone.localdate():
         version = plan_activate(version=version, acting_user=acting_user)
@@ -336,7 +337,7 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
         to_status=Status.ACTIVE,
         acting_user=acting_user,
         summary=f"Version {version.number} of the plan became active",
-        reason=f"Started on {version.start_date:%-d %B %Y}",
+        reason=f"Started on {long_date(version.start_date)}",
     )
     # Reviews still to do now belong to the version in force (and remind its coordinator).
     moved = (
@@ -449,14 +450,14 @@ def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> Pla
     version = _locked(version)
     _check(Action.FINISH, version, None)
     if version.ended_on > on:
-        raise ServiceError(f"This budget ends on {version.ended_on:%-d %B %Y}, so it has not ended yet.")
+        raise ServiceError(f"This budget ends on {long_date(version.ended_on)}, so it has not ended yet.")
     version, _ = _move(
         version,
         Action.FINISH,
         to_status=Status.ENDED,
         acting_user=None,
-        summary=f"The personal health budget ended on {version.ended_on}",
-        reason=f"Ended on {version.ended_on:%-d %B %Y}",
+        summary=f"The personal health budget ended on {long_date(version.ended_on)}",
+        reason=f"Ended on {long_date(version.ended_on)}",
     )
     return version
 

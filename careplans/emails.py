@@ -17,6 +17,7 @@ from careplans.schedule import REMINDER_LABELS, ReminderKind
 from phb import outbox
 from phb.pagination import COUNT_UP_TO, PAGE_SIZE, Page
 from phb.pagination import page_number as page_number_of
+from phb.words import long_date
 
 
 def decision_email_message(email: DecisionEmail) -> EmailMessage:
@@ -81,7 +82,7 @@ def _describe(kind: str, row) -> OutboxMessage:
     else:
         coordinator = reminders.coordinator(row)
         to = coordinator.email if coordinator and coordinator.email else "No e-mail address"
-    what = f"Review reminder, due by {review.due_on:%-d %B %Y}. {REMINDER_LABELS[reminder_kind]}"
+    what = f"Review reminder, due by {long_date(review.due_on)}. {REMINDER_LABELS[reminder_kind]}"
     return OutboxMessage(kind, row, what, to, person)
 
 

@@ -29,6 +29,7 @@ from phb.roles import PHB_TEAM_ROLES, Role
 # The scheduled jobs (activating plans on their start date, ending them on their end date).
 SYSTEM = "system"
 
+from phb.words import long_date
 
 class Action(StrEnum):
     EDIT = "edit"
@@ -161,7 +162,7 @@ def refusal(action: Action, facts: Facts) -> str | None:
     if action == Action.END and facts.other_running is not None:
         return f"Version {facts.other_running} is still active. End the budget from version {facts.other_running}."
     if action == Action.ACTIVATE and facts.starts_later:
-        return f"This plan starts on {facts.starts_later:%-d %B %Y}, so it cannot be active yet."
+        return f"This plan starts on {long_date(facts.starts_later)}, so it cannot be active yet."
     if action == Action.REQUEST_REVIEW and not facts.in_force:
         return "This version is not the one in force today. Ask for a review from the version in force."
     return None

@@ -13,6 +13,7 @@ from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, Mo
 from phb.db import ids_from
 from phb.money import MAX_AMOUNT
 from phb.outbox import OutboxRow
+from phb.words import long_date
 
 DOMAIN_CHOICES = [(d.value, DOMAIN_LABELS[d][:1].upper() + DOMAIN_LABELS[d][1:]) for d in Domain]
 FREQUENCY_CHOICES = [(f.value, FREQUENCY_LABELS[f]) for f in Frequency]
@@ -352,9 +353,9 @@ class PlanVersion(models.Model):
     def status_words(self) -> str:
         """The status as a page shows it: an ending budget says when it ends."""
         if self.status == Status.ENDING and self.ended_on:
-            return f"Ending on {self.ended_on:%-d %B %Y}"
+            return f"Ending on {long_date(self.ended_on)}"
         if self.status == Status.ENDED and self.ended_on:
-            return f"Ended on {self.ended_on:%-d %B %Y}"
+            return f"Ended on {long_date(self.ended_on)}"
         return self.get_status_display()
 
     @property
@@ -533,7 +534,7 @@ class Review(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} due {self.due_on}"
+        return f"{self.get_kind_display()} due {long_date(self.due_on)}"
 
 
 class LetterKind(models.TextChoices):

@@ -27,6 +27,7 @@ from careplans.schedule import WINDOWS, ReminderKind
 from people.models import User
 from phb import outbox
 from phb.roles import Role
+from phb.words import long_date
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ NO_ADDRESS = {ReminderKind.PERSON_28_DAYS: "the person", ReminderKind.LEAD_OVERD
 def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
     review = reminder.review
     person = review.plan.person
-    due = f"{review.due_on:%-d %B %Y}"
+    due = long_date(review.due_on)
     kind = ReminderKind(reminder.kind)
     if kind == ReminderKind.PERSON_28_DAYS:
         # The person may have said no, or removed their address, since the sweep claimed it.

@@ -27,6 +27,7 @@ from people.access import persons_writable_by, visible
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
+from phb.words import long_date
 
 
 def in_force(plan: SupportPlan, *, on: datetime.date | None = None) -> PlanVersion | None:
@@ -95,7 +96,7 @@ def review_request(*, plan: SupportPlan, reason: str, note: str = "", due_on=Non
         action=AuditAction.REQUEST_REVIEW,
         obj=review,
         person_id=plan.person_id,
-        summary=f"Asked for an unscheduled review by {due_on}: {review.get_reason_display()}",
+        summary=f"Asked for an unscheduled review by {long_date(due_on)}: {review.get_reason_display()}",
     )
     return review
 
@@ -110,7 +111,7 @@ def _asked_again(review: Review, *, person_id, due_on: datetime.date, acting_use
             action=AuditAction.REQUEST_REVIEW,
             obj=review,
             person_id=person_id,
-            summary=f"Asked again for the unscheduled review, now due by {due_on}",
+            summary=f"Asked again for the unscheduled review, now due by {long_date(due_on)}",
             changes={"due_on": [audit.json_safe(review.due_on), audit.json_safe(due_on)]},
         )
         review.due_on = due_on
@@ -194,12 +195,13 @@ def review_complete(
     )
     review.refresh_from_db()
     next_review = _schedule_next(review, completed_on)
+    due = long_date(next_review.due_on)
     audit.record(
         actor=acting_user,
         action=AuditAction.RECORD_REVIEW,
         obj=review,
         person_id=plan.person_id,
-        summary=f"Recorded the review: {review.get_decision_display()}. Next review due by {next_review.due_on}",
+        summary=f"Recorded the review: {review.get_decision_display()}. Next review due by {due}",
         changes={"status": [ReviewStatus.DUE.value, ReviewStatus.COMPLETED.value], "decision": [None, decision]},
     )
     draft = None

@@ -14,6 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from phb.money import MAX_AMOUNT, four_weekly, monthly, pounds, round_pounds, weekly
+from phb.words import long_date
 
 
 class Frequency(StrEnum):
@@ -287,7 +288,7 @@ def missing(plan: PlanSnapshot) -> list[str]:
         latest = add_months(plan.start_date, plan.first_review_within_months)
         if not plan.start_date < plan.first_review_date <= latest:
             gaps.append(
-                f"The first review must be after the start date and no later than {latest:%-d %B %Y} "
+                f"The first review must be after the start date and no later than {long_date(latest)} "
                 f"({plan.first_review_within_months} months after the start)"
             )
     if not plan.review_method.strip():

@@ -28,6 +28,7 @@ from phb.pdf import pdf_attachment, render_pdf
 from phb.refusals import refuse_role
 from phb.roles import is_phb_team
 
+from phb.words import long_date
 SERVICE_ERRORS = (ValidationError, ServiceError)
 
 
@@ -445,7 +446,7 @@ def review_record(request, pk):
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"Review recorded. The next review is due by {next_review.due_on:%-d %B %Y}.")
+            messages.success(request, f"Review recorded. The next review is due by {long_date(next_review.due_on)}.")
             if draft is not None:
                 return redirect("careplans:version", pk=draft.pk)
             if form.cleaned_data["decision"] == "end":
@@ -475,8 +476,8 @@ def review_request(request, pk):
             add_service_error(form, error)
         else:
             if getattr(review, "asked_before", False):
-                messages.info(request, f"A review was already asked for. It is due by {review.due_on:%-d %B %Y}.")
+                messages.info(request, f"A review was already asked for. It is due by {long_date(review.due_on)}.")
             else:
-                messages.success(request, f"Review asked for, due by {review.due_on:%-d %B %Y}.")
+                messages.success(request, f"Review asked for, due by {long_date(review.due_on)}.")
             return redirect("careplans:reviews_due")
     return render(request, "careplans/review_request.html", {"form": form, "plan": plan})

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from eligibility.rules import Funding, Outcome, Route, Section117
+from phb.words import long_date
 
 OUTCOME_CHOICES = [(o.value, o.label) for o in Outcome]
 ROUTE_CHOICES = [(r.value, r.label) for r in Route]
@@ -106,7 +107,7 @@ class Screening(models.Model):
         ]
 
     def __str__(self):
-        return f"Screening of {self.person} on {self.screened_on}"
+        return f"Screening of {self.person} on {long_date(self.screened_on)}"
 
     @property
     def effective_outcome(self) -> str:

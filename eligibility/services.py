@@ -15,12 +15,13 @@ from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import is_phb_team
+from phb.words import date_and_time
 
 
 class AlreadyDecidedError(ServiceError):
     def __init__(self, screening: Screening):
         who = screening.decided_by.display_name if screening.decided_by else "someone else"
-        when = timezone.localtime(screening.decided_at).strftime("%-d %B %Y at %H:%M")
+        when = date_and_time(screening.decided_at)
         super().__init__(f"{who} already decided this screening on {when}: {screening.get_decision_display().lower()}.")
 
 

@@ -11,6 +11,7 @@ from people.services import DUPLICATE_NHS_NUMBER, PERSON_FIELDS
 from phb.forms import NHSMessagesMixin, StaleGuardField
 from phb.nhsuk import Fieldset, NHSDateField
 from phb.roles import Role
+from phb.words import long_date
 
 # The shape of a UK postcode (outward code, space optional, inward code).
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -113,7 +114,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             if persons_visible_to(self.user).filter(pk=existing.pk).exists():
                 raise forms.ValidationError(
                     f"This NHS number is already recorded for {existing.full_name}, "
-                    f"born {existing.date_of_birth:%-d %B %Y}. Search your caseload to find them."
+                    f"born {long_date(existing.date_of_birth)}. Search your caseload to find them."
                 )
             raise forms.ValidationError(DUPLICATE_NHS_NUMBER)
         return digits

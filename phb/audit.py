@@ -16,6 +16,7 @@ from phb.errors import ServiceError
 from phb.middleware import current_request_id
 from phb.models import AuditAction, AuditEvent
 from phb.roles import Role, has_role
+from phb.words import date_and_time
 
 
 def json_safe(value):
@@ -232,7 +233,7 @@ def purge(*, acting_user, now: datetime.datetime | None = None) -> AuditEvent:
         action=AuditAction.PURGE,
         summary=(
             f"Removed {removed:,} audit event{'' if removed == 1 else 's'} from before "
-            f"{timezone.localtime(cut_off):%-d %B %Y %H:%M} (kept for {years} years)"
+            f"{date_and_time(cut_off)} (kept for {years} years)"
         ),
         changes={"removed": removed, "cut_off": cut_off.isoformat(), "retention_years": years},
     )

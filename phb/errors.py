@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 
+from phb.words import date_and_time
+
 
 class ServiceError(Exception):
     """A rule of the service refused the action; the message is shown to the user."""
@@ -13,7 +15,7 @@ class StaleRecordError(ServiceError):
     def __init__(self, *, changed_by: str, changed_at, noun: str = "record"):
         self.changed_by = changed_by
         self.changed_at = changed_at
-        when = changed_at.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+        when = date_and_time(changed_at)
         super().__init__(
             f"This {noun} was changed by {changed_by} on {when}. "
             "Reload the page to see their changes, then make yours again."

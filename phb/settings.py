@@ -93,6 +93,8 @@ TEMPLATES = [
                 "twofactor.context_processors.second_factor",
             ],
         },
+            # Dates, times and labels written one way everywhere (phb/words.py).
+            "builtins": ["phb.templatetags.words"],
     },
 ]
 
@@ -123,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
+# DATE_FORMAT "j F Y" (23 November 2026), for any date shown without phb/words.py's filters.
+FORMAT_MODULE_PATH = ["phb.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -28,6 +28,7 @@ from careplans.models import (
     UnscheduledReason,
 )
 from phb.models import AuditAction
+from phb.words import long_date
 from scale import fiction
 from scale.batch import DAY, Batch, World, day_text, on, stamp
 from scale.copy import NULL, random_uuid
@@ -538,15 +539,15 @@ class PlanWriter:
                 decider,
                 [
                     "Your personal health budget plan has been approved",
-                    f"Version {version.number} of your plan was approved on {on(moment // DAY):%-d %B %Y}.",
-                    f"The agreed budget is £{total:,} a year, from {on(version.content.start):%-d %B %Y}.",
-                    f"Your first review is due by {on(due):%-d %B %Y}.",
+                    f"Version {version.number} of your plan was approved on {long_date(on(moment // DAY))}.",
+                    f"The agreed budget is £{total:,} a year, from {long_date(on(version.content.start))}.",
+                    f"Your first review is due by {long_date(on(due))}.",
                 ],
             )
             subject = f"Plan approved for {name}"
             body = (
                 f"{decider.name} approved version {version.number} of {name}'s support plan: £{total:,} a year "
-                f"from {on(version.content.start):%-d %B %Y}. First review due by {on(due):%-d %B %Y}."
+                f"from {long_date(on(version.content.start))}. First review due by {long_date(on(due))}."
             )
             self.event(
                 moment,
@@ -578,7 +579,7 @@ class PlanWriter:
             [
                 "Your personal health budget plan"
                 + (" needs changes" if kind == LetterKind.RETURN else " was not approved"),
-                f"Version {version.number} of the plan: {label.lower()} on {on(moment // DAY):%-d %B %Y}.",
+                f"Version {version.number} of the plan: {label.lower()} on {long_date(on(moment // DAY))}.",
                 version.reason,
             ],
         )
@@ -620,7 +621,7 @@ class PlanWriter:
             Status.APPROVED,
             TO_STATUS[Action.ACTIVATE],
             actor,
-            f"Started on {on(version.content.start):%-d %B %Y}",
+            f"Started on {long_date(on(version.content.start))}",
         )
         self.audit(
             moment,
@@ -811,7 +812,7 @@ class PlanWriter:
         email = (
             self.coordinator,
             f"Personal health budget ended: {name}",
-            f"{ender.name} ended {name}'s personal health budget from {on(ended_on):%-d %B %Y}: "
+            f"{ender.name} ended {name}'s personal health budget from {long_date(on(ended_on))}: "
             f"{EndReason(version.end_reason).label.lower()}.",
         )
         self.event(moment, version, Status.ACTIVE, to_status, ender, reason, email)
@@ -856,14 +857,14 @@ class PlanWriter:
             ender,
             [
                 "Your personal health budget is ending",
-                f"Your personal health budget ends on {on(ended_on):%-d %B %Y}.",
+                f"Your personal health budget ends on {long_date(on(ended_on))}.",
                 f"Reason: {EndReason(version.end_reason).label}.",
             ],
         )
         if to_status == Status.ENDING and ended_on < self.world.anchor:
             version.finished = ended_on * DAY + 600 + rng.randint(0, 1800)
             self.event(
-                version.finished, version, Status.ENDING, Status.ENDED, None, f"Ended on {on(ended_on):%-d %B %Y}"
+                version.finished, version, Status.ENDING, Status.ENDED, None, f"Ended on {long_date(on(ended_on))}"
             )
             self.audit(
                 version.finished,
@@ -993,7 +994,7 @@ class PlanWriter:
                     "",
                 )
         for moment, version, kind, actor, lines in self.letters:
-            header = [world.organisation, on(moment // DAY).strftime("%-d %B %Y"), "", f"Dear {life.name}", ""]
+            header = [world.organisation, long_date(on(moment // DAY)), "", f"Dear {life.name}", ""]
             batch.letters.add(
                 random_uuid(rng),
                 life.id,

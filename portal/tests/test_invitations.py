@@ -137,9 +137,10 @@ def test_right_after_inviting_the_page_says_the_invitation_is_waiting(client, al
     assert "No one sees these records online" not in page
     assert "Invitations waiting to be accepted" in page
     assert "sarah@example.com (lasting power of attorney for health and welfare), sent" in page
-    # One full stop after each time ("10:08 a.m.." read badly).
+    # One full stop after each time ("10:08 a.m.." read badly), written as everywhere else ("6:24pm").
+    time = r"(?:\d{1,2}(?::\d\d)?[ap]m|midday|midnight)"
     assert re.search(
-        r"sent on \d{1,2} \w+ \d{4} at \d\d:\d\d\. The link works until \d{1,2} \w+ \d{4} at \d\d:\d\d\.", page
+        rf"sent on \d{{1,2}} \w+ \d{{4}} at {time}\. The link works until \d{{1,2}} \w+ \d{{4}} at {time}\.", page
     )
     assert "Send again" in page and "Cancel invitation" in page
 

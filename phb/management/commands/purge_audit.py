@@ -16,6 +16,7 @@ from django.utils import timezone
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
+from phb.words import date_and_time
 
 
 class Command(BaseCommand):
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         cut_off = timezone.localtime(audit.retention_cut_off())
         if dry_run:
             count = audit.purge_count()
-            self.stdout.write(f"{count:,} audit events are from before {cut_off:%-d %B %Y %H:%M} and would be removed.")
+            self.stdout.write(f"{count:,} audit events are from before {date_and_time(cut_off)} and would be removed.")
             return
         try:
             event = audit.purge(acting_user=lead)
