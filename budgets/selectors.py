@@ -188,4 +188,11 @@ def usable_budgets(*, person: Person) -> QuerySet[BudgetVersion]:
     """
     if not is_eligible(person=person):
         return BudgetVersion.objects.none()
-    return latest_budgets(person.budget_versions.filter(sign_off__in=SignOff.USABLE)).select_related("person")
+    return usable_if_eligible().filter(person=person).select_related("person")
+
+
+def usable_if_eligible() -> QuerySet[BudgetVersion]:
+    """Every person's budget that can be used if they are eligible now: their latest version, signed off or
+    needing no sign-off. The rule above without the eligibility half, for a list of people that asks
+    eligibility in the same query (eligibility.models.eligible_q)."""
+    return latest_budgets(BudgetVersion.objects.filter(sign_off__in=SignOff.USABLE))

@@ -52,6 +52,16 @@ class Decision(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+# The outcomes that make a person eligible without a decision; a referral is eligible once the PHB team
+# approves it. Screening.is_eligible and eligible_q are this rule, on a loaded screening and in SQL.
+ELIGIBLE_OUTCOMES = frozenset({Outcome.ELIGIBLE, Outcome.IPC_OFFER})
+
+
+def eligible_q(prefix: str = "") -> Q:
+    """Screening.is_eligible as a filter on screenings reached through `prefix` (e.g. "screenings__")."""
+    return Q(**{f"{prefix}outcome__in": sorted(ELIGIBLE_OUTCOMES)}) | Q(**{f"{prefix}decision": Decision.APPROVED})
+
+
 class Screening(models.Model):
     """One screening of one person on one date. Never changed after saving, except by the decision."""
 
@@ -120,7 +130,7 @@ class Screening(models.Model):
 
     @property
     def is_eligible(self) -> bool:
-        return self.outcome in {Outcome.ELIGIBLE, Outcome.IPC_OFFER} or self.decision == Decision.APPROVED
+        return self.outcome in ELIGIBLE_OUTCOMES or self.decision == Decision.APPROVED
 
     @property
     def waiting_since(self):
