@@ -5,7 +5,7 @@ Called by the seed_demo command; safe to run again: nothing is duplicated."""
 import datetime
 
 from people import services
-from people.models import CareTeam, Person, PortalAccess, User
+from people.models import CareTeam, Person, RepresentativeRole, User
 from people.nhs_number import formatted, test_range_number
 from phb.roles import Role
 
@@ -24,7 +24,8 @@ USERS = [
     ("ada", "Ada", "Admin", Role.ADMIN, []),
 ]
 
-# given, family, date of birth, team, lead coordinator, address, postcode
+# given, family, date of birth, team, lead coordinator, address, postcode. How far each has come in the
+# journey is in the later apps' demo.py, by serial (the position here): every stage has someone.
 PEOPLE = [
     ("Jane", "Smith", datetime.date(1958, 3, 14), 0, "alice", "12 Chapel Street", "LS6 3BW"),
     ("Mohammed", "Hussain", datetime.date(1946, 11, 2), 0, "alice", "4 Victoria Road", "LS6 1DL"),
@@ -36,7 +37,20 @@ PEOPLE = [
     ("Ruth", "Ellis", datetime.date(1951, 7, 26), 1, "charlie", "31 Dewsbury Road", "LS11 5LH"),
     ("Kwame", "Mensah", datetime.date(1968, 2, 11), 1, "charlie", "2 Middleton Park Road", "LS10 4LU"),
     ("Lily", "Evans", datetime.date(2006, 8, 19), 1, None, "60 Cross Flatts Avenue", "LS11 7BN"),
+    ("Aisha", "Begum", datetime.date(1972, 5, 3), 0, "alice", "15 Spencer Place", "LS7 4DQ"),
+    ("Peter", "Robinson", datetime.date(1955, 10, 12), 0, "bob", "9 Cardigan Road", "LS6 1LF"),
+    ("Margaret", "Hughes", datetime.date(1949, 1, 30), 0, "alice", "41 Shaw Lane", "LS6 4DH"),
+    ("David", "Chen", datetime.date(1983, 7, 7), 0, "alice", "Flat 12, 3 Woodhouse Square", "LS3 1AD"),
+    ("Fatima", "Ali", datetime.date(1965, 12, 24), 1, "charlie", "27 Tempest Road", "LS11 6RD"),
+    ("George", "Wright", datetime.date(1941, 4, 16), 0, "bob", "3 Stainbeck Gardens", "LS7 2RF"),
+    ("Helen", "Baker", datetime.date(1960, 3, 2), 1, "charlie", "18 Lady Pit Lane", "LS11 6BL"),
+    ("Oliver", "Green", datetime.date(1999, 9, 9), 0, "bob", "6 Grosvenor Road", "LS6 2DZ"),
 ]
+
+# serial: who represents them (role, name, relationship, contact); they are invited online in portal/demo.py.
+REPRESENTATIVES = {
+    4: (RepresentativeRole.REPRESENTATIVE, "Michael Walsh", "Son", "michael.walsh@example.com"),
+}
 
 
 def seed() -> dict[str, User]:
@@ -74,9 +88,18 @@ def seed() -> dict[str, User]:
             gp_practice="Demo Medical Practice",
         )
 
-    PortalAccess.objects.get_or_create(
-        user=users["pat"], person=demo_person(0), revoked_at=None, defaults={"granted_by": users["alice"]}
-    )
+    for serial, (role, name, relationship, contact) in REPRESENTATIVES.items():
+        person = demo_person(serial)
+        if not person.representative_role:
+            services.person_update(
+                person=person,
+                expected_version=person.version,
+                acting_user=users["alice"] if person.care_team == teams[0] else users["charlie"],
+                representative_role=role,
+                representative_name=name,
+                representative_relationship=relationship,
+                representative_contact=contact,
+            )
     return users
 
 

@@ -1,8 +1,8 @@
 """Loads fictional demo data for every step of the journey. Safe to run again: nothing is duplicated.
 
-The command lives in careplans, the last step of the journey, because it is
-the one app allowed to read every earlier one; each app keeps its own demo
-data in its demo.py.
+The command lives in portal, the last step of the service, because it is the one app allowed to read
+every earlier one (online access and messages are the portal's); each app keeps its own demo data in its
+demo.py, and who is where in the journey is told there by each person's serial.
 """
 
 from django.conf import settings
@@ -14,6 +14,7 @@ from careplans import demo as careplans_demo
 from eligibility import demo as eligibility_demo
 from people import demo as people_demo
 from people.models import Person
+from portal import demo as portal_demo
 from twofactor import demo as twofactor_demo
 
 
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         eligibility_demo.seed(users)
         budgets_demo.seed(users)
         careplans_demo.seed(users)
-        careplans_demo.seed_submitted(users)
+        careplans_demo.seed_stories(users)
+        portal_demo.seed(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
-        for line in people_demo.sign_in_lines() + twofactor_demo.sign_in_lines():
+        for line in people_demo.sign_in_lines() + portal_demo.sign_in_lines() + twofactor_demo.sign_in_lines():
             self.stdout.write(line)
