@@ -61,14 +61,15 @@ Status.CLOSED = frozenset({Status.ENDED, Status.DECLINED, Status.WITHDRAWN})
 EDITABLE = Status.EDITABLE
 
 
-# The NHS.UK tag colour for each status on staff pages.
+# The NHS.UK tag colour for each status, on staff pages and in the portal alike (careplans'
+# plan_status_tag): grey not started or over, blue in progress, green agreed, orange or red needs attention.
 STATUS_TAG_COLOURS = {
-    Status.DRAFT: "grey",
+    Status.DRAFT: "blue",
     Status.SUBMITTED: "blue",
     Status.APPROVED: "green",
     Status.ACTIVE: "green",
     Status.ENDING: "orange",
-    Status.RETURNED: "yellow",
+    Status.RETURNED: "orange",
     Status.DECLINED: "red",
     Status.ENDED: "grey",
     Status.SUPERSEDED: "grey",

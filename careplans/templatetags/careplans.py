@@ -1,7 +1,8 @@
-"""The support plan panel on a person's page."""
+"""The support plan panel on a person's page, and a plan version's status tag."""
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from careplans.reviews import review_counts
 from careplans.selectors import person_plans
@@ -27,3 +28,15 @@ def reviews_summary(context):
     """Counts for the home page: reviews overdue, and due in the next 28 days."""
     user = context["request"].user
     return {"counts": review_counts(user=user, today=timezone.localdate())}
+
+
+@register.simple_tag
+def plan_status_tag(version):
+    """A version's status as an NHS.UK tag, in the one colour for its status (STATUS_TAG_COLOURS), on staff
+    pages and in the portal."""
+    return format_html(
+        '<strong class="nhsuk-tag nhsuk-tag--{}" data-testid="status">Version {}: {}</strong>',
+        version.status_tag_colour,
+        version.number,
+        version.status_words,
+    )
