@@ -39,11 +39,41 @@ def tariff_input(tariff: Tariff) -> calculate.TariffInput:
     )
 
 
+def _budgets_locking(assessment_pk) -> QuerySet[BudgetVersion]:
+    """Budgets worked out from the assessment that the person may be told: signed off, or needing no sign-off."""
+    return BudgetVersion.objects.filter(assessment_id=assessment_pk, sign_off__in=SignOff.USABLE).order_by("number")
+
+
+# assessment_with_details reads the first budget that locks the assessment in the same query, as this attribute.
+LOCKED_BY = "locked_by_budget"
+
+
 def assessment_with_details(pk) -> QuerySet[Assessment]:
     return (
         Assessment.objects.filter(pk=pk)
         .select_related("person", "person__care_team", "assessor")
+        .annotate(**{LOCKED_BY: Subquery(_budgets_locking(OuterRef("pk")).values("number")[:1])})
         .prefetch_related(Prefetch("needs", queryset=AssessmentNeed.objects.order_by("id")), "services")
+    )
+
+
+def assessment_locked_reason(assessment: Assessment, *, fresh: bool = False) -> str | None:
+    """Why this assessment can no longer be changed, in plain words; None while it can.
+
+    The one rule for changing an assessment (its details, needs and services): once a budget worked out from it
+    has been signed off, or needed no sign-off so the person may be told it, the assessment is the record that
+    budget rests on and stays as it was. Needs that have changed are a new assessment. Pages read what
+    assessment_with_details annotated (no query); services ask the database again (fresh).
+    """
+    if fresh or not hasattr(assessment, LOCKED_BY):
+        number = _budgets_locking(assessment.pk).values_list("number", flat=True).first()
+    else:
+        number = getattr(assessment, LOCKED_BY)
+    if number is None:
+        return None
+    return (
+        f"This assessment cannot be changed because indicative budget {number} was worked out from it and the "
+        "person can be told it. To record needs or services that have changed, start a new assessment."
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
-from budgets.selectors import Worksheet, is_latest_budget, worksheet_for
+from budgets.selectors import Worksheet, assessment_locked_reason, is_latest_budget, worksheet_for
 from eligibility.selectors import is_eligible
 from people.access import persons_writable_by
 from people.models import Person
@@ -34,6 +34,15 @@ SERVICE_FIELDS = ["name", "provider", "service_type", "funding", "unit_cost", "u
 def _require_coordinator_for(person: Person, acting_user) -> None:
     if not persons_writable_by(acting_user).filter(pk=person.pk).exists():
         raise ServiceError("Only a care coordinator in the person's care team can do this.")
+
+
+def _require_changeable(assessment: Assessment) -> None:
+    """Refuses a change to an assessment a budget the person can be told rests on. Locks the person first, as
+    working out a budget and signing one off do, so a budget cannot become usable while the change is made."""
+    Person.objects.select_for_update().get(pk=assessment.person_id)
+    reason = assessment_locked_reason(assessment, fresh=True)
+    if reason:
+        raise ServiceError(reason)
 
 
 def _check_assessment_date(person: Person, assessed_on: datetime.date) -> None:
@@ -101,6 +110,7 @@ def assessment_update(
 ) -> Assessment:
     person = assessment.person
     _require_coordinator_for(person, acting_user)
+    _require_changeable(assessment)
     current = audited_update(
         queryset=Assessment.objects,
         pk=assessment.pk,
@@ -140,6 +150,7 @@ def _check_service(values: dict) -> None:
 @transaction.atomic
 def current_service_add(*, assessment: Assessment, acting_user, **values) -> CurrentService:
     _require_coordinator_for(assessment.person, acting_user)
+    _require_changeable(assessment)
     if assessment.services.count() >= calculate.MAX_SERVICES:
         raise ServiceError(
             f"An assessment can record up to {calculate.MAX_SERVICES} services. "
@@ -163,6 +174,7 @@ def current_service_add(*, assessment: Assessment, acting_user, **values) -> Cur
 @transaction.atomic
 def current_service_update(*, service: CurrentService, expected_version: int, acting_user, **values) -> CurrentService:
     _require_coordinator_for(service.assessment.person, acting_user)
+    _require_changeable(service.assessment)
     _check_service(values)
     return audited_update(
         queryset=CurrentService.objects,
@@ -181,6 +193,7 @@ def current_service_update(*, service: CurrentService, expected_version: int, ac
 def current_service_remove(*, service: CurrentService, expected_version: int, acting_user) -> None:
     """Removes a service recorded by mistake. Budget versions keep their own copy of it."""
     _require_coordinator_for(service.assessment.person, acting_user)
+    _require_changeable(service.assessment)
     current = claim_current(CurrentService.objects, pk=service.pk, expected_version=expected_version, noun="service")
     before = audit.snapshot(current, SERVICE_FIELDS)
     audit.record(
@@ -320,6 +333,8 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationError({"note": "Enter the reason for returning the budget"})
+    # The person first, as changing an assessment does: a sign-off locks the assessment it rests on.
+    Person.objects.select_for_update().get(pk=version.person_id)
     if not is_latest_budget(version):
         raise ServiceError("A newer budget has been worked out for this person. Sign off that one instead.")
     status = SignOff.SIGNED_OFF if approve else SignOff.RETURNED

@@ -24,6 +24,15 @@ from phb.roles import is_phb_team
 SERVICE_ERRORS = (ValidationError, ServiceError)
 
 
+def _refuse_if_locked(request, assessment):
+    """A redirect to the assessment, saying why, when it can no longer be changed (budgets.selectors rule)."""
+    reason = selectors.assessment_locked_reason(assessment)
+    if reason:
+        messages.error(request, reason)
+        return redirect("budgets:assessment", pk=assessment.pk)
+    return None
+
+
 def _viewed(user, obj, person_id, page):
     audit.record(actor=user, action=AuditAction.VIEW, obj=obj, person_id=person_id, summary=f"Viewed {page}")
 
@@ -63,6 +72,8 @@ def assessment_new(request, person_pk):
 def assessment_edit(request, pk):
     require_staff(request.user)
     assessment = access.get_assessment_for_user(request.user, pk, write=True)
+    if locked := _refuse_if_locked(request, assessment):
+        return locked
     form = AssessmentForm(request.POST or None, instance=assessment)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,14 +102,17 @@ def assessment_detail(request, pk):
     assessment = access.get_assessment_for_user(request.user, pk)
     _viewed(request.user, assessment, assessment.person_id, "assessment")
     sheet = selectors.worksheet_for(assessment=assessment, on=timezone.localdate())
-    can_edit = persons_writable_by(request.user).filter(pk=assessment.person_id).exists()
+    can_write = persons_writable_by(request.user).filter(pk=assessment.person_id).exists()
+    locked = selectors.assessment_locked_reason(assessment)
     return render(
         request,
         "budgets/assessment_detail.html",
         {
             "assessment": assessment,
             "sheet": sheet,
-            "can_edit": can_edit,
+            "can_write": can_write,
+            "can_edit": can_write and not locked,
+            "locked": locked,
             "service_lines": zip(assessment.services.all(), sheet.costed.lines, strict=True),
         },
     )
@@ -109,6 +123,8 @@ def assessment_detail(request, pk):
 def service_add(request, assessment_pk):
     require_staff(request.user)
     assessment = access.get_assessment_for_user(request.user, assessment_pk, write=True)
+    if locked := _refuse_if_locked(request, assessment):
+        return locked
     form = CurrentServiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -128,6 +144,8 @@ def service_add(request, assessment_pk):
 def service_edit(request, pk):
     require_staff(request.user)
     service = access.get_service_for_user(request.user, pk)
+    if locked := _refuse_if_locked(request, service.assessment):
+        return locked
     form = CurrentServiceForm(request.POST or None, instance=service)
     if request.method == "POST" and form.is_valid():
         try:

@@ -283,16 +283,19 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
     budget = active.budget_version
     draft = data.draft_plan(world, data.person(world), rows=1)
     invitation = data.invitations(world, whole.person, 1)
+    # Its assessment is still open to change: the budget worked out from it waits for sign-off (a budget the person
+    # can be told locks the assessment it rests on).
+    awaiting = data.budget_from(world, data.assessment_with_services(world, data.person(world), 1), sign_off=True)
     return SimpleNamespace(
         team=world.team,
         person=whole.person,
         patient=whole.patient,
         screening=whole.person.screenings.order_by("-screened_on", "-pk").first(),
         referral=data.referral_with(world, data.person(world), 1),
-        assessment=budget.assessment,
-        service=budget.assessment.services.first(),
+        assessment=awaiting.assessment,
+        service=awaiting.assessment.services.first(),
         budget=budget,
-        awaiting=data.budget_from(world, data.assessment_with_services(world, data.person(world), 1), sign_off=True),
+        awaiting=awaiting,
         ready=_ready(world),
         plan=plan,
         superseded=whole.earlier,

@@ -154,6 +154,48 @@ def test_the_phb_team_can_read_but_not_change_an_assessment(client, priya, asses
     assert client.get(reverse("budgets:assessment_edit", kwargs={"pk": assessment.pk})).status_code == 404
 
 
+def test_once_its_budget_can_be_told_the_assessment_offers_a_new_assessment_instead_of_changes(
+    client, alice, assessment
+):
+    from decimal import Decimal
+
+    from budgets import services
+
+    service = add_service(assessment=assessment, coordinator=alice)
+    page_url = reverse("budgets:assessment", kwargs={"pk": assessment.pk})
+    client.force_login(alice)
+    open_page = client.get(page_url).content.decode()
+    assert reverse("budgets:assessment_edit", kwargs={"pk": assessment.pk}) in open_page
+    assert reverse("budgets:service_add", kwargs={"assessment_pk": assessment.pk}) in open_page
+    services.budget_version_create(
+        assessment=assessment,
+        method="costed",
+        adjustment=Decimal("0"),
+        adjustment_reason="",
+        council_share_means_tested=False,
+        acting_user=alice,
+    )  # needs no sign-off: the person can be told it
+
+    page = client.get(page_url).content.decode()
+    for url in (
+        reverse("budgets:assessment_edit", kwargs={"pk": assessment.pk}),
+        reverse("budgets:service_add", kwargs={"assessment_pk": assessment.pk}),
+        reverse("budgets:service_edit", kwargs={"pk": service.pk}),
+        reverse("budgets:service_remove", kwargs={"pk": service.pk}),
+    ):
+        assert url not in page
+    assert "indicative budget 1 was worked out from it" in page
+    assert f'href="{reverse("budgets:assessment_new", kwargs={"person_pk": assessment.person_id})}"' in page
+    for url in (
+        reverse("budgets:assessment_edit", kwargs={"pk": assessment.pk}),
+        reverse("budgets:service_add", kwargs={"assessment_pk": assessment.pk}),
+        reverse("budgets:service_edit", kwargs={"pk": service.pk}),
+    ):
+        response = client.get(url, follow=True)
+        assert response.redirect_chain == [(page_url, 302)]
+        assert "This assessment cannot be changed" in response.content.decode()
+
+
 def test_the_assessment_page_uses_the_same_queries_for_3_and_20_services(
     client, alice, assessment, django_assert_max_num_queries
 ):

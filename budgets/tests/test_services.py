@@ -242,3 +242,69 @@ def test_a_stale_tariff_change_is_refused(leo, tariff):
         )
     tariff.refresh_from_db()
     assert (tariff.price_per_point, tariff.version) == (Decimal("260.00"), 2)
+
+
+def _budget(assessment, alice, adjustment="0"):
+    return services.budget_version_create(
+        assessment=assessment,
+        method="costed",
+        adjustment=Decimal(adjustment),
+        adjustment_reason="Night support" if adjustment != "0" else "",
+        council_share_means_tested=False,
+        acting_user=alice,
+    )
+
+
+def _every_change_refused(assessment, alice):
+    """Each change to the assessment is refused with the reason and leaves it as it was."""
+    service = assessment.services.first()
+    changes = [
+        lambda: services.assessment_update(
+            assessment=assessment,
+            expected_version=assessment.version,
+            needs={d.value: ("high", "") for d in Domain},
+            acting_user=alice,
+            **assessment_values(participants="Someone else"),
+        ),
+        lambda: add_service(assessment=assessment, coordinator=alice, name="Physiotherapy"),
+        lambda: services.current_service_update(
+            service=service,
+            expected_version=service.version,
+            acting_user=alice,
+            **{**{f: getattr(service, f) for f in services.SERVICE_FIELDS}, "name": "Changed"},
+        ),
+        lambda: services.current_service_remove(service=service, expected_version=service.version, acting_user=alice),
+    ]
+    for change in changes:
+        with pytest.raises(ServiceError, match="This assessment cannot be changed because indicative budget 1"):
+            change()
+    assessment.refresh_from_db()
+    assert assessment.participants == "The person and their daughter"
+    assert set(assessment.services.values_list("name", flat=True)) == {"Home care", "Day centre", "Council home care"}
+    assert set(assessment.needs.values_list("level", flat=True)) == {"moderate"}
+
+
+def test_an_assessment_is_locked_once_a_budget_from_it_is_signed_off(alice, priya, with_services):
+    version = _budget(with_services, alice, adjustment="5000")  # waits for sign-off: still open to change
+    services.assessment_update(
+        assessment=with_services,
+        expected_version=with_services.version,
+        needs={d.value: ("moderate", "") for d in Domain},
+        acting_user=alice,
+        **assessment_values(),
+    )
+    with_services.refresh_from_db()
+    services.budget_version_sign_off(version=version, approve=True, note="", acting_user=priya)
+    _every_change_refused(with_services, alice)
+
+
+def test_a_budget_needing_no_sign_off_locks_its_assessment_at_once(alice, with_services):
+    _budget(with_services, alice)
+    _every_change_refused(with_services, alice)
+
+
+def test_a_returned_budget_leaves_its_assessment_open_to_change(alice, priya, with_services):
+    version = _budget(with_services, alice, adjustment="5000")
+    services.budget_version_sign_off(version=version, approve=False, note="Too high", acting_user=priya)
+    add_service(assessment=with_services, coordinator=alice, name="Physiotherapy")
+    assert with_services.services.filter(name="Physiotherapy").exists()
