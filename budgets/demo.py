@@ -72,9 +72,9 @@ ASSESSMENTS = {
         ("costed", "0", ""),
     ),
     6: (
-        "charlie",
+        "bob",
         10,
-        "Sam, his mum Kerry, and Charlie Clark (care coordinator)",
+        "Sam, his mum Kerry, and Bob Brown (care coordinator)",
         ("some", "Sam likes to be asked directly, not through his mum."),
         needs("moderate", social="I want to go to college with my friends."),
         HOME_CARE,

@@ -260,6 +260,7 @@ def _tell(person: Person, budget, story: PlanStory, users: dict[str, User]) -> N
     today = datetime.date.today()
     if story.goes_to == "reviewed":
         _review(Review.objects.get(plan=version.plan, status=ReviewStatus.DUE), version, coordinator)
+        _change(version, coordinator, approver)
     elif story.goes_to == "ending":
         approval.plan_end(
             version=version,
@@ -278,6 +279,44 @@ def _tell(person: Person, budget, story: PlanStory, users: dict[str, User]) -> N
             unspent_to_repay=Decimal("312.40"),
             acting_user=coordinator,
         )
+
+
+def _change(version: PlanVersion, coordinator: User, approver: User) -> None:
+    """After the review, evening visits added from a month ago: version 2 is active, version 1 superseded."""
+    today = datetime.date.today()
+    start = today - datetime.timedelta(days=30)
+    draft = services.plan_amend(plan=version.plan, acting_user=coordinator)
+    for outcome in draft.outcomes.all():  # new targets, from the new start
+        draft.refresh_from_db()
+        services.outcome_save(
+            version=draft,
+            expected_revision=draft.revision,
+            acting_user=coordinator,
+            outcome=outcome,
+            target_date=start + datetime.timedelta(days=120),
+        )
+    draft.refresh_from_db()
+    draft = services.plan_update(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=coordinator,
+        start_date=start,
+        first_review_date=start + datetime.timedelta(days=85),
+        agreed_on=start - datetime.timedelta(days=7),
+        agreement_method="representative",
+        agreement_witness="Michael Walsh (son)",
+    )
+    outcome = draft.outcomes.order_by("target_date").first()
+    _add_item(draft, coordinator, "Evening visits after a fall", "personal_care", "16.00", "3", "week", [outcome])
+    draft.refresh_from_db()
+    draft = services.plan_submit(version=draft, acting_user=coordinator)
+    approval.plan_approve(
+        version=draft,
+        financially_appropriate=True,
+        clinically_appropriate=True,
+        conditions="Look again at the evening visits at the next review.",
+        acting_user=approver,
+    )
 
 
 def _review(review: Review, version: PlanVersion, coordinator: User) -> None:

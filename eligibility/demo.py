@@ -33,7 +33,7 @@ SCREENINGS = [
         },
     ),  # Kwame: a referral waiting for the PHB team
     (5, "alice", 20, PACKAGE),  # Priyanka: referred, approved by the PHB team, waiting for an assessment
-    (6, "charlie", 30, {"funding": "cc"}),  # Sam: children's continuing care, assessed
+    (6, "bob", 30, {"funding": "cc"}),  # Sam: children's continuing care, assessed
     (9, "charlie", 40, CHC),  # Lily: a budget waiting for sign-off
     (10, "alice", 45, {"cohorts": ["long-term-conditions"]}),  # Aisha: a budget signed off, ready to tell
     (11, "bob", 60, CHC),  # Peter: a plan returned

@@ -33,7 +33,7 @@ PEOPLE = [
     ("Tomasz", "Nowak", datetime.date(1979, 1, 21), 0, "bob", "Flat 3, 19 Otley Road", "LS6 2AA"),
     ("Eileen", "Walsh", datetime.date(1937, 9, 8), 0, "alice", "7 Meadow View", "LS16 6PA"),
     ("Priyanka", "Shah", datetime.date(1990, 4, 17), 0, None, "23 Harehills Lane", "LS8 4HW"),
-    ("Sam", "Taylor", datetime.date(2009, 12, 1), 1, "charlie", "5 Beeston Road", "LS11 6AA"),
+    ("Sam", "Taylor", datetime.date(2009, 12, 1), 0, "bob", "5 Headingley Lane", "LS6 1BL"),
     ("Ruth", "Ellis", datetime.date(1951, 7, 26), 1, "charlie", "31 Dewsbury Road", "LS11 5LH"),
     ("Kwame", "Mensah", datetime.date(1968, 2, 11), 1, "charlie", "2 Middleton Park Road", "LS10 4LU"),
     ("Lily", "Evans", datetime.date(2006, 8, 19), 1, None, "60 Cross Flatts Avenue", "LS11 7BN"),
