@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from budgets import calculate
-from budgets.models import Assessment, AssessmentNeed, BudgetVersion, SignOff, Tariff
+from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
 from eligibility.selectors import is_eligible
 from people.models import Person
 
@@ -77,19 +77,21 @@ def assessment_locked_reason(assessment: Assessment, *, fresh: bool = False) -> 
     )
 
 
+def service_input(service: CurrentService) -> calculate.ServiceInput:
+    """A current service as the arithmetic takes it."""
+    return calculate.ServiceInput(
+        name=service.name,
+        funding=calculate.FundingSource(service.funding),
+        unit_cost=service.unit_cost,
+        units=service.units,
+        period=calculate.Period(service.period),
+        unit_kind=calculate.UnitKind(service.unit_kind),
+    )
+
+
 def worksheet_for(*, assessment: Assessment, on: datetime.date) -> Worksheet:
     needs = {calculate.Domain(n.domain): calculate.NeedLevel(n.level) for n in assessment.needs.all()}
-    services = tuple(
-        calculate.ServiceInput(
-            name=s.name,
-            funding=calculate.FundingSource(s.funding),
-            unit_cost=s.unit_cost,
-            units=s.units,
-            period=calculate.Period(s.period),
-            unit_kind=calculate.UnitKind(s.unit_kind),
-        )
-        for s in assessment.services.all()
-    )
+    services = tuple(service_input(s) for s in assessment.services.all())
     tariff = tariff_in_force(on=on)
     costed = calculate.costed(services)
     ras = calculate.ras(needs, tariff_input(tariff)) if tariff else None

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from budgets import access, letters, selectors, services
+from budgets import access, calculate, letters, selectors, services
 from budgets.forms import AssessmentForm, BudgetChoiceForm, CurrentServiceForm, SignOffForm, TariffForm
 from budgets.models import SignOff, Tariff
 from eligibility.selectors import is_eligible
@@ -167,10 +167,19 @@ def service_edit(request, pk):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@once
 def service_remove(request, pk):
+    """Asks before removing a current service (GET), then removes it (POST)."""
     require_staff(request.user)
     service = access.get_service_for_user(request.user, pk)
+    if request.method == "GET":
+        if locked := _refuse_if_locked(request, service.assessment):
+            return locked
+        _viewed(request.user, service, service.assessment.person_id, "current service to remove it")
+        line = calculate.costed([selectors.service_input(service)]).lines[0]
+        context = {"service": service, "assessment": service.assessment, "line": line}
+        return render(request, "budgets/service_remove.html", context)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:

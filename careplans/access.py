@@ -2,7 +2,7 @@
 
 from django.db.models import prefetch_related_objects
 
-from careplans.models import Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
+from careplans.models import EndingRequest, Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
 from careplans.selectors import details, version_with_details, version_with_people
 from people.access import visible, writable
 from phb.refusals import refuse
@@ -89,3 +89,15 @@ def get_review_for_user(user, pk, *, write: bool = False) -> Review:
     if review is None:
         refuse(Review, pk, person="plan__person_id", message="No review found")
     return review
+
+
+def get_ending_for_user(user, pk) -> EndingRequest:
+    """An ending asked for, of the plan of a person the user may see, with its person and who asked."""
+    ending = (
+        EndingRequest.objects.select_related("plan__person", "requested_by", "decided_by")
+        .filter(visible(user, "plan__person__"), pk=pk)
+        .first()
+    )
+    if ending is None:
+        refuse(EndingRequest, pk, person="plan__person_id", message="No ending found")
+    return ending

@@ -1,4 +1,5 @@
-"""The PHB team's side of a plan: assign, approve, return, decline; then activate and end.
+"""The PHB team's side of a plan: assign, approve, return, decline; then activate and end (and the endings
+that wait for a second person: ask, confirm, refuse).
 
 Each transition is one service: check who may do it (lifecycle.check), a conditional
 UPDATE on the status so that of two people acting at once exactly one succeeds,
@@ -20,7 +21,10 @@ from careplans import emails, letters, lifecycle, rules, schedule
 from careplans.lifecycle import Action
 from careplans.models import (
     DecisionEmail,
+    EndingRequest,
+    EndingStatus,
     EndReason,
+    EventKind,
     Letter,
     LetterKind,
     PlanEvent,
@@ -31,17 +35,17 @@ from careplans.models import (
     Status,
     SupportPlan,
 )
-from careplans.selectors import snapshot, version_with_details
+from careplans.selectors import snapshot, version_to_end, version_with_details
 from careplans.services import copy_to_new_draft, record_event
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.pdf import render_pdf
+from phb.words import date_and_time, long_date, lower_first
 
 logger = logging.getLogger(__name__)
 
 
-from phb.words import date_and_time, long_date
 class AlreadyDecidedError(ServiceError):
     pass
 
@@ -50,7 +54,7 @@ def _already_decided(version: PlanVersion) -> AlreadyDecidedError:
     when = date_and_time(version.decided_at)
     return AlreadyDecidedError(
         f"{version.decided_by.display_name} already decided on this plan on {when}: "
-        f"{version.get_status_display().lower()}."
+        f"{lower_first(version.get_status_display())}."
     )
 
 
@@ -81,7 +85,7 @@ def _move(
     if not updated:
         # The plan's lock and the rule's check come first, so this is a safety net only.
         current = PlanVersion.objects.get(pk=version.pk)
-        raise ServiceError(f"This plan is now {current.get_status_display().lower()}, so nothing was changed.")
+        raise ServiceError(f"This plan is now {lower_first(current.get_status_display())}, so nothing was changed.")
     moved = version_with_details().get(pk=version.pk)
     event = record_event(moved, from_status=before, to_status=to_status, acting_user=acting_user, reason=reason)
     _audit(moved, acting_user, summary, before, to_status, **(noted or {}))
@@ -99,7 +103,10 @@ def _keep_letter(version: PlanVersion, kind: LetterKind, template: str, context:
 
 
 def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body: str) -> None:
-    coordinator = version.care_coordinator or version.created_by
+    _tell(version.care_coordinator or version.created_by, event, subject, body)
+
+
+def _tell(coordinator, event: PlanEvent, subject: str, body: str) -> None:
     if not coordinator.email:
         return
     # A subject names the person; the longest names (two of 100 characters) would not fit the column.
@@ -354,6 +361,31 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
     return version
 
 
+def _end_problems(version: PlanVersion, *, reason: str, ended_on: datetime.date, unspent_to_repay) -> dict:
+    """What is wrong with an ending as asked for, by form field: the same for ending now and asking."""
+    today = timezone.localdate()
+    started = version.start_date <= today
+    errors = {}
+    if not reason:
+        errors["reason"] = "Select the reason for ending the personal health budget"
+    if started and ended_on < version.start_date:
+        errors["ended_on"] = f"End date must be on or after the plan's start date, {long_date(version.start_date)}"
+    elif not started and ended_on < today:
+        errors["ended_on"] = "The plan has not started yet, so the end date must be today or later"
+    if unspent_to_repay is not None and unspent_to_repay < 0:
+        errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
+    return errors
+
+
+def _reason_words(reason: str) -> str:
+    return dict(EndReason.choices).get(reason, reason)
+
+
+def _reason_in_a_sentence(reason: str) -> str:
+    words = _reason_words(reason)
+    return words[:1].lower() + words[1:]
+
+
 @transaction.atomic
 def plan_end(
     *,
@@ -370,39 +402,59 @@ def plan_end(
     hourly job (finish_ended_plans) marks it ended on the end date. An end date today or earlier ends it
     at once. Reviews still to do are cancelled, and any other version being written, waiting for a
     decision or approved but not yet started is withdrawn.
+
+    A reason that needs a second person (lifecycle.needs_second_person) is refused here: ask for the
+    ending (ending_ask) and a PHB team member confirms it (ending_confirm).
     """
     version = _locked(version)
     _check(Action.END, version, acting_user)
-    today = timezone.localdate()
-    started = version.start_date <= today
-    errors = {}
-    if not reason:
-        errors["reason"] = "Select the reason for ending the personal health budget"
-    if started and ended_on < version.start_date:
-        errors["ended_on"] = f"End date must be on or after the plan's start date, {version.start_date:%-d %B %Y}"
-    elif not started and ended_on < today:
-        errors["ended_on"] = "The plan has not started yet, so the end date must be today or later"
-    if unspent_to_repay is not None and unspent_to_repay < 0:
-        errors["unspent_to_repay"] = "Unspent money to repay must be £0 or more"
+    errors = _end_problems(version, reason=reason, ended_on=ended_on, unspent_to_repay=unspent_to_repay)
     if errors:
         raise ValidationError(errors)
+    if lifecycle.needs_second_person(reason):
+        raise ServiceError(
+            f"Ending a budget because {_reason_in_a_sentence(reason)} needs a "
+            "PHB team member to confirm it. Ask for the ending, and it takes effect once they confirm it."
+        )
+    return _end(
+        version,
+        reason=reason,
+        ended_on=ended_on,
+        note=note,
+        unspent_to_repay=unspent_to_repay,
+        acting_user=acting_user,
+    )
+
+
+def _end(version, *, reason, ended_on, note, unspent_to_repay, acting_user, asked=None) -> PlanVersion:
+    """Ends the locked, checked version (plan_end; ending_confirm with the ending asked for)."""
+    today = timezone.localdate()
+    started = version.start_date <= today
     # Ended at once if the end date has come, or if the plan would never start; ending until then otherwise.
     over = ended_on <= today or (not started and ended_on <= version.start_date)
     to_status = Status.ENDED if over else Status.ENDING
     note = (note or "").strip()
+    words = f"{_reason_words(reason)}. {note}".strip()
+    summary = f"Ended the personal health budget from {long_date(ended_on)}"
+    noted = {"reason": reason}
+    if asked is not None:
+        who = f"Asked for by {asked.requested_by.display_name} and confirmed by {acting_user.display_name}"
+        words, summary = f"{words} {who}.", f"{summary}: {who[0].lower()}{who[1:]}"
+        noted["asked_by"] = asked.requested_by.display_name
     version, event = _move(
         version,
         Action.END,
         to_status=to_status,
         acting_user=acting_user,
-        summary=f"Ended the personal health budget from {ended_on}",
-        reason=f"{dict(EndReason.choices).get(reason, reason)}. {note}".strip(),
+        summary=summary,
+        reason=words,
         ended_on=ended_on,
         end_reason=reason,
         end_note=note,
         unspent_to_repay=unspent_to_repay,
-        noted={"reason": reason},
+        noted=noted,
     )
+    _overtake_waiting_ending(version, acting_user)
     cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
     # A new version being written, waiting for a decision or waiting for its start can no longer be agreed.
     for pending in version.plan.versions.filter(status__in=Status.PENDING).exclude(pk=version.pk):
@@ -433,9 +485,194 @@ def plan_end(
         event,
         f"Personal health budget ended: {version.plan.person.full_name}",
         f"{acting_user.display_name} ended {version.plan.person.full_name}'s personal health budget from "
-        f"{ended_on:%-d %B %Y}: {version.get_end_reason_display().lower()}.",
+        f"{long_date(ended_on)}: {lower_first(version.get_end_reason_display())}."
+        + (f" {asked.requested_by.display_name} asked for this ending." if asked is not None else ""),
     )
     return version
+
+
+def _overtake_waiting_ending(version: PlanVersion, acting_user) -> None:
+    """An ending still waiting for confirmation is not needed once the budget is ended another way."""
+    waiting = EndingRequest.objects.filter(plan_id=version.plan_id, status=EndingStatus.WAITING).first()
+    if waiting is None:
+        return
+    EndingRequest.objects.filter(pk=waiting.pk).update(status=EndingStatus.OVERTAKEN, decided_at=timezone.now())
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=waiting,
+        person_id=version.plan.person_id,
+        summary="The ending waiting for confirmation is not needed: the budget was ended for another reason",
+        changes={"status": [EndingStatus.WAITING.value, EndingStatus.OVERTAKEN.value]},
+    )
+
+
+def _version_to_end(plan_id) -> PlanVersion | None:
+    return version_to_end(PlanVersion.objects.filter(plan_id=plan_id, status__in=Status.CURRENT))
+
+
+def _ending_decided(ending: EndingRequest) -> ServiceError:
+    if ending.status == EndingStatus.OVERTAKEN:
+        return ServiceError("This ending is no longer needed: the budget was ended for another reason.")
+    when = date_and_time(ending.decided_at)
+    return ServiceError(f"{ending.decided_by.display_name} already {ending.status} this ending on {when}.")
+
+
+def _lock_ending(ending: EndingRequest) -> EndingRequest:
+    """Locks the plan (as every move of its versions does) and reads the ending afresh."""
+    SupportPlan.objects.select_for_update().filter(pk=ending.plan_id).exists()
+    ending = EndingRequest.objects.select_related("requested_by", "decided_by", "plan__person").get(pk=ending.pk)
+    if not ending.is_waiting:
+        raise _ending_decided(ending)
+    return ending
+
+
+@transaction.atomic
+def ending_ask(
+    *,
+    version: PlanVersion,
+    reason: str,
+    ended_on: datetime.date,
+    note: str,
+    unspent_to_repay: Decimal | None,
+    acting_user,
+) -> EndingRequest:
+    """Asks for an ending that needs a second person (lifecycle.needs_second_person). Nothing changes for
+    the person until a PHB team member who did not ask confirms it (ending_confirm)."""
+    version = _locked(version)
+    _check(Action.END, version, acting_user)
+    errors = _end_problems(version, reason=reason, ended_on=ended_on, unspent_to_repay=unspent_to_repay)
+    if errors:
+        raise ValidationError(errors)
+    if not lifecycle.needs_second_person(reason):
+        raise ServiceError("This reason does not need a second person. End the budget instead.")
+    waiting = lifecycle.waiting_ending(version.plan_id)
+    if waiting is not None:
+        raise ServiceError(
+            f"{waiting.requested_by.display_name} already asked on "
+            f"{long_date(waiting.requested_at)} for this budget to be ended. "
+            "A PHB team member must confirm or refuse that first."
+        )
+    ending = EndingRequest(
+        plan=version.plan,
+        plan_version=version,
+        reason=reason,
+        ended_on=ended_on,
+        note=(note or "").strip(),
+        unspent_to_repay=unspent_to_repay,
+        requested_by=acting_user,
+    )
+    ending.full_clean()
+    ending.save()
+    record_event(
+        version,
+        from_status=version.status,
+        to_status=version.status,
+        acting_user=acting_user,
+        kind=EventKind.ENDING_ASKED,
+        reason=" ".join(
+            part
+            for part in (
+                f"To end the personal health budget from {long_date(ended_on)}: {_reason_in_a_sentence(reason)}.",
+                ending.note,
+                "A PHB team member must confirm it.",
+            )
+            if part
+        ),
+    )
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.REQUEST_END,
+        obj=ending,
+        person_id=version.plan.person_id,
+        summary=(
+            f"Asked for the personal health budget to be ended from {long_date(ended_on)}, "
+            "for a PHB team member to confirm"
+        ),
+        changes={"reason": [None, reason], "ended_on": [None, str(ended_on)]},
+    )
+    return ending
+
+
+@transaction.atomic
+def ending_confirm(*, ending: EndingRequest, acting_user) -> PlanVersion:
+    """A PHB team member who did not ask confirms an ending: the budget is ended as asked for."""
+    ending = _lock_ending(ending)
+    version = _version_to_end(ending.plan_id)
+    if version is None:  # safety net: ending the budget another way marks the ending not needed
+        raise ServiceError("This plan has no version that can be ended.")
+    version = _locked(version)
+    lifecycle.check(Action.DECIDE_END, version, acting_user)
+    errors = _end_problems(
+        version, reason=ending.reason, ended_on=ending.ended_on, unspent_to_repay=ending.unspent_to_repay
+    )
+    if errors:
+        raise ServiceError(
+            "This ending cannot be confirmed as it was asked for: "
+            + " ".join(f"{message}." for message in errors.values())
+            + " Refuse it, and the coordinator can ask again."
+        )
+    EndingRequest.objects.filter(pk=ending.pk, status=EndingStatus.WAITING).update(
+        status=EndingStatus.CONFIRMED, decided_by=acting_user, decided_at=timezone.now()
+    )
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CONFIRM_END,
+        obj=ending,
+        person_id=version.plan.person_id,
+        summary=f"Confirmed the ending asked for by {ending.requested_by.display_name}",
+        changes={"status": [EndingStatus.WAITING.value, EndingStatus.CONFIRMED.value]},
+    )
+    return _end(
+        version,
+        reason=ending.reason,
+        ended_on=ending.ended_on,
+        note=ending.note,
+        unspent_to_repay=ending.unspent_to_repay,
+        acting_user=acting_user,
+        asked=ending,
+    )
+
+
+@transaction.atomic
+def ending_refuse(*, ending: EndingRequest, reason: str, acting_user) -> EndingRequest:
+    """A PHB team member who did not ask refuses an ending: the plan goes on unchanged, and whoever asked is
+    told why."""
+    ending = _lock_ending(ending)
+    version = _version_to_end(ending.plan_id) or ending.plan_version
+    lifecycle.check(Action.DECIDE_END, version, acting_user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter why you are refusing the ending"})
+    EndingRequest.objects.filter(pk=ending.pk, status=EndingStatus.WAITING).update(
+        status=EndingStatus.REFUSED, decided_by=acting_user, decided_at=timezone.now(), refusal_reason=reason
+    )
+    asker = ending.requested_by
+    event = record_event(
+        version,
+        from_status=version.status,
+        to_status=version.status,
+        acting_user=acting_user,
+        kind=EventKind.ENDING_REFUSED,
+        reason=f"{asker.display_name} asked for it. Reason: {reason}",
+    )
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.REFUSE_END,
+        obj=ending,
+        person_id=version.plan.person_id,
+        summary=f"Refused the ending asked for by {asker.display_name}",
+        changes={"status": [EndingStatus.WAITING.value, EndingStatus.REFUSED.value], "refusal_reason": [None, reason]},
+    )
+    person = ending.plan.person.full_name
+    _tell(
+        asker,
+        event,
+        f"Ending refused: {person}",
+        f"{acting_user.display_name} refused the ending you asked for of {person}'s personal health budget. "
+        f"The plan goes on unchanged. Reason: {reason}",
+    )
+    return EndingRequest.objects.get(pk=ending.pk)
 
 
 def decision_email_send(email_id: int) -> bool:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from budgets.models import BudgetVersion
-from careplans import rules
+from careplans import lifecycle, rules
 from careplans.models import (
     DOMAIN_CHOICES,
     MONEY_OPTION_CHOICES,
@@ -393,11 +393,23 @@ class DecisionForm(NHSMessagesMixin, forms.Form):
         return self.cleaned_data.get(f"{self.cleaned_data['decision']}_reason", "")
 
 
+SECOND_PERSON_NOTE = " (a PHB team member must confirm this)"
+
+
+def _end_reason_choices():
+    """Each reason, marked where ending for it waits for a second person (careplans.lifecycle)."""
+    return [
+        (value, label + (SECOND_PERSON_NOTE if lifecycle.needs_second_person(value) else ""))
+        for value, label in EndReason.choices
+    ]
+
+
 class EndPlanForm(NHSMessagesMixin, forms.Form):
     reason = forms.ChoiceField(
         label="Why is the personal health budget ending?",
-        choices=EndReason.choices,
+        choices=_end_reason_choices,
         widget=forms.RadioSelect,
+        help_text="Where a PHB team member must confirm the reason, nothing changes until they do.",
         error_messages={"required": "Select the reason for ending the personal health budget"},
     )
     ended_on = NHSDateField(label="End date", help_text="Payments stop from this date")
@@ -418,6 +430,21 @@ class EndPlanForm(NHSMessagesMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ended_on"].error_messages["required"] = "Enter the end date"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class EndingRefuseForm(NHSMessagesMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why are you refusing this ending?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="We send this to the person who asked for the ending.",
+        error_messages={"required": "Enter why you are refusing the ending"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
 

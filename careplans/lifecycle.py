@@ -12,6 +12,10 @@ draft ──submit──> submitted ──approve──> approved ──(start d
                       └──return──> returned + a new draft             └──amend──> a new draft (the old version
                                                                           stays in force until the new one starts)
 ```
+
+Ending for some reasons (SECOND_PERSON_REASONS) needs two people: one asks (an EndingRequest waits), and
+a PHB team member who did not ask confirms it (then the budget is ended as asked: END) or refuses it
+(DECIDE_END covers both).
 """
 
 import datetime
@@ -22,14 +26,14 @@ from enum import StrEnum
 from django.conf import settings
 from django.utils import timezone
 
-from careplans.models import PlanVersion, Status, in_force_among
+from careplans.models import EndingRequest, EndingStatus, EndReason, PlanVersion, Status, in_force_among
 from phb.errors import ServiceError
 from phb.roles import PHB_TEAM_ROLES, Role
+from phb.words import long_date
 
 # The scheduled jobs (activating plans on their start date, ending them on their end date).
 SYSTEM = "system"
 
-from phb.words import long_date
 
 class Action(StrEnum):
     EDIT = "edit"
@@ -43,6 +47,17 @@ class Action(StrEnum):
     FINISH = "finish"
     AMEND = "amend"
     REQUEST_REVIEW = "request_review"
+    DECIDE_END = "decide_end"  # confirm or refuse an ending someone else asked for
+
+
+# Ending for these reasons takes effect only once a PHB team member who did not ask confirms it (four
+# eyes): they stop the money for something the person did or no longer is, so one person alone must not.
+SECOND_PERSON_REASONS = frozenset({EndReason.MONEY_MISUSED, EndReason.NOT_ELIGIBLE})
+
+
+def needs_second_person(reason: str) -> bool:
+    """Whether ending a budget for this reason waits for a PHB team member's confirmation."""
+    return reason in SECOND_PERSON_REASONS
 
 
 DECISIONS = frozenset({Action.APPROVE, Action.RETURN, Action.DECLINE})
@@ -65,6 +80,7 @@ FROM_STATUSES = {
     Action.FINISH: frozenset({Status.ENDING}),
     Action.AMEND: Status.STANDING,
     Action.REQUEST_REVIEW: Status.STANDING,
+    Action.DECIDE_END: Status.CURRENT,
 }
 # What each action leads to (AMEND makes a new draft and leaves the version it copies alone; END leads
 # to ENDED at once when the end date has come or the plan never started; EDIT, ASSIGN and
@@ -92,6 +108,7 @@ ROLES = {
     Action.FINISH: frozenset({SYSTEM}),
     Action.AMEND: frozenset({Role.COORDINATOR}),
     Action.REQUEST_REVIEW: PHB_TEAM | {Role.COORDINATOR},
+    Action.DECIDE_END: PHB_TEAM,
 }
 VERBS = {
     Action.EDIT: "changed",
@@ -105,7 +122,10 @@ VERBS = {
     Action.FINISH: "ended",
     Action.AMEND: "changed with a new version",
     Action.REQUEST_REVIEW: "reviewed",
+    Action.DECIDE_END: "ended",
 }
+# What a role that may not take an action is told it cannot do (the action's name otherwise).
+ROLE_WORDS = {Action.DECIDE_END: "confirm or refuse the ending of"}
 STATUS_WORDS = {
     Status.DRAFT: "a draft",
     Status.SUBMITTED: "waiting for a decision",
@@ -135,6 +155,8 @@ class Facts:
     finishing: str | None = None  # the plan's budget is ending or has ended (that version's status)
     starts_later: datetime.date | None = None  # the version's start date, when it is still to come
     lead_above: Decimal | None = None  # settings.PLAN_LEAD_APPROVAL_ABOVE; None: no threshold
+    ending_waiting: bool = False  # an ending of the plan waits for a PHB team member to confirm it
+    asked_for_ending: bool = False  # the user acting asked for that ending
 
 
 def refusal(action: Action, facts: Facts) -> str | None:
@@ -146,7 +168,7 @@ def refusal(action: Action, facts: Facts) -> str | None:
             return f"This plan is {words}, so it cannot be changed. To change an agreed plan, start a new version."
         return f"This plan is {words}, so it cannot be {VERBS[action]}."
     if facts.role not in ROLES[action]:
-        return f"Your role cannot {action.value.replace('_', ' ')} a plan."
+        return f"Your role cannot {ROLE_WORDS.get(action, action.value.replace('_', ' '))} a plan."
     if facts.role == Role.COORDINATOR and not facts.in_team:
         return "Only a care coordinator in the person's care team can do this."
     if action in NOTHING_NEW_ONCE_ENDING and facts.finishing:
@@ -159,7 +181,11 @@ def refusal(action: Action, facts: Facts) -> str | None:
         return f"Plans costing more than £{facts.lead_above:,} a year need a PHB team lead to approve them."
     if action == Action.AMEND and facts.has_open_version:
         return "This plan already has a new version being written or waiting for a decision. Change that one instead."
-    if action == Action.END and facts.other_running is not None:
+    if action == Action.DECIDE_END and not facts.ending_waiting:
+        return "No ending of this plan is waiting for confirmation."
+    if action == Action.DECIDE_END and facts.asked_for_ending:
+        return "You asked for this ending, so someone else in the PHB team must confirm or refuse it."
+    if action in (Action.END, Action.DECIDE_END) and facts.other_running is not None:
         return f"Version {facts.other_running} is still active. End the budget from version {facts.other_running}."
     if action == Action.ACTIVATE and facts.starts_later:
         return f"This plan starts on {long_date(facts.starts_later)}, so it cannot be active yet."
@@ -204,14 +230,34 @@ def is_author(version: PlanVersion, user) -> bool:
     return user is not None and user.pk in {version.created_by_id, version.updated_by_id, version.submitted_by_id}
 
 
+# `ending=` not given: the facts ask the database for the ending waiting, if they need it.
+ASK = object()
+
+
+def waiting_ending(plan_id) -> EndingRequest | None:
+    """The plan's ending waiting for a PHB team member's confirmation (at most one), with who asked."""
+    return (
+        EndingRequest.objects.select_related("requested_by")
+        .filter(plan_id=plan_id, status=EndingStatus.WAITING)
+        .first()
+    )
+
+
 def facts(
-    version: PlanVersion, user, *, actions=None, on: datetime.date | None = None, siblings: list | None = None
+    version: PlanVersion,
+    user,
+    *,
+    actions=None,
+    on: datetime.date | None = None,
+    siblings: list | None = None,
+    ending=ASK,
 ) -> Facts:
     """Gathers the facts for a version and a user on a day (today unless the hourly job says otherwise),
     querying only what the actions asked about need.
 
     siblings: every version of the plan, already loaded with its person (a page that shows them all);
     the facts are then read from them with no query. Services leave it out and ask the database.
+    ending: the plan's ending waiting for confirmation (or None), when the page has loaded it.
     """
     from careplans import rules
     from careplans.selectors import snapshot
@@ -240,8 +286,11 @@ def facts(
         else:
             current = in_force_among([version, *others], on=on)
         in_force = current is not None and current.pk == version.pk
-    if Action.END in actions and version.status in FROM_STATUSES[Action.END]:
+    if actions & {Action.END, Action.DECIDE_END} and version.status in FROM_STATUSES[Action.END]:
         other_running = _another(version, others, Status.RUNNING, "number")
+    waiting = None
+    if Action.DECIDE_END in actions and version.status in FROM_STATUSES[Action.DECIDE_END]:
+        waiting = waiting_ending(version.plan_id) if ending is ASK else ending
     return Facts(
         status=version.status,
         role=role,
@@ -254,6 +303,8 @@ def facts(
         finishing=finishing,
         starts_later=version.start_date if version.start_date and version.start_date > on else None,
         lead_above=settings.PLAN_LEAD_APPROVAL_ABOVE,
+        ending_waiting=waiting is not None,
+        asked_for_ending=waiting is not None and user is not None and waiting.requested_by_id == user.pk,
     )
 
 
@@ -296,8 +347,9 @@ def decision_options(version: PlanVersion, user, *, siblings: list | None = None
     )
 
 
-def allowed_actions(version: PlanVersion, user, *, siblings: list | None = None) -> frozenset[Action]:
+def allowed_actions(version: PlanVersion, user, *, siblings: list | None = None, ending=ASK) -> frozenset[Action]:
     """Every action this user may take on this version now: what the page offers buttons for.
-    siblings: every version of the plan, when the page has them (no query then)."""
-    known = facts(version, user, siblings=siblings)
+    siblings: every version of the plan, when the page has them (no query then); ending: the plan's
+    ending waiting for confirmation, or None, when the page has it (lifecycle.waiting_ending)."""
+    known = facts(version, user, siblings=siblings, ending=ending)
     return frozenset(action for action in Action if refusal(action, known) is None)

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from budgets.calculate import DOMAIN_LABELS, Domain
 from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
@@ -433,10 +433,19 @@ class SupportItem(models.Model):
         return [outcome for outcome in loaded if outcome.pk in wanted]
 
 
+class EventKind(models.TextChoices):
+    STATUS = "status", "Status changed"
+    ENDING_ASKED = "ending_asked", "Ending asked for"
+    ENDING_REFUSED = "ending_refused", "Ending refused"
+
+
 class PlanEvent(models.Model):
-    """Every change of status: who, when, from, to, why. The plan's timeline."""
+    """Every change of status (who, when, from, to, why), and the steps of an ending that waits for a
+    second person (asked for, refused; its confirmation is the change of status). The plan's timeline."""
 
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="events")
+    # A database default too: the national-scale generator writes events with COPY, naming its columns.
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.STATUS, db_default="status")
     at = models.DateTimeField(auto_now_add=True)
     # None for the system (for example, a plan becoming active on its start date).
     actor = models.ForeignKey(
@@ -451,7 +460,85 @@ class PlanEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
+        if not self.is_status_change:
+            return self.get_kind_display()
         return f"{self.from_status or 'new'} → {self.to_status}"
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.kind == EventKind.STATUS
+
+
+class EndingStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for a PHB team member to confirm it"
+    CONFIRMED = "confirmed", "Confirmed"
+    REFUSED = "refused", "Refused"
+    OVERTAKEN = "overtaken", "Not needed: the budget was ended for another reason"
+
+
+class EndingRequest(models.Model):
+    """An ending that needs a second person (careplans.lifecycle.needs_second_person): asked for by one
+    member of staff, it waits until a PHB team member who did not ask confirms it (then the budget is
+    ended as asked) or refuses it (the plan goes on unchanged)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="ending_requests")
+    # The version it was asked from (a change that starts meanwhile is the one ended on confirmation).
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("Why the budget is ending", max_length=30, choices=EndReason.choices)
+    ended_on = models.DateField("End date")
+    note = models.CharField("More about the reason", max_length=2000, blank=True)
+    unspent_to_repay = models.DecimalField(
+        "Unspent direct payment money to be repaid",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(0, message="Unspent money to repay must be £0 or more"),
+            MaxValueValidator(MAX_AMOUNT, message=f"Unspent money to repay must be £{MAX_AMOUNT:,.0f} or less"),
+        ],
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=20, choices=EndingStatus.choices, default=EndingStatus.WAITING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField("Why the ending is refused", max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One ending waiting per plan: asking twice, or two people asking at once, makes one.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status=EndingStatus.WAITING), name="ending_one_waiting_per_plan"
+            ),
+            # Four eyes, in the database too: nobody confirms or refuses an ending they asked for.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="ending_decided_by_someone_else",
+            ),
+            models.CheckConstraint(
+                condition=Q(unspent_to_repay__isnull=True)
+                | (Q(unspent_to_repay__gte=0) & Q(unspent_to_repay__lte=MAX_AMOUNT)),
+                name="ending_unspent_in_range",
+            ),
+        ]
+        indexes = [
+            # Endings to confirm: only those waiting, oldest first.
+            models.Index(
+                fields=["requested_at", "id"], condition=Q(status=EndingStatus.WAITING), name="ending_waiting"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Ending of {self.plan} asked for on {self.requested_at:%Y-%m-%d}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == EndingStatus.WAITING
 
 
 class ReviewKind(models.TextChoices):

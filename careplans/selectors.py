@@ -10,7 +10,18 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from careplans import rules
-from careplans.models import Outcome, PlanEvent, PlanVersion, Review, ReviewStatus, Status, SupportItem, SupportPlan
+from careplans.models import (
+    EndingRequest,
+    EndingStatus,
+    Outcome,
+    PlanEvent,
+    PlanVersion,
+    Review,
+    ReviewStatus,
+    Status,
+    SupportItem,
+    SupportPlan,
+)
 from people.models import Person
 from phb.db import IdList
 
@@ -258,3 +269,38 @@ def returned_before(version: PlanVersion, others: list[PlanVersion]) -> PlanVers
     earlier = [v for v in others if v.number < version.number]
     source = max(earlier, key=lambda v: v.number, default=None)
     return source if source is not None and source.status == Status.RETURNED else None
+
+
+def endings_to_confirm() -> QuerySet[EndingRequest]:
+    """Endings waiting for a PHB team member's confirmation, oldest first, each with its person, the
+    version it was asked from and who asked (one query; the PHB team sees every team's)."""
+    return (
+        EndingRequest.objects.filter(status=EndingStatus.WAITING)
+        .select_related("plan__person", "plan__person__care_team", "plan_version", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class EndingEffects:
+    """What ending a budget does, for the pages that ask someone to confirm it."""
+
+    reviews_cancelled: int  # reviews still to do
+    withdrawn: list[int]  # numbers of the versions not yet in force that are withdrawn
+    coordinator: object  # who is told by e-mail
+
+
+def ending_effects(version: PlanVersion, siblings: list[PlanVersion]) -> EndingEffects:
+    """From the plan's versions already loaded, and one count of the reviews still to do."""
+    return EndingEffects(
+        reviews_cancelled=Review.objects.filter(plan_id=version.plan_id, status=ReviewStatus.DUE).count(),
+        withdrawn=sorted(v.number for v in siblings if v.status in Status.PENDING and v.pk != version.pk),
+        coordinator=version.care_coordinator or version.created_by,
+    )
+
+
+def version_to_end(versions) -> PlanVersion | None:
+    """Of a plan's versions, the one an ending ends: the one running (active or ending), else the newest
+    agreed one not yet started. A change that started after an ending was asked for is the one ended."""
+    current = sorted((v for v in versions if v.status in Status.CURRENT), key=lambda v: -v.number)
+    return next((v for v in current if v.status in Status.RUNNING), current[0] if current else None)

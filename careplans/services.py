@@ -60,9 +60,17 @@ def _claim_draft(version: PlanVersion, expected_revision: int, acting_user) -> N
     )
 
 
-def record_event(version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "") -> PlanEvent:
+def record_event(
+    version: PlanVersion, *, from_status: str, to_status: str, acting_user, reason: str = "", kind: str = ""
+) -> PlanEvent:
+    """A line of the plan's timeline: a change of status (by default), or another kind of event."""
     return PlanEvent.objects.create(
-        plan_version=version, actor=acting_user, from_status=from_status, to_status=to_status, reason=reason
+        plan_version=version,
+        actor=acting_user,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        **({"kind": kind} if kind else {}),
     )
 
 

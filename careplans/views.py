@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from careplans import access, approval, letters, lifecycle, reviews, rules, selectors, services
 from careplans.forms import (
     DecisionForm,
+    EndingRefuseForm,
     EndPlanForm,
     OutcomeForm,
     PlanForm,
@@ -17,7 +18,7 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import Letter, Outcome, ReviewStatus, SupportItem
+from careplans.models import EndReason, Letter, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb import audit
 from phb.errors import ServiceError
@@ -27,8 +28,8 @@ from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
 from phb.refusals import refuse_role
 from phb.roles import is_phb_team
+from phb.words import long_date, lower_first
 
-from phb.words import long_date
 SERVICE_ERRORS = (ValidationError, ServiceError)
 
 
@@ -72,7 +73,8 @@ def version_detail(request, pk):
     version, siblings = access.get_version_and_siblings(request.user, pk)
     services.plan_record_view(version=version, acting_user=request.user)
     snapshot = selectors.snapshot(version)
-    allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings)
+    ending = lifecycle.waiting_ending(version.plan_id)
+    allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings, ending=ending)
     other_versions = [other for other in siblings if other.pk != version.pk]
     return render(
         request,
@@ -85,6 +87,7 @@ def version_detail(request, pk):
             "unlinked": rules.unlinked_items(snapshot),
             "can": {action.value: True for action in allowed},
             "can_decide": bool(allowed & lifecycle.DECISIONS),
+            "ending": ending,
             "items": [
                 (item, rules.item_annual_cost(item.unit_cost, item.quantity, item.frequency))
                 for item in version.items.all()
@@ -186,21 +189,40 @@ def item_edit(request, version_pk=None, pk=None):
     return _row_form(request, version, form, save, "careplans/row_form.html", title)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@once
 def row_remove(request, kind, pk):
+    """Asks before removing an outcome or an item from a draft (GET), then removes it (POST)."""
     require_staff(request.user)
     row = (
         access.get_outcome_for_user(request.user, pk)
         if kind == "outcome"
         else access.get_item_for_user(request.user, pk)
     )
+    version = row.plan_version
+    if request.method == "POST":
+        try:
+            services.row_remove(row=row, expected_revision=_revision(request), acting_user=request.user)
+        except ServiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Removed: {row}")
+        return redirect("careplans:version", pk=version.pk)
     try:
-        services.row_remove(row=row, expected_revision=_revision(request), acting_user=request.user)
+        lifecycle.check(lifecycle.Action.EDIT, version, request.user)
     except ServiceError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, f"Removed: {row}")
-    return redirect("careplans:version", pk=row.plan_version_id)
+        return redirect("careplans:version", pk=version.pk)
+    noun = "outcome" if kind == "outcome" else "support item"
+    services.plan_record_view(version=version, acting_user=request.user, page=f"{noun} to remove it")
+    annual = None if kind == "outcome" else rules.item_annual_cost(row.unit_cost, row.quantity, row.frequency)
+    # An outcome's items (the ones left serving no outcome once it goes); an item's outcomes.
+    linked = list(row.items.all()) if kind == "outcome" else list(row.outcomes.all())
+    return render(
+        request,
+        "careplans/row_remove.html",
+        {"row": row, "kind": kind, "version": version, "annual": annual, "linked": linked},
+    )
 
 
 @require_POST
@@ -368,32 +390,106 @@ def plan_decide(request, pk):
 @require_http_methods(["GET", "POST"])
 @once
 def plan_end(request, pk):
+    """Ends the budget, or, for a reason that needs a second person, asks a PHB team member to confirm it."""
     require_staff(request.user)
-    version = access.get_version_for_user(request.user, pk)
+    version, siblings = access.get_version_and_siblings(request.user, pk)
     form = EndPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        asking = lifecycle.needs_second_person(form.cleaned_data["reason"])
         try:
-            approval.plan_end(
-                version=version,
-                reason=form.cleaned_data["reason"],
-                ended_on=form.cleaned_data["ended_on"],
-                note=form.cleaned_data["note"],
-                unspent_to_repay=form.cleaned_data["unspent_to_repay"],
-                acting_user=request.user,
-            )
+            service = approval.ending_ask if asking else approval.plan_end
+            service(version=version, acting_user=request.user, **form.cleaned_data)
         except SERVICE_ERRORS as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"{version.plan.person.full_name}'s personal health budget has been ended.")
+            name = version.plan.person.full_name
+            if asking:
+                messages.success(
+                    request,
+                    f"Ending asked for. A PHB team member must confirm it. Nothing changes for {name} until then.",
+                )
+            else:
+                messages.success(request, f"{name}'s personal health budget has been ended.")
             return redirect("careplans:version", pk=version.pk)
     elif request.method == "GET":
-        try:
-            lifecycle.check(lifecycle.Action.END, version, request.user)
-        except ServiceError as error:
-            messages.error(request, str(error))
+        known = lifecycle.facts(version, request.user, actions={lifecycle.Action.END}, siblings=siblings)
+        problem = lifecycle.refusal(lifecycle.Action.END, known)
+        if problem:
+            messages.error(request, problem)
             return redirect("careplans:version", pk=version.pk)
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to end it")
-    return render(request, "careplans/end.html", {"form": form, "version": version})
+    context = {
+        "form": form,
+        "version": version,
+        "effects": selectors.ending_effects(version, siblings),
+        "ending": lifecycle.waiting_ending(version.plan_id),
+    }
+    return render(request, "careplans/end.html", context)
+
+
+@require_GET
+def endings_to_confirm(request):
+    """The PHB team's list of endings waiting for a second person, oldest first."""
+    require_staff(request.user)
+    _require_phb_team(request.user)
+    page = page_of(selectors.endings_to_confirm(), request.GET.get("page"))
+    audit.record_list(request, "endings to confirm", {}, page)
+    today = timezone.localdate()
+    rows = [
+        {"ending": ending, "days": (today - timezone.localtime(ending.requested_at).date()).days} for ending in page
+    ]
+    reasons = [label for value, label in EndReason.choices if lifecycle.needs_second_person(value)]
+    return render(request, "careplans/endings_to_confirm.html", {"rows": rows, "page": page, "reasons": reasons})
+
+
+@require_http_methods(["GET", "POST"])
+@once
+def ending_decide(request, pk):
+    """A PHB team member who did not ask confirms an ending (the budget ends as asked) or refuses it."""
+    require_staff(request.user)
+    _require_phb_team(request.user)
+    ending = access.get_ending_for_user(request.user, pk)
+    decision = request.POST.get("decision", "")
+    form = EndingRefuseForm(request.POST if decision == "refuse" else None)
+    if request.method == "POST":
+        name = ending.plan.person.full_name
+        try:
+            if decision == "confirm":
+                approval.ending_confirm(ending=ending, acting_user=request.user)
+                messages.success(request, f"Ending confirmed. {name}'s personal health budget has been ended.")
+                return redirect("careplans:endings")
+            if decision == "refuse" and form.is_valid():
+                approval.ending_refuse(ending=ending, reason=form.cleaned_data["reason"], acting_user=request.user)
+                messages.success(
+                    request,
+                    f"Ending refused. {name}'s plan goes on unchanged. "
+                    f"We have told {ending.requested_by.display_name} why.",
+                )
+                return redirect("careplans:endings")
+            if decision not in ("confirm", "refuse"):
+                messages.error(request, "Choose to confirm or to refuse the ending.")
+        except ServiceError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            add_service_error(form, error)
+    siblings = list(selectors.version_with_people().filter(plan_id=ending.plan_id).order_by("-number"))
+    version = selectors.version_to_end(siblings) or next(v for v in siblings if v.pk == ending.plan_version_id)
+    if request.method == "GET":
+        services.plan_record_view(version=version, acting_user=request.user, page="ending asked for, to decide on it")
+    known = lifecycle.facts(
+        version, request.user, actions={lifecycle.Action.DECIDE_END}, siblings=siblings, ending=ending
+    )
+    return render(
+        request,
+        "careplans/ending_decide.html",
+        {
+            "ending": ending,
+            "version": version,
+            "form": form,
+            "effects": selectors.ending_effects(version, siblings),
+            "why_not": ending.is_waiting and lifecycle.refusal(lifecycle.Action.DECIDE_END, known),
+        },
+    )
 
 
 @require_GET
@@ -401,7 +497,7 @@ def letter_download(request, pk):
     require_staff(request.user)
     letter = access.get_letter_for_user(request.user, pk)
     services.plan_record_view(
-        version=letter.plan_version, acting_user=request.user, page=letter.get_kind_display().lower()
+        version=letter.plan_version, acting_user=request.user, page=lower_first(letter.get_kind_display())
     )
     return pdf_attachment(bytes(letter.pdf), letter.kind, letter.person.family_name, f"{letter.created_at:%Y-%m-%d}")
 

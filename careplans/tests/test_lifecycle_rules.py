@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from careplans.lifecycle import FROM_STATUSES, ROLES, SYSTEM, Action, Facts, refusal
-from careplans.models import Status
+from careplans.lifecycle import FROM_STATUSES, ROLES, SYSTEM, Action, Facts, needs_second_person, refusal
+from careplans.models import EndReason, Status
 from phb.roles import Role
 
 ALL_ROLES = [*Role.values, SYSTEM]
@@ -25,13 +25,15 @@ ALLOWED = {
     Action.FINISH: ({"ending"}, {"system"}),
     Action.AMEND: ({"approved", "active"}, {"coordinator"}),
     Action.REQUEST_REVIEW: ({"approved", "active"}, {"coordinator", "approver", "lead"}),
+    Action.DECIDE_END: ({"approved", "active", "ending"}, {"approver", "lead"}),
 }
 
 CASES = [(action, status, role) for action in Action for status in STATUSES for role in ALL_ROLES]
 
 
 def facts(status, role, **overrides):
-    values = {"status": status, "role": role, "in_team": True, "in_force": True}
+    # An ending someone else asked for waits (DECIDE_END has something to decide; no other action cares).
+    values = {"status": status, "role": role, "in_team": True, "in_force": True, "ending_waiting": True}
     values.update(overrides)
     return Facts(**values)
 
@@ -126,3 +128,28 @@ def test_nothing_new_is_agreed_once_the_budget_is_ending_or_has_ended(action, st
 
 def test_an_ending_budget_can_still_be_ended_sooner():
     assert refusal(Action.END, facts("ending", Role.COORDINATOR, finishing="ending")) is None
+
+
+def test_only_money_misused_and_no_longer_eligible_need_a_second_person():
+    assert {reason for reason in EndReason.values if needs_second_person(reason)} == {"money_misused", "not_eligible"}
+
+
+@pytest.mark.parametrize("role", [Role.APPROVER, Role.LEAD])
+def test_nobody_confirms_or_refuses_an_ending_they_asked_for(role):
+    problem = refusal(Action.DECIDE_END, facts("active", role, asked_for_ending=True))
+    assert problem == "You asked for this ending, so someone else in the PHB team must confirm or refuse it."
+    assert refusal(Action.DECIDE_END, facts("active", role)) is None
+
+
+def test_a_coordinator_cannot_confirm_an_ending():
+    problem = refusal(Action.DECIDE_END, facts("active", Role.COORDINATOR))
+    assert problem == "Your role cannot confirm or refuse the ending of a plan."
+
+
+def test_there_is_nothing_to_confirm_without_an_ending_waiting():
+    problem = refusal(Action.DECIDE_END, facts("active", Role.APPROVER, ending_waiting=False))
+    assert problem == "No ending of this plan is waiting for confirmation."
+
+
+def test_an_ending_waiting_does_not_stop_ending_for_another_reason():
+    assert refusal(Action.END, facts("active", Role.COORDINATOR, ending_waiting=True)) is None
