@@ -92,9 +92,9 @@ TEMPLATES = [
                 "phb.context_processors.service",
                 "twofactor.context_processors.second_factor",
             ],
-        },
             # Dates, times and labels written one way everywhere (phb/words.py).
             "builtins": ["phb.templatetags.words"],
+        },
     },
 ]
 
@@ -124,9 +124,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "Europe/London"
 # DATE_FORMAT "j F Y" (23 November 2026), for any date shown without phb/words.py's filters.
 FORMAT_MODULE_PATH = ["phb.formats"]
+TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 
