@@ -252,9 +252,16 @@ class TariffForm(NHSMessagesMixin, forms.Form):
         self.fields["effective_from"].error_messages["required"] = "Enter the date the tariff starts"
 
     def grid(self):
-        """Rows of (domain label, [bound fields by level]) for the template's table."""
+        """Rows of (domain label, [(level label, bound field) by level]) for the template's table (each box
+        names its level, so the table can stack on a narrow screen)."""
         return [
-            (calculate.DOMAIN_LABELS[d], [self[f"points_{d.value}_{level.value}"] for level in calculate.NeedLevel])
+            (
+                calculate.DOMAIN_LABELS[d],
+                [
+                    (calculate.LEVEL_LABELS[level], self[f"points_{d.value}_{level.value}"])
+                    for level in calculate.NeedLevel
+                ],
+            )
             for d in calculate.Domain
         ]
 
