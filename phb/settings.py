@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "twofactor",
     "eligibility",
     "budgets",
@@ -302,6 +303,17 @@ ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board"
 # admin never shows a TOTP key (twofactor/admin.py also takes django-otp's device pages out of it).
 OTP_TOTP_ISSUER = SERVICE_NAME
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys and security keys (twofactor.passkeys): a second factor only, never instead of the password;
+# the relying party is the host each page was served from.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID_CALLABLE = "twofactor.passkeys.rp_id"
+OTP_WEBAUTHN_RP_NAME = SERVICE_NAME
+OTP_WEBAUTHN_HELPER_CLASS = "twofactor.passkeys.Helper"
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
+# The origin a passkey answer must come from is the scheme and host of the request itself
+# (twofactor.passkeys.Helper), a host ALLOWED_HOSTS has already vouched for; so no fixed list of
+# origins, whose absence the library's check would otherwise report.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 LOGGING = {
     "version": 1,

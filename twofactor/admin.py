@@ -4,6 +4,9 @@ only: each user their own, and a PHB team lead's reset of someone else's (twofac
 
 from django.contrib import admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential, WebAuthnUserHandle
 
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)
+# Passkeys likewise: an administrator must not add, read or move someone's credential.
+for model in (TOTPDevice, WebAuthnCredential, WebAuthnAttestation, WebAuthnUserHandle):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)

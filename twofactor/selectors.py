@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.utils import get_credential_model
 
 from twofactor.models import RecoveryCode, RecoveryCodeDevice
 from twofactor.rules import SECOND_FACTOR_ROLES
@@ -12,6 +13,7 @@ def has_confirmed_factor(user) -> bool:
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or RecoveryCodeDevice.objects.filter(user=user, confirmed=True).exists()
+        or get_credential_model().objects.filter(user=user, confirmed=True).exists()
     )
 
 

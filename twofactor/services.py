@@ -14,6 +14,7 @@ from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
+from django_otp_webauthn.utils import get_credential_model
 
 from accounts.services import sessions_end
 from phb import audit
@@ -211,7 +212,7 @@ def factors_reset(*, user, acting_user) -> int:
 def _remove_all(user) -> int:
     """Deletes the user's devices; returns how many there were (not counting each recovery code)."""
     removed = 0
-    for model in (TOTPDevice, RecoveryCodeDevice):
+    for model in (TOTPDevice, RecoveryCodeDevice, get_credential_model()):
         devices = model.objects.filter(user=user)
         removed += devices.count()
         devices.delete()

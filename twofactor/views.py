@@ -14,9 +14,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from phb.errors import ServiceError
 from phb.pagination import page_of
-from phb.refusals import refuse_role
+from phb.refusals import AccessRefused, refuse_role
 from phb.roles import Role, has_role
-from twofactor import selectors, services, session
+from twofactor import passkeys, selectors, services, session
 from twofactor.forms import AuthenticatorCodeForm, ReauthForm, RecoveryCodeForm
 from twofactor.middleware import second_factor_not_required
 from twofactor.qr import qr_svg
@@ -127,7 +127,10 @@ def _give_factor(request, form, use, template, *, recovery: bool):
                 )
             return redirect(_next(request))
         form.add_error("code", outcome.error)
-    return render(request, template, {"form": form, "next": _next(request)})
+    context = {"form": form, "next": _next(request)}
+    if not recovery and passkeys.passkeys_of(user).exists():
+        context["passkey_config"] = passkeys.configuration(request)
+    return render(request, template, context)
 
 
 @never_cache
@@ -204,6 +207,7 @@ def account(request):
     user = request.user
     _require_factor_user(user)
     context = {
+        "passkeys": passkeys.passkeys_of(user),
         "authenticator": selectors.authenticator_of(user),
         "codes_left": selectors.recovery_codes_left(user),
         "may_reset_others": has_role(user, Role.LEAD),
@@ -256,11 +260,47 @@ def remove(request):
         request,
         title="Remove your second factor",
         body=[
-            "Your authenticator app and your recovery codes will stop working.",
+            "Your authenticator app, passkeys and recovery codes will stop working.",
             "You will need to set up a new authenticator app straight away, before you can use the service again.",
             "You will be signed out on every other device or browser.",
         ],
         button="Remove my second factor",
+        warning=True,
+    )
+
+
+@never_cache
+@require_GET
+def passkey_add(request):
+    """Add a passkey or security key: the page with the button; the browser does the rest through the
+    two JSON views in twofactor.passkeys, then comes back to Your account."""
+    _require_factor_user(request.user)
+    if not session.recently_authenticated(request):
+        return _reauth(request)
+    return render(request, "twofactor/passkey_add.html", {"passkey_config": passkeys.configuration(request)})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def passkey_remove(request, pk: int):
+    _require_factor_user(request.user)
+    if not passkeys.passkeys_of(request.user).filter(pk=pk).exists():
+        raise AccessRefused(model=passkeys.credential_model(), pk=pk)  # someone else's, or none: a 404
+    if not session.recently_authenticated(request):
+        return _reauth(request)
+    if request.method == "POST":
+        passkeys.passkey_remove(user=request.user, pk=pk, keep_session_key=request.session.session_key)
+        messages.success(request, "The passkey has been removed. You have been signed out everywhere else.")
+        return redirect("twofactor:account")
+    return _confirm(
+        request,
+        title="Remove this passkey",
+        body=[
+            "You will not be able to use this passkey or security key to sign in any more.",
+            "You can still sign in with your authenticator app or a recovery code.",
+            "You will be signed out on every other device or browser.",
+        ],
+        button="Remove the passkey",
         warning=True,
     )
 

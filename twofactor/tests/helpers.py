@@ -23,3 +23,22 @@ def authenticator(user) -> TOTPDevice:
 def sign_in(client, user, password: str = PASSWORD):
     """The sign-in form's POST (e-mail address and password); returns where it sent them."""
     return client.post("/sign-in/", {"username": user.email, "password": password})
+
+
+def passkey(user):
+    """A stored passkey of the user's (its public key is a stand-in: nothing here checks a signature)."""
+    import secrets
+
+    from django_otp_webauthn.utils import get_credential_model
+
+    credential_id = secrets.token_bytes(16)
+    model = get_credential_model()
+    return model.objects.create(
+        user=user,
+        name="Passkey",
+        confirmed=True,
+        credential_id=credential_id,
+        credential_id_sha256=model.get_credential_id_sha256(credential_id),
+        public_key=secrets.token_bytes(64),
+        aaguid="00000000-0000-0000-0000-000000000000",
+    )

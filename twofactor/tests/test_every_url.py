@@ -36,6 +36,8 @@ OPEN = {
     "twofactor:verify_recovery": "giving the factor with a recovery code",
     "twofactor:enrol": "setting the factor up (asks for the password again itself when it was long ago)",
     "twofactor:reauth": "confirming it is you (sends to the factor step itself when there is one)",
+    "twofactor:passkey_verify_begin": "giving the factor with a passkey (JSON, POST only)",
+    "twofactor:passkey_verify_complete": "giving the factor with a passkey (JSON, POST only)",
 }
 # The admin's catch-all pattern (an unknown admin address) has no name.
 UNNAMED_ADMIN = "admin/(?P<url>.*)$"
