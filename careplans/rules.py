@@ -255,55 +255,161 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def missing(plan: PlanSnapshot) -> list[str]:
-    """Everything that must be in the plan before it can be submitted, in plain English. Empty means complete."""
-    gaps = []
-    if not plan.start_date:
-        gaps.append("Enter the date the plan starts")
-    if not plan.what_matters.strip():
-        gaps.append("Write what matters to the person, in their own words")
-    if not plan.outcomes:
-        gaps.append("Add at least one outcome: the health needs and what the person wants to achieve")
-    if not plan.items:
-        gaps.append("Add what the money will buy")
-    for item in plan.items:
-        if item.unit_cost <= 0 or item.quantity <= 0:
-            gaps.append(f"Cost the item '{item.description}'")
-        if not item.outcome_keys:
-            gaps.append(f"Link the item '{item.description}' to the outcome it helps with")
-    if any(item.money_option == MoneyOption.DIRECT_PAYMENT for item in plan.items):
-        if not plan.dp_recipient or not plan.dp_recipient_name.strip():
-            gaps.append("Say who receives the direct payment")
-        if not plan.dp_amount or not plan.dp_frequency:
-            gaps.append("Enter the size of the direct payment and how often it is paid")
-    if mismatch := direct_payment_mismatch(plan):
-        gaps.append(mismatch)
-    if not plan.care_coordinator:
-        gaps.append("Name the care coordinator")
-    if not plan.health_monitor.strip():
-        gaps.append("Say who will monitor the person's health condition")
-    if not plan.first_review_date:
-        gaps.append("Enter the date of the first review")
-    elif plan.start_date:
+class Section(StrEnum):
+    """The parts of a plan, in the order a coordinator writes them with the person (the draft's task list)."""
+
+    ABOUT = "about"
+    OUTCOMES = "outcomes"
+    SUPPORT = "support"
+    MONEY = "money"
+    SAFETY = "safety"
+    AGREEMENT = "agreement"
+
+
+SECTION_TITLES = {
+    Section.ABOUT: "About the person",
+    Section.OUTCOMES: "Outcomes",
+    Section.SUPPORT: "Support and costs",
+    Section.MONEY: "How the money is managed",
+    Section.SAFETY: "Risks and contingency",
+    Section.AGREEMENT: "Dates, reviews and agreement",
+}
+
+# The plan's own fields in each section (outcomes and items are rows of their own). The form for a
+# section shows these.
+SECTION_FIELDS = {
+    Section.ABOUT: ("what_matters", "about_me", "helped_by", "care_coordinator", "health_monitor"),
+    Section.OUTCOMES: (),
+    Section.SUPPORT: ("over_budget_justification",),
+    Section.MONEY: ("dp_recipient", "dp_recipient_name", "dp_amount", "dp_frequency"),
+    Section.SAFETY: ("risks", "contingency", "reduction_notice_days"),
+    Section.AGREEMENT: (
+        "start_date",
+        "first_review_date",
+        "review_method",
+        "agreed_on",
+        "agreement_method",
+        "agreement_witness",
+    ),
+}
+
+# Fields every plan needs before it is submitted, with what to do when one is empty. missing() asks these
+# (and the agreement's date and method, asked together), and the plan's forms leave "(optional)" off their
+# labels (ALWAYS_NEEDED); the fields needed only sometimes say when (NEEDED_WHEN).
+NEEDED = {
+    "what_matters": "Write what matters to the person, in their own words",
+    "care_coordinator": "Name the care coordinator",
+    "health_monitor": "Say who will monitor the person's health condition",
+    "risks": "Write the risks and how they will be managed",
+    "contingency": "Write what happens if the support fails (contingency)",
+    "reduction_notice_days": "Enter the notice period before any reduction in the budget",
+    "start_date": "Enter the date the plan starts",
+    "first_review_date": "Enter the date of the first review",
+    "review_method": "Say how the first review will be done",
+}
+NEEDED_WHEN = {
+    "dp_recipient": "when any of the money is a direct payment",
+    "dp_recipient_name": "when any of the money is a direct payment",
+    "dp_amount": "when any of the money is a direct payment",
+    "dp_frequency": "when any of the money is a direct payment",
+    "over_budget_justification": "when the plan costs more than the indicative budget",
+}
+ALWAYS_NEEDED = frozenset(NEEDED) | {"agreed_on", "agreement_method"}
+
+
+def section_of(field: str) -> Section:
+    return next(section for section, fields in SECTION_FIELDS.items() if field in fields)
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def gaps_by_section(plan: PlanSnapshot) -> dict[Section, list[str]]:
+    """Everything that must be in the plan before it can be submitted, in plain English, by section (every
+    section present, in order). Nothing in any section means complete."""
+    gaps: dict[Section, list[str]] = {section: [] for section in Section}
+    for name, what_to_do in NEEDED.items():
+        if _empty(getattr(plan, name)):
+            gaps[section_of(name)].append(what_to_do)
+    if plan.start_date and plan.first_review_date:
         latest = add_months(plan.start_date, plan.first_review_within_months)
         if not plan.start_date < plan.first_review_date <= latest:
-            gaps.append(
+            gaps[Section.AGREEMENT].append(
                 f"The first review must be after the start date and no later than {long_date(latest)} "
                 f"({plan.first_review_within_months} months after the start)"
             )
-    if not plan.review_method.strip():
-        gaps.append("Say how the first review will be done")
-    if plan.reduction_notice_days is None:
-        gaps.append("Enter the notice period before any reduction in the budget")
-    if not plan.risks.strip():
-        gaps.append("Write the risks and how they will be managed")
-    if not plan.contingency.strip():
-        gaps.append("Write what happens if the support fails (contingency)")
     if not plan.agreed_on or not plan.agreement_method:
-        gaps.append("Record when and how the person agreed to the plan")
+        gaps[Section.AGREEMENT].append("Record when and how the person agreed to the plan")
+    if not plan.outcomes:
+        gaps[Section.OUTCOMES].append("Add at least one outcome: the health needs and what the person wants to achieve")
+    if not plan.items:
+        gaps[Section.SUPPORT].append("Add what the money will buy")
+    for item in plan.items:
+        if item.unit_cost <= 0 or item.quantity <= 0:
+            gaps[Section.SUPPORT].append(f"Cost the item '{item.description}'")
+        if not item.outcome_keys:
+            gaps[Section.SUPPORT].append(f"Link the item '{item.description}' to the outcome it helps with")
     if totals(plan).over_budget and not plan.over_budget_justification.strip():
-        gaps.append("Explain why the plan costs more than the indicative budget")
+        gaps[Section.SUPPORT].append("Explain why the plan costs more than the indicative budget")
+    if uses_direct_payment(plan):
+        if not plan.dp_recipient or not plan.dp_recipient_name.strip():
+            gaps[Section.MONEY].append("Say who receives the direct payment")
+        if not plan.dp_amount or not plan.dp_frequency:
+            gaps[Section.MONEY].append("Enter the size of the direct payment and how often it is paid")
+    if mismatch := direct_payment_mismatch(plan):
+        gaps[Section.MONEY].append(mismatch)
     return gaps
+
+
+def missing(plan: PlanSnapshot) -> list[str]:
+    """Everything that must be in the plan before it can be submitted, section by section. Empty means
+    complete: the one rule submission, the draft's "still needed" box and its task list all ask."""
+    return [gap for section_gaps in gaps_by_section(plan).values() for gap in section_gaps]
+
+
+def uses_direct_payment(plan: PlanSnapshot) -> bool:
+    return any(item.money_option == MoneyOption.DIRECT_PAYMENT for item in plan.items)
+
+
+class Progress(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+PROGRESS_LABELS = {
+    Progress.NOT_STARTED: "Not started",
+    Progress.IN_PROGRESS: "In progress",
+    Progress.COMPLETED: "Completed",
+}
+
+
+def _started(plan: PlanSnapshot, section: Section) -> bool:
+    if section is Section.OUTCOMES:
+        return bool(plan.outcomes)
+    if section is Section.SUPPORT:
+        return bool(plan.items)
+    if section is Section.MONEY:
+        # The money options are chosen item by item: with items, this part is under way.
+        return bool(plan.items) or any(not _empty(getattr(plan, f)) for f in SECTION_FIELDS[section])
+    return any(not _empty(getattr(plan, f, None)) for f in SECTION_FIELDS[section])
+
+
+def progress(plan: PlanSnapshot) -> dict[Section, Progress]:
+    """Each section's progress for the task list, from the same gaps as missing(): completed when started
+    and nothing in it is missing, in progress when started with something missing, else not started."""
+    gaps = gaps_by_section(plan)
+    return {
+        section: (
+            Progress.NOT_STARTED
+            if not _started(plan, section)
+            else Progress.IN_PROGRESS
+            if gaps[section]
+            else Progress.COMPLETED
+        )
+        for section in Section
+    }
 
 
 def unlinked_items(plan: PlanSnapshot) -> list[str]:
