@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from budgets.models import Assessment, BudgetVersion, SignOff
 from budgets.selectors import budget_versions_for, sign_off_queue, usable_budgets, usable_if_eligible
@@ -32,6 +33,7 @@ from casework.stages import Budget, Facts, Screened, Stage, Where, stage_of
 from eligibility.models import Decision, Screening, eligible_q
 from eligibility.selectors import current_screening
 from people.models import Person
+from people.selectors import caseload_for
 
 
 def _latest_screening():
@@ -127,6 +129,19 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
         ),
         route=Subquery(_latest_screening().values("route")[:1]),
     )
+
+
+def with_stage_today(people: QuerySet[Person]) -> QuerySet[Person]:
+    return with_stage(people, today=timezone.localdate())
+
+
+def caseload(*, user, today: datetime.date, query: str = "", mine: bool = False) -> QuerySet[Person]:
+    """The people a user may see (people.selectors.caseload_for: the scope, the search, the order and the
+    joins), only those they lead for "my people", each with their stage: a page in one query."""
+    people = caseload_for(user=user, query=query)
+    if mine:
+        people = people.filter(lead_coordinator=user)
+    return with_stage(people, today=today)
 
 
 def where(person: Person) -> Where:

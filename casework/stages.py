@@ -44,6 +44,7 @@ from django.db import models
 from careplans import lifecycle
 from careplans.reviews import due_soon_until
 from phb.roles import PHB_TEAM_ROLES
+from phb.words import long_date
 
 
 class Stage(models.IntegerChoices):
@@ -131,10 +132,6 @@ SHAPES = {
 }
 
 
-def _day(on: datetime.date) -> str:
-    return f"{on:%-d %B %Y}"
-
-
 @dataclass(frozen=True)
 class Where:
     """A person's stage and its next action's date (None where the stage has no date)."""
@@ -149,9 +146,9 @@ class Where:
     @property
     def label(self) -> str:
         if self.stage == Stage.APPROVED and self.on:
-            return f"Plan approved, starting on {_day(self.on)}"
+            return f"Plan approved, starting on {long_date(self.on)}"
         if self.stage == Stage.ENDING and self.on:
-            return f"Ending on {_day(self.on)}"
+            return f"Ending on {long_date(self.on)}"
         return self.stage.label
 
     @property
@@ -165,7 +162,7 @@ class Where:
             return shape.action
         if self.on is None:
             return shape.undated or shape.action.replace("{date}", "soon")
-        return shape.action.replace("{date}", _day(self.on))
+        return shape.action.replace("{date}", long_date(self.on))
 
 
 class Screened(StrEnum):

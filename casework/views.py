@@ -1,24 +1,43 @@
 """The caseload and the work trays: where everyone is and what needs doing."""
 
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from casework import filters as caseload_filters
+from casework import selectors as stage_selectors
 from people import access, selectors
 from people.forms import CaseloadSearchForm
 from phb import audit
 from phb.pagination import page_of
+from phb.roles import Role, has_role
 
 
 @require_GET
 def caseload(request):
+    """The people the user may see with their stage and next action, searched, filtered, sorted and paged
+    from the query string alone, so any view of the list can be bookmarked."""
     access.require_staff(request.user)
+    today = timezone.localdate()
     form = CaseloadSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    people = selectors.caseload_for(user=request.user, query=query)
-    page = page_of(people, request.GET.get("page"), params={"q": query})
-    audit.record_list(request, "the caseload", {}, page, searched_by=selectors.search_kind(query) if query else "")
-    return render(
-        request,
-        "casework/caseload.html",
-        {"form": form, "query": query, "page": page, "can_add": access.can_add_person(request.user)},
-    )
+    # Coordinators see the people they lead, or (show=team) everyone in their care teams; the PHB team everyone.
+    show = ("team" if request.GET.get("show") == "team" else "mine") if has_role(request.user, Role.COORDINATOR) else ""
+    people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
+    listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today)
+    params = {"q": query, "show": show if show == "team" else "", **caseload_filters.kept(listing)}
+    page = page_of(listing.ordered(listing.qs), request.GET.get("page"), params=params)
+    words = {"showing": caseload_filters.SHOWING.get(show, ""), **caseload_filters.in_words(listing)}
+    audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
+    context = {
+        "form": form,
+        "listing": listing,
+        "query": query,
+        "show": show,
+        "tabs": caseload_filters.tabs(show, page.params),
+        "sorts": caseload_filters.sort_links(listing, page.params),
+        "filtered": any(page.params.get(name) for name in caseload_filters.FILTERS),
+        "page": page,
+        "can_add": access.can_add_person(request.user),
+    }
+    return render(request, "casework/caseload.html", context)

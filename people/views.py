@@ -32,7 +32,7 @@ def person_add(request):
 @require_GET
 def person_detail(request, pk):
     access.require_staff(request.user)
-    person = access.get_person_for_user(request.user, pk)
+    person = access.get_person_for_user(request.user, pk, annotated=True)
     services.person_record_view(person=person, acting_user=request.user)
     can_edit = access.may_write(request.user, person)
     return render(request, "people/person_detail.html", {"person": person, "can_edit": can_edit})

@@ -632,7 +632,8 @@ def _own_person_pages(name):
 
 QUERY_CASES = {
     "login": (None, lambda w: reverse("login")),  # its `next`
-    "casework:caseload": ("alice", lambda w: reverse("casework:caseload")),  # the search alone: the test above
+    # The search, the filters (stage, engagement support, route, next review), the sort and the tab.
+    "casework:caseload": ("alice", lambda w: reverse("casework:caseload")),
     "people:history": ("alice", _own_person_pages("people:history")),
     "eligibility:queue": ("priya", lambda w: reverse("eligibility:queue")),
     "budgets:sign_off_queue": ("priya", lambda w: reverse("budgets:sign_off_queue")),
@@ -671,6 +672,7 @@ FILTER_PAGE = {"audit:export": "audit:trail"}
 # Real values the run keeps or replaces, where a filter's blank would leave a branch untried: a person typed
 # by NHS number (the trail moves to their record's id) and a person's id (the export names them).
 QUERY_VALUES = {
+    "casework:caseload": lambda w: {"show": "team", "stage": "new", "review": "overdue", "sort": "-next"},
     "audit:trail": lambda w: {"nhs_number": w.jane.nhs_number, "action": AuditAction.VIEW.value},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},
 }

@@ -119,6 +119,13 @@ def caseload_for_everyone(w, n):
     return Visit(w.approver, reverse("casework:caseload"))
 
 
+def caseload_filtered(w, n):
+    """The team's caseload filtered by stage and engagement support, sorted by the next action's date."""
+    data.caseload(w, n)
+    query = "?show=team&stage=new&support=not_assessed&sort=-next"
+    return Visit(w.coordinator, reverse("casework:caseload") + query)
+
+
 def caseload_search(w, n):
     data.caseload(w, n)
     return Visit(w.coordinator, reverse("casework:caseload") + f"?q={data.MARK}")
@@ -366,6 +373,13 @@ PAGES = [
     Page("caseload", "casework:caseload", "people in the team", caseload, sees_everyone="approver"),
     Page("caseload, PHB team", "casework:caseload", "people in the team", caseload_for_everyone),
     Page("caseload search by name", "casework:caseload", "people found", caseload_search, sees_everyone="approver"),
+    Page(
+        "caseload filtered and sorted",
+        "casework:caseload",
+        "people at the stage",
+        caseload_filtered,
+        sees_everyone="approver",
+    ),
     Page("add a person", "people:add", "coordinators to choose from", person_add),
     Page(
         "person page",

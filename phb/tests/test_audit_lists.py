@@ -18,7 +18,7 @@ def events_of(user):
 
 
 LISTS = [
-    ("casework:caseload", "", "alice", "Viewed the caseload: 1 shown of 1"),
+    ("casework:caseload", "", "alice", r"Viewed the caseload \(showing: people you lead\): 1 shown of 1"),
     ("casework:caseload", "", "priya", "Viewed the caseload: 2 shown of 2"),
     (
         "careplans:reviews_due",

@@ -1,0 +1,180 @@
+"""The caseload: my people and my team, each person's stage and next action, filters, sorting and pages, all
+from the query string; the person page shows the same stage under the name."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from budgets.tests.factories import make_assessment, make_eligible
+from careplans.tests.factories import approved_plan
+from casework.stages import Stage
+from eligibility.tests.factories import referral
+from people.tests.factories import PersonFactory
+from phb.models import AuditAction, AuditEvent
+from phb.pagination import PAGE_SIZE
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("casework:caseload")
+
+
+def names(response) -> list[str]:
+    return [person.family_name for person in response.context["page"].object_list]
+
+
+def stages(response) -> list[Stage]:
+    return [Stage(person.stage) for person in response.context["page"].object_list]
+
+
+@pytest.fixture
+def team(north, alice, bob):
+    """Alice leads Adams (referred) and Baker (assessed, substantial support); Bob leads Carter (not screened)."""
+    adams = PersonFactory(family_name="Adams", care_team=north, lead_coordinator=alice)
+    referral(person=adams, coordinator=alice)
+    baker = PersonFactory(family_name="Baker", care_team=north, lead_coordinator=alice)
+    make_eligible(person=baker, coordinator=alice)
+    make_assessment(person=baker, coordinator=alice, engagement="substantial")
+    carter = PersonFactory(family_name="Carter", care_team=north, lead_coordinator=bob)
+    return adams, baker, carter
+
+
+def test_my_people_are_those_i_lead_and_my_team_is_everyone_in_my_care_teams(client, alice, team, sam):
+    client.force_login(alice)
+    mine = client.get(URL)
+    assert names(mine) == ["Adams", "Baker"]
+    html = mine.content.decode()
+    assert "Your caseload" not in html
+    assert re.search(r'aria-current="page">My people<', html)
+    assert names(client.get(URL, {"show": "team"})) == ["Adams", "Baker", "Carter"]
+
+
+def test_the_phb_team_sees_everyone_without_tabs(client, priya, team, sam):
+    client.force_login(priya)
+    response = client.get(URL)
+    assert names(response) == ["Adams", "Baker", "Carter", "Taylor"]
+    assert "My people" not in response.content.decode()
+
+
+def test_each_row_shows_the_stage_tag_and_the_next_action_with_who_holds_it(client, alice, team):
+    client.force_login(alice)
+    html = client.get(URL, {"show": "team"}).content.decode()
+    assert '<strong class="nhsuk-tag nhsuk-tag--blue" data-testid="stage">Referred to the PHB team</strong>' in html
+    assert "Decide on the referral <span" in html and "(PHB team)" in html
+    assert "Work out their indicative budget" in html
+    assert '<strong class="nhsuk-tag nhsuk-tag--grey" data-testid="stage">Not screened yet</strong>' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"stage": "referred"}, ["Adams"]),
+        ({"stage": "assessed"}, ["Baker"]),
+        ({"stage": "new"}, ["Carter"]),
+        ({"support": "substantial"}, ["Baker"]),
+        ({"support": "not_assessed"}, ["Adams", "Carter"]),
+        ({"route": "discretionary"}, ["Adams"]),
+        ({"route": "right_to_have"}, ["Baker"]),
+        ({"review": "overdue"}, []),
+        ({"stage": "assessed", "support": "substantial", "route": "right_to_have"}, ["Baker"]),
+    ],
+)
+def test_each_filter_works_from_the_query_string(client, alice, team, query, expected):
+    client.force_login(alice)
+    assert names(client.get(URL, {"show": "team", **query})) == expected
+
+
+def test_the_review_filter_finds_reviews_overdue_and_due_soon(client, alice, priya, team):
+    active = approved_plan(person=team[2], coordinator=alice, approver=priya)  # first review 15 June 2026: overdue
+    client.force_login(alice)
+    assert names(client.get(URL, {"show": "team", "review": "overdue"})) == ["Carter"]
+    assert names(client.get(URL, {"show": "team", "review": "soon"})) == []
+    from careplans import reviews
+
+    reviews.review_request(plan=active.plan, reason="health_changed", acting_user=alice)
+    active.plan.reviews.filter(kind="scheduled").update(status="cancelled")
+    assert names(client.get(URL, {"show": "team", "review": "soon"})) == ["Carter"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["Adams", "Baker", "Carter"]),
+        ("-name", ["Carter", "Baker", "Adams"]),
+        ("stage", ["Carter", "Adams", "Baker"]),
+        ("-stage", ["Baker", "Adams", "Carter"]),
+    ],
+)
+def test_each_sort_works_from_the_query_string(client, alice, team, sort, expected):
+    client.force_login(alice)
+    assert names(client.get(URL, {"show": "team", "sort": sort})) == expected
+
+
+def test_sorting_by_next_action_puts_the_earliest_date_first_and_people_with_none_last(client, alice, priya, team):
+    approved_plan(person=team[1], coordinator=alice, approver=priya)
+    client.force_login(alice)
+    assert names(client.get(URL, {"show": "team", "sort": "next"})) == ["Baker", "Adams", "Carter"]
+    assert names(client.get(URL, {"show": "team", "sort": "-next"})) == ["Baker", "Adams", "Carter"]
+
+
+def test_the_column_headers_link_to_each_sort_and_say_which_is_current(client, alice, team):
+    client.force_login(alice)
+    html = client.get(URL, {"show": "team", "stage": "new", "sort": "stage"}).content.decode()
+    assert (
+        '<th role="columnheader" scope="col" aria-sort="ascending"><a href="?show=team&amp;stage=new&amp;sort=-stage"'
+        in html
+    )
+    assert 'aria-sort="none"><a href="?show=team&amp;stage=new&amp;sort=next"' in html
+    assert 'aria-sort="none"><a href="?show=team&amp;stage=new" data-testid="sort-name"' in html
+
+
+def test_pages_keep_every_filter_and_the_sort(client, alice, north):
+    for number in range(PAGE_SIZE + 2):
+        PersonFactory(family_name=f"Person{number:03d}", care_team=north, lead_coordinator=alice)
+    client.force_login(alice)
+    first = client.get(URL, {"show": "team", "stage": "new", "support": "not_assessed", "sort": "-name"})
+    assert first.context["page"].has_next
+    link = first.context["page"].next_link
+    assert link == "?show=team&stage=new&support=not_assessed&sort=-name&page=2"
+    second = client.get(URL + link)
+    assert names(second) == ["Person001", "Person000"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"stage": "nonsense"},
+        {"stage": "10"},
+        {"support": "<script>"},
+        {"route": "none"},
+        {"review": "yesterday"},
+        {"sort": "password"},
+        {"sort": "-"},
+        {"show": "everyone"},
+        {"page": "-1"},
+    ],
+)
+def test_a_value_that_is_not_a_choice_is_ignored_not_an_error(client, alice, team, query):
+    client.force_login(alice)
+    response = client.get(URL, query)
+    assert response.status_code == 200
+    assert names(response) == ["Adams", "Baker"]
+
+
+def test_the_list_is_audited_with_its_filters_in_words(client, alice, team):
+    client.force_login(alice)
+    client.get(URL, {"show": "team", "stage": "assessed", "support": "substantial", "sort": "-next"})
+    event = AuditEvent.objects.filter(actor=alice, action=AuditAction.VIEW_LIST).get()
+    assert event.summary == (
+        "Viewed the caseload (showing: everyone in your care teams; stage: Assessed; engagement support: "
+        "Substantial support; sorted by: next action's date, last first): 1 shown of 1"
+    )
+
+
+def test_the_person_page_shows_the_stage_and_next_action_under_the_name(client, alice, team):
+    client.force_login(alice)
+    html = client.get(reverse("people:detail", kwargs={"pk": team[1].pk})).content.decode()
+    heading, after = html.split("</h1>", 1)
+    assert after.index('data-testid="person-stage"') < after.index("<h2")
+    assert '<strong class="nhsuk-tag nhsuk-tag--blue" data-testid="stage">Assessed</strong>' in after
+    assert "Work out their indicative budget" in after
