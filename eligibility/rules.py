@@ -114,6 +114,108 @@ class ScreeningResult:
     block_contract_services: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Wording:
+    """A reason or a next step in two voices, written side by side so they say the same thing: `staff`, about the
+    person, kept on the screening and shown on staff pages; `letter`, to the person, in their outcome letter
+    (eligibility.letters.to_letter finds a kept staff text's letter wording). Both take the same {placeholders}."""
+
+    staff: str
+    letter: str
+
+    def __call__(self, **values: str) -> str:
+        return self.staff.format(**values)
+
+
+FUNDED_AT_HOME = Wording(
+    "Has {funded} funding and lives in the community.",
+    "You get {funded} funding and you live in the community, not in hospital. This gives you the right to have a "
+    "personal health budget.",
+)
+FUNDED_IN_HOSPITAL = Wording(
+    "Has {funded} funding but is a hospital inpatient. "
+    "The right to have a budget applies to people living in the community.",
+    "You get {funded} funding, but you are staying in hospital. The right to have a personal health budget is for "
+    "people who live in the community.",
+)
+AFTERCARE = Wording(
+    "Receives section 117 mental health aftercare.",
+    "You get aftercare under section 117 of the Mental Health Act. This gives you the right to have a personal "
+    "health budget.",
+)
+SECTION_2_ONLY = Wording(
+    "Was detained under section 2 only. Section 117 aftercare follows detention for treatment "
+    "(for example section 3), so it does not give a right to a budget.",
+    "You were kept in hospital under section 2 of the Mental Health Act only. Section 2 is for an assessment, so it "
+    "does not come with aftercare under section 117, which is what gives the right to a personal health budget.",
+)
+WHEELCHAIR = Wording(
+    "Is eligible for NHS wheelchair services, so can have a personal wheelchair budget.",
+    "You can have NHS wheelchair services, so you can have a personal wheelchair budget.",
+)
+COHORT_RETIRED = Wording(
+    "The IPC cohort '{cohort}' is no longer offered.",
+    "We no longer offer personal health budgets to the group of people you are in: {cohort}.",
+)
+COHORT_NEEDS_DECISION = Wording(
+    "Is in the IPC cohort '{cohort}', which needs a PHB team decision.",
+    "You are in a group of people we can offer personal health budgets to: {cohort}. For this group, our personal "
+    "health budget team decides for each person.",
+)
+COHORT_OFFER = Wording(
+    "Is in the IPC cohort '{cohort}'.",
+    "You are in a group of people we offer personal health budgets to: {cohort}.",
+)
+PACKAGE = Wording(
+    "Has an individually commissioned care package. The PHB team decides case by case.",
+    "The NHS pays for care that was arranged just for you. For care like this, our personal health budget team "
+    "decides for each person.",
+)
+PACKAGE_WITH_BLOCK = Wording(
+    PACKAGE.staff + " Services paid through a block contract cannot be paid for again from a budget: {services}.",
+    PACKAGE.letter + " Some of your services are already paid for through the NHS's contracts with the people who "
+    "provide them, so they cannot be paid for again from a budget: {services}.",
+)
+NO_ROUTE = Wording(
+    "Does not have Continuing Healthcare or children's continuing care funding, section 117 aftercare, "
+    "an NHS wheelchair need, an individually commissioned care package, or an IPC cohort that applies.",
+    "You do not get NHS Continuing Healthcare or children's continuing care funding, aftercare under section 117 of "
+    "the Mental Health Act, NHS wheelchair services or care arranged just for you, and you are not in one of the "
+    "groups of people we offer personal health budgets to.",
+)
+AFTER_DISCHARGE = Wording(
+    "Screen again when they are discharged home.",
+    "When you are home from hospital, ask your care coordinator to look again at whether you can have a personal "
+    "health budget.",
+)
+COUNCIL_BUDGET = Wording(
+    "They may be able to get a personal budget for social care from their local council.",
+    "You may be able to get a personal budget for social care from your local council.",
+)
+IF_THINGS_CHANGE = Wording(
+    "Screen again if their health or funding changes.",
+    "If your health or your funding changes, ask your care coordinator to look again.",
+)
+
+# Every reason and next step the rules give, for the letter's look-up (and its test).
+WORDINGS = (
+    FUNDED_AT_HOME,
+    FUNDED_IN_HOSPITAL,
+    AFTERCARE,
+    SECTION_2_ONLY,
+    WHEELCHAIR,
+    COHORT_RETIRED,
+    COHORT_NEEDS_DECISION,
+    COHORT_OFFER,
+    PACKAGE,
+    PACKAGE_WITH_BLOCK,
+    NO_ROUTE,
+    AFTER_DISCHARGE,
+    COUNCIL_BUDGET,
+    IF_THINGS_CHANGE,
+)
+
+
 class InvalidFacts(ValueError):
     """The answers contradict each other; problems maps each answer to what to change."""
 
@@ -169,7 +271,7 @@ def _right_to_have(facts: Facts) -> tuple[list[Finding], list[str]]:
                 Route.RIGHT_TO_HAVE,
                 Outcome.ELIGIBLE,
                 facts.funding.value,
-                f"Has {funded} funding and lives in the community.",
+                FUNDED_AT_HOME(funded=funded),
             )
         )
     elif funded:
@@ -178,34 +280,16 @@ def _right_to_have(facts: Facts) -> tuple[list[Finding], list[str]]:
                 Route.RIGHT_TO_HAVE,
                 Outcome.NOT_ELIGIBLE,
                 facts.funding.value,
-                f"Has {funded} funding but is a hospital inpatient. "
-                "The right to have a budget applies to people living in the community.",
+                FUNDED_IN_HOSPITAL(funded=funded),
             )
         )
-        next_steps.append("Screen again when they are discharged home.")
+        next_steps.append(AFTER_DISCHARGE())
     if facts.section_117 == Section117.AFTERCARE:
-        findings.append(
-            Finding(Route.RIGHT_TO_HAVE, Outcome.ELIGIBLE, "s117", "Receives section 117 mental health aftercare.")
-        )
+        findings.append(Finding(Route.RIGHT_TO_HAVE, Outcome.ELIGIBLE, "s117", AFTERCARE()))
     elif facts.section_117 == Section117.SECTION_2_ONLY:
-        findings.append(
-            Finding(
-                Route.RIGHT_TO_HAVE,
-                Outcome.NOT_ELIGIBLE,
-                "s117",
-                "Was detained under section 2 only. Section 117 aftercare follows detention for treatment "
-                "(for example section 3), so it does not give a right to a budget.",
-            )
-        )
+        findings.append(Finding(Route.RIGHT_TO_HAVE, Outcome.NOT_ELIGIBLE, "s117", SECTION_2_ONLY()))
     if facts.wheelchair:
-        findings.append(
-            Finding(
-                Route.RIGHT_TO_HAVE,
-                Outcome.ELIGIBLE,
-                "wheelchair",
-                "Is eligible for NHS wheelchair services, so can have a personal wheelchair budget.",
-            )
-        )
+        findings.append(Finding(Route.RIGHT_TO_HAVE, Outcome.ELIGIBLE, "wheelchair", WHEELCHAIR()))
     return findings, next_steps
 
 
@@ -213,40 +297,23 @@ def _ipc(facts: Facts) -> list[Finding]:
     findings = []
     for cohort in facts.cohorts:
         if cohort.retired:
-            findings.append(
-                Finding(
-                    Route.IPC,
-                    Outcome.NOT_ELIGIBLE,
-                    cohort.code,
-                    f"The IPC cohort '{cohort.name}' is no longer offered.",
-                )
-            )
+            findings.append(Finding(Route.IPC, Outcome.NOT_ELIGIBLE, cohort.code, COHORT_RETIRED(cohort=cohort.name)))
         elif cohort.needs_decision:
             findings.append(
-                Finding(
-                    Route.IPC,
-                    Outcome.REFERRED,
-                    cohort.code,
-                    f"Is in the IPC cohort '{cohort.name}', which needs a PHB team decision.",
-                )
+                Finding(Route.IPC, Outcome.REFERRED, cohort.code, COHORT_NEEDS_DECISION(cohort=cohort.name))
             )
         else:
-            findings.append(
-                Finding(Route.IPC, Outcome.IPC_OFFER, cohort.code, f"Is in the IPC cohort '{cohort.name}'.")
-            )
+            findings.append(Finding(Route.IPC, Outcome.IPC_OFFER, cohort.code, COHORT_OFFER(cohort=cohort.name)))
     return findings
 
 
 def _discretionary(facts: Facts) -> list[Finding]:
     if not facts.commissioned_package:
         return []
-    reason = "Has an individually commissioned care package. The PHB team decides case by case."
     if facts.block_contract_services:
-        reason += (
-            " Services paid through a block contract cannot be paid for again from a budget: "
-            + ", ".join(facts.block_contract_services)
-            + "."
-        )
+        reason = PACKAGE_WITH_BLOCK(services=", ".join(facts.block_contract_services))
+    else:
+        reason = PACKAGE()
     return [Finding(Route.DISCRETIONARY, Outcome.REFERRED, "package", reason)]
 
 
@@ -258,10 +325,7 @@ _STRENGTH = [
     (Route.DISCRETIONARY, Outcome.REFERRED),
 ]
 
-NOT_ELIGIBLE_NEXT_STEPS = (
-    "They may be able to get a personal budget for social care from their local council.",
-    "Screen again if their health or funding changes.",
-)
+NOT_ELIGIBLE_NEXT_STEPS = (COUNCIL_BUDGET(), IF_THINGS_CHANGE())
 
 
 def screen(facts: Facts, *, on: datetime.date) -> ScreeningResult:
@@ -283,10 +347,7 @@ def screen(facts: Facts, *, on: datetime.date) -> ScreeningResult:
                 block_contract_services=facts.block_contract_services,
             )
 
-    reasons = tuple(f.reason for f in findings) or (
-        "Does not have Continuing Healthcare or children's continuing care funding, section 117 aftercare, "
-        "an NHS wheelchair need, an individually commissioned care package, or an IPC cohort that applies.",
-    )
+    reasons = tuple(f.reason for f in findings) or (NO_ROUTE(),)
     return ScreeningResult(
         outcome=Outcome.NOT_ELIGIBLE,
         route=Route.NONE,

@@ -298,6 +298,15 @@ PASSWORD_RESETS_PER_IP_PER_HOUR = env_int("PASSWORD_RESETS_PER_IP_PER_HOUR", 20)
 
 SERVICE_NAME = env_str("SERVICE_NAME", "Personal health budgets")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Example Integrated Care Board")
+# Printed at the top of every letter and the plan (phb/letterhead.py). The defaults are made up for the demo: the
+# telephone number is in a range Ofcom keeps for drama, so no one's phone rings. The address is its lines separated
+# by commas. The logo is a file among the static files (static/ or STATIC_ROOT), the only files a PDF may read.
+ORGANISATION_PHONE = env_str("ORGANISATION_PHONE", "0113 496 0000")
+ORGANISATION_EMAIL = env_str("ORGANISATION_EMAIL", "phb.team@example.nhs.uk")
+ORGANISATION_ADDRESS = env_list(
+    "ORGANISATION_ADDRESS", ["Personal health budget team", "Example House", "1 Example Street", "Leeds", "LS99 9ZZ"]
+)
+ORGANISATION_LOGO = env_str("ORGANISATION_LOGO", "img/organisation-logo.svg")
 
 # The staff second factor (twofactor/). The issuer names the service in the authenticator app; the
 # admin never shows a TOTP key (twofactor/admin.py also takes django-otp's device pages out of it).

@@ -29,7 +29,8 @@ def test_a_decline_letter_gives_the_reason_and_how_to_ask_again(client, alice, p
     client.force_login(alice)
     text = letter_text(client, screening)
     assert "Dear Jane Smith" in text
-    assert "Not eligible: declined by the PHB team" in text
+    assert "We have decided that you cannot have a personal health budget at the moment." in text
+    assert "PHB team" not in text and "Not eligible:" not in text
     assert "Your needs are met by the services you have now." in text
     assert "If you disagree" in text
     assert "within 28 days" in text
@@ -52,5 +53,8 @@ def test_an_approval_letter_says_what_happens_next_and_not_how_to_appeal(client,
 def test_a_waiting_referral_letter_says_the_team_will_decide(client, alice, jane):
     client.force_login(alice)
     text = letter_text(client, referral(person=jane, coordinator=alice))
-    assert "Referred for PHB team decision" in text
+    assert (
+        "We have asked our personal health budget team to decide whether you can have a personal health budget" in text
+    )
     assert "We will write to you again" in text
+    assert "Referred for PHB team decision" not in text
