@@ -13,7 +13,7 @@ def test_it_finds_and_adds_people_and_the_audit_trail_shows_both(page, alice, ja
     assert_accessible(page)
 
     sign_in(page, "alice", None)
-    page.get_by_role("heading", name="Your caseload").wait_for()
+    page.get_by_role("heading", name="Caseload").wait_for()
     assert "Alice Adams (Care coordinator)" in page.get_by_test_id("signed-in-as").inner_text()
     assert_accessible(page)
 
