@@ -101,6 +101,7 @@ ASSESSMENTS = {
     11: further_along("bob", 50),
     12: further_along("alice", 60),
     17: further_along("bob", 70),
+    18: further_along("bob", 110),
     13: further_along("alice", 90),
     14: further_along("charlie", 140),
     4: further_along("alice", 230),

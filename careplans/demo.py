@@ -21,7 +21,7 @@ class PlanStory:
 
     coordinator: str  # username of who writes it
     goes_to: str  # draft, submitted, returned, approved (its start date decides whether it is active), reviewed,
-    # ending or ended
+    # ending, ended, or ending_asked (an ending that waits for a PHB team member to confirm it)
     starts_in: int  # days from today; below 0 it started that many days ago
     first_review_after: int  # days after the start
     what_matters: str
@@ -113,6 +113,7 @@ STORIES = {
     ),
     15: _story("bob", "ending", -150, 85, "George"),
     16: _story("charlie", "ended", -270, 85, "Helen"),
+    18: _story("bob", "ending_asked", -45, 85, "Kevin"),
 }
 
 
@@ -268,6 +269,15 @@ def _tell(person: Person, budget, story: PlanStory, users: dict[str, User]) -> N
             ended_on=today + datetime.timedelta(days=30),
             note="George has chosen to go back to services arranged by the NHS.",
             unspent_to_repay=None,
+            acting_user=coordinator,
+        )
+    elif story.goes_to == "ending_asked":
+        approval.ending_ask(
+            version=version,
+            reason="money_misused",
+            ended_on=today + datetime.timedelta(days=28),
+            note="Receipts for the last three months do not match the payments; Kevin has not answered our letters.",
+            unspent_to_repay=Decimal("1250.00"),
             acting_user=coordinator,
         )
     elif story.goes_to == "ended":

@@ -39,6 +39,7 @@ SCREENINGS = [
     (11, "bob", 60, CHC),  # Peter: a plan returned
     (12, "alice", 70, {"section_117": "aftercare"}),  # Margaret: a plan approved, starting later
     (17, "bob", 80, CHC),  # Oliver: active
+    (18, "bob", 120, CHC),  # Kevin: active, an ending asked for that waits for the PHB team
     (13, "alice", 100, CHC),  # David: a review due soon
     (14, "charlie", 150, CHC),  # Fatima: a review overdue
     (4, "alice", 240, CHC),  # Eileen: active, a review done

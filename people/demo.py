@@ -45,6 +45,7 @@ PEOPLE = [
     ("George", "Wright", datetime.date(1941, 4, 16), 0, "bob", "3 Stainbeck Gardens", "LS7 2RF"),
     ("Helen", "Baker", datetime.date(1960, 3, 2), 1, "charlie", "18 Lady Pit Lane", "LS11 6BL"),
     ("Oliver", "Green", datetime.date(1999, 9, 9), 0, "bob", "6 Grosvenor Road", "LS6 2DZ"),
+    ("Kevin", "Doyle", datetime.date(1975, 6, 21), 0, "bob", "22 Cliff Road", "LS6 2EZ"),
 ]
 
 # serial: who represents them (role, name, relationship, contact); they are invited online in portal/demo.py.

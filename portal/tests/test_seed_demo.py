@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from budgets.models import BudgetVersion, SignOff
 from budgets.selectors import budget_unusable_reason
-from careplans.models import PlanVersion, Review, ReviewStatus, Status
+from careplans.models import EndingRequest, EndingStatus, PlanVersion, Review, ReviewStatus, Status
 from eligibility.models import Decision, Screening
 from eligibility.selectors import is_eligible
 from people.demo import demo_person
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 # The demo's people by their serial in people/demo.py
 JANE, MOHAMMED, GRACE, TOMASZ, EILEEN, PRIYANKA, SAM, RUTH, KWAME, LILY = range(10)
-AISHA, PETER, MARGARET, DAVID, FATIMA, GEORGE, HELEN, OLIVER = range(10, 18)
+AISHA, PETER, MARGARET, DAVID, FATIMA, GEORGE, HELEN, OLIVER, KEVIN = range(10, 19)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_it_loads_demo_data_once_however_often_it_runs(seeded):
     call_command("seed_demo")
     assert counts() == first
     assert AuditEvent.objects.count() == events
-    assert first[0] == 18
+    assert first[0] == 19
     assert {u.role for u in User.objects.all()} == set(Role.values)
 
 
@@ -98,7 +98,7 @@ def test_someone_is_at_each_step_of_a_plan(seeded):
     assert [v.status for v in versions(seeded(MOHAMMED))] == [Status.SUBMITTED]
     (margaret,) = versions(seeded(MARGARET))
     assert margaret.status == Status.APPROVED and margaret.start_date > today
-    for serial in (OLIVER, DAVID, FATIMA):
+    for serial in (OLIVER, DAVID, FATIMA, KEVIN):
         assert [v.status for v in versions(seeded(serial))] == [Status.ACTIVE]
     assert due_review(seeded(OLIVER)).due_on > today + datetime.timedelta(days=28)
     assert today <= due_review(seeded(DAVID)).due_on <= today + datetime.timedelta(days=28)
@@ -119,6 +119,9 @@ def test_someone_has_had_a_review_and_someone_is_ending_and_ended(seeded):
     (helen,) = versions(seeded(HELEN))
     assert helen.status == Status.ENDED and helen.ended_on < today
     assert helen.letters.filter(kind="ending").exists()
+    # Ending for money misused waits for a PHB team member to confirm it; until then the plan goes on.
+    asked = EndingRequest.objects.get(plan__person=seeded(KEVIN))
+    assert asked.status == EndingStatus.WAITING and asked.requested_by.username == "bob"
 
 
 def test_a_patient_and_a_representative_see_records_online_and_messages_go_both_ways(seeded):
@@ -133,6 +136,37 @@ def test_a_patient_and_a_representative_see_records_online_and_messages_go_both_
     # Jane's last message waits for her coordinator to read it.
     assert jane.portal_messages.filter(from_patient=True, read_at=None).exists()
     assert Invitation.objects.get(person=seeded(MOHAMMED)).email == WAITING
+
+
+def test_someone_is_at_every_journey_stage_and_each_where_their_story_says(seeded):
+    from casework.selectors import with_stage
+    from casework.stages import Stage
+
+    expected = {
+        GRACE: Stage.NEW,
+        RUTH: Stage.NOT_ELIGIBLE,
+        TOMASZ: Stage.REFERRED,
+        KWAME: Stage.REFERRED,
+        PRIYANKA: Stage.SCREENED,
+        SAM: Stage.ASSESSED,
+        LILY: Stage.BUDGET_WAITING,
+        AISHA: Stage.BUDGET_READY,
+        JANE: Stage.PLAN_DRAFT,
+        PETER: Stage.PLAN_RETURNED,
+        MOHAMMED: Stage.PLAN_SUBMITTED,
+        MARGARET: Stage.APPROVED,
+        OLIVER: Stage.ACTIVE,
+        KEVIN: Stage.ACTIVE,
+        EILEEN: Stage.ACTIVE,
+        DAVID: Stage.REVIEW_DUE,
+        FATIMA: Stage.REVIEW_OVERDUE,
+        GEORGE: Stage.ENDING,
+        HELEN: Stage.ENDED,
+    }
+    staged = with_stage(Person.objects.all(), today=timezone.localdate())
+    stages = {serial: Stage(staged.get(pk=seeded(serial).pk).stage) for serial in expected}
+    assert stages == expected
+    assert set(stages.values()) == set(Stage)
 
 
 def test_it_uses_only_test_range_nhs_numbers(seeded):
