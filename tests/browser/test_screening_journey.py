@@ -72,5 +72,5 @@ def test_a_referred_package_is_approved_and_the_coordinator_sees_the_decision(pa
         page.get_by_role("link", name="Download the outcome letter (PDF)").click()
     pdf = download_info.value.path().read_bytes()
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Eligible: approved by the PHB team" in text
+    assert "You can have a personal health budget." in text
     assert REASON in text
