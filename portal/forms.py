@@ -22,6 +22,14 @@ class InvitationForm(NHSMessagesMixin, forms.Form):
 
 
 class AcceptInvitationForm(NHSMessagesMixin, forms.Form):
+    # The account's name, shown at the top of every page once signed in (people.User's columns). Asked of
+    # a representative; an invitation to the person themselves starts with their name (portal.selectors).
+    first_name = forms.CharField(
+        label="Your first name", max_length=150, error_messages={"required": "Enter your first name"}
+    )
+    last_name = forms.CharField(
+        label="Your last name", max_length=150, error_messages={"required": "Enter your last name"}
+    )
     password1 = forms.CharField(
         label="Create a password",
         strip=False,
@@ -38,8 +46,9 @@ class AcceptInvitationForm(NHSMessagesMixin, forms.Form):
         error_messages={"required": "Type the password again"},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, name_required: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["first_name"].required = self.fields["last_name"].required = name_required
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -132,6 +132,7 @@ class HomeSummary:
     annual: Decimal | None
     weekly: Decimal | None
     agreed: bool  # the plan's agreed amount, rather than the indicative budget
+    budget: Decimal | None  # with an agreed plan: the budget it was written against, to set its cost against
     ending: Ending | None
     money_options: list[str]
     coordinator: User | None
@@ -150,8 +151,10 @@ def home_summary(person: Person, *, today: datetime.date) -> HomeSummary:
     annual = None
     options = []
     agreed = plan is not None and not (ending and ending.past)
+    plan_budget = None
     if agreed:
         annual = plan.agreed_annual
+        plan_budget = plan.budget_version.annual_amount
         options = sorted(
             {rules.MONEY_OPTION_LABELS[rules.MoneyOption(value)] for value in ids_from(plan.money_option_list)}
         )
@@ -184,6 +187,7 @@ def home_summary(person: Person, *, today: datetime.date) -> HomeSummary:
         annual=annual,
         weekly=weekly(annual) if annual is not None else None,
         agreed=agreed,
+        budget=plan_budget,
         ending=ending,
         money_options=options,
         coordinator=(plan.care_coordinator if plan else None) or person.lead_coordinator,
@@ -346,6 +350,14 @@ def thread_newest_first(person: Person) -> QuerySet[Message]:
 def accesses_for(person: Person) -> QuerySet[PortalAccess]:
     """Who sees the person's records online now."""
     return PortalAccess.objects.filter(person=person, revoked_at__isnull=True).select_related("user").order_by("pk")
+
+
+def name_offered(invitation: Invitation) -> dict:
+    """The name the accept form starts with: the person's own for an invitation to them; a representative
+    types theirs."""
+    if invitation.relationship == Relationship.SELF:
+        return {"first_name": invitation.person.given_name, "last_name": invitation.person.family_name}
+    return {}
 
 
 def usable_invitation(token: str, *, now: datetime.datetime) -> Invitation | None:

@@ -25,6 +25,7 @@ from phb.roles import Role, has_role
 from portal import access
 from portal.access import persons_for
 from portal.models import Invitation, Message, Relationship, hash_token
+from portal.selectors import name_offered
 from portal.wording import duration_in_words
 
 logger = logging.getLogger(__name__)
@@ -169,15 +170,26 @@ def _usable_locked(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str) -> User:
-    """Uses an invitation once: sets the password and gives access to the person's records."""
+def invitation_accept(*, token: str, password: str, first_name: str = "", last_name: str = "") -> User:
+    """Uses an invitation once: sets the password and gives access to the person's records. The account is
+    named as given, or, for an invitation to the person themselves, after them (pages show the name)."""
     invitation = _usable_locked(token)
     holder = account_for_address(invitation.email)
     if holder is not None and holder.role != Role.PATIENT:
         raise InvitationInvalid("This link cannot be used. Ask your care coordinator for a new one.")
     if holder is not None:
         raise AccountExists(f"There is already an account for {invitation.email}. Sign in to it to accept.")
-    user = User(username=invitation.email, email=invitation.email, role=Role.PATIENT)
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not (first_name or last_name):
+        offered = name_offered(invitation)
+        first_name, last_name = offered.get("first_name", ""), offered.get("last_name", "")
+    user = User(
+        username=invitation.email,
+        email=invitation.email,
+        role=Role.PATIENT,
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+    )
     try:
         validate_password(password, user)
     except ValidationError as error:

@@ -191,10 +191,16 @@ def accept_invitation(request, token):
         if holder.role != Role.PATIENT:
             return _invitation_invalid(request)
         return _accept_signed_in(request, token, invitation, holder)
-    form = AcceptInvitationForm(request.POST or None)
+    offered = selectors.name_offered(invitation)
+    form = AcceptInvitationForm(request.POST or None, initial=offered, name_required=not offered)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+            user = services.invitation_accept(
+                token=token,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
         except services.InvitationInvalid:
             return _invitation_invalid(request)
         except services.AccountExists:

@@ -57,6 +57,8 @@ STORED_IN = {
     "eligibility.forms.DecisionForm.reason": ["eligibility.Screening.decision_reason"],
     "portal.forms.MessageForm.body": ["portal.Message.body"],
     "portal.forms.InvitationForm.email": ["portal.Invitation.email"],
+    "portal.forms.AcceptInvitationForm.first_name": ["people.User.first_name"],
+    "portal.forms.AcceptInvitationForm.last_name": ["people.User.last_name"],
 }
 # Plain-form text fields not saved as typed, and why their max_length is the bound.
 NOT_STORED = {

@@ -13,7 +13,7 @@ from portal import selectors
 
 pytestmark = pytest.mark.django_db
 
-AGREED = "£7,593.57 a year"
+AGREED = "£7,593.57"  # what Jane's agreed plan costs a year
 
 
 def end(version, alice, ended_on):
@@ -44,7 +44,7 @@ def test_an_ending_budget_shows_the_agreed_plan_and_budget_and_when_it_ends(clie
     home, plan = pages(client, jane)
     when = f"Your personal health budget ends on {ends_on:%-d %B %Y}"
     assert when in home and when in plan
-    assert AGREED in home and "£145.63 a week" in home
+    assert f"your plan costs {AGREED} of your {indicative(janes_plan)} budget" in home and "£145.63 a week" in home
     assert "starting figure" not in home and "It is agreed when your plan is approved" not in home
     assert "Sing in my choir again" in plan and "Taxi to choir" in plan
     assert "do not have an agreed plan" not in plan

@@ -104,7 +104,7 @@ def test_pat_sees_her_budget_plan_next_review_and_documents(client, pat, jane, j
     client.force_login(pat)
     assert client.get(reverse("portal:home"))["Location"] == reverse("portal:person", kwargs={"pk": jane.pk})
     home = client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode()
-    assert "£7,593.57 a year" in home and "£145.63 a week" in home
+    assert "your plan costs £7,593.57 of your" in home and "£145.63 a week" in home
     assert "By 15 June 2026" in home
     assert "Alice Adams" in home
     plan = client.get(reverse("portal:plan", kwargs={"pk": jane.pk})).content.decode()
@@ -151,9 +151,13 @@ def test_an_invitation_works_once_for_72_hours(client, alice, jane, django_captu
     [email] = mail.outbox
     link = re.search(r"http://testserver(/my/invitation/\S+/)", email.body).group(1)
     client.logout()
-    weak = client.post(link, {"password1": "short", "password2": "short"})
+    weak = client.post(link, {"first_name": "Sarah", "last_name": "Jones", "password1": "short", "password2": "short"})
     assert any("at least 12 characters" in e for e in weak.context["form"].errors["password1"])
-    response = client.post(link, {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"})
+    response = client.post(
+        link,
+        {"first_name": "Sarah", "last_name": "Jones"}
+        | {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"},
+    )
     assert response["Location"] == reverse("portal:home")
     access = PortalAccess.objects.get(user__username="sarah@example.com")
     assert access.person == jane
@@ -366,7 +370,10 @@ def test_stopping_access_cancels_the_same_persons_other_invitations_to_that_addr
     other = services.invitation_create(
         person=jane, email="tom@example.com", relationship=Relationship.SELF, link_base="http://t/", acting_user=alice
     )
-    password = {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"}
+    password = {"first_name": "Sarah", "last_name": "Jones"} | {
+        "password1": "choir-on-fridays-2026",
+        "password2": "choir-on-fridays-2026",
+    }
     assert client.post(links[0], password).status_code == 302
     access = PortalAccess.objects.get(user__username="sarah@example.com")
     services.access_revoke(access=access, acting_user=alice)
@@ -383,3 +390,58 @@ def test_stopping_access_cancels_the_same_persons_other_invitations_to_that_addr
         "Cancelled the invitation to sarah@example.com when online access stopped",
         "Cancelled the invitation to tom@example.com when online access stopped",
     ]
+
+
+@pytest.mark.parametrize(
+    "plan_cost, says",
+    [
+        ("less", "Each year, your plan costs {cost} of your {budget} budget."),
+        ("more", "Each year, your plan costs {cost}, which is more than your {budget} budget."),
+    ],
+)
+def test_the_portal_sets_the_plans_cost_against_the_budget_in_the_letter(
+    client, pat, jane, janes_plan, plan_cost, says
+):
+    """The plan's cost is never called "your budget": the budget is the indicative budget it was written from."""
+    from careplans.models import PlanVersion
+    from phb.money import pounds
+
+    budget = janes_plan.budget_version.annual_amount
+    cost = janes_plan.agreed_annual
+    if plan_cost == "more":  # agreed above the budget, with the PHB team's agreement
+        cost = budget + 100
+        PlanVersion.objects.filter(pk=janes_plan.pk).update(agreed_annual=cost)
+    assert cost != budget
+    client.force_login(pat)
+    home = " ".join(client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode().split())
+    assert says.format(cost=pounds(cost), budget=pounds(budget)) in home
+    assert f"{pounds(cost)} a year" not in home  # the plan's cost alone under "Your budget", as it was
+    if plan_cost == "less":
+        plan = " ".join(client.get(reverse("portal:plan", kwargs={"pk": jane.pk})).content.decode().split())
+        assert says.format(cost=pounds(cost), budget=pounds(budget)) in plan
+
+
+def test_the_header_names_who_signed_in_never_their_email(client, alice, jane, django_capture_on_commit_callbacks):
+    """The person themselves is named after their record; a representative gives their name when they accept."""
+    password = {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"}
+    for email, relationship in (
+        ("jane.s@example.com", Relationship.SELF),
+        ("sarah@example.com", Relationship.ATTORNEY),
+    ):
+        invitation = services.invitation_create(
+            person=jane, email=email, relationship=relationship, link_base="http://testserver/", acting_user=alice
+        )
+        link = reverse("portal:accept", kwargs={"token": invitation.token})
+        client.logout()
+        if relationship == Relationship.ATTORNEY:
+            refused = client.post(link, password)
+            assert refused.status_code == 200
+            assert refused.context["form"].errors["first_name"] == ["Enter your first name"]
+            assert client.post(link, {"first_name": " Sarah ", "last_name": "Jones"} | password).status_code == 302
+            name = "Sarah Jones"
+        else:
+            assert client.post(link, password).status_code == 302
+            name = jane.full_name
+        header = client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode()
+        signed_in_as = re.search(r'data-testid="signed-in-as">(.*?)</span>', header, re.S).group(1)
+        assert name in signed_in_as and email not in signed_in_as

@@ -87,6 +87,14 @@ def test_the_invitation_texts_follow_the_lifetime_they_describe(
     lifetime = invitation.expires_at - invitation.created_at
     assert abs(lifetime - datetime.timedelta(days=5)) < datetime.timedelta(seconds=5)
     client.logout()
-    client.post(link, {"password1": "choir-on-fridays-2026", "password2": "choir-on-fridays-2026"})
+    client.post(
+        link,
+        {
+            "first_name": "Sarah",
+            "last_name": "Jones",
+            "password1": "choir-on-fridays-2026",
+            "password2": "choir-on-fridays-2026",
+        },
+    )
     client.logout()
     assert "work once, for 5 days." in client.get(link).content.decode()

@@ -56,7 +56,7 @@ def test_invitation_to_plan_to_messages(browser, live_server, jane, alice, janes
 
         patient.get_by_role("heading", name="Jane Smith: personal health budget").wait_for()
         budget = patient.get_by_test_id("budget").inner_text()
-        assert "£7,593.57 a year" in budget and "£145.63 a week" in budget
+        assert "your plan costs £7,593.57 of your" in budget and "£145.63 a week" in budget
         assert "15 June 2026" in patient.get_by_test_id("next-review").inner_text()
         assert_accessible(patient)
 
