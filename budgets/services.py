@@ -25,7 +25,7 @@ from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role, is_phb_team
 from phb.services import audited_update, claim_current
-from phb.words import date_and_time, long_date
+from phb.words import date_and_time, long_date, lower_first
 
 ASSESSMENT_FIELDS = ["assessed_on", "assessor", "participants", "engagement_support", "engagement_note"]
 SERVICE_FIELDS = ["name", "provider", "service_type", "funding", "unit_cost", "units", "unit_kind", "period"]
@@ -347,7 +347,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
             when = date_and_time(current.signed_off_at)
             raise AlreadySignedOffError(
                 f"{current.signed_off_by.display_name} already dealt with this budget on {when}: "
-                f"{current.get_sign_off_display().lower()}."
+                f"{lower_first(current.get_sign_off_display())}."
             )
         raise ServiceError("This budget does not need sign-off.")
     version = BudgetVersion.objects.get(pk=version.pk)
@@ -356,7 +356,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
         action=AuditAction.SIGN_OFF,
         obj=version,
         person_id=version.person_id,
-        summary=f"Budget {version.number} {status.label.lower()}",
+        summary=f"Budget {version.number} {lower_first(status.label)}",
         changes={"sign_off": [SignOff.AWAITING.value, status.value], "sign_off_note": [None, note]},
     )
     return version

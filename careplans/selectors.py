@@ -240,9 +240,13 @@ def decision_queue(
 
 
 def decision_queue_row(version: PlanVersion, *, today) -> dict:
-    """One row of the queue: the version, its plan total, whether it is over budget, and days waiting."""
+    """One row of the queue: the version, its plan total, whether it is over budget, days waiting, and the
+    person's route to a budget in words (the annotation holds the stored code)."""
+    from eligibility.rules import ROUTE_LABELS, Route
+
     return {
         "version": version,
+        "route": ROUTE_LABELS[Route(version.route)] if version.route else "",
         "total": version.plan_total,
         "over_budget": version.plan_total > version.budget_version.annual_amount,
         "days_waiting": (today - timezone.localdate(version.submitted_at)).days,

@@ -17,6 +17,7 @@ from people.models import Person
 from phb import audit
 from phb.errors import ServiceError, StaleRecordError
 from phb.models import AuditAction
+from phb.words import lower_first
 
 PLAN_FIELDS = list(PlanVersion.CONTENT_FIELDS)
 OUTCOME_FIELDS = ["domain", "goal", "measure", "target_date"]
@@ -35,7 +36,7 @@ ITEM_FIELDS = [
 class NotEditableError(ServiceError):
     def __init__(self, version: PlanVersion):
         super().__init__(
-            f"Version {version.number} of this plan is {version.get_status_display().lower()}, so it cannot be "
+            f"Version {version.number} of this plan is {lower_first(version.get_status_display())}, so it cannot be "
             "changed. To change an agreed plan, start a new version."
         )
 
@@ -151,7 +152,7 @@ def plan_update(*, version: PlanVersion, expected_revision: int, acting_user, **
         action=AuditAction.UPDATE,
         obj=current,
         person_id=version.plan.person_id,
-        summary=f"Changed the plan: {', '.join(changes) or 'nothing'}",
+        summary=f"Changed the plan: {audit.fields_in_words(PlanVersion, changes) or 'nothing'}",
         changes=changes,
     )
     return PlanVersion.objects.get(pk=current.pk)

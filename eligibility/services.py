@@ -15,14 +15,15 @@ from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import is_phb_team
-from phb.words import date_and_time
+from phb.words import date_and_time, lower_first
 
 
 class AlreadyDecidedError(ServiceError):
     def __init__(self, screening: Screening):
         who = screening.decided_by.display_name if screening.decided_by else "someone else"
         when = date_and_time(screening.decided_at)
-        super().__init__(f"{who} already decided this screening on {when}: {screening.get_decision_display().lower()}.")
+        decision = lower_first(screening.get_decision_display())
+        super().__init__(f"{who} already decided this screening on {when}: {decision}.")
 
 
 def facts_for(
@@ -159,7 +160,7 @@ def screening_decide(*, screening: Screening, approve: bool, reason: str, acting
         action=AuditAction.DECIDE,
         obj=screening,
         person_id=screening.person_id,
-        summary=f"Referral {decision.label.lower()}",
+        summary=f"Referral {lower_first(decision.label)}",
         changes={"decision": [Decision.AWAITING.value, decision.value], "decision_reason": [None, reason]},
     )
     return screening

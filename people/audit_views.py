@@ -30,7 +30,7 @@ from phb.nhsuk import NHSDateField
 from phb.pagination import page_of
 from phb.refusals import refuse_role
 from phb.roles import Role, has_role
-from phb.words import long_date
+from phb.words import long_date, lower_first
 
 EXPORT_CHUNK = 2000
 
@@ -133,7 +133,7 @@ class TrailFilterForm(NHSMessagesMixin, forms.Form):
             chosen["what"] = AuditAction(self.cleaned_data["action"]).label
         for name in ("since", "until"):
             if self.cleaned_data[name]:
-                chosen[str(self.fields[name].label).lower()] = long_date(self.cleaned_data[name])
+                chosen[lower_first(self.fields[name].label)] = long_date(self.cleaned_data[name])
         return chosen
 
     def params(self) -> dict:

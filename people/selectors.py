@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from people import nhs_number
 from people.access import persons_visible_to
 from people.models import Person
-from phb.models import AuditEvent
+from phb.models import AuditAction, AuditEvent
 
 # A search term this long or longer is looked up in the trigram indexes (people migration 0004).
 TRIGRAM = 3
@@ -42,5 +42,13 @@ def search_kind(query: str) -> str:
     return "NHS number" if nhs_number.normalise((query or "").strip()).isdigit() else "name"
 
 
-def audit_trail_for(*, person: Person) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(person_id=person.pk).select_related("actor").order_by("-at", "-id")
+# Opening a record or a list: many a day, and not a change to the record. The history leaves them out
+# unless asked (?views=shown).
+VIEW_ACTIONS = (AuditAction.VIEW, AuditAction.VIEW_LIST)
+
+
+def audit_trail_for(*, person: Person, with_views: bool = False) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(person_id=person.pk)
+    if not with_views:
+        events = events.exclude(action__in=VIEW_ACTIONS)
+    return events.select_related("actor").order_by("-at", "-id")

@@ -114,7 +114,7 @@ def person_update(*, person: Person, expected_version: int, acting_user, **value
         fields=PERSON_FIELDS,
         acting_user=acting_user,
         person_id=person.pk,
-        summary=lambda current, changes: f"Changed {', '.join(changes)}",
+        summary=lambda current, changes: f"Changed {audit.fields_in_words(Person, changes)}",
         not_found="You cannot change this person's details: they are not in your care teams.",
         check=check_team,
         # Uniqueness is left to the database (see _save_unique).

@@ -3,9 +3,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from people import access, selectors, services
+from people import access, history, selectors, services
 from people.forms import PersonForm
-from phb import audit
 from phb.errors import ServiceError
 from phb.forms import add_service_error
 from phb.once import once
@@ -67,5 +66,11 @@ def person_history(request, pk):
     access.require_staff(request.user)
     person = access.get_person_for_user(request.user, pk)
     services.person_record_view(person=person, acting_user=request.user, page="record history")
-    events = page_of(selectors.audit_trail_for(person=person), request.GET.get("page"), size=50)
-    return render(request, "people/person_history.html", {"person": person, "events": events})
+    with_views = request.GET.get("views") == "shown"
+    trail = selectors.audit_trail_for(person=person, with_views=with_views)
+    events = page_of(trail, request.GET.get("page"), size=50, params={"views": "shown" if with_views else ""})
+    return render(
+        request,
+        "people/person_history.html",
+        {"person": person, "events": events, "rows": history.rows(events), "with_views": with_views},
+    )

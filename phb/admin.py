@@ -31,7 +31,7 @@ class AuditedAdminMixin:
             actor=request.user,
             action=AuditAction.UPDATE if change else AuditAction.CREATE,
             obj=obj,
-            summary=f"{'Changed' if change else 'Added'} in admin: {', '.join(changed) or 'no fields'}",
+            summary=f"{'Changed' if change else 'Added'} in admin: {audit.fields_in_words(obj, changed) or 'nothing'}",
             changes={
                 name: [audit.json_safe(form.initial.get(name)), audit.json_safe(form.cleaned_data.get(name))]
                 for name in changed

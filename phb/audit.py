@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,7 +17,7 @@ from phb.errors import ServiceError
 from phb.middleware import current_request_id
 from phb.models import AuditAction, AuditEvent
 from phb.roles import Role, has_role
-from phb.words import date_and_time
+from phb.words import date_and_time, lower_first
 
 
 def json_safe(value):
@@ -40,6 +41,18 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict:
         attname = field.attname if field.is_relation else name
         values[name] = json_safe(getattr(instance, attname))
     return values
+
+
+def fields_in_words(model, names) -> str:
+    """The changed fields for a summary as people read them: "lead coordinator, care team", never
+    "lead_coordinator, care_team"."""
+    words = []
+    for name in names:
+        try:
+            words.append(lower_first(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:  # not a field (a need, an outcome list): its name in words
+            words.append(name.replace("_", " ").replace(".", " "))
+    return ", ".join(words)
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -98,7 +111,7 @@ def filters_in_words(form) -> dict:
         value = form.cleaned_data.get(name)
         if value in (None, "", False, [], ()):
             continue
-        label = str(field.label or name).lower()
+        label = lower_first(field.label or name)
         if isinstance(field, forms.ModelChoiceField) or isinstance(value, models.Model):
             chosen[label] = str(value)
         elif isinstance(field, forms.ChoiceField):

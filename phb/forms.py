@@ -6,12 +6,32 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import BLANK_CHOICE_DASH
 
 from phb.money import parse_pounds
+from phb.words import lower_first
+
+DASHES = BLANK_CHOICE_DASH[0][1]
+# What an empty drop-down option says when the form does not say something better ("Choose a care team").
+CHOOSE = "Select one"
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != "GP" and text[:3] != "NHS" else text
+def _no_dashes(field: forms.Field) -> None:
+    """Django's empty choice "---------" never reaches a page: radios leave it out (nothing chosen is the
+    empty answer), and a drop-down says "Select one" instead. A model field with choices and no default
+    gets the dashes, and so does a foreign key's drop-down."""
+    radios = isinstance(field.widget, forms.RadioSelect)
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DASHES:
+            field.empty_label = None if radios else CHOOSE
+    elif isinstance(field, forms.ChoiceField):
+        dashed = [value for value, label in field.choices if value in ("", None) and label == DASHES]
+        if dashed:
+            field.choices = [
+                (value, CHOOSE if label == DASHES else label)
+                for value, label in field.choices
+                if not (radios and label == DASHES)
+            ]
 
 
 class NHSMessagesMixin:
@@ -29,14 +49,15 @@ class NHSMessagesMixin:
                 field.widget, (forms.RadioSelect, forms.CheckboxInput)
             )
             verb = "Select" if choose else "Enter"
-            field.error_messages.setdefault("required", f"{verb} {_lower_first(label)}")
+            field.error_messages.setdefault("required", f"{verb} {lower_first(label)}")
             if field.error_messages["required"] == forms.Field.default_error_messages["required"]:
-                field.error_messages["required"] = f"{verb} {_lower_first(label)}"
+                field.error_messages["required"] = f"{verb} {lower_first(label)}"
             max_length = getattr(field, "max_length", None)
             if max_length:
                 field.error_messages["max_length"] = f"{label} must be {max_length:,} characters or fewer"
             if isinstance(field, forms.EmailField):
                 field.error_messages["invalid"] = "Enter an email address in the correct format, like name@example.com"
+            _no_dashes(field)
             if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
                 # Only reachable by editing the page, so a plain message is enough.
                 field.error_messages["invalid_choice"] = "Select one of the options shown"
@@ -95,7 +116,7 @@ class WholeNumberField(forms.IntegerField):
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
         label = str(self.label or "The number")
         defaults = {
-            "invalid": f"Enter {_lower_first(label)} as a whole number, like {min(max(min_value, 4), max_value)}",
+            "invalid": f"Enter {lower_first(label)} as a whole number, like {min(max(min_value, 4), max_value)}",
             "min_value": f"{label} must be {_shown(min_value)} or more",
             "max_value": f"{label} must be {_shown(max_value)} or fewer",
         }
@@ -118,10 +139,10 @@ class DecimalNumberField(forms.DecimalField):
         super().__init__(min_value=min_value, max_value=max_value, decimal_places=decimal_places, **kwargs)
         label = str(self.label or "The number")
         defaults = {
-            "invalid": f"Enter {_lower_first(label)} as a number, like 10 or 2.5",
+            "invalid": f"Enter {lower_first(label)} as a number, like 10 or 2.5",
             "min_value": f"{label} must be {_shown(min_value)} or more",
             "max_value": f"{label} must be {_shown(max_value)} or less",
-            "max_decimal_places": f"Enter {_lower_first(label)} with no more than {decimal_places} decimal places",
+            "max_decimal_places": f"Enter {lower_first(label)} with no more than {decimal_places} decimal places",
         }
         given = kwargs.get("error_messages") or {}
         for code, message in defaults.items():

@@ -19,6 +19,8 @@ from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from phb.words import lower_first
+
 __all__ = ["Button", "Field", "Fieldset", "NHSDateField", "NHSDateWidget", "Submit"]
 
 LABEL_SIZES = ("s", "m", "l", "xl")
@@ -178,13 +180,6 @@ def _today():
     return datetime.date.today()
 
 
-def _lower_first(text):
-    first_word = text.split(" ", 1)[0]
-    if len(first_word) > 1 and first_word.isupper():  # keep acronyms such as "NHS"
-        return text
-    return text[:1].lower() + text[1:]
-
-
 class NHSDateField(forms.MultiValueField):
     """A date typed into three boxes; cleans to ``datetime.date`` (or ``None`` when optional and empty).
 
@@ -224,7 +219,7 @@ class NHSDateField(forms.MultiValueField):
     def _error(self, code, **params):
         label = str(self.error_label or self.label or pretty_name(self.field_name or "date"))
         capitalised = label[:1].upper() + label[1:]
-        message = self.error_messages[code].format(label=_lower_first(label), Label=capitalised, **params)
+        message = self.error_messages[code].format(label=lower_first(label), Label=capitalised, **params)
         return ValidationError(message, code=code)
 
     def clean(self, value):

@@ -22,6 +22,7 @@ from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.roles import Role, has_role
+from phb.words import lower_first
 from portal import access
 from portal.access import persons_for
 from portal.models import Invitation, Message, Relationship, hash_token
@@ -77,7 +78,7 @@ def invitation_create(*, person: Person, email: str, relationship: str, link_bas
         action=AuditAction.INVITE,
         obj=invitation,
         person_id=person.pk,
-        summary=f"Invited {email} to see the record online ({invitation.get_relationship_display().lower()})",
+        summary=f"Invited {email} to see the record online ({lower_first(invitation.get_relationship_display())})",
     )
     link = f"{link_base.rstrip('/')}/my/invitation/{token}/"
     whose = "your" if relationship == Relationship.SELF else f"{person.full_name}'s"

@@ -28,6 +28,7 @@ from phb.once import once
 from phb.pagination import page_of
 from phb.pdf import pdf_attachment, render_pdf
 from phb.roles import Role
+from phb.words import lower_first
 from portal import access, selectors, services
 from portal.forms import AcceptInvitationForm, InvitationForm, MessageForm
 
@@ -125,7 +126,7 @@ def documents(request, pk):
 def letter(request, pk, letter_pk):
     person = access.get_person_for_patient(request.user, pk)
     kept = access.get_letter_for_person(person, letter_pk)
-    services.portal_view(person=person, acting_user=request.user, page=kept.get_kind_display().lower())
+    services.portal_view(person=person, acting_user=request.user, page=lower_first(kept.get_kind_display()))
     return _pdf(bytes(kept.pdf), f"{kept.kind}-{kept.created_at:%Y-%m-%d}.pdf")
 
 

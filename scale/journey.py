@@ -19,6 +19,7 @@ from budgets.models import SignOff
 from eligibility import rules
 from eligibility.models import Decision
 from phb.models import AuditAction
+from phb.words import lower_first
 from scale import fiction
 from scale.batch import DAY, Batch, World, day_text, on, stamp
 from scale.copy import Json, random_uuid
@@ -265,7 +266,7 @@ def write_screening(
             "eligibility.screening",
             screening_id,
             life.id,
-            f"Referral {Decision(state).label.lower()}",
+            f"Referral {lower_first(Decision(state).label)}",
             {"decision": [Decision.AWAITING.value, state], "decision_reason": [None, reason]},
         )
 
@@ -614,7 +615,7 @@ def write_budget(
             "budgets.budgetversion",
             budget_id,
             life.id,
-            f"Budget {number} {SignOff(sign_off).label.lower()}",
+            f"Budget {number} {lower_first(SignOff(sign_off).label)}",
             {"sign_off": [SignOff.AWAITING.value, sign_off], "sign_off_note": [None, note]},
         )
     return budget_id, figures

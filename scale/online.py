@@ -7,6 +7,7 @@ their care team grows; now and then access is stopped, and a few invitations are
 
 from phb.models import AuditAction
 from phb.roles import Role
+from phb.words import lower_first
 from portal.models import Relationship
 from scale import fiction
 from scale.batch import DAY, Batch, World, stamp
@@ -117,7 +118,7 @@ def _invite(batch: Batch, life, coordinator: Member, invited: int, email, relati
         coordinator.id,
         stamp(invited),
     )
-    label = Relationship(relationship).label.lower()
+    label = lower_first(Relationship(relationship).label)
     batch.record(
         invited,
         coordinator,

@@ -28,7 +28,7 @@ from careplans.models import (
     UnscheduledReason,
 )
 from phb.models import AuditAction
-from phb.words import long_date
+from phb.words import long_date, lower_first
 from scale import fiction
 from scale.batch import DAY, Batch, World, day_text, on, stamp
 from scale.copy import NULL, random_uuid
@@ -579,7 +579,7 @@ class PlanWriter:
             [
                 "Your personal health budget plan"
                 + (" needs changes" if kind == LetterKind.RETURN else " was not approved"),
-                f"Version {version.number} of the plan: {label.lower()} on {long_date(on(moment // DAY))}.",
+                f"Version {version.number} of the plan: {lower_first(label)} on {long_date(on(moment // DAY))}.",
                 version.reason,
             ],
         )
@@ -813,7 +813,7 @@ class PlanWriter:
             self.coordinator,
             f"Personal health budget ended: {name}",
             f"{ender.name} ended {name}'s personal health budget from {long_date(on(ended_on))}: "
-            f"{EndReason(version.end_reason).label.lower()}.",
+            f"{lower_first(EndReason(version.end_reason).label)}.",
         )
         self.event(moment, version, Status.ACTIVE, to_status, ender, reason, email)
         self.audit(

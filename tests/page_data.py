@@ -356,6 +356,21 @@ def record_views(w: World, someone: Person, n: int) -> None:
         people_services.person_record_view(person=someone, acting_user=w.coordinator)
 
 
+def record_changes(w: World, someone: Person, n: int) -> None:
+    """n changes to the person's record, as the person form saves them: their lead coordinator (by turns
+    nobody and Alice: a name the history looks up), their address and whether they want review reminders."""
+    for k in range(n):
+        someone.refresh_from_db()
+        people_services.person_update(
+            person=someone,
+            expected_version=someone.version,
+            acting_user=w.coordinator,
+            lead_coordinator=None if k % 2 == 0 else w.coordinator,
+            address_line_1=f"{k + 1} Park Row",
+            wants_review_reminders=k % 2 == 1,
+        )
+
+
 def failed_messages(w: World, n: int) -> None:
     """n messages the outbox gave up on: half decision e-mails (the approval's own, then more events of the
     plan), half review reminders to the coordinator (as the sweep writes them)."""

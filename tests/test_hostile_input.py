@@ -672,6 +672,7 @@ FILTER_PAGE = {"audit:export": "audit:trail"}
 # Real values the run keeps or replaces, where a filter's blank would leave a branch untried: a person typed
 # by NHS number (the trail moves to their record's id) and a person's id (the export names them).
 QUERY_VALUES = {
+    "people:history": lambda w: {"views": "shown"},
     "casework:caseload": lambda w: {"show": "team", "stage": "new", "review": "overdue", "sort": "-next"},
     "audit:trail": lambda w: {"nhs_number": w.jane.nhs_number, "action": AuditAction.VIEW.value},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},

@@ -152,9 +152,17 @@ def person_edit(w, n):
 
 
 def person_history(w, n):
+    """Changes to the record (shown by default, each named in words) and views of it (left out)."""
     someone = data.person(w)
     data.record_views(w, someone, n)
+    data.record_changes(w, someone, n)
     return Visit(w.coordinator, reverse("people:history", kwargs={"pk": someone.pk}))
+
+
+def person_history_with_views(w, n):
+    someone = data.person(w)
+    data.record_views(w, someone, n)
+    return Visit(w.coordinator, reverse("people:history", kwargs={"pk": someone.pk}) + "?views=shown")
 
 
 def screening_new(w, n):
@@ -389,7 +397,14 @@ PAGES = [
     ),
     Page("person page, someone just added", "people:detail", "other people in the team", person_page_new),
     Page("change a person", "people:edit", "coordinators to choose from", person_edit),
-    Page("record history", "people:history", "views of the record", person_history, sees_everyone="approver"),
+    Page("record history", "people:history", "changes to the record", person_history, sees_everyone="approver"),
+    Page(
+        "record history with views",
+        "people:history",
+        "views of the record",
+        person_history_with_views,
+        sees_everyone="approver",
+    ),
     Page("screen a person", "eligibility:new", "cohorts offered, earlier screenings", screening_new),
     Page("screening", "eligibility:detail", "cohorts and block-contract services", screening_detail),
     Page("decide a referral", "eligibility:decide", "cohorts and block-contract services", screening_decide),

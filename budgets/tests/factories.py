@@ -42,7 +42,11 @@ def make_assessment(*, person, coordinator, levels=None, engagement="some", on=d
         participants="The person and their daughter",
         engagement_support=engagement,
         engagement_note="",
-        needs={d.value: (levels.get(d.value, NeedLevel.MODERATE.value), f"About {d.value}") for d in Domain},
+        # The person's words name the part of life as they would, never as it is stored.
+        needs={
+            d.value: (levels.get(d.value, NeedLevel.MODERATE.value), f"About {d.value.replace('_', ' ')}")
+            for d in Domain
+        },
         acting_user=coordinator,
     )
 

@@ -86,7 +86,7 @@ def test_it_audits_only_the_fields_that_changed(alice, jane):
     )
     assert (saved.family_name, saved.postcode, saved.version) == ("Smythe", "LS1 5AB", 2)
     event = AuditEvent.objects.get()
-    assert event.summary == "Changed family_name, postcode"
+    assert event.summary == "Changed last name, postcode"
     assert event.changes == {"family_name": ["Smith", "Smythe"], "postcode": ["LS1 4AP", "LS1 5AB"]}
 
 
