@@ -99,6 +99,8 @@ def decision_letter_context(version: PlanVersion, *, today: datetime.date, revie
         "annual": pounds(annual),
         "weekly": pounds(weekly(annual)),
         "weekly_words": WEEKLY_WORDS,
+        # The person was told a likely amount before the plan was written; say why this one differs from it.
+        "indicative_annual": pounds(plan_totals.budget_annual) if plan_totals.budget_annual != annual else "",
         "money_options": [words for option, words in MONEY_OPTION_WORDS.items() if option in options],
         "end_reason": END_REASON_WORDS.get(version.end_reason, "") if version.end_reason else "",
         "died": version.end_reason == EndReason.DIED,

@@ -190,6 +190,21 @@ def test_the_plan_says_how_its_costs_become_yearly_from_the_rules_table(client, 
     )
 
 
+def test_the_approval_letter_says_the_budget_is_what_the_plan_costs_and_what_was_said_before(jane, alice, priya):
+    approval.plan_approve(
+        version=services.plan_submit(version=complete_plan(person=jane, coordinator=alice), acting_user=alice),
+        financially_appropriate=True,
+        clinically_appropriate=True,
+        acting_user=priya,
+    )
+    letter = text(bytes(Letter.objects.get(kind=LetterKind.APPROVAL).pdf))
+    assert "Your budget is £7,593.57 a year" in letter
+    assert "This is what the plan we approved costs. Earlier we told you your budget was likely to be £10,428.57" in (
+        letter
+    )
+    assert " ".join(WEEKLY_WORDS.split()) in letter
+
+
 def test_every_end_reason_and_way_of_managing_money_is_said_to_the_person():
     # The letter after a death is written to the family in its own words.
     assert set(END_REASON_WORDS) == set(EndReason) - {EndReason.DIED}
