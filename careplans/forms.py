@@ -129,8 +129,9 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
             "dp_recipient_name": "The person's own name if they receive it themselves",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, section: "rules.Section | None" = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.section = section
         person = self.instance.plan.person
         self.fields["care_coordinator"].queryset = User.objects.filter(
             role=Role.COORDINATOR, teams=person.care_team_id, is_active=True
@@ -149,8 +150,15 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
             else None
         )
         self.initial["revision"] = self.instance.revision
+        self._mark_needed()
         self.helper = FormHelper()
         self.helper.form_tag = False
+        if section is not None:
+            # One part of the plan at a time (the draft's task list links to each): its fields only.
+            for name in [name for name in self.fields if name not in rules.SECTION_FIELDS[section]]:
+                del self.fields[name]
+            self.helper.layout = Layout(*rules.SECTION_FIELDS[section])
+            return
         self.helper.layout = Layout(
             Fieldset("About the person", "what_matters", "about_me", "helped_by", size="m"),
             Fieldset("Dates and reviews", "start_date", "first_review_date", "review_method", size="m"),
@@ -175,6 +183,23 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
             "over_budget_justification",
         )
 
+    def _mark_needed(self) -> None:
+        """Fields submission needs lose "(optional)" (careplans.rules.ALWAYS_NEEDED, and those needed now:
+        the direct payment's when any item is one, the explanation when the plan costs more than its
+        budget), so a label never says optional what the "still needed" box then asks for."""
+        from careplans.selectors import snapshot
+
+        needed_now = set(rules.ALWAYS_NEEDED)
+        if self.uses_direct_payment:
+            needed_now |= {"dp_recipient", "dp_recipient_name", "dp_amount", "dp_frequency"}
+        if rules.totals(snapshot(self.instance)).over_budget:
+            needed_now.add("over_budget_justification")
+            self.fields[
+                "over_budget_justification"
+            ].help_text = "The plan costs more than the indicative budget: say why the extra is needed"
+        for name in needed_now:
+            self.fields[name].required_when_shown = True
+
     def clean_dp_amount(self):
         amount = self.cleaned_data.get("dp_amount")
         if amount is not None and amount <= 0:
@@ -183,6 +208,8 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "dp_recipient" not in self.fields:  # another part of the plan
+            return cleaned
         if (self.uses_direct_payment or cleaned.get("dp_amount") or cleaned.get("dp_frequency")) and not cleaned.get(
             "dp_recipient"
         ):
@@ -192,9 +219,11 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
         return cleaned
 
     def plan_values(self) -> dict:
-        values = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        """The fields this form showed (one section, or the whole plan), ready for services.plan_update."""
+        values = {name: self.cleaned_data.get(name) for name in self.Meta.fields if name in self.fields}
         for name in ("dp_recipient", "dp_frequency", "agreement_method"):
-            values[name] = values[name] or ""
+            if name in values:
+                values[name] = values[name] or ""
         return values
 
 

@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careplans import access, approval, letters, lifecycle, reviews, rules, selectors, services
+from careplans import access, approval, confirmation, letters, lifecycle, reviews, rules, selectors, services
 from careplans.forms import (
     DecisionForm,
     EndingRefuseForm,
@@ -84,6 +85,7 @@ def version_detail(request, pk):
             "person": version.plan.person,
             "totals": rules.totals(snapshot),
             "missing": rules.missing(snapshot) if version.is_editable else [],
+            "sections": _task_list(version, snapshot) if version.is_editable else [],
             "unlinked": rules.unlinked_items(snapshot),
             "can": {action.value: True for action in allowed},
             "can_decide": bool(allowed & lifecycle.DECISIONS),
@@ -100,13 +102,83 @@ def version_detail(request, pk):
     )
 
 
+def _task_list(version, snapshot) -> list[dict]:
+    """The draft's task list: each part of the plan, its progress (careplans.rules.progress, from the gaps
+    that block submission) and where to fill it in."""
+    progress = rules.progress(snapshot)
+    gaps = rules.gaps_by_section(snapshot)
+    edit = reverse("careplans:edit", kwargs={"pk": version.pk})
+    anchors = {rules.Section.OUTCOMES: "#outcomes", rules.Section.SUPPORT: "#support"}
+    return [
+        {
+            "key": section.value,
+            "title": rules.SECTION_TITLES[section],
+            "progress": progress[section],
+            "label": rules.PROGRESS_LABELS[progress[section]],
+            "gaps": gaps[section],
+            "href": anchors.get(section) or f"{edit}?section={section.value}",
+        }
+        for section in rules.Section
+    ]
+
+
+@require_GET
+def version_confirmation(request, pk):
+    """The confirmation panel after a plan is submitted or decided: what was done, the letter made and who
+    was told by e-mail, read back from the records (careplans.confirmation)."""
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk, details=False)
+    done = confirmation.confirmation_for(version)
+    if done is None:
+        return redirect("careplans:version", pk=version.pk)
+    services.plan_record_view(version=version, acting_user=request.user, page="confirmation of a support plan")
+    return render(
+        request,
+        "careplans/confirmation.html",
+        {"version": version, "person": version.plan.person, "done": done, "phb_team": is_phb_team(request.user)},
+    )
+
+
+@require_GET
+def version_check(request, pk):
+    """Check your answers: the whole draft, part by part with a change link each, then the submit button.
+    Opens only when the plan could be submitted now (nothing missing, and this user may submit)."""
+    require_staff(request.user)
+    version, siblings = access.get_version_and_siblings(request.user, pk)
+    snapshot = selectors.snapshot(version)
+    allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings)
+    if lifecycle.Action.SUBMIT not in allowed or rules.missing(snapshot):
+        messages.info(request, "The plan cannot be submitted yet: the list on this page says what is still needed.")
+        return redirect("careplans:version", pk=version.pk)
+    services.plan_record_view(version=version, acting_user=request.user, page="support plan to check it")
+    return render(
+        request,
+        "careplans/check.html",
+        {
+            "version": version,
+            "person": version.plan.person,
+            "totals": rules.totals(snapshot),
+            "edit": reverse("careplans:edit", kwargs={"pk": version.pk}),
+            "items": [
+                (
+                    item,
+                    rules.item_annual_cost(item.unit_cost, item.quantity, item.frequency),
+                    [outcome.goal for outcome in item.linked_outcomes()],
+                )
+                for item in version.items.all()
+            ],
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def version_edit(request, pk):
     require_staff(request.user)
     version = access.get_version_for_user(request.user, pk, write=True, details=False)
     if not version.is_editable:
         raise Http404("Only a draft can be changed")
-    form = PlanForm(request.POST or None, instance=version)
+    section = _section(request)
+    form = PlanForm(request.POST or None, instance=version, section=section)
     if request.method == "POST" and form.is_valid():
         try:
             services.plan_update(
@@ -120,7 +192,25 @@ def version_edit(request, pk):
     if request.method == "GET":
         services.plan_record_view(version=version, acting_user=request.user, page="support plan to change it")
     revision = _revision(request) if request.method == "POST" else version.revision
-    return render(request, "careplans/version_edit.html", {"form": form, "version": version, "revision": revision})
+    context = {
+        "form": form,
+        "version": version,
+        "revision": revision,
+        "section": section,
+        "section_title": rules.SECTION_TITLES[section] if section else "",
+    }
+    return render(request, "careplans/version_edit.html", context)
+
+
+def _section(request) -> rules.Section | None:
+    """The part of the plan asked for (`?section=`), or None for the whole plan; an unknown part is a 404."""
+    asked = request.GET.get("section")
+    if not asked:
+        return None
+    try:
+        return rules.Section(asked)
+    except ValueError:
+        raise Http404("No such part of the plan") from None
 
 
 def _row_form(request, version, form, save, template, title):
@@ -235,7 +325,7 @@ def version_submit(request, pk):
     except ServiceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "The plan has been sent to the PHB team for approval.")
+        return redirect("careplans:confirmation", pk=version.pk)
     return redirect("careplans:version", pk=version.pk)
 
 
@@ -357,8 +447,7 @@ def plan_decide(request, pk):
                 messages.error(request, str(error))
             version, siblings = access.get_version_and_siblings(request.user, pk, also_detail=selectors.previous_agreed)
         else:
-            messages.success(request, f"Decision recorded for {version.plan.person.full_name}.")
-            return redirect("careplans:queue")
+            return redirect("careplans:confirmation", pk=version.pk)
     elif request.method == "GET" and not lifecycle.awaits_decision(version):
         # Decided, replaced or still a draft: every decision would be refused, so the page does not open.
         messages.info(request, options.why_not)

@@ -639,6 +639,7 @@ QUERY_CASES = {
     "budgets:sign_off_queue": ("priya", lambda w: reverse("budgets:sign_off_queue")),
     "budgets:tariffs": ("leo", lambda w: reverse("budgets:tariffs")),
     "careplans:compare": ("alice", "compare"),
+    "careplans:edit": ("alice", lambda w: reverse("careplans:edit", kwargs={"pk": _draft(w).pk})),  # ?section=
     "careplans:queue": ("priya", lambda w: reverse("careplans:queue")),
     "careplans:reviews_due": ("alice", lambda w: reverse("careplans:reviews_due")),
     "careplans:failed_messages": ("leo", lambda w: reverse("careplans:failed_messages")),
@@ -754,7 +755,7 @@ EXCLUDED = {
     "twofactor:passkey_add_begin": "JSON ceremony with no fields; twofactor/tests/test_passkeys.py",
     "twofactor:passkey_add_complete": "JSON ceremony; hostile answers in twofactor/tests/test_passkeys.py",
     "twofactor:passkey_verify_begin": "JSON ceremony with no fields; twofactor/tests/test_passkeys.py",
-    "twofactor:passkey_verify_complete": "JSON ceremony; hostile answers and `next` in twofactor/tests/test_passkeys.py",
+    "twofactor:passkey_verify_complete": "JSON ceremony; hostile answers, `next`: twofactor/tests/test_passkeys.py",
 }
 
 

@@ -251,6 +251,10 @@ def draft_page(route, kwarg, pick):
     return build
 
 
+def plan_confirmation(w, n):
+    return Visit(w.approver, reverse("careplans:confirmation", kwargs={"pk": w.records[n].submitted.pk}))
+
+
 def plan_compare(w, n):
     record = w.records[n]
     url = reverse("careplans:compare", kwargs={"pk": record.active.plan_id})
@@ -448,6 +452,13 @@ PAGES = [
         "outcomes and items (not listed on the form)",
         draft_page("careplans:edit", "pk", lambda draft: draft),
     ),
+    Page(
+        "check a plan before submitting it",
+        "careplans:check",
+        "outcomes and items",
+        draft_page("careplans:check", "pk", lambda draft: draft),
+    ),
+    Page("confirmation of a decision", "careplans:confirmation", "nothing listed", plan_confirmation),
     Page(
         "add an outcome",
         "careplans:outcome_add",

@@ -34,6 +34,9 @@ def test_a_plan_is_returned_resubmitted_and_approved(page, celery_worker_process
     page.get_by_label("Return it to the coordinator for changes").check()
     page.get_by_label("What should the coordinator change?").fill("Say how the taxis to choir are booked.")
     page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("heading", name="Plan returned for changes").wait_for()
+    assert "Version 2, a copy to change and submit again, is ready" in page.get_by_test_id("what-was-done").inner_text()
+    page.get_by_role("link", name="Back to plans to decide").click()
     page.get_by_text("There are no plans waiting for a decision.").wait_for()
     sign_out(page)
 
@@ -46,14 +49,15 @@ def test_a_plan_is_returned_resubmitted_and_approved(page, celery_worker_process
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Your changes have been saved.").wait_for()
     # Version 2 needs the person's agreement afresh.
-    page.get_by_role("button", name="Change the rest of the plan").click()
+    page.get_by_test_id("task-list").get_by_role("link", name="Dates, reviews and agreement").click()
     page.locator("#id_agreed_on_0").fill("25")
     page.locator("#id_agreed_on_1").fill("3")
     page.locator("#id_agreed_on_2").fill("2026")
     page.get_by_label("Signed by the person").check()
-    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("button", name="Save and return to the plan").click()
+    page.get_by_role("button", name="Check the plan and submit it").click()
     page.get_by_role("button", name="Submit the plan to the PHB team").click()
-    page.get_by_text("The plan has been sent to the PHB team for approval.").wait_for()
+    page.get_by_role("heading", name="Plan submitted").wait_for()
     sign_out(page)
 
     sign_in(page, "leo", None)
@@ -63,6 +67,12 @@ def test_a_plan_is_returned_resubmitted_and_approved(page, celery_worker_process
     page.get_by_label("The plan is financially appropriate").check()
     page.get_by_label("The plan is clinically appropriate").check()
     page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("heading", name="Plan approved").wait_for()
+    done = page.get_by_test_id("what-was-done").inner_text()
+    assert "Approval letter made and kept on Jane's record" in done
+    assert "An e-mail about the decision" in done and alice.email in done
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to plans to decide").click()
     page.get_by_text("There are no plans waiting for a decision.").wait_for()
     sign_out(page)
 

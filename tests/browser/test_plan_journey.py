@@ -95,29 +95,53 @@ def test_a_coordinator_writes_completes_and_submits_a_plan(page, alice, jane):
     # A direct payment brings its own requirements: who receives it, and how much and how often.
     assert "Say who receives the direct payment" in missing
 
-    page.get_by_role("button", name="Change the rest of the plan").click()
+    # The rest of the plan, one part at a time from the draft's task list.
+    tasks = page.get_by_test_id("task-list")
+    assert "In progress" in page.get_by_test_id("section-money").inner_text()
+    tasks.get_by_role("link", name="About the person").click()
+    page.get_by_role("heading", name="About the person").wait_for()
+    assert "(optional)" not in page.locator("label[for=id_what_matters]").inner_text()
     page.get_by_label("What matters to me").fill("Getting back to my choir and seeing my grandchildren.")
-    fill_date(page, "start_date", "1", "4", "2026")
-    fill_date(page, "first_review_date", "15", "6", "2026")
-    page.get_by_label("How the review will be done").fill("A visit at home with my daughter")
     page.get_by_label("Who monitors the health condition").fill("Dr Khan, my GP")
-    page.get_by_label("Risks and how they are managed").fill("Falls at night: a pendant alarm.")
-    page.get_by_label("What happens if support fails").fill("The agency sends cover; Sarah is the back-up.")
-    page.get_by_label("Notice before any reduction in the budget, in days").fill("28")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and return to the plan").click()
+    page.get_by_text("Your changes have been saved.").wait_for()
+    assert page.get_by_test_id("section-about").inner_text() == "Completed"
+
+    tasks.get_by_role("link", name="How the money is managed").click()
     page.get_by_label("A nominee").check()
     page.get_by_label("Their name").fill("Sarah Smith")
     page.get_by_label("Amount of each payment").fill("480")
     page.get_by_label("Every 4 weeks").check()
+    page.get_by_role("button", name="Save and return to the plan").click()
+    page.get_by_text("Your changes have been saved.").wait_for()
+
+    tasks.get_by_role("link", name="Risks and contingency").click()
+    page.get_by_label("Risks and how they are managed").fill("Falls at night: a pendant alarm.")
+    page.get_by_label("What happens if support fails").fill("The agency sends cover; Sarah is the back-up.")
+    page.get_by_label("Notice before any reduction in the budget, in days").fill("28")
+    page.get_by_role("button", name="Save and return to the plan").click()
+    page.get_by_text("Your changes have been saved.").wait_for()
+
+    tasks.get_by_role("link", name="Dates, reviews and agreement").click()
+    fill_date(page, "start_date", "1", "4", "2026")
+    fill_date(page, "first_review_date", "15", "6", "2026")
+    page.get_by_label("How the review will be done").fill("A visit at home with my daughter")
     fill_date(page, "agreed_on", "20", "3", "2026")
     page.get_by_label("Signed by the person").check()
     assert_accessible(page)
-    page.get_by_role("button", name="Save changes").click()
+    page.get_by_role("button", name="Save and return to the plan").click()
     page.get_by_text("Your changes have been saved.").wait_for()
 
     assert "Everything needed is in the plan" in page.get_by_test_id("missing").inner_text()
     assert_accessible(page)
+    page.get_by_role("button", name="Check the plan and submit it").click()
+    page.get_by_role("heading", name="Check the plan before you submit it").wait_for()
+    assert_accessible(page)
     page.get_by_role("button", name="Submit the plan to the PHB team").click()
-    page.get_by_text("The plan has been sent to the PHB team for approval.").wait_for()
+    page.get_by_role("heading", name="Plan submitted").wait_for()
+    assert_accessible(page)
+    page.get_by_role("link", name="Go to the plan").click()
     assert "Submitted to the PHB team" in page.get_by_test_id("status").inner_text()
 
     with page.expect_download() as download:
