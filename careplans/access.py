@@ -3,7 +3,7 @@
 from django.db.models import prefetch_related_objects
 
 from careplans.models import EndingRequest, Letter, Outcome, PlanVersion, Review, SupportItem, SupportPlan
-from careplans.selectors import details, version_with_details, version_with_people
+from careplans.selectors import details, version_with_details, version_with_people, with_waiting_ending
 from people.access import visible, writable
 from phb.refusals import refuse
 
@@ -27,11 +27,11 @@ def get_version_and_siblings(
 ) -> tuple[PlanVersion, list[PlanVersion]]:
     """The version and every version of its plan (itself included, newest first) in one query, each with its
     people; the version's outcomes and items in two more. For pages that show the plan's other versions
-    and ask what may be done (careplans.lifecycle with siblings= reads them with no query).
+    and ask what may be done (careplans.lifecycle with siblings= reads them with no query). Each carries its
+    plan's ending waiting for confirmation (selectors.waiting_ending_of).
     also_detail(version, siblings): another version whose outcomes and items come in the same two queries."""
-    siblings = list(
-        version_with_people().filter(_scope(user, write, "plan__person__"), plan__versions__pk=pk).order_by("-number")
-    )
+    versions = version_with_people().filter(_scope(user, write, "plan__person__"), plan__versions__pk=pk)
+    siblings = list(with_waiting_ending(versions).order_by("-number"))
     version = next((v for v in siblings if v.pk == pk or str(v.pk) == str(pk)), None)
     if version is None:
         refuse(PlanVersion, pk, person="plan__person_id", message="No plan found")

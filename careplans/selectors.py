@@ -1,13 +1,15 @@
 """Reads for plans: a version with everything its page needs, and snapshots for the rules."""
 
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case, DecimalField, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, JSONObject, Round
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from careplans import rules
 from careplans.models import (
@@ -22,7 +24,7 @@ from careplans.models import (
     SupportItem,
     SupportPlan,
 )
-from people.models import Person
+from people.models import Person, User
 from phb.db import IdList
 
 # The budget's JSON (inputs, workings, flags) is only needed on the budget's own page.
@@ -273,6 +275,49 @@ def returned_before(version: PlanVersion, others: list[PlanVersion]) -> PlanVers
     earlier = [v for v in others if v.number < version.number]
     source = max(earlier, key=lambda v: v.number, default=None)
     return source if source is not None and source.status == Status.RETURNED else None
+
+
+# get_version_and_siblings reads the plan's ending waiting for confirmation in the same query, as this attribute.
+WAITING_ENDING = "waiting_ending_row"
+
+
+def with_waiting_ending(versions: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
+    """Each version with its plan's ending waiting for confirmation (at most one), and who asked, as one JSON
+    object from the same query (the plan page has no query to spare); waiting_ending_of reads it."""
+    waiting = EndingRequest.objects.filter(plan_id=OuterRef("plan_id"), status=EndingStatus.WAITING).values(
+        row=JSONObject(
+            id="id",
+            reason="reason",
+            ended_on="ended_on",
+            note="note",
+            requested_at="requested_at",
+            requested_by_id="requested_by_id",
+            username="requested_by__username",
+            first_name="requested_by__first_name",
+            last_name="requested_by__last_name",
+        )
+    )[:1]
+    return versions.annotate(**{WAITING_ENDING: Subquery(waiting)})
+
+
+def waiting_ending_of(version: PlanVersion) -> EndingRequest | None:
+    """The ending with_waiting_ending found for the version's plan (None: none waiting), with who asked."""
+    row = getattr(version, WAITING_ENDING)
+    if not row:
+        return None
+    asker = User(
+        pk=row["requested_by_id"], username=row["username"], first_name=row["first_name"], last_name=row["last_name"]
+    )
+    return EndingRequest(
+        id=uuid.UUID(row["id"]),
+        plan_id=version.plan_id,
+        reason=row["reason"],
+        ended_on=datetime.date.fromisoformat(row["ended_on"]),
+        note=row["note"],
+        requested_at=parse_datetime(row["requested_at"]),
+        requested_by=asker,
+        status=EndingStatus.WAITING,
+    )
 
 
 def endings_to_confirm() -> QuerySet[EndingRequest]:

@@ -74,7 +74,7 @@ def version_detail(request, pk):
     version, siblings = access.get_version_and_siblings(request.user, pk)
     services.plan_record_view(version=version, acting_user=request.user)
     snapshot = selectors.snapshot(version)
-    ending = lifecycle.waiting_ending(version.plan_id)
+    ending = selectors.waiting_ending_of(version)
     allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings, ending=ending)
     other_versions = [other for other in siblings if other.pk != version.pk]
     return render(
@@ -511,7 +511,7 @@ def plan_end(request, pk):
         "form": form,
         "version": version,
         "effects": selectors.ending_effects(version, siblings),
-        "ending": lifecycle.waiting_ending(version.plan_id),
+        "ending": selectors.waiting_ending_of(version),
     }
     return render(request, "careplans/end.html", context)
 

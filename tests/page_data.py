@@ -311,6 +311,26 @@ def submitted_plans(w: World, n: int) -> None:
         submit(w, draft_plan(w, someone, rows=2))
 
 
+def ask_to_end(w: World, active):
+    """An ending of the plan for money misused, asked for by the coordinator: waiting for the PHB team."""
+    return approval.ending_ask(
+        version=active,
+        reason="money_misused",
+        ended_on=timezone.localdate() + datetime.timedelta(days=30),
+        note="Receipts were not kept",
+        unspent_to_repay=None,
+        acting_user=w.coordinator,
+    )
+
+
+def endings(w: World, n: int) -> None:
+    """n endings waiting for the PHB team to confirm them, each of a plan of its own."""
+    from careplans.models import EndingRequest, EndingStatus
+
+    for someone in people(w, short_of(EndingRequest.objects.filter(status=EndingStatus.WAITING), n)):
+        ask_to_end(w, approve(w, draft_plan(w, someone)))
+
+
 def completed_reviews(w: World, active, n: int) -> None:
     """n reviews asked for and recorded with the person: progress on every outcome, a rating for each part of life."""
     outcomes = list(active.outcomes.all())

@@ -21,7 +21,8 @@ same persona got past the role check on their own record, the event names whose 
 Records a row can name (build_team): person, patient (their account), screening, referral (waiting for
 the PHB team), assessment, service, budget (usable), awaiting (a budget waiting for sign-off), ready
 (someone with a budget and no plan), plan, superseded, active, submitted (versions of the plan), draft,
-outcome, item (of the draft), letter, review (due), access (the patient's online access), invitation,
+outcome, item (of the draft), letter, review (due), ending (of the active plan, asked for by the team's
+coordinator and waiting for the PHB team), access (the patient's online access), invitation,
 token (the invitation's), coordinator (the team's), tariff, failed (a decision e-mail not sent).
 
 A URL pattern the table does not list fails `test_every_url_pattern_is_in_the_matrix` (shown by
@@ -120,7 +121,7 @@ ROWS = [
     row("budgets:assessment_edit", "pk=assessment", TEAM_WRITE, TEAM_WRITE),
     row("budgets:service_add", "assessment_pk=assessment", TEAM_WRITE, TEAM_WRITE),
     row("budgets:service_edit", "pk=service", TEAM_WRITE, TEAM_WRITE),
-    row("budgets:service_remove", "pk=service", NO_GET, TEAM_POST),
+    row("budgets:service_remove", "pk=service", TEAM_WRITE, TEAM_POST),
     row("budgets:budget_new", "assessment_pk=assessment", TEAM_WRITE, TEAM_WRITE),
     row("budgets:budget", "pk=budget", STAFF_READ),
     row("budgets:sign_off", "pk=awaiting", NO_GET, PHB_ONLY),
@@ -140,14 +141,16 @@ ROWS = [
     row("careplans:outcome_edit", "pk=outcome", TEAM_WRITE, TEAM_WRITE),
     row("careplans:item_add", "version_pk=draft", TEAM_WRITE, TEAM_WRITE),
     row("careplans:item_edit", "pk=item", TEAM_WRITE, TEAM_WRITE),
-    row("careplans:outcome_remove", "pk=outcome", NO_GET, TEAM_POST),
-    row("careplans:item_remove", "pk=item", NO_GET, TEAM_POST),
+    row("careplans:outcome_remove", "pk=outcome", TEAM_WRITE, TEAM_POST),
+    row("careplans:item_remove", "pk=item", TEAM_WRITE, TEAM_POST),
     row("careplans:amend", "pk=plan", NO_GET, TEAM_POST),
     row("careplans:compare", "pk=plan ?from=superseded&to=submitted", STAFF_READ),
     row("careplans:queue", "", PHB_ONLY),
     row("careplans:assign", "pk=submitted", NO_GET, "302 404 404 302 302 404 404 404 404"),
     row("careplans:decide", "pk=submitted", PHB_ONLY, PHB_ONLY),
     row("careplans:end", "pk=active", STAFF_READ, STAFF_READ),
+    row("careplans:endings", "", PHB_ONLY),
+    row("careplans:ending_decide", "pk=ending", PHB_ONLY, PHB_ONLY),
     row("careplans:letter", "pk=letter", STAFF_READ),
     row("careplans:reviews_due", "", STAFF_LIST),
     row("careplans:review_record", "pk=review", TEAM_WRITE, TEAM_WRITE),
@@ -322,6 +325,7 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         item=draft.items.first(),
         letter=Letter.objects.get(plan_version=active, kind=LetterKind.APPROVAL),
         review=plan.reviews.get(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE),
+        ending=data.ask_to_end(world, active),
         access=PortalAccess.objects.get(user=whole.patient, person=whole.person),
         invitation=invitation,  # pending, to the person's records
         token=invitation.token,

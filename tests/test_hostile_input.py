@@ -349,6 +349,7 @@ CASES = {
     "careplans:item_add": ("alice", lambda w: reverse("careplans:item_add", kwargs={"version_pk": _draft(w).pk})),
     "careplans:decide": ("priya", "decide"),
     "careplans:end": ("alice", lambda w: reverse("careplans:end", kwargs={"pk": _active(w).pk})),
+    "careplans:ending_decide": ("priya", "ending_decide"),
     "careplans:review_record": ("alice", "review_record"),
     "careplans:review_request": (
         "alice",
@@ -514,21 +515,19 @@ def _button_url(how: str, w):
     from people.models import PortalAccess
     from tests import page_data
 
-    if how == "service_remove":
+    if how == "service_remove":  # the page that asks first holds the form
         assessment = page_data.assessment_with_services(w, w.jane, 2)
-        service = assessment.services.first()
-        return reverse("budgets:assessment", kwargs={"pk": assessment.pk}), reverse(
-            "budgets:service_remove", kwargs={"pk": service.pk}
-        )
+        return reverse("budgets:service_remove", kwargs={"pk": assessment.services.first().pk})
+    if how == "ending_decide":  # the refusal's form (the page's larger one); confirming is a button beside it
+        ending = page_data.ask_to_end(w, _active(w))
+        return reverse("careplans:ending_decide", kwargs={"pk": ending.pk})
     if how in ("outcome_edit", "item_edit", "outcome_remove", "item_remove", "submit"):
         draft = _draft(w)
         page = reverse("careplans:version", kwargs={"pk": draft.pk})
         if how == "submit":
             return page, reverse("careplans:submit", kwargs={"pk": draft.pk})
         row = (draft.outcomes if how.startswith("outcome") else draft.items).first()
-        if how.endswith("edit"):
-            return reverse(f"careplans:{how}", kwargs={"pk": row.pk})
-        return page, reverse(f"careplans:{how}", kwargs={"pk": row.pk})
+        return reverse(f"careplans:{how}", kwargs={"pk": row.pk})  # the edit and remove pages hold their forms
     if how == "amend":
         active = _active(w)
         return reverse("careplans:version", kwargs={"pk": active.pk}), reverse(
@@ -643,6 +642,7 @@ QUERY_CASES = {
     "careplans:queue": ("priya", lambda w: reverse("careplans:queue")),
     "careplans:reviews_due": ("alice", lambda w: reverse("careplans:reviews_due")),
     "careplans:failed_messages": ("leo", lambda w: reverse("careplans:failed_messages")),
+    "careplans:endings": ("priya", lambda w: reverse("careplans:endings")),
     "accounts:lockouts": ("leo", lambda w: reverse("accounts:lockouts")),
     "portal:reviews": ("pat", _own_person_pages("portal:reviews")),
     "portal:messages": ("pat", _own_person_pages("portal:messages")),

@@ -274,6 +274,23 @@ def plan_end(w, n):
     return Visit(w.coordinator, reverse("careplans:end", kwargs={"pk": w.records[n].active.pk}))
 
 
+def ending_page(route):
+    def build(w, n):
+        return Visit(w.approver, reverse(route, kwargs={"pk": data.ask_to_end(w, w.records[n].active).pk}))
+
+    return build
+
+
+def endings_to_confirm(w, n):
+    data.endings(w, n)
+    return Visit(w.approver, reverse("careplans:endings"))
+
+
+def service_remove(w, n):
+    assessment = data.assessment_with_services(w, data.person(w), n)
+    return Visit(w.coordinator, reverse("budgets:service_remove", kwargs={"pk": assessment.services.first().pk}))
+
+
 def reviews_due(w, n):
     data.reviews_due(w, n)
     return Visit(w.coordinator, reverse("careplans:reviews_due"))
@@ -428,6 +445,7 @@ PAGES = [
         assessment_page("budgets:service_add", kwarg="assessment_pk"),
     ),
     Page("change a current service", "budgets:service_edit", "current services (not listed)", service_edit),
+    Page("remove a current service", "budgets:service_remove", "current services (not listed)", service_remove),
     Page(
         "work out a budget",
         "budgets:budget_new",
@@ -489,6 +507,25 @@ PAGES = [
     Page("plans to decide", "careplans:queue", "plans waiting", plans_to_decide, sees_everyone="approver"),
     Page("decide on a plan", "careplans:decide", "outcomes, items (every item changed)", plan_decide),
     Page("end a plan", "careplans:end", "outcomes, items, reviews (not listed on the form)", plan_end),
+    Page(
+        "remove an outcome",
+        "careplans:outcome_remove",
+        "outcomes and items (the outcome's items listed)",
+        draft_page("careplans:outcome_remove", "pk", lambda draft: draft.outcomes.first()),
+    ),
+    Page(
+        "remove an item",
+        "careplans:item_remove",
+        "outcomes and items (the item's outcomes listed)",
+        draft_page("careplans:item_remove", "pk", lambda draft: draft.items.first()),
+    ),
+    Page("endings to confirm", "careplans:endings", "endings waiting", endings_to_confirm, sees_everyone="approver"),
+    Page(
+        "confirm or refuse an ending",
+        "careplans:ending_decide",
+        "versions, reviews (counted, not listed)",
+        ending_page("careplans:ending_decide"),
+    ),
     Page("reviews due", "careplans:reviews_due", "reviews due", reviews_due, sees_everyone="approver"),
     Page("reviews due, PHB team", "careplans:reviews_due", "reviews due", reviews_due_for_everyone),
     Page("record a review", "careplans:review_record", "outcomes (a question on each)", review_record),
@@ -549,11 +586,8 @@ NOT_PAGES = {
     "portal:letter": PDF,
     "portal:screening_letter": PDF,
     "portal:budget_letter": PDF,
-    "budgets:service_remove": POST_ONLY,
     "budgets:sign_off": POST_ONLY,
     "careplans:submit": POST_ONLY,
-    "careplans:outcome_remove": POST_ONLY,
-    "careplans:item_remove": POST_ONLY,
     "careplans:amend": POST_ONLY,
     "careplans:assign": POST_ONLY,
     "careplans:message_retry": POST_ONLY,

@@ -30,6 +30,7 @@ from careplans.tests.factories import approved_plan, complete_plan
 from phb import once
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent, SentForm
+from phb.words import long_date
 
 pytestmark = pytest.mark.django_db
 
@@ -203,6 +204,8 @@ def test_a_coordinator_asking_to_end_for_money_misused_only_asks(client, alice, 
     # The plan page shows it is waiting, and the coordinator is not offered to confirm it.
     page = client.get(reverse("careplans:version", kwargs={"pk": active.pk})).content.decode()
     assert "An ending is waiting for confirmation" in page
+    today = long_date(timezone.localdate())
+    assert f"Alice Adams asked on {today} for this personal health budget to end from {long_date(SOON)}" in page
     assert reverse("careplans:ending_decide", kwargs={"pk": ending.pk}) not in page
 
 
