@@ -22,7 +22,17 @@ from budgets.tests.factories import add_service, make_assessment, make_eligible
 from budgets.tests.test_assessment_pages import assessment_form, service_form
 from budgets.tests.test_budgets import tariff_form
 from careplans import services as plan_services
-from careplans.models import Letter, Outcome, PlanEvent, PlanVersion, Review, ReviewStatus, SupportItem, SupportPlan
+from careplans.models import (
+    EndingRequest,
+    Letter,
+    Outcome,
+    PlanEvent,
+    PlanVersion,
+    Review,
+    ReviewStatus,
+    SupportItem,
+    SupportPlan,
+)
 from careplans.tests.factories import approved_plan, budgeted, complete_plan
 from careplans.tests.test_plan_pages import item_form, outcome_form
 from eligibility.models import Screening
@@ -188,6 +198,42 @@ def ask_for_a_review(r):
     return Case(r("alice"), url, Review.objects.count, {"reason": "health_changed"})
 
 
+def _ending_form(reason):
+    soon = datetime.date.today() + datetime.timedelta(days=30)
+    return {
+        "reason": reason,
+        "ended_on_day": str(soon.day),
+        "ended_on_month": str(soon.month),
+        "ended_on_year": str(soon.year),
+    }
+
+
+def end_a_budget(r):
+    url = reverse("careplans:end", kwargs={"pk": _active(r).pk})
+    return Case(r("alice"), url, Letter.objects.count, _ending_form("moved_away"))
+
+
+def ask_for_an_ending(r):
+    url = reverse("careplans:end", kwargs={"pk": _active(r).pk})
+    return Case(r("alice"), url, EndingRequest.objects.count, _ending_form("money_misused"))
+
+
+def confirm_an_ending(r):
+    from careplans import approval
+
+    ending = approval.ending_ask(
+        version=_active(r),
+        reason="not_eligible",
+        ended_on=datetime.date.today() + datetime.timedelta(days=30),
+        note="",
+        unspent_to_repay=None,
+        acting_user=r("alice"),
+    )
+    url = reverse("careplans:ending_decide", kwargs={"pk": ending.pk})
+    # The page's first form is the confirmation (a button); the refusal's form follows it.
+    return Case(r("priya"), url, Letter.objects.count, {"decision": "confirm"})
+
+
 def record_a_review(r):
     active = _active(r)
     due = Review.objects.get(plan=active.plan, status=ReviewStatus.DUE)
@@ -262,6 +308,9 @@ CREATES = [
     approve_a_plan,
     ask_for_a_review,
     record_a_review,
+    end_a_budget,
+    ask_for_an_ending,
+    confirm_an_ending,
     invite,
     send_an_invitation_again,
     reply_to_the_person,
