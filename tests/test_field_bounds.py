@@ -47,7 +47,12 @@ STORED_IN = {
         "careplans.PlanVersion.decision_reason",
         "careplans.PlanEvent.reason",
     ],
-    "careplans.forms.EndPlanForm.note": ["careplans.PlanVersion.end_note", "careplans.PlanEvent.reason"],
+    "careplans.forms.EndPlanForm.note": [
+        "careplans.PlanVersion.end_note",
+        "careplans.PlanEvent.reason",
+        "careplans.EndingRequest.note",
+    ],
+    "careplans.forms.EndingRefuseForm.reason": ["careplans.EndingRequest.refusal_reason", "careplans.PlanEvent.reason"],
     "careplans.forms.ReviewForm.money_notes": ["careplans.Review.money_notes"],
     "careplans.forms.ReviewForm.use_notes": ["careplans.Review.use_notes"],
     "careplans.forms.ReviewForm.safety_notes": ["careplans.Review.safety_notes"],
