@@ -12,6 +12,8 @@ from django.dispatch import receiver
 from accounts import services
 from accounts.lockout import normalised_username
 from accounts.timeouts import SEEN_AT, SIGNED_IN_AT
+from phb.roles import Role
+from phb.words import lower_first
 
 WATCHED = ("role", "is_active")
 
@@ -48,7 +50,8 @@ def _sign_out_when_role_changes(sender, instance, created, **kwargs):
     if before["is_active"] and not instance.is_active:
         why = "the account was switched off"
     elif before["role"] != instance.role:
-        why = f"their role changed from {before['role']} to {instance.role}"
+        roles = {role: lower_first(label) for role, label in Role.choices}  # names, never stored codes
+        why = f"their role changed from {roles[before['role']]} to {roles[instance.role]}"
     else:
         return
     services.sessions_end(user=instance, acting_user=None, why=why)

@@ -2,14 +2,16 @@
 
 import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Case, DecimalField, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, JSONObject, Round
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 
 from careplans import rules
 from careplans.models import (
@@ -26,6 +28,8 @@ from careplans.models import (
 )
 from people.models import Person, User
 from phb.db import IdList
+from phb.money import pounds
+from phb.words import long_date
 
 # The budget's JSON (inputs, workings, flags) is only needed on the budget's own page.
 BUDGET_WORKINGS = ("inputs", "costed_lines", "ras_lines", "flags", "sign_off_reasons")
@@ -353,3 +357,46 @@ def version_to_end(versions) -> PlanVersion | None:
     agreed one not yet started. A change that started after an ending was asked for is the one ended."""
     current = sorted((v for v in versions if v.status in Status.CURRENT), key=lambda v: -v.number)
     return next((v for v in current if v.status in Status.RUNNING), current[0] if current else None)
+
+
+# A comparison of two versions in words (the compare page): rules.compare names fields and keeps values as
+# they are stored; people read each field's label, each choice's label, the goals an item serves, dates
+# and money as they are written everywhere else.
+COMPARED_MODELS = {"outcome": Outcome, "item": SupportItem}
+COMPARED_LABELS = {"outcome_keys": "Outcomes it helps with"}
+MONEY_FIELDS = {"unit_cost"}
+
+
+def _compared_value(model, name: str, value: str, goals: dict) -> str:
+    if value == "":
+        return "none"
+    if name == "outcome_keys":
+        return "; ".join(goals.get(key, "an outcome since removed") for key in value.split(", "))
+    field = model._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if name in MONEY_FIELDS:
+        return pounds(Decimal(value))
+    if isinstance(field, models.DateField):
+        return long_date(datetime.date.fromisoformat(value))
+    if isinstance(field, models.DecimalField):
+        return f"{Decimal(value).normalize():f}"  # 8, 2.5
+    return value
+
+
+def comparison_in_words(comparison: rules.Comparison, before: rules.PlanSnapshot, after: rules.PlanSnapshot):
+    """The comparison's changes with each field as (label, before, after) in words."""
+    goals = {o.key: o.goal for o in (*before.outcomes, *after.outcomes)}
+    worded = []
+    for change in comparison.changes:
+        model = COMPARED_MODELS[change.what]
+        fields = tuple(
+            (
+                COMPARED_LABELS.get(name) or capfirst(model._meta.get_field(name).verbose_name),
+                _compared_value(model, name, old, goals),
+                _compared_value(model, name, new, goals),
+            )
+            for name, old, new in change.fields
+        )
+        worded.append(replace(change, fields=fields))
+    return worded

@@ -22,7 +22,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from tests import page_data as data
-from tests.test_page_queries import PAGES, Visit, opened, stand_in_letters
+from tests.test_page_queries import PAGES, Page, Visit, opened, stand_in_letters
 
 pytestmark = pytest.mark.django_db
 
@@ -149,12 +149,51 @@ def w(north, alice, priya, leo, monkeypatch, records) -> data.World:
     return world
 
 
+def compare_every_kind_of_field(w, n):
+    """Two versions of a plan whose outcome and item differ in every kind of field: a choice (part of life,
+    category, how often, how the money is managed), a date, money, a number and the outcomes served."""
+    import datetime
+    from decimal import Decimal
+
+    from careplans.models import Outcome, SupportItem
+
+    active = data.plan_history(w, data.person(w), versions=1, rows=2)
+    draft = data.amend(w, active.plan)
+    first, second = draft.outcomes.order_by("created_at", "id")
+    Outcome.objects.filter(pk=first.pk).update(domain="mental_health", target_date=datetime.date(2026, 10, 1))
+    item = draft.items.get(money_option="notional")
+    SupportItem.objects.filter(pk=item.pk).update(
+        frequency="year",
+        category="equipment",
+        money_option="third_party",
+        third_party_organisation="Leeds Care Trust",
+        unit_cost=Decimal("12.50"),
+        quantity=Decimal("2.5"),
+    )
+    item.outcomes.set([first])
+    url = reverse("careplans:compare", kwargs={"pk": active.plan_id})
+    return Visit(w.coordinator, f"{url}?from={active.pk}&to={draft.pk}")
+
+
+EXTRA = [Page("compare versions, every kind of field", "careplans:compare", "fields", compare_every_kind_of_field)]
+
+
 # Pages with no rows to build, opened by someone not signed in.
 SIGNED_OUT = ["login", "accounts:password_reset", "accounts:password_reset_done"]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[page.id for page in PAGES])
-def test_no_page_shows_a_stored_code_field_name_or_id(client, w, page):
+# Pages that fail today, each with why, for pages being written in this issue by others. Strict: a page
+# listed here that passes fails the test, so the entry is removed when the page is fixed.
+EXPECTED_TO_FAIL = {
+    "work tray, coordinator": "templates/casework/home_section.html lower-cases its headings (|lower): "
+    "'referrals with the phb team'; |lower_first keeps 'PHB'",
+}
+
+
+@pytest.mark.parametrize("page", PAGES + EXTRA, ids=[page.id for page in PAGES + EXTRA])
+def test_no_page_shows_a_stored_code_field_name_or_id(client, w, page, request):
+    if page.id in EXPECTED_TO_FAIL:
+        request.applymarker(pytest.mark.xfail(reason=EXPECTED_TO_FAIL[page.id], strict=True))
     response, _ = opened(client, page.build(w, ROWS))
     found = raw_words(visible_text(response.content.decode()))
     assert not found, f"{page.id} ({page.route}) shows people:\n" + "\n".join(found)

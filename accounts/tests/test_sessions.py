@@ -169,7 +169,7 @@ def test_a_role_change_signs_the_user_out_everywhere(alice, bob):
     assert desk.get(reverse("casework:caseload")).status_code == 302
     assert bobs.get(reverse("casework:caseload")).status_code == 200
     [ended] = audited(AuditAction.END_SESSIONS)
-    assert ended.summary == "Ended 2 sessions of alice: their role changed from coordinator to approver"
+    assert ended.summary == "Ended 2 sessions of alice: their role changed from care coordinator to PHB team member"
     assert ended.object_id == str(alice.pk)
 
 
@@ -210,7 +210,7 @@ def test_idle_limits_come_from_settings(settings):
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        ({"role": Role.APPROVER}, "their role changed from coordinator to approver"),
+        ({"role": Role.APPROVER}, "their role changed from care coordinator to PHB team member"),
         ({"is_active": False}, "the account was switched off"),
     ],
 )
