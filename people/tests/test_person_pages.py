@@ -128,7 +128,13 @@ def test_it_hides_people_outside_the_coordinators_teams(client, charlie, jane, n
 
 @pytest.mark.parametrize(
     ("name", "needs_pk"),
-    [("casework:caseload", False), ("people:add", False), ("people:detail", True), ("people:edit", True), ("people:history", True)],
+    [
+        ("casework:caseload", False),
+        ("people:add", False),
+        ("people:detail", True),
+        ("people:edit", True),
+        ("people:history", True),
+    ],
 )
 @pytest.mark.parametrize("persona", ["pat", "ada"])
 def test_it_gives_patients_and_administrators_404_on_staff_pages(client, request, jane, persona, name, needs_pk):
