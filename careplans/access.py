@@ -79,13 +79,12 @@ def get_letter_for_user(user, pk) -> Letter:
     return letter
 
 
-def get_review_for_user(user, pk, *, write: bool = False) -> Review:
-    """A review of a plan for a person the user may see (write: may change)."""
-    review = (
-        Review.objects.select_related("plan__person", "plan_version")
-        .filter(_scope(user, write, "plan__person__"), pk=pk)
-        .first()
-    )
+def get_review_for_user(user, pk, *, write: bool = False, reviews=None) -> Review:
+    """A review of a plan for a person the user may see (write: may change). reviews: the queryset to read it
+    from, carrying what the page needs (by default its person and version)."""
+    if reviews is None:
+        reviews = Review.objects.select_related("plan__person", "plan_version")
+    review = reviews.filter(_scope(user, write, "plan__person__"), pk=pk).first()
     if review is None:
         refuse(Review, pk, person="plan__person_id", message="No review found")
     return review

@@ -545,18 +545,25 @@ class ReviewForm(NHSMessagesMixin, forms.Form):
         self.outcomes = list(version.outcomes.all())
         self.domains = sorted({o.domain for o in self.outcomes})
         labels = dict(DOMAIN_CHOICES)
-        outcome_fields = []
+        # One fieldset per outcome holding its progress and its own words box, each with its own label. The
+        # legend is fixed text: crispy renders a legend as a template, so the person's goal goes in a label.
+        outcome_fieldsets = []
         for n, outcome in enumerate(self.outcomes, start=1):
             self.fields[f"progress_{outcome.key}"] = forms.ChoiceField(
-                label=f"Outcome {n}: {outcome.goal}",
+                label=f"Progress on outcome {n}: {outcome.goal}",
                 choices=Progress.choices,
                 widget=forms.RadioSelect,
                 error_messages={"required": f"Select the progress on outcome {n}"},
             )
             self.fields[f"words_{outcome.key}"] = forms.CharField(
-                label="In their own words", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+                label=f"Outcome {n} in their own words",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
-            outcome_fields += [f"progress_{outcome.key}", f"words_{outcome.key}"]
+            outcome_fieldsets.append(
+                Fieldset(f"Outcome {n}", f"progress_{outcome.key}", f"words_{outcome.key}", size="s")
+            )
         for domain in self.domains:
             self.fields[f"change_{domain}"] = forms.ChoiceField(
                 label=labels[domain],
@@ -571,7 +578,7 @@ class ReviewForm(NHSMessagesMixin, forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             "completed_on",
-            Fieldset("Progress on each outcome", *outcome_fields, size="m"),
+            Fieldset("Progress on each outcome", *outcome_fieldsets, size="m"),
             Fieldset(
                 "Since the last review, has each part of life got better, stayed the same or got worse?",
                 *[Field(f"change_{d}", inline=True) for d in self.domains],

@@ -35,6 +35,28 @@ def in_force(plan: SupportPlan, *, on: datetime.date | None = None) -> PlanVersi
     return PlanVersion.objects.in_force_for(plan, on=on or timezone.localdate())
 
 
+def review_record_view(*, review: Review, acting_user) -> None:
+    """A staff view of a review (part of the person's record), written to the audit trail."""
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.VIEW,
+        obj=review,
+        person_id=review.plan.person_id,
+        summary=f"Viewed the {review.get_kind_display().lower()} due by {long_date(review.due_on)}",
+    )
+
+
+def plan_reviews_view(*, plan: SupportPlan, acting_user) -> None:
+    """A staff view of a plan's reviews (part of the person's record), written to the audit trail."""
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.VIEW,
+        obj=plan,
+        person_id=plan.person_id,
+        summary="Viewed the plan's reviews",
+    )
+
+
 # "Due soon" on the caseload's counts and the reviews-due page's default: overdue, or due within this.
 DUE_SOON_DAYS = 28
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careplans import outbox_views, views
+from careplans import outbox_views, review_views, views
 
 app_name = "careplans"
 
@@ -28,7 +28,9 @@ urlpatterns = [
     path("endings-to-confirm/<uuid:pk>/", views.ending_decide, name="ending_decide"),
     path("letters/<uuid:pk>.pdf", views.letter_download, name="letter"),
     path("reviews/", views.reviews_due, name="reviews_due"),
+    path("reviews/<uuid:pk>/", review_views.review_detail, name="review"),
     path("reviews/<uuid:pk>/record/", views.review_record, name="review_record"),
+    path("plans/<uuid:pk>/reviews/", review_views.plan_reviews, name="plan_reviews"),
     path("plans/<uuid:pk>/request-review/", views.review_request, name="review_request"),
     path("messages-not-sent/", outbox_views.failed_messages, name="failed_messages"),
     path("messages-not-sent/<str:kind>/<int:pk>/try-again/", outbox_views.message_retry, name="message_retry"),

@@ -6,7 +6,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careplans import access, approval, confirmation, letters, lifecycle, reviews, rules, selectors, services
+from careplans import (
+    access,
+    approval,
+    confirmation,
+    letters,
+    lifecycle,
+    review_history,
+    reviews,
+    rules,
+    selectors,
+    services,
+)
 from careplans.forms import (
     DecisionForm,
     EndingRefuseForm,
@@ -19,7 +30,7 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import EndReason, Letter, Outcome, ReviewStatus, SupportItem
+from careplans.models import EndReason, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb import audit
 from phb.errors import ServiceError
@@ -96,8 +107,7 @@ def version_detail(request, pk):
             ],
             "other_versions": other_versions,
             "returned": selectors.returned_before(version, other_versions),
-            "timeline": selectors.plan_timeline(plan=version.plan),
-            "letters": Letter.objects.filter(plan_version__plan=version.plan).only("id", "kind", "created_at"),
+            **review_history.letters_and_timeline(plan=version.plan),
         },
     )
 
@@ -353,18 +363,11 @@ def plan_compare(request, pk):
     if before is None or after is None:
         raise Http404("Choose two versions of this plan")
     services.plan_record_view(version=after, acting_user=request.user, page=f"comparison with version {before.number}")
-    snapshots = selectors.snapshot(before), selectors.snapshot(after)
-    comparison = rules.compare(*snapshots)
+    comparison = rules.compare(selectors.snapshot(before), selectors.snapshot(after))
     return render(
         request,
         "careplans/compare.html",
-        {
-            "plan": plan,
-            "before": before,
-            "after": after,
-            "comparison": comparison,
-            "changes": selectors.comparison_in_words(comparison, *snapshots),
-        },
+        {"plan": plan, "before": before, "after": after, "comparison": comparison},
     )
 
 

@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import CharField, Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 
 from budgets.models import BudgetVersion
@@ -19,11 +19,11 @@ from careplans.models import (
     LetterKind,
     PlanVersion,
     Review,
-    ReviewOutcome,
     ReviewStatus,
     Status,
     SupportItem,
 )
+from careplans.review_history import review_findings
 from careplans.selectors import snapshot, version_with_details, version_with_people
 from eligibility.models import Screening
 from eligibility.selectors import screenings_shown
@@ -204,9 +204,7 @@ def reviews_for(person: Person) -> QuerySet[Review]:
     return (
         Review.objects.filter(plan__person=person)
         .exclude(status=ReviewStatus.CANCELLED)
-        .prefetch_related(
-            Prefetch("outcome_progress", queryset=ReviewOutcome.objects.select_related("outcome")), "domain_ratings"
-        )
+        .prefetch_related(*review_findings())
         .order_by("-due_on", "-created_at")
     )
 

@@ -21,8 +21,8 @@ same persona got past the role check on their own record, the event names whose 
 Records a row can name (build_team): person, patient (their account), screening, referral (waiting for
 the PHB team), assessment, service, budget (usable), awaiting (a budget waiting for sign-off), ready
 (someone with a budget and no plan), plan, superseded, active, submitted (versions of the plan), draft,
-outcome, item (of the draft), letter, review (due), ending (of the active plan, asked for by the team's
-coordinator and waiting for the PHB team), access (the patient's online access), invitation,
+outcome, item (of the draft), letter, review (due), done (a review recorded), ending (of the active plan,
+asked for by the team's coordinator and waiting for the PHB team), access (the patient's online access), invitation,
 token (the invitation's), coordinator (the team's), tariff, failed (a decision e-mail not sent).
 
 A URL pattern the table does not list fails `test_every_url_pattern_is_in_the_matrix` (shown by
@@ -154,6 +154,8 @@ ROWS = [
     row("careplans:letter", "pk=letter", STAFF_READ),
     row("careplans:reviews_due", "", STAFF_LIST),
     row("careplans:review_record", "pk=review", TEAM_WRITE, TEAM_WRITE),
+    row("careplans:review", "pk=done", STAFF_READ),
+    row("careplans:plan_reviews", "pk=plan", STAFF_READ),
     row("careplans:review_request", "pk=plan", STAFF_READ, STAFF_READ),
     row("careplans:failed_messages", "", LEAD_ONLY),
     row("careplans:message_retry", "kind='decision' pk=failed", NO_GET, "302 404 404 404 302 404 404 404 404"),
@@ -325,6 +327,7 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         item=draft.items.first(),
         letter=Letter.objects.get(plan_version=active, kind=LetterKind.APPROVAL),
         review=plan.reviews.get(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE),
+        done=plan.reviews.filter(status=ReviewStatus.COMPLETED).first(),
         ending=data.ask_to_end(world, active),
         access=PortalAccess.objects.get(user=whole.patient, person=whole.person),
         invitation=invitation,  # pending, to the person's records

@@ -641,6 +641,7 @@ QUERY_CASES = {
     "careplans:edit": ("alice", lambda w: reverse("careplans:edit", kwargs={"pk": _draft(w).pk})),  # ?section=
     "careplans:queue": ("priya", lambda w: reverse("careplans:queue")),
     "careplans:reviews_due": ("alice", lambda w: reverse("careplans:reviews_due")),
+    "careplans:plan_reviews": ("alice", lambda w: _reviewed_plan(w)),
     "careplans:failed_messages": ("leo", lambda w: reverse("careplans:failed_messages")),
     "careplans:endings": ("priya", lambda w: reverse("careplans:endings")),
     "accounts:lockouts": ("leo", lambda w: reverse("accounts:lockouts")),
@@ -666,6 +667,15 @@ def _compare(w) -> str:
     active = page_data.plan_history(w, w.jane, versions=2, rows=1)
     earlier = active.plan.versions.get(number=active.number - 1)
     return f"{reverse('careplans:compare', kwargs={'pk': active.plan_id})}?from={earlier.pk}&to={active.pk}"
+
+
+def _reviewed_plan(w) -> str:
+    """The reviews of a plan with two reviews done (its `page` read; the trend shown)."""
+    from tests import page_data
+
+    active = _active(w)
+    page_data.completed_reviews(w, active, 2)
+    return reverse("careplans:plan_reviews", kwargs={"pk": active.plan_id})
 
 
 # The filter form a page's query is filled from, when it is not on the page itself.

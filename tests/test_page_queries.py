@@ -305,6 +305,18 @@ def review_record(w, n):
     return Visit(w.coordinator, reverse("careplans:review_record", kwargs={"pk": w.records[n].review.pk}))
 
 
+def review_page(w, n):
+    """A review done: progress on each of the n outcomes, a rating for each part of life they are about."""
+    from careplans.models import ReviewStatus
+
+    done = w.records[n].active.plan.reviews.filter(status=ReviewStatus.COMPLETED).order_by("-completed_on").first()
+    return Visit(w.coordinator, reverse("careplans:review", kwargs={"pk": done.pk}))
+
+
+def plan_reviews(w, n):
+    return Visit(w.coordinator, reverse("careplans:plan_reviews", kwargs={"pk": w.records[n].active.plan_id}))
+
+
 def review_request(w, n):
     return Visit(w.coordinator, reverse("careplans:review_request", kwargs={"pk": w.records[n].active.plan_id}))
 
@@ -529,6 +541,13 @@ PAGES = [
     Page("reviews due", "careplans:reviews_due", "reviews due", reviews_due, sees_everyone="approver"),
     Page("reviews due, PHB team", "careplans:reviews_due", "reviews due", reviews_due_for_everyone),
     Page("record a review", "careplans:review_record", "outcomes (a question on each)", review_record),
+    Page("a review done", "careplans:review", "outcomes (progress on each), parts of life rated", review_page),
+    Page(
+        "reviews of a plan",
+        "careplans:plan_reviews",
+        "reviews done (a page of them), outcomes achieved (counted), parts of life rated",
+        plan_reviews,
+    ),
     Page("ask for a review", "careplans:review_request", "reviews done (not listed on the form)", review_request),
     Page(
         "messages not sent",

@@ -28,8 +28,12 @@ def test_a_review_with_outcome_ratings_and_a_decision_to_amend(page, jane, alice
     page.locator("#id_completed_on_0").fill("10")
     page.locator("#id_completed_on_1").fill("6")
     page.locator("#id_completed_on_2").fill("2026")
-    page.get_by_role("group", name="Outcome 1: Sing in my choir again").get_by_label("Achieved", exact=True).check()
-    page.get_by_role("group", name="Outcome 2: Wash and dress with help I choose").get_by_label("Not yet").check()
+    page.get_by_role("group", name="Progress on outcome 1: Sing in my choir again").get_by_label(
+        "Achieved", exact=True
+    ).check()
+    page.get_by_role("group", name="Progress on outcome 2: Wash and dress with help I choose").get_by_label(
+        "Not yet"
+    ).check()
     page.get_by_role("group", name="Social participation and relationships").get_by_label("Got better").check()
     page.get_by_role("group", name="Daily living and personal care").get_by_label("Stayed the same").check()
     page.get_by_role("group", name="Was the money enough?").get_by_label("No").check()
