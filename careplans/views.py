@@ -363,11 +363,18 @@ def plan_compare(request, pk):
     if before is None or after is None:
         raise Http404("Choose two versions of this plan")
     services.plan_record_view(version=after, acting_user=request.user, page=f"comparison with version {before.number}")
-    comparison = rules.compare(selectors.snapshot(before), selectors.snapshot(after))
+    snapshots = selectors.snapshot(before), selectors.snapshot(after)
+    comparison = rules.compare(*snapshots)
     return render(
         request,
         "careplans/compare.html",
-        {"plan": plan, "before": before, "after": after, "comparison": comparison},
+        {
+            "plan": plan,
+            "before": before,
+            "after": after,
+            "comparison": comparison,
+            "changes": selectors.comparison_in_words(comparison, *snapshots),
+        },
     )
 
 
