@@ -17,7 +17,7 @@ import datetime
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
 
@@ -159,6 +159,25 @@ NOT_COUNTED: dict[FundingSource, str] = {
     FundingSource.COUNCIL: "Paid by the council: counts towards the council's share, not the NHS budget",
     FundingSource.OTHER: "Not paid by the NHS or the council: not counted",
 }
+
+
+def _times_a_year(period: Period) -> str:
+    times = PERIODS_PER_YEAR[period]
+    if times.denominator == 1:
+        return f"multiplied by {times.numerator}"
+    about = (Decimal(times.numerator) / Decimal(times.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"multiplied by {times.numerator} and divided by {times.denominator} (about {about} times a year)"
+
+
+def yearly_words() -> str:
+    """How costs a week, every 4 weeks and a month become yearly ones, in words, from PERIODS_PER_YEAR (the
+    numbers the arithmetic uses), for the pages that show the worksheet."""
+    costs = "; ".join(
+        f"a cost {_PERIOD_EVERY[period]} is {_times_a_year(period)}"
+        for period in (Period.WEEK, Period.FOUR_WEEKS, Period.MONTH)
+    )
+    return f"How a year's cost is worked out: a year has {DAYS_IN_PERIOD[Period.YEAR]} days, so {costs}."
+
 
 COSTED_WORDS = "the cost of current services"
 RAS_WORDS = "the resource allocation"

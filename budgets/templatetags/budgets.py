@@ -2,6 +2,7 @@
 
 from django import template
 
+from budgets import calculate
 from budgets.selectors import latest_assessment_and_budget
 from eligibility.selectors import is_eligible
 from people.access import may_write
@@ -19,3 +20,9 @@ def budget_panel(context, person):
         "budget": budget,
         "can_assess": may_write(user, person) and is_eligible(person=person),
     }
+
+
+@register.simple_tag
+def yearly_words():
+    """How weekly, 4-weekly and monthly costs become yearly ones (budgets.calculate.yearly_words)."""
+    return calculate.yearly_words()

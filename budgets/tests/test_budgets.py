@@ -43,6 +43,27 @@ def test_it_shows_both_figures_side_by_side_with_breakdowns_and_flags(client, al
     assert sheet.costed.council_share == Decimal("4692.86")
 
 
+def test_the_worksheet_and_the_saved_budget_say_how_weekly_and_4_weekly_costs_become_yearly(
+    client, alice, tariff, with_services
+):
+    from budgets.calculate import PERIODS_PER_YEAR, Period
+
+    week, four_weeks = PERIODS_PER_YEAR[Period.WEEK], PERIODS_PER_YEAR[Period.FOUR_WEEKS]
+    client.force_login(alice)
+    version = calculate(with_services, alice)
+    for url in (
+        reverse("budgets:budget_new", kwargs={"assessment_pk": with_services.pk}),
+        reverse("budgets:budget", kwargs={"pk": version.pk}),
+    ):
+        page = client.get(url).content.decode()
+        assert "a year has 365 days" in page
+        assert f"a cost a week is multiplied by {week.numerator} and divided by {week.denominator}" in page
+        assert f"every 4 weeks is multiplied by {four_weeks.numerator} and divided by {four_weeks.denominator}" in page
+    # The words are the arithmetic's: £20 x 10 hours a week, multiplied by 365 and divided by 7.
+    assert (week.numerator, week.denominator, four_weeks.denominator) == (365, 7, 28)
+    assert version.costed_total == Decimal("10428.57")
+
+
 def test_it_saves_numbered_versions_and_audits_them(alice, tariff, with_services):
     first = calculate(with_services, alice)
     second = calculate(with_services, alice, method="ras")

@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from careplans import letters, rules
 from careplans.reviews import review_counts
 from careplans.selectors import person_plans
 from people.access import may_write
@@ -40,3 +41,9 @@ def plan_status_tag(version):
         version.number,
         version.status_words,
     )
+
+
+@register.simple_tag
+def plan_yearly_words():
+    """How each frequency of cost becomes a yearly one, as the plan's letters say it (from rules.TIMES_A_YEAR)."""
+    return letters.yearly_words(rules.Frequency)
