@@ -133,6 +133,12 @@ class Screening(models.Model):
         return self.outcome in ELIGIBLE_OUTCOMES or self.decision == Decision.APPROVED
 
     @property
+    def inpatient_asked(self) -> bool:
+        """Whether "Are they a hospital inpatient now?" was asked: only with continuing care funding, where
+        the answer decides between a right to have a budget and not being eligible yet."""
+        return self.funding != FundingAnswer.NONE
+
+    @property
     def waiting_since(self):
         """The date a referral waits from: the day the person was screened, which may be days before the record
         was typed in, so the PHB team's queue counts from it and puts the longest wait first."""

@@ -47,6 +47,25 @@ def test_it_shows_the_outcome_before_saving_and_saves_only_when_asked(client, al
     assert AuditEvent.objects.filter(action=AuditAction.CREATE, object_id=str(screening.pk), actor=alice).exists()
 
 
+@pytest.mark.parametrize(
+    "overrides, shown",
+    [
+        ({"inpatient_chc": "no"}, "No"),  # the answer that made them eligible
+        ({"inpatient_chc": "yes"}, "Yes"),  # the answer that made them not eligible yet
+        ({"funding": "none"}, "Not asked: no continuing care funding"),
+    ],
+)
+def test_the_saved_screening_shows_every_answer_the_inpatient_one_included(client, alice, jane, overrides, shown):
+    import re
+
+    client.force_login(alice)
+    response = client.post(screen_url(jane), answers(action="save", **overrides), follow=True)
+    page = response.content.decode()
+    assert re.search(r'data-testid="inpatient">(.*?)</dd>', page).group(1) == shown
+    for question in ("Continuing care funding", "Section 117 aftercare", "NHS wheelchair services"):
+        assert question in page
+
+
 def test_it_keeps_earlier_screenings_and_shows_the_latest_on_the_person_page(client, alice, jane):
     client.force_login(alice)
     client.post(screen_url(jane), answers(action="save", inpatient_chc="yes"))
