@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import sessions_end
@@ -284,10 +285,12 @@ def _may_write_in_thread(user, person: Person) -> bool:
 
 
 @transaction.atomic
-def message_send(*, person: Person, body: str, acting_user) -> Message:
+def message_send(*, person: Person, body: str, acting_user, link_base: str | None = None) -> Message:
     """A message in the person's thread: from the person (or representative), or a reply from their care team.
 
     Whoever writes has the thread in front of them, so what the other side wrote is marked read.
+    link_base is the site's address (the view passes the request's): the coordinator's e-mail links to the
+    person's messages page with it.
     """
     body = (body or "").strip()
     if not body:
@@ -316,10 +319,13 @@ def message_send(*, person: Person, body: str, acting_user) -> Message:
     coordinator = person.lead_coordinator
     if from_patient and coordinator and coordinator.email:
         # A nudge only: the message itself stays in the service, not in the e-mail.
+        read_it = "Sign in to read it and reply"
+        if link_base:
+            page = reverse("portal:staff_messages", kwargs={"person_pk": person.pk})
+            read_it += f": {link_base.rstrip('/')}{page}"
         _after_commit_mail(
             f"New message about {person.full_name}",
-            f"There is a new message about {person.full_name} in the personal health budget service. "
-            "Sign in to read it and reply.",
+            f"There is a new message about {person.full_name} in the personal health budget service. {read_it}.",
             [coordinator.email],
         )
     return message

@@ -158,7 +158,12 @@ def messages_view(request, pk):
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.message_send(person=person, body=form.cleaned_data["body"], acting_user=request.user)
+            services.message_send(
+                person=person,
+                body=form.cleaned_data["body"],
+                acting_user=request.user,
+                link_base=request.build_absolute_uri("/"),
+            )
         except (ValidationError, ServiceError) as error:
             add_service_error(form, error)
         else:

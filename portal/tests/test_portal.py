@@ -219,6 +219,20 @@ def test_revoking_access_ends_an_existing_session_on_its_next_request(client, pa
     assert response["Location"].startswith("/sign-in/")
 
 
+def test_the_new_message_email_links_the_coordinator_to_the_persons_messages(
+    client, pat, jane, alice, django_capture_on_commit_callbacks
+):
+    client.force_login(pat)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:messages", kwargs={"pk": jane.pk}), {"body": "Can we talk about my plan?"})
+    [email] = mail.outbox
+    assert email.to == [alice.email]
+    link = re.search(r"(https?://\S+?)\.?$", email.body.strip()).group(1)
+    assert link == "http://testserver" + reverse("portal:staff_messages", kwargs={"person_pk": jane.pk})
+    client.force_login(alice)
+    assert "Can we talk about my plan?" in client.get(link).content.decode()
+
+
 def test_messages_are_limited_plain_text_and_reach_the_coordinator(
     client, pat, jane, alice, django_capture_on_commit_callbacks
 ):
