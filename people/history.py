@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Substr, Trim
 
 from phb.models import AuditEvent
 from phb.roles import Role
@@ -26,14 +28,30 @@ NOT_SHOWN = "a record no longer here"
 # Prefixed keys: "need.physical_health" (an assessment's level of need in one part of life), "service.name"
 # (a current service removed), "removed.goal" (an outcome or item removed from a draft).
 PREFIXED_MODELS = {"need": "budgets.assessmentneed", "service": "budgets.currentservice"}
-# How a record an event points to is named (its own __str__ may read further records).
-NAMES = {
-    "people.user": lambda user: user.display_name,
-    "people.careteam": lambda team: team.name,
-    "budgets.budgetversion": lambda budget: f"indicative budget {budget.number}",
-    "careplans.outcome": lambda outcome: outcome.goal[:60],
-    "careplans.planversion": lambda version: f"version {version.number}",
-}
+
+
+TEXT = CharField()
+
+
+# How a record an event points to is named, as SQL, so every kind of record on a page is named in one
+# query (a UNION): {model label: its name}. A kind not here is shown as "a record", never by its id.
+def _name_sql():
+    def text(expression):
+        return Cast(expression, output_field=TEXT)
+
+    return {
+        "people.user": Coalesce(NullIf(Trim(Concat("first_name", Value(" "), "last_name")), Value("")), "username"),
+        "people.careteam": text("name"),
+        "budgets.budgetversion": Concat(Value("indicative budget "), text("number")),
+        "careplans.outcome": Substr("goal", 1, 60),
+        "careplans.planversion": Concat(Value("version "), text("number")),
+        "eligibility.ipccohort": text("name"),
+    }
+
+
+NAMED_KINDS = frozenset(_name_sql())
+# Kinds of record a change names by a code of their own rather than their id (the IPC cohorts).
+BY_CODE = {"eligibility.ipccohort": "code"}
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,8 @@ def _one(value, field, names: dict) -> str:
     text = str(value)
     related = _related_label(field) if field is not None else ""
     if related:
-        return names.get((related, text), NOT_SHOWN if UUID.match(text) or text.isdigit() else text)
+        unnamed = NOT_SHOWN if related in NAMED_KINDS else "a record"
+        return names.get((related, text), unnamed if UUID.match(text) or text.isdigit() else text)
     if isinstance(field, models.DateTimeField):
         try:
             return date_and_time(datetime.datetime.fromisoformat(text))
@@ -144,7 +163,7 @@ def _pairs(change) -> tuple[object, object]:
 
 
 def _names(events: list[AuditEvent]) -> dict:
-    """{(model label, id): name} for every record the page's changes point to: one query a kind of record."""
+    """{(model label, stored value): name} for every record the page's changes point to, in one query."""
     wanted: dict[str, set[str]] = {}
     for event in events:
         for key, change in (event.changes or {}).items():
@@ -156,22 +175,34 @@ def _names(events: list[AuditEvent]) -> dict:
                 for item in value if isinstance(value, list) else [value]:
                     if item not in (None, ""):
                         wanted.setdefault(related, set()).add(str(item))
-    names = {}
-    for label, ids in wanted.items():
+    names_sql = _name_sql()
+    parts = []
+    for label, stored in sorted(wanted.items()):
         model = _model(label)
-        name = NAMES.get(label, str)
-        keys, codes = [], []
-        for text in ids:
-            try:
-                keys.append(model._meta.pk.to_python(text))
-            except ValidationError:
-                codes.append(text)
-        found = model._default_manager.filter(pk__in=keys) if keys else []
-        names.update({(label, str(row.pk)): name(row) for row in found})
-        if codes and _field(model, "code") is not None and _field(model, "name") is not None:
-            # Kept by code rather than id (an IPC cohort): named by the code.
-            names.update({(label, row.code): row.name for row in model._default_manager.filter(code__in=codes)})
-    return names
+        if model is None or label not in names_sql:
+            continue
+        by = BY_CODE.get(label, "pk")
+        if by == "pk":
+            keys = []
+            for text in stored:
+                try:
+                    keys.append(model._meta.pk.to_python(text))
+                except ValidationError:
+                    continue  # not one of this kind's ids: shown as a record
+        else:
+            keys = list(stored)
+        if keys:
+            parts.append(
+                model._default_manager.filter(**{f"{by}__in": keys})
+                .order_by()
+                .values_list(
+                    Value(label, output_field=CharField()), Cast(by, output_field=CharField()), names_sql[label]
+                )
+            )
+    if not parts:
+        return {}
+    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return {(label, key): name for label, key, name in query}
 
 
 def rows(events) -> list[Row]:

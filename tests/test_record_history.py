@@ -84,3 +84,48 @@ def test_a_record_no_longer_there_is_named_so_and_never_by_its_id(client, w, jan
     text = visible_text(history(client, w.coordinator, jane).content.decode())
     assert "Lead coordinator: was Alice Adams, now a record no longer here" in text
     assert gone not in text
+
+
+def test_every_kind_of_record_a_page_names_costs_one_query_in_all(client, w, jane, bob):
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client.force_login(w.coordinator)
+        with CaptureQueriesContext(connection) as captured:
+            history(client, w.coordinator, jane)
+        return len(captured)
+
+    people_services.person_update(
+        person=jane, expected_version=jane.version, acting_user=w.coordinator, lead_coordinator=bob
+    )
+    naming_people = queries()
+    draft = data.draft_plan(w, jane)  # names an indicative budget and a care coordinator
+    outcome = plan_services.outcome_save(
+        version=draft,
+        expected_revision=draft.revision,
+        acting_user=w.coordinator,
+        domain="social",
+        goal="Back to the choir",
+        measure="I tell my coordinator",
+        target_date=None,
+    )
+    draft.refresh_from_db()
+    plan_services.item_save(
+        version=draft,
+        expected_revision=draft.revision,
+        outcomes=[outcome],
+        acting_user=w.coordinator,
+        description="Taxi to choir",
+        unit_cost=Decimal("12.00"),
+        quantity=Decimal("1"),
+        frequency="week",
+        money_option="notional",
+        category="transport",
+    )
+    text = visible_text(history(client, w.coordinator, jane).content.decode())
+    assert "Budget version: indicative budget 1" in text
+    assert "Outcomes: Back to the choir" in text
+    assert queries() == naming_people
