@@ -8,4 +8,5 @@ app_name = "casework"
 
 urlpatterns = [
     path("people/", views.caseload, name="caseload"),
+    path("work/", views.home, name="home"),
 ]

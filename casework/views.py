@@ -6,11 +6,12 @@ from django.views.decorators.http import require_GET
 
 from casework import filters as caseload_filters
 from casework import selectors as stage_selectors
+from casework import trays
 from people import access, selectors
 from people.forms import CaseloadSearchForm
 from phb import audit
 from phb.pagination import page_of
-from phb.roles import Role, has_role
+from phb.roles import Role, has_role, is_phb_team
 
 
 @require_GET
@@ -41,3 +42,20 @@ def caseload(request):
         "can_add": access.can_add_person(request.user),
     }
     return render(request, "casework/caseload.html", context)
+
+
+@require_GET
+def home(request):
+    """Where staff start: a coordinator's "Needs you" and "Waiting for others", the PHB team's queues."""
+    access.require_staff(request.user)
+    ask = trays.ask_from(request)
+    shown = trays.trays_for(ask)
+    if is_phb_team(request.user):
+        filters = {"plans to decide": trays.ASSIGNED_WORDS[ask.assigned].lower()}
+    else:
+        filters = {"showing": "my people" if ask.scope == trays.Scope.MINE else "my team"}
+    audit.record_list(request, "work tray", filters, sum(len(s.rows) for tray in shown for s in tray.sections))
+    context = {"trays": shown, "ask": ask, "mine": trays.Scope.MINE}
+    if is_phb_team(request.user):
+        context["choices"] = trays.assigned_choices(trays.counts_for(request))
+    return render(request, "casework/home.html", context)

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "phb.context_processors.service",
                 "twofactor.context_processors.second_factor",
+                "casework.context_processors.work_counts",
             ],
             # Dates, times and labels written one way everywhere (phb/words.py).
             "builtins": ["phb.templatetags.words"],

@@ -17,7 +17,7 @@ def home(request):
     """Sends each role to where its work starts."""
     user = request.user
     if is_clinical_staff(user):
-        return redirect("casework:caseload")
+        return redirect("casework:home")  # their work tray
     if has_role(user, Role.PATIENT):
         return redirect("portal:home")
     if has_role(user, Role.ADMIN) and user.is_staff:

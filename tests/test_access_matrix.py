@@ -107,6 +107,7 @@ ROWS = [
     row("login", "", "200 302 302 302 302 302 302 302 302", "200 302 302 302 302 302 302 302 302"),
     row("logout", "", NO_GET, "302 302 302 302 302 302 302 302 302"),
     row("casework:caseload", "", STAFF_LIST),
+    row("casework:home", "", STAFF_LIST),
     row("people:add", "", "302 200 200 404 404 404 404 404 404", "302 200 200 404 404 404 404 404 404"),
     row("people:detail", "pk=person", STAFF_READ),
     row("people:edit", "pk=person", TEAM_WRITE, TEAM_WRITE),

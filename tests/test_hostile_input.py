@@ -633,6 +633,8 @@ QUERY_CASES = {
     "login": (None, lambda w: reverse("login")),  # its `next`
     # The search, the filters (stage, engagement support, route, next review), the sort and the tab.
     "casework:caseload": ("alice", lambda w: reverse("casework:caseload")),
+    # The PHB team's ?plans= (a coordinator's ?show= is tried by casework/tests/test_trays.py too).
+    "casework:home": ("priya", lambda w: reverse("casework:home")),
     "people:history": ("alice", _own_person_pages("people:history")),
     "eligibility:queue": ("priya", lambda w: reverse("eligibility:queue")),
     "budgets:sign_off_queue": ("priya", lambda w: reverse("budgets:sign_off_queue")),
@@ -685,6 +687,7 @@ FILTER_PAGE = {"audit:export": "audit:trail"}
 QUERY_VALUES = {
     "people:history": lambda w: {"views": "shown"},
     "casework:caseload": lambda w: {"show": "team", "stage": "new", "review": "overdue", "sort": "-next"},
+    "casework:home": lambda w: {"show": "team", "plans": "mine"},
     "audit:trail": lambda w: {"nhs_number": w.jane.nhs_number, "action": AuditAction.VIEW.value},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},
 }

@@ -131,6 +131,16 @@ def caseload_search(w, n):
     return Visit(w.coordinator, reverse("casework:caseload") + f"?q={data.MARK}")
 
 
+def work_tray(persona, build):
+    """A home page's work tray with n rows of what `build` makes (the oldest few of each shown)."""
+
+    def visit(w, n):
+        build(w, n)
+        return Visit(getattr(w, persona), reverse("casework:home"))
+
+    return visit
+
+
 def person_add(w, n):
     data.coordinators(w, n)
     return Visit(w.coordinator, reverse("people:add"))
@@ -421,6 +431,15 @@ PAGES = [
         caseload_filtered,
         sees_everyone="approver",
     ),
+    Page(
+        "work tray, coordinator",
+        "casework:home",
+        "referrals waiting",
+        work_tray("coordinator", data.referrals),
+        sees_everyone="approver",
+    ),
+    Page("work tray, PHB team", "casework:home", "referrals to decide", work_tray("approver", data.referrals)),
+    Page("work tray, PHB team lead", "casework:home", "messages not sent", work_tray("lead", data.failed_messages)),
     Page("add a person", "people:add", "coordinators to choose from", person_add),
     Page(
         "person page",

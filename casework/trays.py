@@ -1,0 +1,709 @@
+"""The work trays: what needs a member of staff now and what they are waiting for, oldest first.
+
+A tray is a list of sources. Each source asks one app's own selector (the referrals queue, the
+budgets sign-off queue, the plans to decide, the reviews due, ...) one question, scoped to the people
+the user may see, and names the page that does the work. Nothing here decides what is waiting: that
+stays with the selector that owns it.
+
+Two reads, whatever the number of rows:
+- `counts_for(request)`: one aggregate query for every count the user's header and home page show,
+  each counted up to phb.pagination.COUNT_UP_TO, kept on the request so the header and the page share it;
+- `rows_for(...)`: one query (a UNION ALL, one branch a source) for the oldest rows of every source on
+  a home page, each row carrying its source's total.
+
+Apps above casework (the portal: messages from people, invitations that ran out) add their sources
+with `register` when Django starts (portal.apps), since casework may not import them.
+"""
+
+import datetime
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from budgets.models import BudgetVersion, SignOff
+from budgets.selectors import latest_budgets, sign_off_queue
+from careplans import emails
+from careplans import selectors as plan_selectors
+from careplans.models import PlanVersion, Status
+from careplans.reviews import due_soon_until, reviews_due_for
+from eligibility.selectors import decision_queue as referral_queue
+from people import access
+from people.models import User
+from phb.pagination import COUNT_UP_TO
+from phb.roles import PHB_TEAM_ROLES, STAFF_ROLES, Role, has_role, is_phb_team
+
+# Rows of each source shown on a home page; the rest are a link away.
+ROWS_SHOWN = 10
+
+
+class Tray(StrEnum):
+    NEEDS_YOU = "needs_you"  # a coordinator's work
+    WAITING = "waiting"  # a coordinator's people, waiting for the PHB team
+    PHB_TEAM = "phb_team"  # the PHB team's work
+
+
+class Scope(StrEnum):
+    """Whose people a coordinator's trays show: as on the caseload, the people they lead unless ?show=team."""
+
+    MINE = "mine"  # the people they are lead coordinator for ("My people")
+    TEAM = "team"  # everyone in their care teams ("My team")
+
+
+class Assigned(StrEnum):
+    """Which plans to decide the PHB team's home shows."""
+
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+
+
+ASSIGNED_WORDS = {Assigned.ALL: "All", Assigned.MINE: "Assigned to you", Assigned.UNASSIGNED: "Not assigned"}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a source is asked: by whom, for whose people, today."""
+
+    user: object
+    now: datetime.datetime
+    scope: Scope = Scope.MINE
+    assigned: Assigned = Assigned.ALL
+
+    @property
+    def today(self) -> datetime.date:
+        return timezone.localdate(self.now)
+
+    def people(self, path: str, *, write: bool) -> Q:
+        """The people the tray may show, as a filter through `path` (e.g. "plan__person__")."""
+        scope = access.writable(self.user, path) if write else access.visible(self.user, path)
+        if self.scope == Scope.MINE and has_role(self.user, Role.COORDINATOR):
+            scope &= Q(**{f"{path}lead_coordinator_id": self.user.pk})
+        return scope
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a tray: a person, what waits, and since when."""
+
+    source: "Source"
+    target: str  # the id of what waits (a plan version, a budget, a review ...)
+    person_pk: str
+    name: str
+    since: datetime.date
+    at: datetime.datetime  # the moment the wait began (midnight of `since` for a date), to order a day's rows
+    note: str
+    today: datetime.date
+
+    @property
+    def days(self) -> int:
+        return (self.today - self.since).days
+
+    @property
+    def link(self) -> str:
+        return self.source.link(self)
+
+    @property
+    def says(self) -> str:
+        return self.source.says(self)
+
+    @property
+    def waiting(self) -> str:
+        return self.source.waiting(self)
+
+    @property
+    def tag(self) -> str:
+        """The NHS.UK tag colour for how long it has waited: red once overdue or long waiting."""
+        return self.source.tag(self)
+
+
+def days_words(days: int) -> str:
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def waiting_for(row: Row) -> str:
+    return "Since today" if row.days <= 0 else f"Waiting {days_words(row.days)}"
+
+
+def waiting_tag(row: Row) -> str:
+    return "red" if row.days > 28 else "orange" if row.days > 14 else "grey"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of work in a tray."""
+
+    key: str  # stable: in the page (data-testid) and in the counts
+    tray: Tray
+    heading: str  # "Plans returned to you"
+    query: Callable[[Ask], QuerySet]  # the rows, scoped, through as_rows
+    link: Callable[[Row], str]
+    says: Callable[[Row], str]
+    roles: frozenset = STAFF_ROLES  # who sees it
+    waiting: Callable[[Row], str] = waiting_for
+    tag: Callable[[Row], str] = waiting_tag
+    all_link: str = ""  # the URL name of the whole list, where there is one
+    empty: str = "None."  # what the section says with no rows (shown only where a filter can empty it)
+
+
+def as_rows(
+    queryset: QuerySet, *, person: str, since_day: str = "", since_moment: str = "", note=None, target: str = "pk"
+) -> QuerySet:
+    """A source's queryset as tray rows: the same columns for every source, so they UNION.
+
+    person: the path to the person ("" for a Person queryset, "plan__person__" ...); the wait is counted from
+    since_day (a date) or since_moment (a moment, taken as the day it fell on here), oldest first."""
+    text = CharField()
+    since = local_date(since_moment) if since_moment else F(since_day)
+    return queryset.annotate(
+        tray_target=Cast(target, output_field=text),
+        tray_person=Cast(f"{person}pk" if person else "pk", output_field=text),
+        tray_given=Cast(f"{person}given_name", output_field=text),
+        tray_family=Cast(f"{person}family_name", output_field=text),
+        tray_since=Cast(since, output_field=DateField()),
+        # The moment itself, so rows of one day keep the order they came in.
+        tray_at=Cast(since_moment or since_day, output_field=DateTimeField()),
+        tray_note=Cast(note, output_field=text) if note is not None else Value("", output_field=text),
+    ).order_by("tray_at", "tray_target")
+
+
+# In the order as_rows and rows_for annotate them, so every branch of the UNION lists them alike.
+COLUMNS = (
+    "tray_target",
+    "tray_person",
+    "tray_given",
+    "tray_family",
+    "tray_since",
+    "tray_at",
+    "tray_note",
+    "tray_total",
+    "tray_key",
+)
+
+
+def local_date(field: str) -> TruncDate:
+    """The day a moment fell on here (a wait is counted in days from it)."""
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+# Sources are kept in the order the trays show them.
+SOURCES: list[Source] = []
+
+
+def register(source: Source) -> Source:
+    """Adds a source (replacing one with the same key: registering twice changes nothing)."""
+    for index, known in enumerate(SOURCES):
+        if known.key == source.key:
+            SOURCES[index] = source
+            return source
+    SOURCES.append(source)
+    return source
+
+
+def sources_for(user, tray: Tray | None = None) -> list[Source]:
+    return [s for s in SOURCES if has_role(user, *s.roles) and (tray is None or s.tray == tray)]
+
+
+COORDINATORS = frozenset({Role.COORDINATOR})
+LEADS = frozenset({Role.LEAD})
+
+
+def url(name: str, **kwargs) -> Callable[[Row], str]:
+    """A link to a page named by `name`, with the row's target or person as its id (kwargs name which)."""
+
+    def link(row: Row) -> str:
+        return reverse(name, kwargs={key: getattr(row, value) for key, value in kwargs.items()})
+
+    return link
+
+
+def words(text: str) -> Callable[[Row], str]:
+    return lambda row: text
+
+
+# A coordinator's "Needs you"
+
+
+def returned_plans(ask: Ask) -> QuerySet:
+    """Drafts made by the PHB team returning a plan: waiting from the return."""
+    returned = PlanVersion.objects.filter(plan=OuterRef("plan"), number=OuterRef("number") - 1, status=Status.RETURNED)
+    drafts = PlanVersion.objects.filter(status__in=Status.EDITABLE).filter(ask.people("plan__person__", write=True))
+    drafts = drafts.filter(Exists(returned)).annotate(returned_at=Subquery(returned.values("decided_at")[:1]))
+    return as_rows(drafts, person="plan__person__", since_moment="returned_at")
+
+
+def budgets_to_tell(ask: Ask) -> QuerySet:
+    """The person's latest budget, signed off by the PHB team, with no plan started on it yet: tell the person
+    (the budget's page makes the letter) and start a plan. Waiting from the sign-off."""
+    planned = PlanVersion.objects.filter(budget_version=OuterRef("pk"))
+    budgets = latest_budgets(BudgetVersion.objects.filter(sign_off=SignOff.SIGNED_OFF)).exclude(Exists(planned))
+    budgets = budgets.filter(ask.people("person__", write=True))
+    return as_rows(budgets, person="person__", since_moment="signed_off_at")
+
+
+def reviews_due(ask: Ask) -> QuerySet:
+    """Reviews overdue or due within careplans.reviews.DUE_SOON_DAYS (the reviews-due page's default)."""
+    reviews = reviews_due_for(user=ask.user, until=due_soon_until(ask.today)).filter(
+        ask.people("plan__person__", write=True)
+    )
+    return as_rows(reviews, person="plan__person__", since_day="due_on")
+
+
+def review_when(row: Row) -> str:
+    if row.days > 0:
+        return f"Overdue by {days_words(row.days)}"
+    if row.days == 0:
+        return "Due today"
+    return f"Due in {days_words(-row.days)}"
+
+
+def review_tag(row: Row) -> str:
+    return "red" if row.days > 0 else "orange" if row.days == 0 else "blue"
+
+
+def plans_not_started(ask: Ask) -> QuerySet:
+    """Approved plans whose start date has passed but that are not active: the hourly job starts them on their
+    start date, so one still waiting needs someone to find out why. Waiting from the start date."""
+    versions = PlanVersion.objects.filter(status=Status.APPROVED, start_date__lt=ask.today)
+    versions = versions.filter(ask.people("plan__person__", write=True))
+    return as_rows(versions, person="plan__person__", since_day="start_date")
+
+
+# A coordinator's "Waiting for others" and the PHB team's home: the PHB team's own queues.
+
+
+def referrals(ask: Ask) -> QuerySet:
+    """Referrals waiting for the PHB team's decision, waiting from the screening date (when the person was
+    screened and referred), not from when the record was typed in."""
+    screenings = referral_queue().filter(ask.people("person__", write=False))
+    return as_rows(screenings, person="person__", since_day="screened_on")
+
+
+def budgets_to_sign_off(ask: Ask) -> QuerySet:
+    """Budgets waiting for sign-off, waiting from when the budget was worked out."""
+    budgets = sign_off_queue().filter(ask.people("person__", write=False))
+    return as_rows(budgets, person="person__", since_moment="created_at")
+
+
+def plans_to_decide(ask: Ask) -> QuerySet:
+    """Plans waiting for the PHB team's decision, waiting from when they were submitted; on the PHB team's
+    home, those assigned to the user, not assigned, or all."""
+    versions = plan_selectors.decision_queue().filter(ask.people("plan__person__", write=False))
+    if is_phb_team(ask.user) and ask.assigned == Assigned.MINE:
+        versions = versions.filter(assigned_to_id=ask.user.pk)
+    elif is_phb_team(ask.user) and ask.assigned == Assigned.UNASSIGNED:
+        versions = versions.filter(assigned_to__isnull=True)
+    assignee = Cast("assigned_to__first_name", CharField())
+    return as_rows(versions, person="plan__person__", since_moment="submitted_at", note=assignee)
+
+
+def failed(kind: str, person: str) -> Callable[[Ask], QuerySet]:
+    """Messages of one kind of careplans.emails.OUTBOXES that the outbox gave up on (phb.outbox: failed_at is
+    set), waiting from then. Only the PHB team lead sees them; their page tries them again."""
+    model, _task = emails.OUTBOXES[kind]
+
+    def query(ask: Ask) -> QuerySet:
+        return as_rows(model.objects.filter(failed_at__isnull=False), person=person, since_moment="failed_at")
+
+    return query
+
+
+def _sources() -> None:
+    needs_you, waiting, phb = Tray.NEEDS_YOU, Tray.WAITING, Tray.PHB_TEAM
+    register(
+        Source(
+            "returned_plans",
+            needs_you,
+            "Plans returned to you",
+            returned_plans,
+            url("careplans:version", pk="target"),
+            words("The PHB team returned the plan. Change it and submit it again."),
+            roles=COORDINATORS,
+        )
+    )
+    register(
+        Source(
+            "budgets_to_tell",
+            needs_you,
+            "Budgets signed off",
+            budgets_to_tell,
+            url("budgets:budget", pk="target"),
+            words("Signed off by the PHB team. Tell the person their budget and start a plan."),
+            roles=COORDINATORS,
+        )
+    )
+    register(
+        Source(
+            "reviews_due",
+            needs_you,
+            "Reviews due",
+            reviews_due,
+            url("careplans:review_record", pk="target"),
+            words("Record the review with the person."),
+            roles=COORDINATORS,
+            waiting=review_when,
+            tag=review_tag,
+            all_link="careplans:reviews_due",
+        )
+    )
+    register(
+        Source(
+            "plans_not_started",
+            needs_you,
+            "Approved plans that have not started",
+            plans_not_started,
+            url("careplans:version", pk="target"),
+            words("The start date has passed but the plan is not active. Ask the PHB team why."),
+            roles=COORDINATORS,
+        )
+    )
+    for key, tray, roles, link in (
+        ("referrals_waiting", waiting, COORDINATORS, "eligibility:detail"),
+        ("referrals_to_decide", phb, PHB_TEAM_ROLES, "eligibility:decide"),
+    ):
+        register(
+            Source(
+                key,
+                tray,
+                "Referrals to decide" if tray == phb else "Referrals with the PHB team",
+                referrals,
+                url(link, pk="target"),
+                words("Decide whether the person is eligible." if tray == phb else "Waiting for the PHB team."),
+                roles=roles,
+                all_link="eligibility:queue" if tray == phb else "",
+            )
+        )
+    for key, tray, roles in (("sign_off_waiting", waiting, COORDINATORS), ("sign_off_to_decide", phb, PHB_TEAM_ROLES)):
+        register(
+            Source(
+                key,
+                tray,
+                "Budgets to sign off" if tray == phb else "Budgets waiting for sign-off",
+                budgets_to_sign_off,
+                url("budgets:budget", pk="target"),
+                words("Sign off the budget or return it." if tray == phb else "Waiting for the PHB team."),
+                roles=roles,
+                all_link="budgets:sign_off_queue" if tray == phb else "",
+            )
+        )
+    for key, tray, roles, link in (
+        ("plans_waiting", waiting, COORDINATORS, "careplans:version"),
+        ("plans_to_decide", phb, PHB_TEAM_ROLES, "careplans:decide"),
+    ):
+        register(
+            Source(
+                key,
+                tray,
+                "Plans to decide" if tray == phb else "Plans with the PHB team",
+                plans_to_decide,
+                url(link, pk="target"),
+                plan_says if tray == phb else words("Waiting for the PHB team's decision."),
+                roles=roles,
+                all_link="careplans:queue" if tray == phb else "",
+                empty="No plans to decide here.",
+            )
+        )
+    for kind, heading, person in (
+        ("decision", "Decision e-mails not sent", "event__plan_version__plan__person__"),
+        ("reminder", "Review reminders not sent", "review__plan__person__"),
+    ):
+        register(
+            Source(
+                f"failed_{kind}s",
+                phb,
+                heading,
+                failed(kind, person),
+                lambda row: reverse("careplans:failed_messages"),
+                words("Check the address, then try again."),
+                roles=LEADS,
+                all_link="careplans:failed_messages",
+            )
+        )
+
+
+def plan_says(row: Row) -> str:
+    return f"Assigned to {row.note}." if row.note else "Not assigned to anyone yet."
+
+
+_sources()
+
+
+# Reading
+
+
+class CountUpTo(Subquery):
+    """How many rows a source has, counting at most COUNT_UP_TO + 1 (as phb.pagination does)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+
+    def __init__(self, queryset: QuerySet):
+        super().__init__(queryset.order_by().values("tray_target")[: COUNT_UP_TO + 1], output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count as a page shows it: "1,000+" past COUNT_UP_TO."""
+
+    value: int
+
+    def __str__(self) -> str:
+        return f"{COUNT_UP_TO:,}+" if self.value > COUNT_UP_TO else f"{self.value:,}"
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Every count the user's header and home show: each source's (for a coordinator, the people they lead, as
+    "My people" shows) and, for the PHB team, the plans to decide assigned to them and not assigned to anyone."""
+
+    by_source: dict[str, int]
+
+    def of(self, *keys: str) -> Tally:
+        return Tally(sum(self.by_source.get(key, 0) for key in keys))
+
+    @property
+    def needs_you(self) -> Tally:
+        return self.of(*(s.key for s in SOURCES if s.tray == Tray.NEEDS_YOU))
+
+    @property
+    def referrals(self) -> Tally:
+        return self.of("referrals_to_decide")
+
+    @property
+    def sign_off(self) -> Tally:
+        return self.of("sign_off_to_decide")
+
+    @property
+    def plans(self) -> Tally:
+        return self.of("plans_to_decide")
+
+    @property
+    def messages_not_sent(self) -> Tally:
+        return self.of("failed_decisions", "failed_reminders")
+
+    def plans_assigned(self, assigned: Assigned) -> Tally:
+        return self.of("plans_to_decide" if assigned == Assigned.ALL else f"plans_{assigned}")
+
+
+def _choice(choices: type[StrEnum], value, default: StrEnum) -> StrEnum:
+    return choices(value) if value in {c.value for c in choices} else default
+
+
+def ask_from(request) -> Ask:
+    """What the home page asks, from its query string (?show=team, ?plans=unassigned); anything else is the
+    default, never an error."""
+    return Ask(
+        user=request.user,
+        now=timezone.now(),
+        scope=_choice(Scope, request.GET.get("show"), Scope.MINE),
+        assigned=_choice(Assigned, request.GET.get("plans"), Assigned.ALL),
+    )
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    words: str
+    tally: Tally
+
+
+def assigned_choices(counts: "Counts") -> list[Choice]:
+    """The PHB team home's choices of plans to decide, each with how many."""
+    return [Choice(a.value, ASSIGNED_WORDS[a], counts.plans_assigned(a)) for a in Assigned]
+
+
+REQUEST_MEMO = "_casework_counts"
+# The counts ride on the signed-in user's own query (people.backends.USER_ANNOTATIONS), each under this prefix.
+USER_COUNT = "tray_count_"
+# Counted for the header and the PHB team's choices: what needs the user, not what they wait for.
+COUNTED = frozenset({Tray.NEEDS_YOU, Tray.PHB_TEAM})
+
+
+def counts_for(request) -> Counts:
+    """Every count the header and home page show, once per request: read with the signed-in user when they were
+    loaded by people.backends (no query of its own), else in one query."""
+    if getattr(request, REQUEST_MEMO, None) is None:
+        user = request.user
+        keys = counted_keys(user)
+        loaded = {key: getattr(user, USER_COUNT + key, None) for key in keys}
+        if None in loaded.values():
+            loaded = count(Ask(user=user, now=timezone.now())).by_source
+        setattr(request, REQUEST_MEMO, Counts(loaded))
+    return getattr(request, REQUEST_MEMO)
+
+
+def counted_keys(user) -> list[str]:
+    keys = [s.key for s in sources_for(user) if s.tray in COUNTED]
+    if is_phb_team(user):
+        keys += [f"plans_{assigned}" for assigned in (Assigned.MINE, Assigned.UNASSIGNED)]
+    return keys
+
+
+def _counters(ask: Ask) -> dict[str, CountUpTo]:
+    counters = {s.key: CountUpTo(s.query(ask)) for s in sources_for(ask.user) if s.tray in COUNTED}
+    if is_phb_team(ask.user):
+        for assigned in (Assigned.MINE, Assigned.UNASSIGNED):
+            counters[f"plans_{assigned}"] = CountUpTo(plans_to_decide(Ask(ask.user, ask.now, assigned=assigned)))
+    return counters
+
+
+def count(ask: Ask) -> Counts:
+    """One query: each count a scalar subquery, selected with the user's own row (any one-row table would do)."""
+    counters = _counters(ask)
+    if not counters:
+        return Counts({})
+    return Counts(User.objects.filter(pk=ask.user.pk).values(**counters).get())
+
+
+class SignedIn:
+    """The user whose row the user query reads, as the sources' selectors take a user: their id is the row's,
+    their care teams (people.access.team_ids) a subquery of the row's memberships. A source's scope filter sits in
+    the counted query, one below the user's; the memberships sit one below that."""
+
+    is_authenticated = True
+    is_active = True
+
+    def __init__(self, role: str):
+        self.role = role
+        self.pk = OuterRef("pk")
+        self._phb_team_ids = User.teams.through.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("careteam_id")
+
+
+def user_annotations() -> dict:
+    """The counts as annotations over the signed-in user's row, for people.backends.USER_ANNOTATIONS. Each is
+    asked only for the roles that see it: PostgreSQL works out a CASE's branch only when it is taken, so a
+    patient's or another role's request pays nothing for it. Built and compiled once a day (the counts' SQL
+    changes only with the date), so a request pays only for running them."""
+    return {
+        # The ORM's own SQL for our expressions, its values still separate parameters (never from input).
+        name: RawSQL(sql, params, output_field=IntegerField())  # noqa: S611
+        for name, sql, params in _compiled(timezone.localdate(), connection.vendor)
+    }
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(today: datetime.date, vendor: str) -> tuple[tuple[str, str, tuple], ...]:
+    """Each count's CASE as SQL over the user's row ("people_user"), for the day (vendor: the cache's key only)."""
+    now = timezone.now()
+    expressions = {}
+    for roles in (COORDINATORS, PHB_TEAM_ROLES, LEADS):
+        for key, counter in _counters(Ask(user=SignedIn(sorted(roles)[0]), now=now)).items():
+            if _roles_of(key) == roles:
+                expressions[USER_COUNT + key] = Case(
+                    When(role__in=sorted(roles), then=counter), default=None, output_field=IntegerField()
+                )
+    query = User.objects.filter(pk=0).annotate(**expressions).values(*expressions).query
+    compiler = query.get_compiler(connection=connection)
+    compiler.setup_query()
+    return tuple((alias, sql, tuple(params)) for _expression, (sql, params), alias in compiler.select)
+
+
+def _roles_of(key: str) -> frozenset:
+    source = next((s for s in SOURCES if s.key == key), None)
+    return source.roles if source is not None else PHB_TEAM_ROLES  # the plans assigned: the PHB team's
+
+
+@dataclass
+class Section:
+    """A source on a home page: its oldest rows and how many there are."""
+
+    source: Source
+    rows: list[Row]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return max(self.total - len(self.rows), 0)
+
+    @property
+    def all_url(self) -> str:
+        return reverse(self.source.all_link) if self.source.all_link else ""
+
+
+HEADINGS = {Tray.NEEDS_YOU: "Needs you", Tray.WAITING: "Waiting for others", Tray.PHB_TEAM: "Waiting for the PHB team"}
+NOTHING = {
+    Tray.NEEDS_YOU: "Nothing needs you now.",
+    Tray.WAITING: "Nothing is waiting for the PHB team.",
+    Tray.PHB_TEAM: "Nothing is waiting for the PHB team.",
+}
+
+
+@dataclass
+class Shown:
+    """A tray on a home page: its heading and its sources."""
+
+    tray: Tray
+    sections: list[Section]
+
+    @property
+    def key(self) -> str:
+        return self.tray.value
+
+    @property
+    def heading(self) -> str:
+        return HEADINGS[self.tray]
+
+    @property
+    def nothing(self) -> str:
+        return NOTHING[self.tray]
+
+    @property
+    def found(self) -> list[Section]:
+        return [section for section in self.sections if section.rows]
+
+
+def trays_for(ask: Ask) -> list[Shown]:
+    """The user's trays with their rows, in one query: a coordinator's "Needs you" and "Waiting for others", or
+    the PHB team's."""
+    shown = [Tray.PHB_TEAM] if is_phb_team(ask.user) else [Tray.NEEDS_YOU, Tray.WAITING]
+    sections = rows_for(ask, *shown)
+    return [Shown(tray, [s for s in sections if s.source.tray == tray]) for tray in shown]
+
+
+def rows_for(ask: Ask, *shown: Tray) -> list[Section]:
+    """The oldest ROWS_SHOWN rows of each source of the trays shown, each with its source's total, in one query
+    (each branch of the UNION is one source, counted by a window over all its rows before the limit)."""
+    sources = [s for s in sources_for(ask.user) if s.tray in shown]
+    if not sources:
+        return []
+    branches = [
+        s.query(ask)
+        .annotate(tray_total=Window(Count("*")), tray_key=Value(s.key, output_field=CharField()))
+        .values_list(*COLUMNS)[:ROWS_SHOWN]
+        for s in sources
+    ]
+    found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    today = ask.today
+    sections = {s.key: Section(s, [], 0) for s in sources}
+    for target, person, given, family, since, at, note, total, key in found:
+        section = sections[key]
+        section.total = total
+        section.rows.append(Row(section.source, target, person, f"{given} {family}", since, at, note or "", today))
+    for section in sections.values():
+        section.rows.sort(key=lambda row: (row.at, row.target))
+    return list(sections.values())
