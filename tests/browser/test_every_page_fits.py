@@ -51,15 +51,22 @@ SKIPPED = {
     "portal:budget_letter": PDF,
 }
 # Opened for every record that fills them; every other page for the first one (two for a draft: the
-# returned one quotes the PHB team's reasons).
+# returned one quotes the PHB team's reasons; the portal's for the patient and for the representative).
 ALL = 1000
 VARIANTS = {
     "people:detail": ALL,
     "careplans:version": ALL,
     "eligibility:detail": 4,
     "budgets:budget": 3,
+    "people:history": 3,
     "careplans:edit": 2,
 }
+
+
+def variants(name: str) -> int:
+    return VARIANTS.get(name, 2 if name.startswith("portal:") else 1)
+
+
 # A page of its own (a list, a form) is opened by the first two personas who get it (lists differ by role).
 LIST_PERSONAS = 2
 # The version page is opened for every version, not only the active one the matrix names; the demo's
@@ -210,7 +217,7 @@ def plan_visits(users: dict) -> tuple[list[Visit], dict[str, str]]:
             for filled in combinations(kinds, wanted):
                 url = url_for(name, filled)
                 persona = next((p for p in seers if status_for(p, name, person, users) == 200), None)
-                if persona and url not in urls and len(urls) < VARIANTS.get(name, 1):
+                if persona and url not in urls and len(urls) < variants(name):
                     urls[url] = persona
         if not urls:
             kinds_wanted = sorted({kind for _, kind in wanted})
