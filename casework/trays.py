@@ -6,8 +6,10 @@ the user may see, and names the page that does the work. Nothing here decides wh
 stays with the selector that owns it.
 
 Two reads, whatever the number of rows:
-- `counts_for(request)`: one aggregate query for every count the user's header and home page show,
-  each counted up to phb.pagination.COUNT_UP_TO, kept on the request so the header and the page share it;
+- `counts_for(request)`: every count the header and home page show (what needs the user: for a coordinator,
+  their own people's), each counted up to phb.pagination.COUNT_UP_TO. They are read in the one query that
+  loads the signed-in user (people.backends.USER_ANNOTATIONS, registered by casework.apps), so the header
+  costs no page a query of its own; `count(ask)` is the same as one query of its own;
 - `rows_for(...)`: one query (a UNION ALL, one branch a source) for the oldest rows of every source on
   a home page, each row carrying its source's total.
 

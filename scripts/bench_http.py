@@ -191,6 +191,10 @@ def resolve_pages(users: dict) -> list[Page]:
 
     return [
         page("trivial-before", "Trivial signed-in view (GET /, a redirect)", "coordinator-60", "home", kind="trivial"),
+        page("work-60", "Work tray", "coordinator-60", "casework:home"),
+        page("work-600", "Work tray", "coordinator-600", "casework:home"),
+        page("work-team", "Work tray (PHB team)", "phb-team", "casework:home"),
+        page("work-lead", "Work tray (PHB team lead)", "lead", "casework:home"),
         page("caseload-60", "Caseload", "coordinator-60", "casework:caseload", kind="caseload"),
         page("caseload-600", "Caseload", "coordinator-600", "casework:caseload", kind="caseload"),
         page("caseload-team", "Caseload (everyone)", "phb-team", "casework:caseload", kind="caseload"),
