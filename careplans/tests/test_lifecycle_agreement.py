@@ -13,8 +13,8 @@ from django.db import transaction
 
 from careplans import approval, lifecycle, reviews, rules, services
 from careplans.lifecycle import SYSTEM, Action
-from careplans.models import PlanVersion, Status
-from careplans.selectors import snapshot
+from careplans.models import EndingRequest, EndingStatus, PlanVersion, Status
+from careplans.selectors import snapshot, version_to_end
 from careplans.tests.factories import approved_change, approved_plan, complete_plan
 from people.tests.factories import PersonFactory
 from phb.errors import ServiceError
@@ -63,7 +63,22 @@ def _call(action: Action, version: PlanVersion, user):
         return services.plan_amend(plan=version.plan, acting_user=user)
     if action == Action.REQUEST_REVIEW:
         return reviews.review_request(plan=version.plan, reason="health_changed", acting_user=user)
+    if action == Action.DECIDE_END:
+        # Refusing and confirming ask the same rule; refusing leaves the version as it was.
+        ending = EndingRequest.objects.get(plan_id=version.plan_id, status=EndingStatus.WAITING)
+        return approval.ending_refuse(ending=ending, reason="The receipts came in", acting_user=user)
     raise AssertionError(action)
+
+
+def _ending_waiting(version: PlanVersion, asker) -> None:
+    """An ending of the plan for money misused, asked for by `asker` and waiting (as ending_ask leaves it)."""
+    EndingRequest.objects.create(
+        plan_id=version.plan_id,
+        plan_version=version,
+        reason="money_misused",
+        ended_on=datetime.date(2030, 1, 1),
+        requested_by=asker,
+    )
 
 
 def _accepted(action, version, user) -> bool:
@@ -86,6 +101,7 @@ def _version_in(status: str, *, person, coordinator, author) -> PlanVersion:
     if status == Status.ENDING:
         fields["ended_on"] = datetime.date(2030, 1, 1)
     PlanVersion.objects.filter(pk=version.pk).update(**fields)
+    _ending_waiting(version, author)  # asked for by the author: someone else in the PHB team decides on it
     return PlanVersion.objects.get(pk=version.pk)
 
 
@@ -136,6 +152,7 @@ def test_the_services_ask_the_one_rule(monkeypatch, north, alice, priya):
         (Action.END, Status.ACTIVE, alice),
         (Action.AMEND, Status.ACTIVE, alice),
         (Action.REQUEST_REVIEW, Status.ACTIVE, priya),
+        (Action.DECIDE_END, Status.ACTIVE, priya),
         (Action.FINISH, Status.ENDING, None),
     ]
     for action, status, user in cases:
@@ -183,9 +200,11 @@ def _scenario(name, *, person, alice, priya):
             first_review_date=LATER + datetime.timedelta(days=30),
         )
         version = services.plan_submit(version=draft, acting_user=alice)
-        return approval.plan_approve(
+        version = approval.plan_approve(
             version=version, financially_appropriate=True, clinically_appropriate=True, acting_user=priya
-        ).plan
+        )
+        _ending_waiting(version, alice)
+        return version.plan
     active = approved_plan(person=person, coordinator=alice, approver=priya)
     if name == "change waiting":
         approved_change(plan=active.plan, coordinator=alice, approver=priya, start=LATER)
@@ -195,6 +214,7 @@ def _scenario(name, *, person, alice, priya):
         approval.plan_end(
             version=active, reason="moved_away", ended_on=LATER, note="", unspent_to_repay=None, acting_user=alice
         )
+    _ending_waiting(active, alice)
     return active.plan
 
 
@@ -219,6 +239,10 @@ def test_allowed_actions_agree_with_the_services_across_the_versions_of_a_plan(s
                 if action == Action.REQUEST_REVIEW:
                     # Asked for on the plan; the page offers it on the version in force.
                     expected = in_force is not None and action in lifecycle.allowed_actions(in_force, user)
+                if action == Action.DECIDE_END:
+                    # An ending ends the plan's running (or else newest agreed) version; offered on that one.
+                    ended = version_to_end(plan.versions.all())
+                    expected = ended is not None and action in lifecycle.allowed_actions(ended, user)
                 accepted = _accepted(action, fresh, user)
                 assert accepted is expected, (scenario, version.number, version.status, name, action)
                 cases += 1
