@@ -131,6 +131,26 @@ SHAPES = {
     Stage.ENDED: StageShape("grey", "Nothing", Holder.NOBODY),
 }
 
+# The stage as the person reads it in the portal: their own journey, in the same colour as staff see it.
+PERSON_LABELS = {
+    Stage.NEW: "Not started",
+    Stage.NOT_ELIGIBLE: "Not eligible",
+    Stage.REFERRED: "Waiting for a decision",
+    Stage.SCREENED: "Waiting for an assessment",
+    Stage.ASSESSED: "Budget being worked out",
+    Stage.BUDGET_WAITING: "Budget being checked",
+    Stage.BUDGET_READY: "Budget ready",
+    Stage.PLAN_DRAFT: "Plan being written",
+    Stage.PLAN_RETURNED: "Plan being changed",
+    Stage.PLAN_SUBMITTED: "Plan being checked",
+    Stage.APPROVED: "Plan approved",
+    Stage.ACTIVE: "Active",
+    Stage.REVIEW_DUE: "Review due",
+    Stage.REVIEW_OVERDUE: "Review overdue",
+    Stage.ENDING: "Ending",
+    Stage.ENDED: "Ended",
+}
+
 
 @dataclass(frozen=True)
 class Where:
@@ -145,11 +165,18 @@ class Where:
 
     @property
     def label(self) -> str:
+        return self._dated(self.stage.label)
+
+    @property
+    def label_for_person(self) -> str:
+        return self._dated(PERSON_LABELS[self.stage])
+
+    def _dated(self, label: str) -> str:
         if self.stage == Stage.APPROVED and self.on:
-            return f"Plan approved, starting on {long_date(self.on)}"
+            return f"{label}, starting on {long_date(self.on)}"
         if self.stage == Stage.ENDING and self.on:
-            return f"Ending on {long_date(self.on)}"
-        return self.stage.label
+            return f"{label} on {long_date(self.on)}"
+        return label
 
     @property
     def holder(self) -> Holder:

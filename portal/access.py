@@ -14,6 +14,7 @@ from django.http import Http404
 
 from budgets.models import BudgetVersion
 from careplans.models import Letter, PlanVersion
+from casework.selectors import with_stage_today
 from eligibility.models import Screening
 from people.access import get_person_for_user, may_write, persons_writable_by, require_staff
 from people.models import Person, PortalAccess
@@ -58,15 +59,17 @@ def loaded_for(person: Person, user) -> bool:
     return user is not None and user.pk is not None and getattr(person, LOADED_FOR, None) == user.pk
 
 
-def get_person_for_patient(user, pk) -> Person:
+def get_person_for_patient(user, pk, *, with_stage: bool = False) -> Person:
     """The person, if the signed-in patient has active access to them; otherwise a 404.
 
-    Raises NoAccessLeft (a 404) when the user has no access to anyone any more.
+    Raises NoAccessLeft (a 404) when the user has no access to anyone any more. with_stage: with their journey
+    stage read in the same query (casework.selectors.with_stage).
     """
     if not has_role(user, Role.PATIENT):
         refuse(Person, pk, person="pk")  # staff trying a person's portal page: the event names the person
     scope = persons_for(user)
-    person = scope.filter(pk=pk).first()
+    found = scope.filter(pk=pk)
+    person = (with_stage_today(found) if with_stage else found).first()
     if person is not None:
         setattr(person, LOADED_FOR, user.pk)
         return person

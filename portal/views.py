@@ -70,7 +70,7 @@ def portal_home(request):
 @require_GET
 @_signs_out_without_access
 def person_home(request, pk):
-    person = access.get_person_for_patient(request.user, pk)
+    person = access.get_person_for_patient(request.user, pk, with_stage=True)
     services.portal_view(person=person, acting_user=request.user, page="home")
     return render(
         request,

@@ -17,11 +17,11 @@ def stage(person) -> Where:
 
 
 @register.simple_tag
-def stage_tag(where: Where):
-    """The stage as an NHS.UK tag in its one colour (casework.stages.SHAPES)."""
-    return format_html(
-        '<strong class="nhsuk-tag nhsuk-tag--{}" data-testid="stage">{}</strong>', where.colour, where.label
-    )
+def stage_tag(where: Where, for_person: bool = False):
+    """The stage as an NHS.UK tag in its one colour (casework.stages.SHAPES), for staff or (for_person) in the
+    portal's words."""
+    label = where.label_for_person if for_person else where.label
+    return format_html('<strong class="nhsuk-tag nhsuk-tag--{}" data-testid="stage">{}</strong>', where.colour, label)
 
 
 @register.simple_tag

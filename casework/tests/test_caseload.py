@@ -178,3 +178,16 @@ def test_the_person_page_shows_the_stage_and_next_action_under_the_name(client, 
     assert after.index('data-testid="person-stage"') < after.index("<h2")
     assert '<strong class="nhsuk-tag nhsuk-tag--blue" data-testid="stage">Assessed</strong>' in after
     assert "Work out their indicative budget" in after
+
+
+def test_the_portal_shows_the_person_their_stage_in_the_colour_staff_see(client, alice, pat, jane):
+    referral(person=jane, coordinator=alice)
+    tag = re.compile(r'<strong class="nhsuk-tag nhsuk-tag--(\w+)" data-testid="stage">([^<]*)</strong>')
+    client.force_login(alice)
+    [(staff_colour, staff_words)] = tag.findall(client.get(URL).content.decode())
+    client.force_login(pat)
+    [(portal_colour, portal_words)] = tag.findall(
+        client.get(reverse("portal:person", kwargs={"pk": jane.pk})).content.decode()
+    )
+    assert portal_colour == staff_colour == "blue"
+    assert (staff_words, portal_words) == ("Referred to the PHB team", "Waiting for a decision")

@@ -14,7 +14,7 @@ from careplans import services as plan_services
 from careplans.models import ReviewKind, ReviewStatus
 from careplans.tests.factories import approved_plan, budgeted
 from casework.selectors import stage_by_the_rule, where, with_stage
-from casework.stages import SHAPES, Budget, Facts, Holder, Screened, Stage, Where, stage_of
+from casework.stages import PERSON_LABELS, SHAPES, Budget, Facts, Holder, Screened, Stage, Where, stage_of
 from eligibility import services as eligibility_services
 from eligibility.tests.factories import referral
 from people.models import Person
@@ -137,7 +137,7 @@ def test_the_table_covers_every_stage():
 
 
 def test_every_stage_has_a_colour_from_the_nhs_tag_guidance_and_a_next_action():
-    assert set(SHAPES) == set(Stage)
+    assert set(SHAPES) == set(Stage) == set(PERSON_LABELS)
     for stage, shape in SHAPES.items():
         assert shape.colour in {"grey", "blue", "green", "orange", "red"}, stage
         assert shape.action and shape.holder in Holder
