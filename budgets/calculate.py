@@ -429,6 +429,14 @@ def sign_off_reasons(*, base: Decimal, adjustment: Decimal, share: Decimal, ceil
     return reasons
 
 
+def no_sign_off_words(*, share: Decimal, ceiling: Decimal) -> str:
+    """Why a budget needs no sign-off, in words: the limits sign_off_reasons checks, both met."""
+    return (
+        f"No PHB team sign-off needed: any adjustment is {_percent(share)} of the starting figure or less, "
+        f"and the budget is {pounds(ceiling)} a year or less"
+    )
+
+
 def _is_high_need(needs: Mapping[Domain, NeedLevel]) -> bool:
     levels = [NeedLevel(level) for level in needs.values()]
     high = sum(level in (NeedLevel.HIGH, NeedLevel.VERY_HIGH) for level in levels)

@@ -193,6 +193,16 @@ def sign_off_queue() -> QuerySet[BudgetVersion]:
     )
 
 
+def sign_off_words(version: BudgetVersion) -> str:
+    """Where the budget stands with PHB team sign-off, for staff; when none is needed, why not (the same limits
+    that decided it, from settings)."""
+    if version.sign_off == SignOff.NOT_NEEDED:
+        return calculate.no_sign_off_words(
+            share=settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE, ceiling=settings.BUDGET_SIGN_OFF_ABOVE
+        )
+    return version.get_sign_off_display()
+
+
 def budget_unusable_reason(version: BudgetVersion, *, known_latest: bool = False) -> str | None:
     """Why this budget cannot be used, in plain words for staff; None if it can.
 

@@ -113,11 +113,13 @@ def snapshot(version: PlanVersion) -> rules.PlanSnapshot:
 
 
 def budgets_to_start_on(*, person: Person) -> QuerySet:
-    """The person's budgets a plan may be started on: usable (the one budget rule) and with no plan still
-    going on it (a version being written, waiting, agreed or in force)."""
+    """The person's budgets a plan may be started on: usable (the one budget rule), and only while the person
+    has no plan still going (a version being written, waiting, agreed, in force or ending), on this budget or an
+    earlier one: a plan is changed with a new version, or ended, never doubled. The one rule for starting a
+    plan: the service, the start page and the person page's button all ask it."""
     from budgets.selectors import usable_budgets
 
-    live = PlanVersion.objects.filter(budget_version=OuterRef("pk"), status__in=Status.LIVE)
+    live = PlanVersion.objects.filter(plan__person_id=OuterRef("person_id"), status__in=Status.LIVE)
     return usable_budgets(person=person).exclude(Exists(live))
 
 

@@ -89,7 +89,12 @@ def plan_start(*, person: Person, budget_version: BudgetVersion, acting_user) ->
     # Locks the person: a double click starts one plan, not two.
     Person.objects.select_for_update().get(pk=person.pk)
     if not budgets_to_start_on(person=person).filter(pk=budget_version.pk).exists():
-        raise ServiceError("There is already a plan for this indicative budget. Open it from the person's page.")
+        if PlanVersion.objects.filter(budget_version=budget_version, status__in=Status.LIVE).exists():
+            raise ServiceError("There is already a plan for this indicative budget. Open it from the person's page.")
+        raise ServiceError(
+            f"{person.full_name} already has a support plan that is still going. Change that plan with a new "
+            "version, or end it, before starting another."
+        )
     plan = SupportPlan.objects.create(person=person, created_by=acting_user)
     version = PlanVersion.objects.create(
         plan=plan,

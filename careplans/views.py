@@ -62,7 +62,7 @@ def plan_new(request, person_pk):
         messages.error(
             request,
             f"A plan cannot be started for {person.full_name}: they need to be eligible and to have an "
-            "indicative budget the PHB team has agreed, with no plan already under way on it.",
+            "indicative budget the PHB team has agreed, and no support plan already under way.",
         )
         return redirect("people:detail", pk=person.pk)
     form = StartPlanForm(request.POST or None, budgets=budgets)

@@ -3,7 +3,7 @@
 from django import template
 
 from budgets import calculate
-from budgets.selectors import latest_assessment_and_budget
+from budgets.selectors import latest_assessment_and_budget, sign_off_words
 from eligibility.selectors import is_eligible
 from people.access import may_write
 
@@ -26,3 +26,9 @@ def budget_panel(context, person):
 def yearly_words():
     """How weekly, 4-weekly and monthly costs become yearly ones (budgets.calculate.yearly_words)."""
     return calculate.yearly_words()
+
+
+@register.simple_tag
+def budget_sign_off(version):
+    """The budget's sign-off in words, saying why none is needed when it is not (budgets.selectors)."""
+    return sign_off_words(version)

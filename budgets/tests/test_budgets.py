@@ -327,3 +327,19 @@ def test_a_newer_budget_takes_an_older_one_off_the_sign_off_queue_and_says_so(cl
     assert created.changes["replaced_before_sign_off"] == [None, [old.number]]
     with pytest.raises(ServiceError, match="newer budget"):
         services.budget_version_sign_off(version=old, approve=True, note="", acting_user=priya)
+
+
+def test_the_person_page_says_why_a_budget_needs_no_sign_off(client, alice, tariff, with_services, settings):
+    import re
+
+    settings.BUDGET_SIGN_OFF_ADJUSTMENT_SHARE = Decimal("0.15")  # the words follow the settings that decide it
+    settings.BUDGET_SIGN_OFF_ABOVE = Decimal("60000")
+    calculate(with_services, alice)
+    client.force_login(alice)
+    page = client.get(reverse("people:detail", kwargs={"pk": with_services.person_id})).content.decode()
+    said = re.search(r'data-testid="budget-sign-off">(.*?)</span>', page).group(1)
+    assert said == (
+        "No PHB team sign-off needed: any adjustment is 15% of the starting figure or less, "
+        "and the budget is £60,000.00 a year or less"
+    )
+    assert "(not needed)" not in page
