@@ -140,12 +140,22 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
         for name in ("dp_recipient", "dp_frequency", "agreement_method"):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         self.fields["first_review_date"].help_text = first_review_help()
-        paid_directly = self.instance.items.filter(money_option=rules.MoneyOption.DIRECT_PAYMENT).values_list(
-            "unit_cost", "quantity", "frequency"
+        # The items' costs in one query: what the direct payment must cover, and whether the plan costs
+        # more than its budget (rules.totals), for the labels below.
+        costs = rules.PlanSnapshot(
+            budget_annual=self.instance.budget_version.annual_amount,
+            items=tuple(
+                rules.ItemSnapshot(str(pk), "", cost, quantity, rules.Frequency(often), rules.MoneyOption(option))
+                for pk, cost, quantity, often, option in self.instance.items.values_list(
+                    "pk", "unit_cost", "quantity", "frequency", "money_option"
+                )
+            ),
         )
+        paid_directly = [item for item in costs.items if item.money_option == rules.MoneyOption.DIRECT_PAYMENT]
         self.uses_direct_payment = bool(paid_directly)
+        self.over_budget = rules.totals(costs).over_budget
         self.fields["dp_amount"].help_text = direct_payment_help(
-            sum((rules.item_annual_exact(*row) for row in paid_directly), Fraction(0))
+            sum((rules.item_annual_exact(i.unit_cost, i.quantity, i.frequency) for i in paid_directly), Fraction(0))
             if self.uses_direct_payment
             else None
         )
@@ -187,12 +197,10 @@ class PlanForm(NHSMessagesMixin, forms.ModelForm):
         """Fields submission needs lose "(optional)" (careplans.rules.ALWAYS_NEEDED, and those needed now:
         the direct payment's when any item is one, the explanation when the plan costs more than its
         budget), so a label never says optional what the "still needed" box then asks for."""
-        from careplans.selectors import snapshot
-
         needed_now = set(rules.ALWAYS_NEEDED)
         if self.uses_direct_payment:
             needed_now |= {"dp_recipient", "dp_recipient_name", "dp_amount", "dp_frequency"}
-        if rules.totals(snapshot(self.instance)).over_budget:
+        if self.over_budget:
             needed_now.add("over_budget_justification")
             self.fields[
                 "over_budget_justification"
