@@ -524,8 +524,10 @@ def _button_url(how: str, w):
     if how in ("outcome_edit", "item_edit", "outcome_remove", "item_remove", "submit"):
         draft = _draft(w)
         page = reverse("careplans:version", kwargs={"pk": draft.pk})
-        if how == "submit":
-            return page, reverse("careplans:submit", kwargs={"pk": draft.pk})
+        if how == "submit":  # the submit button is on "check the plan before you submit it"
+            return reverse("careplans:check", kwargs={"pk": draft.pk}), reverse(
+                "careplans:submit", kwargs={"pk": draft.pk}
+            )
         row = (draft.outcomes if how.startswith("outcome") else draft.items).first()
         return reverse(f"careplans:{how}", kwargs={"pk": row.pk})  # the edit and remove pages hold their forms
     if how == "amend":
