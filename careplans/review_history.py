@@ -373,5 +373,25 @@ def domain_trend(reviews) -> DomainTrend:
         trend.rows.append((review, [(label, labels[found[d]] if d in found else NOT_RATED) for d, label in domains]))
     for value, label in domains:
         changes = [found.get(value) for found in ratings.values()]
-        trend.totals.append({"label": label, **{c.value: changes.count(c.value) for c in Change}})
+        counts = {c.value: changes.count(c.value) for c in Change}
+        trend.totals.append({"label": label, **counts, "bar": bar(counts)})
     return trend
+
+
+# The bar beside each part of life's counts: better, the same, worse, left to right, as shares of its width.
+BAR_WIDTH = 120
+BAR_COLOURS = {Change.BETTER: "#007f3b", Change.SAME: "#768692", Change.WORSE: "#d5281b"}  # NHS green, grey, red
+
+
+def bar(counts: dict) -> list[dict]:
+    """The rectangles of a small bar drawn on the server ({"x", "width", "colour"} each): a picture of the
+    counts beside them in the table, never the only place they are."""
+    total = sum(counts.values())
+    rectangles, x = [], 0
+    for change, colour in BAR_COLOURS.items():
+        width = round(BAR_WIDTH * counts.get(change.value, 0) / total) if total else 0
+        width = min(width, BAR_WIDTH - x)
+        if width:
+            rectangles.append({"x": x, "width": width, "colour": colour})
+        x += width
+    return rectangles

@@ -204,6 +204,20 @@ def test_the_trend_marks_a_part_of_life_not_rated_at_a_review():
     ]
 
 
+@pytest.mark.parametrize(
+    ("counts", "widths"),
+    [
+        ({"better": 1, "same": 1, "worse": 1}, [(0, 40, "#007f3b"), (40, 40, "#768692"), (80, 40, "#d5281b")]),
+        ({"better": 2, "same": 1, "worse": 0}, [(0, 80, "#007f3b"), (80, 40, "#768692")]),
+        ({"better": 0, "same": 0, "worse": 3}, [(0, 120, "#d5281b")]),
+        ({"better": 1, "same": 1, "worse": 0}, [(0, 60, "#007f3b"), (60, 60, "#768692")]),
+        ({"better": 0, "same": 0, "worse": 0}, []),
+    ],
+)
+def test_the_trend_bar_draws_the_same_counts_as_the_table(counts, widths):
+    assert [(r["x"], r["width"], r["colour"]) for r in review_history.bar(counts)] == widths
+
+
 # The plan's timeline
 
 
