@@ -19,6 +19,7 @@ with `register` when Django starts (portal.apps), since casework may not import 
 
 import datetime
 import functools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -237,9 +238,17 @@ def url(name: str, **kwargs) -> Callable[[Row], str]:
     """A link to a page named by `name`, with the row's target or person as its id (kwargs name which)."""
 
     def link(row: Row) -> str:
-        return reverse(name, kwargs={key: getattr(row, value) for key, value in kwargs.items()})
+        return reverse(name, kwargs={key: _as_id(getattr(row, value)) for key, value in kwargs.items()})
 
     return link
+
+
+def _as_id(value: str) -> str:
+    """An id as the row's text gives it, in the form a URL takes: a UUID cast to text has no hyphens on SQLite."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value
 
 
 def words(text: str) -> Callable[[Row], str]:
@@ -699,7 +708,10 @@ def rows_for(ask: Ask, *shown: Tray) -> list[Section]:
         .values_list(*COLUMNS)[:ROWS_SHOWN]
         for s in sources
     ]
-    found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    if connection.features.supports_slicing_ordering_in_compound:
+        found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    else:  # SQLite (`make run` with no database set up): a query a source
+        found = [row for branch in branches for row in branch]
     today = ask.today
     sections = {s.key: Section(s, [], 0) for s in sources}
     for target, person, given, family, since, at, note, total, key in found:

@@ -7,9 +7,8 @@ import datetime
 
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Now
-from django.urls import reverse
 
-from casework.trays import COORDINATORS, Ask, Row, Source, Tray, as_rows, days_words, register
+from casework.trays import COORDINATORS, Ask, Row, Source, Tray, as_rows, days_words, register, url
 from people.models import Person
 from portal.models import Invitation, Message
 from portal.services import INVITATION_LIFETIME
@@ -73,7 +72,7 @@ def register_sources() -> None:
             Tray.NEEDS_YOU,
             "Messages from people",
             unread_messages,
-            lambda row: reverse("portal:staff_messages", kwargs={"person_pk": row.person_pk}),
+            url("portal:staff_messages", person_pk="person_pk"),
             messages_say,
             roles=COORDINATORS,
         )
@@ -84,7 +83,7 @@ def register_sources() -> None:
             Tray.NEEDS_YOU,
             "Invitations that ran out",
             expired_invitations,
-            lambda row: reverse("portal:invite", kwargs={"person_pk": row.person_pk}),
+            url("portal:invite", person_pk="person_pk"),
             invitations_say,
             roles=COORDINATORS,
             waiting=expired_when,
