@@ -35,7 +35,9 @@ def seed(users: dict[str, User]) -> dict[str, User]:
     michael = User.objects.filter(username=REPRESENTATIVE).first()
     if michael is None:
         invitation = _invite(eileen, REPRESENTATIVE, Relationship.ATTORNEY, alice)
-        michael = services.invitation_accept(token=invitation.token, password=DEMO_PASSWORD)
+        michael = services.invitation_accept(
+            token=invitation.token, password=DEMO_PASSWORD, first_name="Michael", last_name="Walsh"
+        )
     if not mohammed.invitations.exists():
         _invite(mohammed, WAITING, Relationship.OTHER, alice)
     writers = {0: (pat, alice), 4: (michael, alice)}

@@ -129,6 +129,7 @@ def test_a_patient_and_a_representative_see_records_online_and_messages_go_both_
     assert PortalAccess.objects.get(user__username="pat", revoked_at=None).person == jane
     michael = User.objects.get(username=REPRESENTATIVE)
     assert michael.role == Role.PATIENT
+    assert michael.get_full_name() == "Michael Walsh"  # the header names him, never his e-mail
     assert PortalAccess.objects.get(user=michael, revoked_at=None).person == eileen
     assert eileen.representative_name == "Michael Walsh"
     for person in (jane, eileen):
