@@ -173,12 +173,20 @@ class Source:
 
 
 def as_rows(
-    queryset: QuerySet, *, person: str, since_day: str = "", since_moment: str = "", note=None, target: str = "pk"
+    queryset: QuerySet,
+    *,
+    person: str,
+    since_day: str = "",
+    since_moment: str = "",
+    note=None,
+    target: str = "pk",
+    then: tuple[str, ...] = (),
 ) -> QuerySet:
     """A source's queryset as tray rows: the same columns for every source, so they UNION.
 
     person: the path to the person ("" for a Person queryset, "plan__person__" ...); the wait is counted from
-    since_day (a date) or since_moment (a moment, taken as the day it fell on here), oldest first."""
+    since_day (a date) or since_moment (a moment, taken as the day it fell on here), oldest first, and among
+    rows of one day by `then` (as the source's own queue orders them)."""
     text = CharField()
     since = local_date(since_moment) if since_moment else F(since_day)
     return queryset.annotate(
@@ -190,7 +198,7 @@ def as_rows(
         # The moment itself, so rows of one day keep the order they came in.
         tray_at=Cast(since_moment or since_day, output_field=DateTimeField()),
         tray_note=Cast(note, output_field=text) if note is not None else Value("", output_field=text),
-    ).order_by("tray_at", "tray_target")
+    ).order_by("tray_at", *then, "tray_target")
 
 
 # In the order as_rows and rows_for annotate them, so every branch of the UNION lists them alike.
@@ -280,7 +288,7 @@ def reviews_due(ask: Ask) -> QuerySet:
     reviews = reviews_due_for(user=ask.user, until=due_soon_until(ask.today)).filter(
         ask.people("plan__person__", write=True)
     )
-    return as_rows(reviews, person="plan__person__", since_day="due_on")
+    return as_rows(reviews, person="plan__person__", since_day="due_on", then=("created_at",))
 
 
 def review_when(row: Row) -> str:
@@ -307,10 +315,10 @@ def plans_not_started(ask: Ask) -> QuerySet:
 
 
 def referrals(ask: Ask) -> QuerySet:
-    """Referrals waiting for the PHB team's decision, waiting from the screening date (when the person was
-    screened and referred), not from when the record was typed in."""
+    """Referrals waiting for the PHB team's decision, waiting from the screening date (Screening.waiting_since:
+    when the person was screened and referred), not from when the record was typed in."""
     screenings = referral_queue().filter(ask.people("person__", write=False))
-    return as_rows(screenings, person="person__", since_day="screened_on")
+    return as_rows(screenings, person="person__", since_day="screened_on", then=("created_at",))
 
 
 def budgets_to_sign_off(ask: Ask) -> QuerySet:
@@ -719,5 +727,5 @@ def rows_for(ask: Ask, *shown: Tray) -> list[Section]:
         section.total = total
         section.rows.append(Row(section.source, target, person, f"{given} {family}", since, at, note or "", today))
     for section in sections.values():
-        section.rows.sort(key=lambda row: (row.at, row.target))
+        section.rows.sort(key=lambda row: row.at)  # stable: a day's rows keep the order their query gave
     return list(sections.values())
