@@ -263,11 +263,19 @@ def row_remove(*, row: Outcome | SupportItem, expected_revision: int, acting_use
 
 
 @transaction.atomic
-def plan_submit(*, version: PlanVersion, acting_user) -> PlanVersion:
-    """Sends a complete draft to the PHB team. Refused while anything required is missing."""
+def plan_submit(*, version: PlanVersion, acting_user, expected_revision: int | None = None) -> PlanVersion:
+    """Sends a complete draft to the PHB team. Refused while anything required is missing, and, given the
+    revision the coordinator checked (the check page sends it), when the draft changed since."""
     SupportPlan.objects.select_for_update().filter(pk=version.plan_id).exists()  # one move of a plan at a time
     current = version_with_details().select_for_update(of=("self",)).get(pk=version.pk)
     lifecycle.check(lifecycle.Action.SUBMIT, current, acting_user)
+    if expected_revision is not None and current.revision != expected_revision:
+        changed = PlanVersion.objects.select_related("updated_by").get(pk=current.pk)
+        raise StaleRecordError(
+            noun="plan",
+            changed_by=changed.updated_by.display_name if changed.updated_by else "someone",
+            changed_at=timezone.localtime(changed.updated_at),
+        )
     gaps = rules.missing(snapshot(current))
     if gaps:
         raise ServiceError("The plan cannot be submitted yet: " + "; ".join(gaps) + ".")

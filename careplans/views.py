@@ -33,7 +33,7 @@ from careplans.forms import (
 from careplans.models import EndReason, Outcome, ReviewStatus, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb import audit
-from phb.errors import ServiceError
+from phb.errors import ServiceError, StaleRecordError
 from phb.forms import add_service_error
 from phb.once import once
 from phb.pagination import page_of
@@ -96,7 +96,7 @@ def version_detail(request, pk):
             "person": version.plan.person,
             "totals": rules.totals(snapshot),
             "missing": rules.missing(snapshot) if version.is_editable else [],
-            "sections": _task_list(version, snapshot) if version.is_editable else [],
+            "sections": _task_list(version, snapshot) if lifecycle.Action.EDIT in allowed else [],
             "unlinked": rules.unlinked_items(snapshot),
             "can": {action.value: True for action in allowed},
             "can_decide": bool(allowed & lifecycle.DECISIONS),
@@ -119,17 +119,24 @@ def _task_list(version, snapshot) -> list[dict]:
     gaps = rules.gaps_by_section(snapshot)
     edit = reverse("careplans:edit", kwargs={"pk": version.pk})
     anchors = {rules.Section.OUTCOMES: "#outcomes", rules.Section.SUPPORT: "#support"}
+    started_gaps = {
+        section: gaps[section] if progress[section] == rules.Progress.IN_PROGRESS else [] for section in rules.Section
+    }
     return [
         {
             "key": section.value,
             "title": rules.SECTION_TITLES[section],
-            "progress": progress[section],
             "label": rules.PROGRESS_LABELS[progress[section]],
-            "gaps": gaps[section],
+            "tag": TASK_TAGS[progress[section]],
+            "hint": "Still needed: " + lower_first("; ".join(started_gaps[section])) if started_gaps[section] else "",
             "href": anchors.get(section) or f"{edit}?section={section.value}",
         }
         for section in rules.Section
     ]
+
+
+# The NHS.UK task list: a completed task is plain text, the others a tag.
+TASK_TAGS = {rules.Progress.COMPLETED: "", rules.Progress.IN_PROGRESS: "blue", rules.Progress.NOT_STARTED: "grey"}
 
 
 @require_GET
@@ -157,7 +164,11 @@ def version_check(request, pk):
     version, siblings = access.get_version_and_siblings(request.user, pk)
     snapshot = selectors.snapshot(version)
     allowed = lifecycle.allowed_actions(version, request.user, siblings=siblings)
-    if lifecycle.Action.SUBMIT not in allowed or rules.missing(snapshot):
+    if lifecycle.Action.SUBMIT not in allowed:
+        known = lifecycle.facts(version, request.user, actions={lifecycle.Action.SUBMIT}, siblings=siblings)
+        messages.info(request, lifecycle.refusal(lifecycle.Action.SUBMIT, known))
+        return redirect("careplans:version", pk=version.pk)
+    if rules.missing(snapshot):
         messages.info(request, "The plan cannot be submitted yet: the list on this page says what is still needed.")
         return redirect("careplans:version", pk=version.pk)
     services.plan_record_view(version=version, acting_user=request.user, page="support plan to check it")
@@ -218,9 +229,12 @@ def _section(request) -> rules.Section | None:
     if not asked:
         return None
     try:
-        return rules.Section(asked)
+        section = rules.Section(asked)
     except ValueError:
         raise Http404("No such part of the plan") from None
+    if not rules.SECTION_FIELDS[section]:  # outcomes: rows of their own, on the plan's page
+        raise Http404("This part of the plan is changed on the plan's page")
+    return section
 
 
 def _row_form(request, version, form, save, template, title):
@@ -330,8 +344,13 @@ def row_remove(request, kind, pk):
 def version_submit(request, pk):
     require_staff(request.user)
     version = access.get_version_for_user(request.user, pk, write=True)
+    checked = _revision(request) if "revision" in request.POST else None
     try:
-        services.plan_submit(version=version, acting_user=request.user)
+        services.plan_submit(version=version, acting_user=request.user, expected_revision=checked)
+    except StaleRecordError as error:
+        # Changed since it was checked: check it again, as it is now.
+        messages.error(request, f"{error} The plan was not submitted.")
+        return redirect("careplans:check", pk=version.pk)
     except ServiceError as error:
         messages.error(request, str(error))
     else:

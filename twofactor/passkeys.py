@@ -77,6 +77,14 @@ def _csrf(request) -> str:
     return get_token(request)
 
 
+def verified_by(request, pk: int) -> bool:
+    """Whether this session's second factor was given with the user's passkey `pk`."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    device = credential_model().objects.filter(user=request.user, pk=pk).first()
+    return device is not None and request.session.get(DEVICE_ID_SESSION_KEY) == device.persistent_id
+
+
 def passkeys_of(user):
     return credential_model().objects.filter(user=user, confirmed=True).order_by("created_at")
 

@@ -289,7 +289,13 @@ def passkey_remove(request, pk: int):
     if not session.recently_authenticated(request):
         return _reauth(request)
     if request.method == "POST":
+        verified_this_session = passkeys.verified_by(request, pk)
         passkeys.passkey_remove(user=request.user, pk=pk, keep_session_key=request.session.session_key)
+        if verified_this_session:
+            # No session outlives the device that verified it: give another factor now.
+            session.factor_withdrawn(request)
+            messages.info(request, "The passkey has been removed. Enter a code from your authenticator app to go on.")
+            return redirect(_with_next("twofactor:verify", reverse("twofactor:account")))
         messages.success(request, "The passkey has been removed. You have been signed out everywhere else.")
         return redirect("twofactor:account")
     return _confirm(

@@ -146,3 +146,28 @@ def test_a_draft_has_no_confirmation_yet(client, alice, draft):
     assert page(client, "careplans:confirmation", draft)["Location"] == reverse(
         "careplans:version", kwargs={"pk": draft.pk}
     )
+
+
+def test_the_task_list_is_for_whoever_may_write_the_plan(client, priya, draft):
+    client.force_login(priya)
+    html = page(client, "careplans:version", draft).text
+    assert 'data-testid="task-list"' not in html
+    assert "?section=" not in html
+
+
+def test_outcomes_are_changed_on_the_plans_page_not_a_form_of_their_own(client, alice, draft):
+    client.force_login(alice)
+    assert page(client, "careplans:edit", draft, section="outcomes").status_code == 404
+
+
+def test_a_plan_changed_after_it_was_checked_is_not_submitted_unseen(client, alice, bob, jane):
+    version = complete_plan(person=jane, coordinator=alice)
+    checked = version.revision
+    # Bob changes the risks while Alice reads the plan through with Jane.
+    services.plan_update(version=version, expected_revision=checked, acting_user=bob, risks="Falls; and the stairs")
+    client.force_login(alice)
+    response = client.post(reverse("careplans:submit", kwargs={"pk": version.pk}), {"revision": checked})
+    assert response["Location"] == reverse("careplans:check", kwargs={"pk": version.pk})
+    assert PlanVersion.objects.get(pk=version.pk).status == Status.DRAFT
+    message = [str(m) for m in response.wsgi_request._messages][0]
+    assert "changed by Bob" in message and "The plan was not submitted." in message

@@ -50,20 +50,26 @@ def test_a_coordinator_adds_a_passkey_and_signs_in_with_it_instead_of_a_code(pag
 
     sign_out(page)
     sign_in_with_password(page, alice)
-    page.get_by_role("heading", name="Confirm it is you").wait_for()
+    page.get_by_role("heading", name="Use your passkey or a code").wait_for()
+    before = {c["name"]: c["value"] for c in page.context.cookies()}
     assert_accessible(page)
     page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(lambda url: "/second-factor/" not in url and "/sign-in/" not in url)
     assert page.get_by_role("button", name="Sign out").is_visible()
+    after = {c["name"]: c["value"] for c in page.context.cookies()}
+    session_cookie = next(name for name in after if "session" in name)
+    assert after[session_cookie] != before[session_cookie]  # a new session id once the factor is given
     assert AuditEvent.objects.filter(
         actor=alice, action=AuditAction.VERIFY_FACTOR, summary="Signed in with a passkey"
     ).exists()
 
-    # Removing it (the sign-in a moment ago counts as confirming it is you).
+    # Removing it (the sign-in a moment ago counts as confirming it is you). It verified this session, so
+    # the session gives another factor before going on.
     page.goto("/account/")
     page.get_by_role("link", name="Remove passkey 1").click()
     page.get_by_role("button", name="Remove the passkey").click()
     page.get_by_text("The passkey has been removed").wait_for()
+    page.get_by_role("heading", name="Enter the code from your authenticator app").wait_for()
     assert passkeys_of(alice).count() == 0
     assert AuditEvent.objects.filter(
         actor=alice, action=AuditAction.REMOVE_FACTOR, summary="Removed a passkey"
