@@ -148,7 +148,7 @@ def days_words(days: int) -> str:
 
 
 def waiting_for(row: Row) -> str:
-    return "Since today" if row.days <= 0 else f"Waiting {days_words(row.days)}"
+    return "New today" if row.days <= 0 else f"Waiting {days_words(row.days)}"
 
 
 def waiting_tag(row: Row) -> str:
