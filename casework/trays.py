@@ -169,6 +169,8 @@ class Source:
     waiting: Callable[[Row], str] = waiting_for
     tag: Callable[[Row], str] = waiting_tag
     all_link: str = ""  # the URL name of the whole list, where there is one
+    # Its link's words, not the header link's ("See every referral waiting", not "Referrals to decide").
+    all_words: str = ""
     empty: str = "None."  # what the section says with no rows (shown only where a filter can empty it)
 
 
@@ -386,6 +388,7 @@ def _sources() -> None:
             waiting=review_when,
             tag=review_tag,
             all_link="careplans:reviews_due",
+            all_words="See every review due soon or overdue",
         )
     )
     register(
@@ -413,6 +416,7 @@ def _sources() -> None:
                 words("Decide whether the person is eligible." if tray == phb else "Waiting for the PHB team."),
                 roles=roles,
                 all_link="eligibility:queue" if tray == phb else "",
+                all_words="See every referral waiting",
             )
         )
     for key, tray, roles in (("sign_off_waiting", waiting, COORDINATORS), ("sign_off_to_decide", phb, PHB_TEAM_ROLES)):
@@ -426,6 +430,7 @@ def _sources() -> None:
                 words("Sign off the budget or return it." if tray == phb else "Waiting for the PHB team."),
                 roles=roles,
                 all_link="budgets:sign_off_queue" if tray == phb else "",
+                all_words="See every budget waiting for sign-off",
             )
         )
     for key, tray, roles, link in (
@@ -442,6 +447,7 @@ def _sources() -> None:
                 plan_says if tray == phb else words("Waiting for the PHB team's decision."),
                 roles=roles,
                 all_link="careplans:queue" if tray == phb else "",
+                all_words="See every plan waiting, with filters",
                 empty="No plans to decide here.",
             )
         )
@@ -459,6 +465,7 @@ def _sources() -> None:
                 words("Check the address, then try again."),
                 roles=LEADS,
                 all_link="careplans:failed_messages",
+                all_words="See every message that could not be sent, and try again",
             )
         )
 

@@ -13,11 +13,12 @@ def test_it_finds_and_adds_people_and_the_audit_trail_shows_both(page, alice, ja
     assert_accessible(page)
 
     sign_in(page, "alice", None)
-    page.get_by_role("heading", name="Caseload").wait_for()
+    page.get_by_role("heading", name="Your work").wait_for()  # where staff land
     assert "Alice Adams (Care coordinator)" in page.get_by_test_id("signed-in-as").inner_text()
     assert_accessible(page)
 
-    # Find Jane by NHS number, typed with spaces as people do.
+    # Find Jane on the caseload by NHS number, typed with spaces as people do.
+    page.goto("/people/")
     page.get_by_label("Search by NHS number or name").fill(jane.nhs_number_display)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="SMITH, Jane").click()

@@ -45,7 +45,7 @@ def test_it_enrols_totp_signs_in_with_a_code_and_with_a_recovery_code_once(page,
     assert len(codes) == 10
     assert_accessible(page)
     page.get_by_role("button", name="I have kept my recovery codes safe").click()
-    page.get_by_role("heading", name="Caseload").wait_for()
+    page.get_by_role("heading", name="Your work").wait_for()  # where staff land
     device = TOTPDevice.objects.get(user=alice)
     assert device.key == key
 
@@ -56,7 +56,7 @@ def test_it_enrols_totp_signs_in_with_a_code_and_with_a_recovery_code_once(page,
     assert_accessible(page)
     page.get_by_label("Code from your authenticator app").fill(next_code(device))
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Caseload").wait_for()
+    page.get_by_role("heading", name="Your work").wait_for()  # where staff land
 
     # Without the phone: a recovery code, once.
     sign_out(page)
@@ -64,7 +64,7 @@ def test_it_enrols_totp_signs_in_with_a_code_and_with_a_recovery_code_once(page,
     page.get_by_role("link", name="use a recovery code").click()
     page.get_by_label("Recovery code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Caseload").wait_for()
+    page.get_by_role("heading", name="Your work").wait_for()  # where staff land
     assert "You have 9 recovery codes left" in page.content()
 
     sign_out(page)
