@@ -17,6 +17,8 @@ def test_a_review_with_outcome_ratings_and_a_decision_to_amend(page, jane, alice
     )
 
     sign_in(page, "alice", None)
+    assert "Record the review with the person." in page.get_by_test_id("tray-reviews_due").inner_text()
+    page.goto("/people/")
     assert "1 review overdue" in page.get_by_test_id("review-counts").inner_text()
     page.get_by_role("link", name="Reviews due").first.click()
     due = page.get_by_test_id("reviews-due")
