@@ -341,6 +341,13 @@ def plans_to_decide(ask: Ask) -> QuerySet:
     return as_rows(versions, person="plan__person__", since_moment="submitted_at", note=assignee)
 
 
+def endings_to_confirm(ask: Ask) -> QuerySet:
+    """Endings asked for with a reason that needs a second person (careplans.lifecycle.SECOND_PERSON_REASONS),
+    waiting for a PHB team member since they were asked for."""
+    endings = plan_selectors.endings_to_confirm().filter(ask.people("plan__person__", write=False))
+    return as_rows(endings, person="plan__person__", since_moment="requested_at")
+
+
 def failed(kind: str, person: str) -> Callable[[Ask], QuerySet]:
     """Messages of one kind of careplans.emails.OUTBOXES that the outbox gave up on (phb.outbox: failed_at is
     set), waiting from then. Only the PHB team lead sees them; their page tries them again."""
@@ -451,6 +458,18 @@ def _sources() -> None:
                 empty="No plans to decide here.",
             )
         )
+    register(
+        Source(
+            "endings_to_confirm",
+            phb,
+            "Endings to confirm",
+            endings_to_confirm,
+            url("careplans:ending_decide", pk="target"),
+            words("A second PHB team member confirms or refuses the ending."),
+            roles=PHB_TEAM_ROLES,
+            all_link="careplans:endings",
+        )
+    )
     for kind, heading, person in (
         ("decision", "Decision e-mails not sent", "event__plan_version__plan__person__"),
         ("reminder", "Review reminders not sent", "review__plan__person__"),

@@ -220,11 +220,21 @@ def test_replying_takes_the_person_out_of_the_tray(norths, alice, jane):
 # The PHB team
 
 
-def test_the_phb_team_home_lists_every_teams_referrals_budgets_and_plans_oldest_first(client, norths, souths, priya):
+def test_the_phb_team_home_lists_every_teams_referrals_budgets_and_plans_oldest_first(
+    client, norths, souths, north, south, alice, charlie, priya, leo
+):
+    for team, coordinator in ((north, alice), (south, charlie)):
+        world = data.World(team=team, coordinator=coordinator, approver=priya, lead=leo)
+        active = approved_plan(person=someone(team, coordinator, "Ending"), coordinator=coordinator, approver=priya)
+        data.ask_to_end(world, active)
     found = sections(priya)
-    assert set(found) == {"referrals_to_decide", "sign_off_to_decide", "plans_to_decide"}
+    assert set(found) == {"referrals_to_decide", "sign_off_to_decide", "plans_to_decide", "endings_to_confirm"}
     assert sorted(names(found["referrals_to_decide"])) == ["Referred Tray", "Referred Tray"]
     assert found["sign_off_to_decide"].total == 2
+    assert sorted(names(found["endings_to_confirm"])) == ["Ending Tray", "Ending Tray"]
+    assert found["endings_to_confirm"].rows[0].link == reverse(
+        "careplans:ending_decide", kwargs={"pk": found["endings_to_confirm"].rows[0].target}
+    )
     assert found["plans_to_decide"].total == 2
     for section in found.values():
         assert [row.since for row in section.rows] == sorted(row.since for row in section.rows)
@@ -233,7 +243,7 @@ def test_the_phb_team_home_lists_every_teams_referrals_budgets_and_plans_oldest_
     assert found["referrals_to_decide"].rows[0].link.endswith("/decide/")
     client.force_login(priya)
     html = client.get(reverse("casework:home")).content.decode()
-    assert html.count('data-testid="tray-row"') == 6
+    assert html.count('data-testid="tray-row"') == 8
     assert "Messages not sent" not in html.split("</header>")[1]
 
 
@@ -310,8 +320,9 @@ def test_the_counts_read_with_the_user_agree_with_the_counts_asked_alone(norths,
         request = type("Request", (), {"user": loaded})()
         alone = trays.count(trays.Ask(user, timezone.now())).by_source
         assert trays.counts_for(request).by_source == alone, user
-        found = [n for key, n in alone.items() if not key.startswith(("plans_", "failed_"))]
-        assert found and all(found), alone  # each count found something (but plans not started and failures)
+        found = [n for key, n in alone.items() if not key.startswith(("plans_", "failed_", "endings_"))]
+        # Each count found something (but plans not started, failures and endings, which these fixtures lack).
+        assert found and all(found), alone
 
 
 def test_counts_stop_at_the_cap(monkeypatch, north, alice, priya):
