@@ -523,7 +523,6 @@ def _button_url(how: str, w):
         return reverse("careplans:ending_decide", kwargs={"pk": ending.pk})
     if how in ("outcome_edit", "item_edit", "outcome_remove", "item_remove", "submit"):
         draft = _draft(w)
-        page = reverse("careplans:version", kwargs={"pk": draft.pk})
         if how == "submit":  # the submit button is on "check the plan before you submit it"
             return reverse("careplans:check", kwargs={"pk": draft.pk}), reverse(
                 "careplans:submit", kwargs={"pk": draft.pk}

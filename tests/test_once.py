@@ -179,7 +179,7 @@ def change_the_plan(r):
 
 def submit_a_plan(r):
     draft = complete_plan(person=r("jane"), coordinator=r("alice"))
-    page = reverse("careplans:version", kwargs={"pk": draft.pk})
+    page = reverse("careplans:check", kwargs={"pk": draft.pk})  # the submit button is on the check page
     action = reverse("careplans:submit", kwargs={"pk": draft.pk})
     return Case(r("alice"), page, PlanEvent.objects.count, action=action)
 

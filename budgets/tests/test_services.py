@@ -32,7 +32,7 @@ def assessment_values(**overrides):
 
 
 def needs(level="moderate", **levels):
-    return {d.value: (levels.get(d.value, level), f"About {d.value}") for d in Domain}
+    return {d.value: (levels.get(d.value, level), f"About {d.value.replace('_', ' ')}") for d in Domain}  # as made
 
 
 def change_assessment(assessment, user, *, expected_version=1, needs_given=None, **overrides):

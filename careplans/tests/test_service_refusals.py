@@ -126,7 +126,7 @@ def test_the_hourly_jobs_carry_on_past_a_plan_that_fails(monkeypatch, job, servi
 def test_saving_a_draft_page_opened_before_it_was_submitted_is_refused(jane, alice):
     stale = complete_plan(person=jane, coordinator=alice)
     services.plan_submit(version=stale, acting_user=alice)
-    with pytest.raises(services.NotEditableError, match="Version 1 of this plan is submitted to the phb team"):
+    with pytest.raises(services.NotEditableError, match="Version 1 of this plan is submitted to the PHB team"):
         services.plan_update(version=stale, expected_revision=stale.revision, acting_user=alice, helped_by="Me")
 
 
