@@ -253,6 +253,8 @@ def problems_on(page, visit: Visit, *, axe: bool) -> list[str]:
     status = response.status if response else None
     if status != STATUS.get(visit.name, 200):
         return [f"{url}: answered {status or 'nothing'}, not the page"]
+    # Measured once the page has settled: the header folds its links into "More" as the page loads.
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     found = [f"{url}: {wider}" for wider in [overflow(page)] if wider]
     if axe:
         try:
