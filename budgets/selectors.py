@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
@@ -231,6 +231,17 @@ def usable_budgets(*, person: Person) -> QuerySet[BudgetVersion]:
     if not is_eligible(person=person):
         return BudgetVersion.objects.none()
     return usable_if_eligible().filter(person=person).select_related("person")
+
+
+def latest_sign_off(person: str = "pk") -> Subquery:
+    """The sign-off of a person's latest budget version, as an expression on a query of people (`person`: the
+    path to the person's id there). The same rule as usable_if_eligible and sign_off_queue for one person:
+    their latest version, usable when its sign-off is in SignOff.USABLE, waiting when it is AWAITING; as one
+    correlated subquery (the person's versions by number, newest first, through the (person, number) index)
+    rather than EXISTS over every person's latest version, which PostgreSQL builds as a hash of the whole
+    table for a list of people."""
+    latest = BudgetVersion.objects.filter(person_id=OuterRef(person)).order_by("-number").values("sign_off")[:1]
+    return Subquery(latest, output_field=CharField())
 
 
 def usable_if_eligible() -> QuerySet[BudgetVersion]:

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from budgets.models import Assessment, BudgetVersion, SignOff
-from budgets.selectors import budget_versions_for, sign_off_queue, usable_budgets, usable_if_eligible
+from budgets.selectors import budget_versions_for, latest_sign_off, usable_budgets
 from careplans.models import PlanVersion, Review, ReviewStatus, Status
 from careplans.reviews import due_soon_until
 from careplans.selectors import returned_before
@@ -55,14 +55,13 @@ def _facts_sql(today: datetime.date) -> dict:
     returned_just_before = PlanVersion.objects.filter(
         plan=OuterRef("plan"), number=OuterRef("number") - 1, status=Status.RETURNED
     )
-    newer_budget = BudgetVersion.objects.filter(
-        person_id=OuterRef("budget_version__person_id"), number__gt=OuterRef("budget_version__number")
+    latest_budget_id = (
+        BudgetVersion.objects.filter(person_id=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
     )
     return {
         "_screened": Subquery(screened.values("result")[:1], output_field=CharField()),
         "_assessed": Exists(Assessment.objects.filter(person=OuterRef("pk"))),
-        "_budget_usable": Exists(usable_if_eligible().filter(person=OuterRef("pk"))),
-        "_budget_waiting": Exists(sign_off_queue().filter(person=OuterRef("pk"))),
+        "_latest_sign_off": latest_sign_off(),
         "_ending_on": Subquery(
             versions.filter(status=Status.ENDING).order_by("ended_on").values("ended_on")[:1], output_field=DateField()
         ),
@@ -82,7 +81,9 @@ def _facts_sql(today: datetime.date) -> dict:
             .values("due_on")[:1],
             output_field=DateField(),
         ),
-        "_ended": Exists(versions.filter(status=Status.ENDED).exclude(Exists(newer_budget))),
+        # Ended on the person's latest budget (a newer budget starts a new journey): correlated, so a list
+        # of people reads each person's versions rather than hashing every ended version.
+        "_ended": Exists(versions.filter(status=Status.ENDED, budget_version_id=Subquery(latest_budget_id))),
     }
 
 
@@ -102,8 +103,8 @@ def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
         (Q(_screened__isnull=True), Stage.NEW, None),
         (Q(_screened=Screened.NOT_ELIGIBLE.value), Stage.NOT_ELIGIBLE, None),
         (Q(_screened=Screened.REFERRED.value), Stage.REFERRED, None),
-        (Q(_budget_usable=True), Stage.BUDGET_READY, None),
-        (Q(_budget_waiting=True), Stage.BUDGET_WAITING, None),
+        (Q(_latest_sign_off__in=SignOff.USABLE), Stage.BUDGET_READY, None),
+        (Q(_latest_sign_off=SignOff.AWAITING), Stage.BUDGET_WAITING, None),
         (Q(_assessed=True), Stage.ASSESSED, None),
     ]
 
