@@ -180,6 +180,7 @@ def version_check(request, pk):
             "person": version.plan.person,
             "totals": rules.totals(snapshot),
             "edit": reverse("careplans:edit", kwargs={"pk": version.pk}),
+            "titles": {section.value: title for section, title in rules.SECTION_TITLES.items()},
             "items": [
                 (
                     item,
