@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from careplans import access, review_history, reviews
 from careplans.forms import ReviewForm
-from careplans.models import ReviewStatus, in_force_among
-from people.access import may_write, require_staff
+from careplans.models import ReviewStatus
+from people.access import require_staff
 from phb.pagination import page_of
 
 
@@ -21,13 +21,8 @@ def review_detail(request, pk):
     reviews.review_record_view(review=review, acting_user=request.user)
     person = review.plan.person
     today = timezone.localdate()
-    # As reviews.review_complete asks: due, a plan in force, and the person's care team. A review still due
-    # belongs to the version in force (moved to each new one as it starts), so no other version is read.
-    can_record = (
-        review.status == ReviewStatus.DUE
-        and may_write(request.user, person)
-        and in_force_among([review.plan_version], on=today) is not None
-    )
+    # The rule review_complete refuses on, so the button shows exactly when recording would be accepted.
+    record_refusal = reviews.record_refusal(review, request.user, on=today)
     return render(
         request,
         "careplans/review_detail.html",
@@ -39,7 +34,8 @@ def review_detail(request, pk):
             "ratings": review_history.ratings_in_order(review),
             "is_done": review.status == ReviewStatus.COMPLETED,
             "is_cancelled": review.status == ReviewStatus.CANCELLED,
-            "can_record": can_record,
+            "can_record": record_refusal is None,
+            "record_refusal": record_refusal,
         },
     )
 

@@ -23,7 +23,7 @@ from careplans.models import (
     ReviewStatus,
     SupportPlan,
 )
-from people.access import persons_writable_by, visible
+from people.access import may_write, visible
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -140,6 +140,30 @@ def _asked_again(review: Review, *, person_id, due_on: datetime.date, acting_use
     return review
 
 
+def _record_check(review: Review, user, *, on: datetime.date | None = None) -> tuple[PlanVersion | None, str | None]:
+    """The version a review would be recorded on, and why it may not be (None if it may)."""
+    if not may_write(user, review.plan.person):
+        return None, "Only a care coordinator in the person's care team can record a review."
+    if review.status == ReviewStatus.COMPLETED:
+        return None, "This review has already been recorded."
+    if review.status != ReviewStatus.DUE:
+        return None, "This review was cancelled: reviews still to do are cancelled when a personal health budget ends."
+    # A review still due is recorded on the version in force, whichever version it was booked on.
+    version = in_force(review.plan, on=on)
+    if version is None:
+        return None, "Only a plan in force can be reviewed. This plan has not started or has ended."
+    return version, None
+
+
+def record_refusal(review: Review, user, *, on: datetime.date | None = None) -> str | None:
+    """Why this user may not record this review now, or None if they may: the one rule for recording a review.
+
+    review_complete refuses on it, and the review's page offers "Record the review" exactly when it is None.
+    The user is a care coordinator in the person's care team, the review is still due, and a version of the
+    plan is in force (not started yet, or ended, and there is nothing to review)."""
+    return _record_check(review, user, on=on)[1]
+
+
 def _schedule_next(review: Review, completed_on: datetime.date) -> Review:
     latest = schedule.next_review_due(completed_on, interval_months=settings.PLAN_REVIEW_INTERVAL_MONTHS)
     waiting = review.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).exclude(pk=review.pk)
@@ -170,11 +194,9 @@ def review_complete(
 ) -> tuple[Review, Review, PlanVersion | None]:
     """Records a review. Returns (the review, the next review, a new draft version if the plan is to change)."""
     plan = review.plan
-    if not persons_writable_by(acting_user).filter(pk=plan.person_id).exists():
-        raise ServiceError("Only a care coordinator in the person's care team can record a review.")
-    version = in_force(plan)
-    if version is None:
-        raise ServiceError("Only a plan in force can be reviewed. This plan has not started or has ended.")
+    version, refusal = _record_check(review, acting_user)
+    if refusal:
+        raise ServiceError(refusal)
     errors = {}
     if completed_on > timezone.localdate():
         errors["completed_on"] = "Date of the review must be today or in the past"
