@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 
@@ -38,3 +39,8 @@ class SignInForm(AuthenticationForm):
         password.max_length = 4096
         password.validators.append(MaxLengthValidator(4096, message=NOT_RIGHT))
         password.widget = forms.PasswordInput(attrs={"autocomplete": "current-password", "maxlength": 4096})
+
+
+class AdminSignInForm(SignInForm, AdminAuthenticationForm):
+    """The admin site's sign-in (admin.site.login_form): the same e-mail address field and messages as the
+    service's own, with the admin's rule that only accounts Django lets into the admin get past it."""

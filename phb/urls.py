@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from people.forms_auth import SignInForm
+from people.forms_auth import AdminSignInForm, SignInForm
 from phb import views
 
 admin.site.site_header = "Personal health budgets: administration"
 admin.site.site_title = "PHB administration"
+admin.site.login_form = AdminSignInForm  # "Email address", as on the service's own sign-in
 
 urlpatterns = [
     path("", views.home, name="home"),
