@@ -15,7 +15,10 @@ to `{% csrf_token %}`), and its view is decorated with `@once`:
 
 Services keep their own rules as well (one unscheduled review due per plan, compare-and-swap decisions,
 optimistic locks), so a post without a token (not from one of the service's pages) is no worse than
-before. Claims are kept for KEPT_FOR and removed as the same user sends more forms.
+before. Claims are kept for KEPT_FOR (ONCE_KEEP_DAYS): a form sent again after that is done again, as a
+new form. Each sending removes the same user's older claims; `purge_sent_forms` removes everyone's (the
+hourly beat task phb.tasks.purge_sent_forms, or `manage.py purge_sent_forms`), so an account that stops
+sending forms leaves none behind.
 """
 
 import datetime
@@ -23,6 +26,7 @@ import re
 import secrets
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect
@@ -31,7 +35,7 @@ from django.utils import timezone
 from phb.models import SentForm
 
 FIELD = "once"
-KEPT_FOR = datetime.timedelta(days=1)
+KEPT_FOR = datetime.timedelta(days=settings.ONCE_KEEP_DAYS)
 ALREADY_SENT = "You had already sent this form. We have not sent it again."
 
 _WELL_FORMED = re.compile(r"[A-Za-z0-9_-]{20,64}")
@@ -73,3 +77,12 @@ def once(view):
             return response
 
     return wrapped
+
+
+def purge_sent_forms(*, now: datetime.datetime | None = None) -> int:
+    """Removes every user's claims older than KEPT_FOR, in one statement on the index of when they were
+    sent; returns how many. Safe to run at any time and any number of times: a claim that old no longer
+    stops anything (the view itself would remove it before looking for its token)."""
+    cut_off = (now or timezone.now()) - KEPT_FOR
+    removed, _ = SentForm.objects.filter(sent_at__lt=cut_off).delete()
+    return removed

@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "careplans.tasks.send_waiting_emails",
         "schedule": 15 * 60,
     },
+    "purge-old-form-tokens": {
+        "task": "phb.tasks.purge_sent_forms",
+        "schedule": 60 * 60,
+    },
 }
 
 EMAIL_BACKEND = env_str(
@@ -243,6 +247,12 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "emails"))
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 if OUTBOX_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("OUTBOX_MAX_ATTEMPTS must be 1 or more.")
+
+# Forms safe to send twice (phb/once.py): a form's one-time token is kept this many days, then removed
+# (the hourly beat task phb.tasks.purge_sent_forms). The same form sent again after that is done again.
+ONCE_KEEP_DAYS = env_int("ONCE_KEEP_DAYS", 1)
+if ONCE_KEEP_DAYS < 1:
+    raise ImproperlyConfigured("ONCE_KEEP_DAYS must be 1 or more.")
 
 # The audit trail is kept this many years, then a PHB team lead may remove older events
 # (manage.py purge_audit). 8 years: the NHS Records Management Code of Practice's minimum for adult
