@@ -6,12 +6,15 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Casework: journey stages, work trays and the caseload"
 
     def ready(self):
+        from casework.journey import with_plan_in_force
         from casework.selectors import with_stage_today
         from people.access import RECORD_ANNOTATIONS
 
-        # The person page shows the stage under the name, read with the person (casework's person_stage tag).
-        if with_stage_today not in RECORD_ANNOTATIONS:
-            RECORD_ANNOTATIONS.append(with_stage_today)
+        # The person page's summary card shows the stage and the plan in force's money, read with the person
+        # (casework's person_journey tag).
+        for annotate in (with_stage_today, with_plan_in_force):
+            if annotate not in RECORD_ANNOTATIONS:
+                RECORD_ANNOTATIONS.append(annotate)
         _count_work_with_the_user()
 
 

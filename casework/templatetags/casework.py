@@ -1,11 +1,20 @@
-"""A person's journey stage as an NHS.UK tag, the same on staff pages and in the portal."""
+"""A person's journey stage as an NHS.UK tag, the same on staff pages and in the portal; the top of the person
+page (the summary card and the journey's task list, casework.journey)."""
+
+from dataclasses import dataclass
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from casework import selectors
-from casework.stages import Holder, Where
+from budgets.selectors import budget_unusable_reason
+from budgets.templatetags.budgets import budget_panel
+from careplans.models import Status
+from careplans.templatetags.careplans import plan_panel
+from casework import journey, selectors
+from casework.stages import Holder, Stage, Where
+from eligibility.templatetags.eligibility import eligibility_panel
 
 register = template.Library()
 
@@ -39,3 +48,84 @@ def person_stage(person):
     if hasattr(person, "stage"):
         return {"where": selectors.where(person)}
     return {"where": selectors.stage_for(person=person, today=timezone.localdate())}
+
+
+# The top of the person page: the summary card and the journey as a task list (casework.journey), read from
+# what the page's panels read anyway (each panel's own context, asked once), so they cost the page no query.
+
+# Each panel below the task list: its context (the app's own inclusion tag function) and its template.
+PANELS = (
+    (eligibility_panel, "eligibility/_person_panel.html"),
+    (budget_panel, "budgets/_person_panel.html"),
+    (plan_panel, "careplans/_person_panel.html"),
+)
+
+
+@dataclass(frozen=True)
+class Journey:
+    where: Where
+    steps: list  # (journey.StepState, the step's page or "")
+    money: journey.Money
+    next_review_on: object
+    panels: list  # (template name, context) in page order
+
+
+@register.simple_tag(takes_context=True)
+def person_journey(context, person) -> Journey:
+    """What the top of the person page shows: {% person_journey person as journey %}. The eligibility panel
+    is read first: it keeps the screenings on the person, which the budget and plan rules then ask."""
+    read = [(template_name, panel(context, person)) for panel, template_name in PANELS]
+    eligibility, budgets, plans = (values for _, values in read)
+    where = person_stage(person)["where"]
+    running = getattr(person, "in_force_number", None) is not None
+    budget = budgets["budget"]
+    money = journey.money_of(
+        in_force_annual=getattr(person, "in_force_annual", None),
+        in_force_money=getattr(person, "in_force_money", None),
+        budget_annual=budget.annual_amount if budget else None,
+        budget_unusable=budget_unusable_reason(budget, known_latest=True) if budget else None,
+        ended=where.stage == Stage.ENDED,
+    )
+    links = _step_links(eligibility["current"], budgets["assessment"], budget, plans["plans"])
+    return Journey(
+        where=where,
+        steps=[(state, links.get(state.step, "")) for state in journey.steps_of(where, running=running)],
+        money=money,
+        next_review_on=plans["next_review_on"],
+        panels=read,
+    )
+
+
+def _step_links(screening, assessment, budget, plans) -> dict:
+    """Each step's page, where it has one: the latest screening, assessment and budget, and the newest plan's
+    versions (newest first) and reviews."""
+    links = {}
+    if screening:
+        links[journey.Step.SCREENING] = reverse("eligibility:detail", kwargs={"pk": screening.pk})
+    if assessment:
+        links[journey.Step.ASSESSMENT] = reverse("budgets:assessment", kwargs={"pk": assessment.pk})
+    if budget:
+        links[journey.Step.BUDGET] = reverse("budgets:budget", kwargs={"pk": budget.pk})
+    if not plans:
+        return links
+    plan, versions = plans[0]
+
+    def version_link(version):
+        return reverse("careplans:version", kwargs={"pk": version.pk})
+
+    links[journey.Step.PLAN] = version_link(versions[0])
+    decided = next((v for v in versions if v.status not in Status.EDITABLE), None)
+    if decided:
+        links[journey.Step.APPROVAL] = version_link(decided)
+    agreed = next((v for v in versions if v.status in Status.AGREED), None)
+    if agreed:
+        links[journey.Step.ACTIVE] = version_link(agreed)
+        links[journey.Step.REVIEWS] = reverse("careplans:plan_reviews", kwargs={"pk": plan.pk})
+    return links
+
+
+@register.simple_tag(takes_context=True)
+def journey_panel(context, panel):
+    """One of the sections below the task list, from the context its panel already read."""
+    template_name, values = panel
+    return context.template.engine.get_template(template_name).render(context.new(values))
