@@ -13,10 +13,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services
+from accounts.filters import LockoutFilter
 from accounts.forms import ForgottenPasswordForm, NewPasswordForm
 from accounts.lockout import client_ip
 from accounts.timeouts import SEEN_AT
 from phb import audit
+from phb.listing import page_of_rows
 from phb.refusals import refuse_role
 from phb.roles import Role, has_role
 
@@ -78,10 +80,17 @@ def _require_lead(user) -> None:
 @require_GET
 def lockouts(request):
     _require_lead(request.user)
-    page = services.lockouts_page(request.GET.get("page"))
+    listing = LockoutFilter(request.GET)
+    page = page_of_rows(listing.arranged(services.lockouts_current()), request.GET.get("page"), params=listing.kept())
     # It names account holders, patients among them: one event for the page, as every such list.
-    audit.record_list(request, "the locked sign-ins", None, page)
-    return render(request, "accounts/lockouts.html", {"page": page, "minutes": settings.LOCKOUT_COOL_OFF_MINUTES})
+    audit.record_list(request, "the locked sign-ins", listing.in_words(), page)
+    context = {
+        "page": page,
+        "minutes": settings.LOCKOUT_COOL_OFF_MINUTES,
+        "listing": listing,
+        "sorts": listing.sort_links(page.params),
+    }
+    return render(request, "accounts/lockouts.html", context)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from budgets import access, calculate, letters, selectors, services
+from budgets.filters import SignOffFilter, TariffFilter
 from budgets.forms import AssessmentForm, BudgetChoiceForm, CurrentServiceForm, SignOffForm, TariffForm
 from budgets.models import SignOff, Tariff
 from eligibility.selectors import is_eligible
@@ -285,9 +286,14 @@ def budget_sign_off(request, pk):
 def sign_off_queue(request):
     require_staff(request.user)
     access.require_phb_team(request.user)
-    page = page_of(selectors.sign_off_queue(), request.GET.get("page"))
-    audit.record_list(request, "budgets to sign off", {}, page)
-    return render(request, "budgets/sign_off_queue.html", {"versions": page, "page": page})
+    listing = SignOffFilter(request.GET, queryset=selectors.sign_off_queue())
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
+    audit.record_list(request, "budgets to sign off", listing.in_words(), page)
+    today = timezone.localdate()
+    for version in page:
+        version.days_waiting = (today - timezone.localdate(version.created_at)).days
+    context = {"versions": page, "page": page, "listing": listing, "sorts": listing.sort_links(page.params)}
+    return render(request, "budgets/sign_off_queue.html", context)
 
 
 @require_GET
@@ -307,10 +313,13 @@ def budget_letter(request, pk):
 def tariff_list(request):
     require_staff(request.user)
     access.require_lead(request.user)
-    tariffs = Tariff.objects.select_related("updated_by").order_by("-effective_from", "-pk")
-    page = page_of(tariffs, request.GET.get("page"))
+    listing = TariffFilter(
+        request.GET, queryset=Tariff.objects.select_related("updated_by").order_by("-effective_from", "-pk")
+    )
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
     in_force = selectors.tariff_in_force(on=timezone.localdate())
-    return render(request, "budgets/tariff_list.html", {"tariffs": page, "page": page, "in_force": in_force})
+    context = {"tariffs": page, "page": page, "in_force": in_force, "sorts": listing.sort_links(page.params)}
+    return render(request, "budgets/tariff_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,13 +18,13 @@ from careplans import (
     selectors,
     services,
 )
+from careplans.filters import EndingFilter, PlanQueueFilter, ReviewsDueFilter
 from careplans.forms import (
     DecisionForm,
     EndingRefuseForm,
     EndPlanForm,
     OutcomeForm,
     PlanForm,
-    QueueFilterForm,
     ReviewForm,
     ReviewRequestForm,
     StartPlanForm,
@@ -419,23 +419,15 @@ def _require_phb_team(user) -> None:
 def decision_queue(request):
     require_staff(request.user)
     _require_phb_team(request.user)
-    form = QueueFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    versions = selectors.decision_queue(
-        team=filters.get("team"),
-        route=filters.get("route", ""),
-        money_option=filters.get("money_option", ""),
-        over_budget_only=bool(filters.get("over_budget")),
-        sort=filters.get("sort") or "waiting",
-    )
-    kept = {name: request.GET.get(name, "") for name in form.fields} if form.is_valid() else {}
-    page = page_of(versions, request.GET.get("page"), params=kept)
-    audit.record_list(request, "plans to decide", audit.filters_in_words(form), page)
+    listing = PlanQueueFilter(request.GET, user=request.user)
+    page = page_of(listing.queue(), request.GET.get("page"), params=listing.kept())
+    audit.record_list(request, "plans to decide", listing.in_words(), page)
     today = timezone.localdate()
     rows = [selectors.decision_queue_row(version, today=today) for version in page]
     for row in rows:
         row["can_assign"] = lifecycle.may(lifecycle.Action.ASSIGN, row["version"], request.user)
-    return render(request, "careplans/queue.html", {"rows": rows, "page": page, "form": form})
+    context = {"rows": rows, "page": page, "listing": listing, "sorts": listing.sort_links(page.params)}
+    return render(request, "careplans/queue.html", context)
 
 
 @require_POST
@@ -558,14 +550,22 @@ def endings_to_confirm(request):
     """The PHB team's list of endings waiting for a second person, oldest first."""
     require_staff(request.user)
     _require_phb_team(request.user)
-    page = page_of(selectors.endings_to_confirm(), request.GET.get("page"))
-    audit.record_list(request, "endings to confirm", {}, page)
+    listing = EndingFilter(request.GET, queryset=selectors.endings_to_confirm())
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
+    audit.record_list(request, "endings to confirm", listing.in_words(), page)
     today = timezone.localdate()
     rows = [
         {"ending": ending, "days": (today - timezone.localtime(ending.requested_at).date()).days} for ending in page
     ]
     reasons = [label for value, label in EndReason.choices if lifecycle.needs_second_person(value)]
-    return render(request, "careplans/endings_to_confirm.html", {"rows": rows, "page": page, "reasons": reasons})
+    context = {
+        "rows": rows,
+        "page": page,
+        "reasons": reasons,
+        "listing": listing,
+        "sorts": listing.sort_links(page.params),
+    }
+    return render(request, "careplans/endings_to_confirm.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -636,17 +636,22 @@ def reviews_due(request):
     """Overdue and due in the next 4 weeks by default (what needs doing); ?when=all for every review waiting."""
     require_staff(request.user)
     today = timezone.localdate()
-    show_all = request.GET.get("when") == "all"
-    due = reviews.reviews_due_for(user=request.user, until=None if show_all else reviews.due_soon_until(today))
-    page = page_of(due, request.GET.get("page"), params={"when": "all" if show_all else ""})
-    when = "every review waiting" if show_all else f"overdue or due within {reviews.DUE_SOON_DAYS} days"
-    audit.record_list(request, "reviews due", {"showing": when}, page)
-    rows = [{"review": review, "days": (review.due_on - today).days} for review in page]
-    return render(
-        request,
-        "careplans/reviews_due.html",
-        {"rows": rows, "page": page, "today": today, "show_all": show_all, "soon_days": reviews.DUE_SOON_DAYS},
+    listing = ReviewsDueFilter(
+        request.GET, queryset=reviews.reviews_due_for(user=request.user), user=request.user, today=today
     )
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
+    audit.record_list(request, "reviews due", listing.in_words(), page)
+    rows = [{"review": review, "days": (review.due_on - today).days} for review in page]
+    context = {
+        "rows": rows,
+        "page": page,
+        "today": today,
+        "when": listing.valid("when"),
+        "soon_days": reviews.DUE_SOON_DAYS,
+        "listing": listing,
+        "sorts": listing.sort_links(page.params),
+    }
+    return render(request, "careplans/reviews_due.html", context)
 
 
 @require_http_methods(["GET", "POST"])

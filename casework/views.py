@@ -26,9 +26,9 @@ def caseload(request):
     show = ("team" if request.GET.get("show") == "team" else "mine") if has_role(request.user, Role.COORDINATOR) else ""
     people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
     listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today)
-    params = {"q": query, "show": show if show == "team" else "", **caseload_filters.kept(listing)}
-    page = page_of(listing.ordered(listing.qs), request.GET.get("page"), params=params)
-    words = {"showing": caseload_filters.SHOWING.get(show, ""), **caseload_filters.in_words(listing)}
+    params = {"q": query, "show": show if show == "team" else "", **listing.kept()}
+    page = page_of(listing.qs, request.GET.get("page"), params=params)
+    words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
     context = {
         "form": form,
@@ -36,8 +36,8 @@ def caseload(request):
         "query": query,
         "show": show,
         "tabs": caseload_filters.tabs(show, page.params),
-        "sorts": caseload_filters.sort_links(listing, page.params),
-        "filtered": any(page.params.get(name) for name in caseload_filters.FILTERS),
+        "sorts": listing.sort_links(page.params),
+        "filtered": listing.filtered,
         "page": page,
         "can_add": access.can_add_person(request.user),
     }

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from eligibility import access, letters, selectors, services
+from eligibility.filters import ReferralFilter
 from eligibility.forms import DecisionForm, ScreeningForm
 from eligibility.models import Decision
 from people.access import get_person_for_user, require_staff
@@ -53,12 +54,14 @@ def screening_detail(request, pk):
 @require_GET
 def decision_queue(request):
     access.require_phb_team(request.user)
-    page = page_of(selectors.decision_queue(), request.GET.get("page"))
-    audit.record_list(request, "referrals waiting for a decision", {}, page)
+    listing = ReferralFilter(request.GET, queryset=selectors.decision_queue())
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
+    audit.record_list(request, "referrals waiting for a decision", listing.in_words(), page)
     today = timezone.localdate()
     for screening in page:
         screening.days_waiting = (today - screening.waiting_since).days
-    return render(request, "eligibility/queue.html", {"screenings": page, "page": page})
+    context = {"screenings": page, "page": page, "listing": listing, "sorts": listing.sort_links(page.params)}
+    return render(request, "eligibility/queue.html", context)
 
 
 @require_http_methods(["GET", "POST"])

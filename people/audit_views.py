@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from people import nhs_number
+from people.filters import EventsByTime, MyActivityFilter
 from people.models import Person, User
 from phb import audit
 from phb.forms import NHSMessagesMixin
@@ -174,10 +175,11 @@ def trail_page(request):
     if form.is_bound and form.is_valid() and form.cleaned_data["nhs_number"]:
         # Typed once: from here on the person is named by their record's id, not their NHS number.
         return redirect(f"{request.path}?{_query(form.params())}")
-    page = page_of(form.trail() if form.is_bound else audit.trail(), request.GET.get("page"), params=form.params())
+    listing = EventsByTime(request.GET, queryset=form.trail() if form.is_bound else audit.trail())
+    page = page_of(listing.qs, request.GET.get("page"), params={**form.params(), **listing.kept()})
     people = _people_named(page.object_list, known=form.person_found)
     person_id = form.person_found.pk if form.person_found else None
-    audit.record_list(request, "the audit trail", form.in_words(), page, person_id=person_id)
+    audit.record_list(request, "the audit trail", {**form.in_words(), **listing.in_words()}, page, person_id=person_id)
     rows = [
         {
             "event": event,
@@ -190,7 +192,15 @@ def trail_page(request):
     return render(
         request,
         "audit/trail.html",
-        {"form": form, "page": page, "rows": rows, "person": form.person_found, "export_query": _query(form.params())},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "person": form.person_found,
+            "export_query": _query(form.params()),
+            "sort": listing.kept().get("sort", ""),
+            "sorts": listing.sort_links(page.params),
+        },
     )
 
 
@@ -264,10 +274,18 @@ def trail_export(request):
 @require_GET
 def my_activity(request):
     """What I did: every event the signed-in user's actions wrote, newest first. Any signed-in user."""
-    page = page_of(audit.trail(actor_id=request.user.pk).select_related(None), request.GET.get("page"))
+    # Not itself recorded as a list: it shows only the user's own actions, and would fill itself.
+    listing = MyActivityFilter(request.GET, queryset=audit.trail(actor_id=request.user.pk).select_related(None))
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
     rows = [{"event": event} for event in page]
     return render(
         request,
         "audit/mine.html",
-        {"page": page, "rows": rows, "role": audit.role_label(request.user.role)},
+        {
+            "page": page,
+            "rows": rows,
+            "role": audit.role_label(request.user.role),
+            "listing": listing,
+            "sorts": listing.sort_links(page.params),
+        },
     )

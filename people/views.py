@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people import access, history, selectors, services
+from people.filters import EventsByTime
 from people.forms import PersonForm
 from phb.errors import ServiceError
 from phb.forms import add_service_error
@@ -67,10 +68,15 @@ def person_history(request, pk):
     person = access.get_person_for_user(request.user, pk)
     services.person_record_view(person=person, acting_user=request.user, page="record history")
     with_views = request.GET.get("views") == "shown"
-    trail = selectors.audit_trail_for(person=person, with_views=with_views)
-    events = page_of(trail, request.GET.get("page"), size=50, params={"views": "shown" if with_views else ""})
-    return render(
-        request,
-        "people/person_history.html",
-        {"person": person, "events": events, "rows": history.rows(events), "with_views": with_views},
-    )
+    listing = EventsByTime(request.GET, queryset=selectors.audit_trail_for(person=person, with_views=with_views))
+    params = {"views": "shown" if with_views else "", **listing.kept()}
+    events = page_of(listing.qs, request.GET.get("page"), size=50, params=params)
+    context = {
+        "person": person,
+        "events": events,
+        "rows": history.rows(events),
+        "with_views": with_views,
+        "sorts": listing.sort_links(events.params),
+        "sort": listing.kept().get("sort", ""),
+    }
+    return render(request, "people/person_history.html", context)

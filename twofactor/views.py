@@ -17,6 +17,7 @@ from phb.pagination import page_of
 from phb.refusals import AccessRefused, refuse_role
 from phb.roles import Role, has_role
 from twofactor import passkeys, selectors, services, session
+from twofactor.filters import StaffFactorsFilter
 from twofactor.forms import AuthenticatorCodeForm, ReauthForm, RecoveryCodeForm
 from twofactor.middleware import second_factor_not_required
 from twofactor.qr import qr_svg
@@ -352,8 +353,11 @@ def _require_lead(user) -> None:
 def staff(request):
     """A lead's list of staff accounts and their second factors, with a reset for each but their own."""
     _require_lead(request.user)
-    page = page_of(selectors.staff_with_factors(), request.GET.get("page"))
-    return render(request, "twofactor/staff.html", {"page": page})
+    listing = StaffFactorsFilter(request.GET, queryset=selectors.staff_with_factors())
+    page = page_of(listing.qs, request.GET.get("page"), params=listing.kept())
+    return render(
+        request, "twofactor/staff.html", {"page": page, "listing": listing, "sorts": listing.sort_links(page.params)}
+    )
 
 
 @never_cache

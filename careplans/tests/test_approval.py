@@ -317,7 +317,7 @@ def test_the_queue_filters_by_team_money_option_and_over_budget(client, priya, a
     assert names(money_option="third_party") == [south_plan.pk]
     assert set(names(money_option="direct_payment")) == {north_plan.pk, south_plan.pk}
     assert names(over_budget="on") == [south_plan.pk]
-    assert names(sort="total")[0] == south_plan.pk
+    assert names(sort="-total")[0] == south_plan.pk  # highest first
     assert north_plan.pk in names(route="right_to_have")
 
 

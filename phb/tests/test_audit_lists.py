@@ -52,11 +52,11 @@ def test_a_list_of_people_writes_one_event_per_page_view(request, client, jane, 
 
 def test_the_plans_queue_writes_its_filter_in_words(client, priya, north):
     client.force_login(priya)
-    client.get(reverse("careplans:queue"), {"team": north.pk, "over_budget": "on", "sort": "total"})
+    client.get(reverse("careplans:queue"), {"team": north.pk, "over_budget": "on", "sort": "-total"})
     [event] = events_of(priya)
     assert "care team: North Leeds community team" in event.summary
     assert "only plans over budget: yes" in event.summary
-    assert "sort by: Plan total, highest first" in event.summary
+    assert "sorted by: plan total, highest first" in event.summary
 
 
 @pytest.mark.parametrize(
