@@ -90,20 +90,24 @@ def _rows(kind: str):
     return _decisions() if kind == "decision" else reminders.with_details()
 
 
-def failed_messages(page_number=1, *, size: int = PAGE_SIZE) -> Page:
-    """A page of the messages that failed, newest first, both kinds together: each kind's newest rows up to
-    the end of the page (the partial index of failed rows) and a capped count of each, four queries."""
+def failed_messages(
+    page_number=1, *, size: int = PAGE_SIZE, kinds=tuple(OUTBOXES), oldest_first: bool = False, params=None
+) -> Page:
+    """A page of the messages that failed, newest first (or oldest first), of the kinds asked for together:
+    each kind's rows up to the end of the page (the partial index of failed rows) and a capped count of each,
+    two queries a kind. params: the list's filters and sort, kept on the page's links."""
     number = page_number_of(page_number)
     upto = number * size + 1
+    order = ("failed_at", "pk") if oldest_first else ("-failed_at", "-pk")
     found = [
         _describe(kind, row)
-        for kind in OUTBOXES
-        for row in _rows(kind).filter(failed_at__isnull=False).order_by("-failed_at", "-pk")[:upto]
+        for kind in kinds
+        for row in _rows(kind).filter(failed_at__isnull=False).order_by(*order)[:upto]
     ]
-    found.sort(key=lambda message: (message.row.failed_at, message.kind, message.pk), reverse=True)
+    found.sort(key=lambda message: (message.row.failed_at, message.kind, message.pk), reverse=not oldest_first)
     if number > 1 and len(found) <= (number - 1) * size:
         number = 1
-    counts = [_rows(kind).filter(failed_at__isnull=False).order_by()[: COUNT_UP_TO + 1].count() for kind in OUTBOXES]
+    counts = [_rows(kind).filter(failed_at__isnull=False).order_by()[: COUNT_UP_TO + 1].count() for kind in kinds]
     total = sum(counts)
     shown = found[(number - 1) * size : number * size]
     return Page(
@@ -113,6 +117,7 @@ def failed_messages(page_number=1, *, size: int = PAGE_SIZE) -> Page:
         has_next=len(found) > number * size,
         count=min(total, COUNT_UP_TO),
         count_capped=total > COUNT_UP_TO,
+        params={key: value for key, value in (params or {}).items() if value},
     )
 
 

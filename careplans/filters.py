@@ -7,8 +7,8 @@ import datetime
 import django_filters
 from django import forms
 
-from careplans import lifecycle, selectors
-from careplans.models import MONEY_OPTION_CHOICES, EndReason, PlanVersion
+from careplans import emails, lifecycle, selectors
+from careplans.models import MONEY_OPTION_CHOICES, DecisionEmail, EndReason, PlanVersion
 from careplans.reviews import DUE_SOON_DAYS, due_soon_until
 from eligibility.models import ROUTE_CHOICES
 from people.access import team_ids
@@ -144,3 +144,28 @@ class ReviewsDueFilter(ListFilter):
         words = super().in_words()
         words.pop("show", None)
         return {"showing": SHOWING[self.valid("when")], **words}
+
+
+class FailedMessagesFilter(ListFilter):
+    """The lead's messages not sent, by kind, newest or oldest failure first: careplans.emails.failed_messages
+    reads each kind's partial index of failed rows and merges them (so no queryset here)."""
+
+    SORTS = {"failed": Sort("last tried, oldest first", None, reversed_words="last tried, newest first")}
+    DEFAULT_SORT = "-failed"
+
+    kind = django_filters.ChoiceFilter(
+        label="Kind", choices=[("decision", "Decision emails"), ("reminder", "Review reminders")], empty_label="Both"
+    )
+
+    class Meta:
+        model = DecisionEmail  # only for django-filter: the page is built by careplans.emails
+        fields = []
+
+    def page(self, number):
+        kind = self.valid("kind")
+        return emails.failed_messages(
+            number,
+            kinds=(kind,) if kind else tuple(emails.OUTBOXES),
+            oldest_first=self.sort_key == "failed",
+            params=self.kept(),
+        )

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from careplans import emails
+from careplans.filters import FailedMessagesFilter
 from people.access import require_staff
 from phb import audit
 from phb.refusals import refuse_role
@@ -23,13 +24,17 @@ def _require_lead(user) -> None:
 @require_GET
 def failed_messages(request):
     _require_lead(request.user)
-    page = emails.failed_messages(request.GET.get("page"))
-    audit.record_list(request, "messages not sent", {}, page)
-    return render(
-        request,
-        "careplans/failed_messages.html",
-        {"rows": page, "page": page, "max_attempts": settings.OUTBOX_MAX_ATTEMPTS},
-    )
+    listing = FailedMessagesFilter(request.GET)
+    page = listing.page(request.GET.get("page"))
+    audit.record_list(request, "messages not sent", listing.in_words(), page)
+    context = {
+        "rows": page,
+        "page": page,
+        "max_attempts": settings.OUTBOX_MAX_ATTEMPTS,
+        "listing": listing,
+        "sorts": listing.sort_links(page.params),
+    }
+    return render(request, "careplans/failed_messages.html", context)
 
 
 @require_POST

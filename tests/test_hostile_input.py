@@ -686,10 +686,21 @@ FILTER_PAGE = {"audit:export": "audit:trail"}
 # Real values the run keeps or replaces, where a filter's blank would leave a branch untried: a person typed
 # by NHS number (the trail moves to their record's id) and a person's id (the export names them).
 QUERY_VALUES = {
-    "people:history": lambda w: {"views": "shown"},
+    "people:history": lambda w: {"views": "shown", "sort": "when"},
     "casework:caseload": lambda w: {"show": "team", "stage": "new", "review": "overdue", "sort": "-next"},
     "casework:home": lambda w: {"show": "team", "plans": "mine"},
-    "audit:trail": lambda w: {"nhs_number": w.jane.nhs_number, "action": AuditAction.VIEW.value},
+    "audit:trail": lambda w: {"nhs_number": w.jane.nhs_number, "action": AuditAction.VIEW.value, "sort": "when"},
+    # Each list's filters and sorts (phb.listing): a valid value of each, for the run to keep, drop or spoil.
+    "eligibility:queue": lambda w: {"route": "ipc", "team": str(w.jane.care_team_id), "sort": "name"},
+    "budgets:sign_off_queue": lambda w: {"support": "substantial", "sort": "-amount"},
+    "budgets:tariffs": lambda w: {"sort": "price"},
+    "careplans:queue": lambda w: {"assigned": "me", "over_budget": "on", "sort": "-total"},
+    "careplans:endings": lambda w: {"reason": "money_misused", "sort": "ends"},
+    "careplans:reviews_due": lambda w: {"when": "overdue", "sort": "-due"},
+    "accounts:lockouts": lambda w: {"whose": "staff", "sort": "tries"},
+    "careplans:failed_messages": lambda w: {"kind": "reminder", "sort": "failed"},
+    "twofactor:staff": lambda w: {"role": "lead", "app": "missing", "sort": "-name"},
+    "audit:mine": lambda w: {"action": AuditAction.VIEW.value, "sort": "when"},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},
 }
 # Audit events a GET writes by design besides views.

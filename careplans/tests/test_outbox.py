@@ -146,7 +146,7 @@ def test_it_fails_a_message_the_mail_server_always_refuses_after_the_last_attemp
     page = client.get(LIST).content.decode()
     assert "Plan approved for Jane Smith" in page and email.to in page
     assert "The mailbox does not exist" in page
-    assert f"{django_settings.OUTBOX_MAX_ATTEMPTS}<br>" in page
+    assert f"{django_settings.OUTBOX_MAX_ATTEMPTS} tries</span>" in page
 
 
 def test_the_number_of_attempts_is_a_setting(active, settings, queued, monkeypatch):
