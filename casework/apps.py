@@ -19,8 +19,8 @@ class CaseworkConfig(AppConfig):
 
 
 def _count_work_with_the_user():
-    """The header's counts of work are read with the signed-in user, in the query that loads them (no query of
-    their own on any page: casework.trays.user_annotations)."""
+    """The header's counts of work, when not kept, are read with the signed-in user in the query that loads them
+    (no query of their own on any page: casework.trays.user_annotations)."""
     from casework.trays import user_annotations
     from people.backends import USER_ANNOTATIONS
 

@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from budgets.models import Assessment, BudgetVersion, SignOff
@@ -38,6 +39,13 @@ from people.selectors import caseload_for
 
 def _latest_screening():
     return Screening.objects.filter(person=OuterRef("pk")).order_by("-screened_on", "-created_at")
+
+
+def _found(queryset: QuerySet) -> Subquery:
+    """Whether a person has such a row, as a one-row subquery (a row's id, or NULL) rather than EXISTS:
+    PostgreSQL may answer an EXISTS over a list of people by hashing every matching row of the table first,
+    which for a page of 25 people at national scale costs far more than looking up each person's few rows."""
+    return Subquery(queryset.values("pk")[:1])
 
 
 def _facts_sql(today: datetime.date) -> dict:
@@ -60,21 +68,21 @@ def _facts_sql(today: datetime.date) -> dict:
     )
     return {
         "_screened": Subquery(screened.values("result")[:1], output_field=CharField()),
-        "_assessed": Exists(Assessment.objects.filter(person=OuterRef("pk"))),
+        "_assessed": _found(Assessment.objects.filter(person=OuterRef("pk"))),
         "_latest_sign_off": latest_sign_off(),
         "_ending_on": Subquery(
             versions.filter(status=Status.ENDING).order_by("ended_on").values("ended_on")[:1], output_field=DateField()
         ),
-        "_in_force": Exists(versions.in_force(on=today)),
+        "_in_force": _found(versions.in_force(on=today)),
         "_starts_on": Subquery(
             versions.filter(status=Status.APPROVED, start_date__gt=today)
             .order_by("start_date")
             .values("start_date")[:1],
             output_field=DateField(),
         ),
-        "_submitted": Exists(versions.filter(status=Status.SUBMITTED)),
-        "_draft": Exists(versions.filter(status__in=Status.EDITABLE)),
-        "_returned": Exists(versions.filter(status__in=Status.EDITABLE).filter(Exists(returned_just_before))),
+        "_submitted": _found(versions.filter(status=Status.SUBMITTED)),
+        "_draft": _found(versions.filter(status__in=Status.EDITABLE)),
+        "_returned": _found(versions.filter(status__in=Status.EDITABLE).filter(Exists(returned_just_before))),
         "_review_on": Subquery(
             Review.objects.filter(plan__person=OuterRef("pk"), status=ReviewStatus.DUE)
             .order_by("due_on")
@@ -83,29 +91,29 @@ def _facts_sql(today: datetime.date) -> dict:
         ),
         # Ended on the person's latest budget (a newer budget starts a new journey): correlated, so a list
         # of people reads each person's versions rather than hashing every ended version.
-        "_ended": Exists(versions.filter(status=Status.ENDED, budget_version_id=Subquery(latest_budget_id))),
+        "_ended": _found(versions.filter(status=Status.ENDED, budget_version_id=Subquery(latest_budget_id))),
     }
 
 
 def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
     """stages.stage_of as (condition, stage, the next action's date), in the same order."""
-    in_force = Q(_in_force=True)
+    in_force = Q(_in_force__isnull=False)
     return [
         (Q(_ending_on__isnull=False), Stage.ENDING, "_ending_on"),
         (in_force & Q(_review_on__lt=today), Stage.REVIEW_OVERDUE, "_review_on"),
-        (Q(_draft=True, _returned=True), Stage.PLAN_RETURNED, None),
+        (Q(_draft__isnull=False, _returned__isnull=False), Stage.PLAN_RETURNED, None),
         (in_force & Q(_review_on__lte=due_soon_until(today)), Stage.REVIEW_DUE, "_review_on"),
-        (Q(_submitted=True), Stage.PLAN_SUBMITTED, None),
+        (Q(_submitted__isnull=False), Stage.PLAN_SUBMITTED, None),
         (Q(_starts_on__isnull=False), Stage.APPROVED, "_starts_on"),
-        (Q(_draft=True), Stage.PLAN_DRAFT, None),
+        (Q(_draft__isnull=False), Stage.PLAN_DRAFT, None),
         (in_force, Stage.ACTIVE, "_review_on"),
-        (Q(_ended=True), Stage.ENDED, None),
+        (Q(_ended__isnull=False), Stage.ENDED, None),
         (Q(_screened__isnull=True), Stage.NEW, None),
         (Q(_screened=Screened.NOT_ELIGIBLE.value), Stage.NOT_ELIGIBLE, None),
         (Q(_screened=Screened.REFERRED.value), Stage.REFERRED, None),
         (Q(_latest_sign_off__in=SignOff.USABLE), Stage.BUDGET_READY, None),
         (Q(_latest_sign_off=SignOff.AWAITING), Stage.BUDGET_WAITING, None),
-        (Q(_assessed=True), Stage.ASSESSED, None),
+        (Q(_assessed__isnull=False), Stage.ASSESSED, None),
     ]
 
 
@@ -113,11 +121,60 @@ def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
 OTHERWISE = Stage.SCREENED
 
 
+def facts_of(row, today: datetime.date) -> Facts:
+    """stages.Facts from a person read with _facts_sql's columns."""
+    sign_off = row._latest_sign_off
+    if sign_off is None:
+        budget = Budget.NONE
+    elif sign_off in SignOff.USABLE:
+        # Usable if they are eligible: the rule reads the budget only for someone screened eligible.
+        budget = Budget.USABLE
+    elif sign_off == SignOff.AWAITING:
+        budget = Budget.WAITING
+    else:
+        budget = Budget.OTHER
+    return Facts(
+        today=today,
+        screened=Screened(row._screened) if row._screened is not None else Screened.NONE,
+        assessed=row._assessed is not None,
+        budget=budget,
+        ending_on=row._ending_on,
+        in_force=row._in_force is not None,
+        starts_on=row._starts_on,
+        submitted=row._submitted is not None,
+        draft=row._draft is not None,
+        returned=row._returned is not None,
+        review_on=row._review_on,
+        ended=row._ended is not None,
+    )
+
+
+class _StagedPeople(ModelIterable):
+    """People read with their facts, each given `stage` and `next_action_on` by stages.stage_of: the rule
+    itself, in Python, over facts read once each (PostgreSQL would work out every fact again for each
+    branch of a CASE that names it). A queryset keeps its iterable through every filter, order and slice."""
+
+    def __iter__(self):
+        for person in super().__iter__():
+            where = stage_of(facts_of(person, person._stage_day))
+            person.stage, person.next_action_on = int(where.stage), where.on
+            yield person
+
+
 def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Person]:
-    """People annotated with `stage` (a casework.stages.Stage value), `next_action_on` (its date, or None)
-    and `route` (the latest screening's route), in the one query that reads them."""
+    """People each with `stage` (a casework.stages.Stage value), `next_action_on` (its date, or None) and
+    `route` (the latest screening's route), in the one query that reads them.
+
+    Each fact is a column read once; the stage is worked out from them by the rule (stages.stage_of) as the
+    rows are read. For filtering and sorting, the same rule in SQL is there as `stage` and `next_action_on`
+    (aliases: a filter or an order names them; a test holds the SQL to the rule)."""
     rules = _rules_sql(today)
-    return people.alias(**_facts_sql(today)).annotate(
+    facts = _facts_sql(today)
+    staged = people.annotate(
+        **facts,
+        route=Subquery(_latest_screening().values("route")[:1]),
+        _stage_day=Value(today, output_field=DateField()),
+    ).alias(
         stage=Case(
             *(When(condition, then=Value(int(stage))) for condition, stage, _ in rules),
             default=Value(int(OTHERWISE)),
@@ -128,8 +185,9 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
             default=Value(None),
             output_field=DateField(),
         ),
-        route=Subquery(_latest_screening().values("route")[:1]),
     )
+    staged._iterable_class = _StagedPeople
+    return staged
 
 
 def with_stage_today(people: QuerySet[Person]) -> QuerySet[Person]:
@@ -152,8 +210,7 @@ def where(person: Person) -> Where:
 
 def stage_for(*, person: Person, today: datetime.date) -> Where:
     """One person's stage, in one query (the person page)."""
-    row = with_stage(Person.objects.filter(pk=person.pk), today=today).values("stage", "next_action_on").get()
-    return Where(Stage(row["stage"]), row["next_action_on"])
+    return where(with_stage(Person.objects.filter(pk=person.pk), today=today).get())
 
 
 def facts_for(*, person: Person, today: datetime.date) -> Facts:

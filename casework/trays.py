@@ -7,11 +7,14 @@ stays with the selector that owns it.
 
 Two reads, whatever the number of rows:
 - `counts_for(request)`: every count the header and home page show (what needs the user: for a coordinator,
-  their own people's), each counted up to phb.pagination.COUNT_UP_TO. They are read in the one query that
-  loads the signed-in user (people.backends.USER_ANNOTATIONS, registered by casework.apps), so the header
-  costs no page a query of its own; `count(ask)` is the same as one query of its own;
+  their own people's), each counted up to COUNT_UP_TO (99: "99+", as a badge says it), in one query (`count`)
+  when a page first shows one, and kept until anyone changes anything (phb.freshness);
 - `rows_for(...)`: one query (a UNION ALL, one branch a source) for the oldest rows of every source on
-  a home page, each row carrying its source's total.
+  a home page, each row carrying its source's total, counted up to the same cap.
+
+The cap keeps every count's cost to a hundred rows, whatever the size of the queue: the header's counts are read
+on every request a member of staff makes, and the PHB team's queues run to thousands at national scale. The
+lists behind them count to phb.pagination.COUNT_UP_TO.
 
 Apps above casework (the portal: messages from people, invitations that ran out) add their sources
 with `register` when Django starts (portal.apps), since casework may not import them.
@@ -28,7 +31,6 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
-    Count,
     DateField,
     DateTimeField,
     Exists,
@@ -40,7 +42,6 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, TruncDate
@@ -56,11 +57,13 @@ from careplans.reviews import due_soon_until, reviews_due_for
 from eligibility.selectors import decision_queue as referral_queue
 from people import access
 from people.models import User
-from phb.pagination import COUNT_UP_TO
+from phb import freshness
 from phb.roles import PHB_TEAM_ROLES, STAFF_ROLES, Role, has_role, is_phb_team
 
 # Rows of each source shown on a home page; the rest are a link away.
 ROWS_SHOWN = 10
+# Counts stop here: past it a count says "99+".
+COUNT_UP_TO = 99
 
 
 class Tray(StrEnum):
@@ -500,7 +503,7 @@ _sources()
 
 
 class CountUpTo(Subquery):
-    """How many rows a source has, counting at most COUNT_UP_TO + 1 (as phb.pagination does)."""
+    """How many rows a source has, counting at most COUNT_UP_TO + 1 (so a count past the cap shows as "99+")."""
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
 
@@ -510,7 +513,7 @@ class CountUpTo(Subquery):
 
 @dataclass(frozen=True)
 class Tally:
-    """A count as a page shows it: "1,000+" past COUNT_UP_TO."""
+    """A count as a page shows it: "99+" past COUNT_UP_TO."""
 
     value: int
 
@@ -519,6 +522,10 @@ class Tally:
 
     def __bool__(self) -> bool:
         return self.value > 0
+
+    @property
+    def cap(self) -> int:
+        return COUNT_UP_TO
 
 
 @dataclass(frozen=True)
@@ -583,22 +590,32 @@ def assigned_choices(counts: "Counts") -> list[Choice]:
 
 
 REQUEST_MEMO = "_casework_counts"
-# The counts ride on the signed-in user's own query (people.backends.USER_ANNOTATIONS), each under this prefix.
+# On a request whose counts are not kept, they ride on the signed-in user's own query
+# (people.backends.USER_ANNOTATIONS), each under this prefix, with where to keep them under USER_COUNTS_KEPT.
 USER_COUNT = "tray_count_"
+USER_COUNTS_KEPT = "tray_counts_kept_as"
 # Counted for the header and the PHB team's choices: what needs the user, not what they wait for.
 COUNTED = frozenset({Tray.NEEDS_YOU, Tray.PHB_TEAM})
 
 
+def _key(user_id) -> str:
+    # A change of role or of care teams marks every kept figure stale (people.signals), as any audited change does.
+    return f"work-counts:{user_id}:{timezone.localdate()}"
+
+
 def counts_for(request) -> Counts:
-    """Every count the header and home page show, once per request: read with the signed-in user when they were
-    loaded by people.backends (no query of its own), else in one query."""
+    """Every count the header and home page show, once per request: kept by phb.freshness until anyone changes
+    anything, and when not kept, read with the signed-in user by people.backends (no query of its own) and kept;
+    one query of their own for a user loaded otherwise."""
     if getattr(request, REQUEST_MEMO, None) is None:
         user = request.user
-        keys = counted_keys(user)
-        loaded = {key: getattr(user, USER_COUNT + key, None) for key in keys}
-        if None in loaded.values():
-            loaded = count(Ask(user=user, now=timezone.now())).by_source
-        setattr(request, REQUEST_MEMO, Counts(loaded))
+        kept_as = getattr(user, USER_COUNTS_KEPT, None)
+        if kept_as is not None:
+            figures = {key: getattr(user, USER_COUNT + key) for key in counted_keys(user)}
+            freshness.keep(freshness.Lookup(kept_as, None), figures)
+        else:
+            figures = freshness.cached(_key(user.pk), lambda: count(Ask(user=user, now=timezone.now())).by_source)
+        setattr(request, REQUEST_MEMO, Counts(figures))
     return getattr(request, REQUEST_MEMO)
 
 
@@ -639,16 +656,20 @@ class SignedIn:
         self._phb_team_ids = User.teams.through.objects.filter(user_id=OuterRef(OuterRef("pk"))).values("careteam_id")
 
 
-def user_annotations() -> dict:
-    """The counts as annotations over the signed-in user's row, for people.backends.USER_ANNOTATIONS. Each is
-    asked only for the roles that see it: PostgreSQL works out a CASE's branch only when it is taken, so a
-    patient's or another role's request pays nothing for it. Built and compiled once a day (the counts' SQL
-    changes only with the date), so a request pays only for running them."""
-    return {
+def user_annotations(user_id) -> dict:
+    """For people.backends.USER_ANNOTATIONS: nothing when the user's counts are kept (phb.freshness), else the
+    counts as annotations over the signed-in user's row and where to keep them. Each count is asked only for the
+    roles that see it: PostgreSQL works out a CASE's branch only when it is taken, so another role's request
+    pays nothing for it. Built and compiled once a day (the counts' SQL changes only with the date)."""
+    lookup = freshness.look(_key(user_id))
+    if lookup.figures is not None:
+        return {}
+    annotations = {
         # The ORM's own SQL for our expressions, its values still separate parameters (never from input).
         name: RawSQL(sql, params, output_field=IntegerField())  # noqa: S611
         for name, sql, params in _compiled(timezone.localdate(), connection.vendor)
     }
+    return {**annotations, USER_COUNTS_KEPT: Value(lookup.name, output_field=CharField())} if lookup.name else {}
 
 
 @functools.lru_cache(maxsize=4)
@@ -684,6 +705,14 @@ class Section:
     @property
     def more(self) -> int:
         return max(self.total - len(self.rows), 0)
+
+    @property
+    def tally(self) -> "Tally":
+        return Tally(self.total)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_UP_TO
 
     @property
     def all_url(self) -> str:
@@ -722,23 +751,39 @@ class Shown:
         return [section for section in self.sections if section.rows]
 
 
-def trays_for(ask: Ask) -> list[Shown]:
+def trays_for(ask: Ask, counts: Counts | None = None) -> list[Shown]:
     """The user's trays with their rows, in one query: a coordinator's "Needs you" and "Waiting for others", or
-    the PHB team's."""
+    the PHB team's. `counts`: the header's (counts_for), so the sources they count are not counted again."""
     shown = [Tray.PHB_TEAM] if is_phb_team(ask.user) else [Tray.NEEDS_YOU, Tray.WAITING]
-    sections = rows_for(ask, *shown)
+    sections = rows_for(ask, *shown, counts=counts)
     return [Shown(tray, [s for s in sections if s.source.tray == tray]) for tray in shown]
 
 
-def rows_for(ask: Ask, *shown: Tray) -> list[Section]:
+def known_total(counts: Counts | None, source: Source, ask: Ask) -> int | None:
+    """A source's total from the header's counts, when they count what the page shows: the default view (a
+    coordinator's own people; the plans to decide assigned as the page asks)."""
+    if counts is None or ask.scope != Scope.MINE:
+        return None
+    if source.key == "plans_to_decide" and is_phb_team(ask.user):
+        return counts.plans_assigned(ask.assigned).value
+    return counts.by_source.get(source.key)
+
+
+def rows_for(ask: Ask, *shown: Tray, counts: Counts | None = None) -> list[Section]:
     """The oldest ROWS_SHOWN rows of each source of the trays shown, each with its source's total, in one query
-    (each branch of the UNION is one source, counted by a window over all its rows before the limit)."""
+    (each branch of the UNION is one source; its total from `counts` where they have it, else a subquery
+    counting up to COUNT_UP_TO + 1, worked out once for the branch, never a count of every row)."""
     sources = [s for s in sources_for(ask.user) if s.tray in shown]
     if not sources:
         return []
+
+    def total(source):
+        known = known_total(counts, source, ask)
+        return CountUpTo(source.query(ask)) if known is None else Value(known, output_field=IntegerField())
+
     branches = [
         s.query(ask)
-        .annotate(tray_total=Window(Count("*")), tray_key=Value(s.key, output_field=CharField()))
+        .annotate(tray_total=total(s), tray_key=Value(s.key, output_field=CharField()))
         .values_list(*COLUMNS)[:ROWS_SHOWN]
         for s in sources
     ]
@@ -753,5 +798,8 @@ def rows_for(ask: Ask, *shown: Tray) -> list[Section]:
         section.total = total
         section.rows.append(Row(section.source, target, person, f"{given} {family}", since, at, note or "", today))
     for section in sections.values():
+        # A count kept from before something changed with no one acting (an invitation ran out) never says
+        # fewer than the rows shown.
+        section.total = max(section.total, len(section.rows))
         section.rows.sort(key=lambda row: row.at)  # stable: a day's rows keep the order their query gave
     return list(sections.values())

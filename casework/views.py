@@ -49,7 +49,8 @@ def home(request):
     """Where staff start: a coordinator's "Needs you" and "Waiting for others", the PHB team's queues."""
     access.require_staff(request.user)
     ask = trays.ask_from(request)
-    shown = trays.trays_for(ask)
+    counts = trays.counts_for(request)  # the header's, kept until anything changes: not counted twice
+    shown = trays.trays_for(ask, counts)
     if is_phb_team(request.user):
         filters = {"plans to decide": trays.ASSIGNED_WORDS[ask.assigned].lower()}
     else:
@@ -57,5 +58,5 @@ def home(request):
     audit.record_list(request, "work tray", filters, sum(len(s.rows) for tray in shown for s in tray.sections))
     context = {"trays": shown, "ask": ask, "mine": trays.Scope.MINE}
     if is_phb_team(request.user):
-        context["choices"] = trays.assigned_choices(trays.counts_for(request))
+        context["choices"] = trays.assigned_choices(counts)
     return render(request, "casework/home.html", context)

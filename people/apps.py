@@ -6,4 +6,6 @@ class PeopleConfig(AppConfig):
     verbose_name = "People and accounts"
 
     def ready(self):
-        from people import signals  # noqa: F401  (connects the audit receivers)
+        from people import signals  # connects the audit receivers
+
+        signals.connect_freshness()

@@ -18,9 +18,9 @@ def team_ids_from(value: str | None) -> list[int]:
     return sorted(int(part) for part in ids_from(value))
 
 
-# What every page needs of the signed-in user besides their teams, read in the same query: apps above people
-# add a function here when Django starts that returns annotations over the user's row (casework: the counts
-# beside the header's links, each asked only for the roles that see it).
+# What pages need of the signed-in user besides their teams, read in the same query: apps above people add a
+# function here when Django starts that takes the user's id and returns annotations over the user's row, or
+# nothing when it needs nothing this time (casework: the counts beside the header's links, when not kept).
 USER_ANNOTATIONS: list = []
 
 
@@ -39,7 +39,7 @@ class UserWithTeamsBackend(ModelBackend):
         return None
 
     def get_user(self, user_id):
-        extra = {name: value for annotations in USER_ANNOTATIONS for name, value in annotations().items()}
+        extra = {name: value for annotations in USER_ANNOTATIONS for name, value in annotations(user_id).items()}
         user = UserModel._default_manager.filter(pk=user_id).annotate(team_id_list=IdList("teams__id"), **extra).first()
         if user is None or not self.user_can_authenticate(user):
             return None

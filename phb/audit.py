@@ -13,6 +13,7 @@ from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from phb import freshness
 from phb.errors import ServiceError
 from phb.middleware import current_request_id
 from phb.models import AuditAction, AuditEvent
@@ -64,6 +65,19 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
+# Events that change no record (reading, signing in and out, being refused): cached figures stay.
+READS = frozenset(
+    {
+        AuditAction.VIEW,
+        AuditAction.VIEW_LIST,
+        AuditAction.SIGN_IN,
+        AuditAction.SIGN_IN_FAILED,
+        AuditAction.SIGN_OUT,
+        AuditAction.ACCESS_REFUSED,
+    }
+)
+
+
 def record(
     *,
     actor,
@@ -87,6 +101,8 @@ def record(
         request_id=current_request_id.get(),
     )
     event.save()
+    if action not in READS:
+        freshness.changed()  # counts worked out before this change are stale once it commits
     return event
 
 

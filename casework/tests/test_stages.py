@@ -318,6 +318,16 @@ def test_the_sql_and_the_rule_agree_on_every_stage_built_through_the_services(w)
         by_the_rule = stage_by_the_rule(person=person, today=today)
         assert by_the_rule.stage == expected, name
         assert where(listed[person.pk]) == by_the_rule, name
+    # The same rule in SQL, which filters and sorts the caseload, finds the same people at each stage and
+    # the same next dates.
+    staged = with_stage(Person.objects.filter(family_name="Stage"), today=today)
+    for stage in Stage:
+        found = set(staged.filter(stage=stage).values_list("pk", flat=True))
+        assert found == {person.pk for person, expected in built.values() if expected == stage}, stage
+    for name, (person, _expected) in built.items():
+        on = stage_by_the_rule(person=person, today=today).on
+        same = {"next_action_on": on} if on else {"next_action_on__isnull": True}
+        assert staged.filter(pk=person.pk, **same).exists(), name
 
 
 def test_a_list_with_stages_is_one_query_whatever_its_length(w):

@@ -16,6 +16,7 @@ from careplans.tests.factories import approved_change, approved_plan, complete_p
 from casework import trays
 from eligibility.tests.factories import referral
 from people.tests.factories import PersonFactory
+from phb import freshness
 from phb.models import AuditAction, AuditEvent
 from portal import services as portal_services
 from portal.models import Invitation, Message
@@ -297,32 +298,61 @@ def test_the_header_counts_match_the_trays(client, norths, souths, alice, priya)
     assert "Plans to decide (2)" in header
 
 
-def test_the_header_counts_are_one_query_the_one_that_loads_the_user(client, norths, alice, priya, leo):
+def counting_queries(client, url) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(url).content.decode()
+    return html.split("</header>")[0], [q["sql"] for q in captured.captured_queries if "AS counted" in q["sql"]]
+
+
+def test_the_header_counts_are_one_query_then_none_until_something_changes(
+    client, north, norths, alice, priya, leo, django_capture_on_commit_callbacks
+):
     for user in (alice, priya, leo):
         client.force_login(user)
-        with CaptureQueriesContext(connection) as captured:
-            html = client.get(reverse("casework:caseload")).content.decode()
-        counting = [q["sql"] for q in captured.captured_queries if "AS counted" in q["sql"]]
-        assert len(counting) == 1, user
-        assert 'FROM "people_user"' in counting[0]
-        assert "Reviews due" in html.split("</header>")[0]
-        # Read elsewhere than by people.backends, the user's counts are still one query.
-        with CaptureQueriesContext(connection) as captured:
-            trays.count(trays.Ask(user, timezone.now()))
-        assert len(captured.captured_queries) == 1
+        freshness.stale_now()
+        header, counting = counting_queries(client, reverse("casework:caseload"))
+        # Not kept: read in the query that loads the signed-in user, no query of their own.
+        assert len(counting) == 1 and "team_id_list" in counting[0], user
+        # Kept: the next page asks nothing.
+        assert counting_queries(client, reverse("casework:caseload"))[1] == [], user
+    # Anyone's change (an audited write, once committed) makes the next page count again.
+    with django_capture_on_commit_callbacks(execute=True):
+        referral(person=someone(north, alice, "Changed"), coordinator=alice)
+    client.force_login(priya)
+    header, counting = counting_queries(client, reverse("casework:caseload"))
+    assert len(counting) == 1
+    assert "Referrals to decide (2)" in header
 
 
-def test_the_counts_read_with_the_user_agree_with_the_counts_asked_alone(norths, souths, alice, charlie, priya, leo):
-    from people.backends import UserWithTeamsBackend
+def test_someone_elses_change_shows_in_the_header_at_once(
+    client, north, norths, alice, priya, django_capture_on_commit_callbacks
+):
+    client.force_login(priya)
+    assert "Referrals to decide (1)" in client.get(reverse("casework:caseload")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        referral(person=someone(north, alice, "Newer"), coordinator=alice)
+    assert "Referrals to decide (2)" in client.get(reverse("casework:caseload")).content.decode()
 
-    for user in (alice, charlie, priya, leo):
-        loaded = UserWithTeamsBackend().get_user(user.pk)
-        request = type("Request", (), {"user": loaded})()
-        alone = trays.count(trays.Ask(user, timezone.now())).by_source
-        assert trays.counts_for(request).by_source == alone, user
-        found = [n for key, n in alone.items() if not key.startswith(("plans_", "failed_", "endings_"))]
-        # Each count found something (but plans not started, failures and endings, which these fixtures lack).
-        assert found and all(found), alone
+
+def test_the_counts_are_kept_for_a_minute_at_most(client, norths, priya):
+    client.force_login(priya)
+    freshness.stale_now()
+    client.get(reverse("casework:caseload"))
+    stored = freshness._redis().keys(freshness._prefix() + f"work-counts:{priya.pk}:*")
+    assert stored and all(0 < freshness._redis().ttl(key) <= freshness.FRESH_FOR for key in stored)
+
+
+def test_without_redis_the_counts_are_worked_out_each_time(client, norths, priya, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    freshness._redis.cache_clear()
+    try:
+        client.force_login(priya)
+        for _ in range(2):
+            header, counting = counting_queries(client, reverse("casework:caseload"))
+            assert len(counting) == 1
+            assert "Referrals to decide (1)" in header
+    finally:
+        freshness._redis.cache_clear()
 
 
 def test_counts_stop_at_the_cap(monkeypatch, north, alice, priya):
@@ -405,6 +435,7 @@ def test_the_home_page_runs_the_same_queries_for_5_and_50_rows(client, request, 
     counts = {}
     for n in (5, 50):
         build_rows(world, n - (5 if n == 50 else 0))
+        freshness.stale_now()  # the worst case: the header's counts worked out
         with CaptureQueriesContext(connection) as captured:
             html = client.get(reverse("casework:home")).content.decode()
         counts[n] = len(captured.captured_queries)

@@ -1,0 +1,97 @@
+"""Figures worked out from the records, kept for a minute and dropped by any change (the header's counts).
+
+Every change to the records goes through a service that audits it (phb.audit.record); once the change is
+committed, `changed()` moves a generation number on in Redis. A figure is cached under the generation it was
+worked out at, so the first page after any change works it out again: staff never see a count older than the
+last change anyone made. What changes with no one acting (a review falling overdue at midnight, an invitation
+running out, a message the outbox gave up on) shows within `FRESH_FOR` seconds; callers also put the date in
+their key.
+
+Redis is a help, not a need: if it does not answer (`make run` without it), every figure is worked out each
+time, as if nothing were cached.
+"""
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# How long a figure may be kept with no change: the most a count may lag a change no one made.
+FRESH_FOR = 60
+# Redis is asked with a short timeout: a slow cache must not slow the page more than working it out would.
+TIMEOUT_S = 0.25
+
+
+@functools.lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+
+
+def _prefix() -> str:
+    # One namespace a database, so a test run, the bench and a developer's site never share figures.
+    return f"phb:freshness:{settings.DATABASES['default']['NAME']}:"
+
+
+def _bump() -> None:
+    try:
+        _redis().incr(_prefix() + "generation")
+    except redis.RedisError as error:
+        logger.warning("Could not mark the cached figures stale: %s", error)
+
+
+def stale_now() -> None:
+    """Marks every cached figure stale at once (tests measuring a page as it is when nothing is cached)."""
+    _bump()
+
+
+def changed() -> None:
+    """Marks every cached figure stale once the current transaction commits (at once outside one)."""
+    transaction.on_commit(_bump)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a key held under the generation current when it was looked up, and where to keep figures worked
+    out now (the generation read before working them out, so a change made meanwhile is never hidden)."""
+
+    name: str  # "" when Redis did not answer: nothing is kept
+    figures: dict | None
+
+
+def look(key: str) -> Lookup:
+    try:
+        client = _redis()
+        generation = client.get(_prefix() + "generation") or b"0"
+        name = f"{_prefix()}{key}:{generation.decode()}"
+        found = client.get(name)
+    except redis.RedisError as error:
+        logger.warning("Cached figures unavailable, working them out: %s", error)
+        return Lookup("", None)
+    return Lookup(name, json.loads(found) if found is not None else None)
+
+
+def keep(lookup: Lookup, figures: dict) -> None:
+    if not lookup.name:
+        return
+    try:
+        _redis().set(lookup.name, json.dumps(figures), ex=FRESH_FOR)
+    except redis.RedisError as error:
+        logger.warning("Could not keep the figures: %s", error)
+
+
+def cached(key: str, work_out: Callable[[], dict]) -> dict:
+    """The figures under `key` (a JSON-able dict) as of the last change, worked out by `work_out` when there is
+    none."""
+    lookup = look(key)
+    if lookup.figures is not None:
+        return lookup.figures
+    figures = work_out()
+    keep(lookup, figures)
+    return figures

@@ -1,0 +1,58 @@
+"""phb.freshness: figures kept in Redis until anyone's change is committed, and worked out without Redis."""
+
+import pytest
+from django.db import transaction
+
+from phb import audit, freshness
+from phb.models import AuditAction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def counter():
+    calls = []
+
+    def work_out():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    return calls, work_out
+
+
+def test_a_figure_is_kept_until_a_change_commits(alice):
+    freshness.stale_now()
+    calls, work_out = counter()
+    assert freshness.cached("test-kept", work_out) == {"n": 1}
+    assert freshness.cached("test-kept", work_out) == {"n": 1}
+    audit.record(actor=alice, action=AuditAction.UPDATE, summary="Changed something")
+    assert freshness.cached("test-kept", work_out) == {"n": 2}
+    assert len(calls) == 2
+
+
+def test_a_change_rolled_back_keeps_the_figure(alice):
+    freshness.stale_now()
+    calls, work_out = counter()
+    freshness.cached("test-rolled-back", work_out)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(actor=alice, action=AuditAction.UPDATE, summary="Changed something")
+        raise RuntimeError("rolled back")
+    assert freshness.cached("test-rolled-back", work_out) == {"n": 1}
+
+
+def test_reading_a_record_is_not_a_change(alice):
+    freshness.stale_now()
+    calls, work_out = counter()
+    freshness.cached("test-read", work_out)
+    audit.record(actor=alice, action=AuditAction.VIEW, summary="Viewed something")
+    assert freshness.cached("test-read", work_out) == {"n": 1}
+
+
+def test_without_redis_every_figure_is_worked_out(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    freshness._redis.cache_clear()
+    try:
+        calls, work_out = counter()
+        assert [freshness.cached("test-no-redis", work_out) for _ in range(2)] == [{"n": 1}, {"n": 2}]
+        freshness.changed()  # and marking them stale does not fail
+    finally:
+        freshness._redis.cache_clear()
