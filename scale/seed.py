@@ -453,9 +453,12 @@ def run(
     supersede_awaiting(BudgetVersion.objects.all())
     progress.say("Analysing the tables for the query planner")
     with connection.cursor() as cursor:
-        if not connection.in_atomic_block:
-            # Moving versions on from draft leaves their first copies behind; vacuum clears them.
-            cursor.execute("VACUUM (ANALYZE) careplans_planversion")
-        cursor.execute("ANALYZE")
+        if connection.in_atomic_block:
+            cursor.execute("ANALYZE")
+        else:
+            # As autovacuum would have by the time anyone used the data: moving versions on from draft and budgets
+            # on from awaiting sign-off leaves dead rows in the partial indexes the queues walk (the PHB team's
+            # sign-off count read 7,000 pages of them for 100 rows before this: 16 ms, and 0.9 ms after).
+            cursor.execute("VACUUM (ANALYZE)")
     progress.say("Done")
     return Report(people=people, seconds=time.monotonic() - started, rows=rows)
