@@ -164,6 +164,11 @@ def record_refusal(review: Review, user, *, on: datetime.date | None = None) -> 
     return _record_check(review, user, on=on)[1]
 
 
+def version_to_record(review: Review, user) -> tuple[PlanVersion | None, str | None]:
+    """The version the user would record this review on today, and why they may not (record_refusal)."""
+    return _record_check(review, user)
+
+
 def _schedule_next(review: Review, completed_on: datetime.date) -> Review:
     latest = schedule.next_review_due(completed_on, interval_months=settings.PLAN_REVIEW_INTERVAL_MONTHS)
     waiting = review.plan.reviews.filter(kind=ReviewKind.SCHEDULED, status=ReviewStatus.DUE).exclude(pk=review.pk)

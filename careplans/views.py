@@ -30,7 +30,7 @@ from careplans.forms import (
     StartPlanForm,
     SupportItemForm,
 )
-from careplans.models import EndReason, Outcome, ReviewStatus, SupportItem
+from careplans.models import EndReason, Outcome, SupportItem
 from people.access import get_person_for_user, require_staff
 from phb import audit
 from phb.errors import ServiceError, StaleRecordError
@@ -659,9 +659,9 @@ def reviews_due(request):
 def review_record(request, pk):
     require_staff(request.user)
     review = access.get_review_for_user(request.user, pk, write=True)
-    version = reviews.in_force(review.plan)
-    if version is None or review.status != ReviewStatus.DUE:
-        messages.error(request, "Only a review that is due, of a plan in force, can be recorded.")
+    version, refusal = reviews.version_to_record(review, request.user)  # the service's own rule
+    if refusal:
+        messages.error(request, refusal)
         return redirect("careplans:reviews_due")
     version = selectors.version_with_details().get(pk=version.pk)
     form = ReviewForm(request.POST or None, version=version)
