@@ -17,7 +17,6 @@ from accounts.models import UserSession
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
-from phb.pagination import PAGE_SIZE, Page, page_number
 from phb.roles import Role, has_role
 
 
@@ -107,23 +106,6 @@ def lockouts_current(*, now=None) -> list[Lockout]:
         for username, group in locked.items()
     ]
     return sorted(lockouts, key=lambda lockout: lockout.locked_until, reverse=True)
-
-
-def lockouts_page(number) -> Page:
-    """One page of lockouts_current (a list short enough to build whole: only the last 30 minutes)."""
-    everything = lockouts_current()
-    number = page_number(number)
-    if (number - 1) * PAGE_SIZE >= len(everything):
-        number = 1
-    start = (number - 1) * PAGE_SIZE
-    return Page(
-        object_list=everything[start : start + PAGE_SIZE],
-        number=number,
-        size=PAGE_SIZE,
-        has_next=len(everything) > start + PAGE_SIZE,
-        count=len(everything),
-        count_capped=False,
-    )
 
 
 @transaction.atomic

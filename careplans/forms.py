@@ -11,7 +11,6 @@ from budgets.models import BudgetVersion
 from careplans import lifecycle, rules
 from careplans.models import (
     DOMAIN_CHOICES,
-    MONEY_OPTION_CHOICES,
     Change,
     EndReason,
     Outcome,
@@ -22,8 +21,7 @@ from careplans.models import (
     SupportItem,
     UnscheduledReason,
 )
-from eligibility.models import ROUTE_CHOICES
-from people.models import CareTeam, User
+from people.models import User
 from phb.forms import DecimalNumberField, NHSMessagesMixin, PoundsField, WholeNumberField
 from phb.money import MAX_AMOUNT, pounds
 from phb.nhsuk import Field, Fieldset, NHSDateField
@@ -478,25 +476,6 @@ class EndingRefuseForm(NHSMessagesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="We send this to the person who asked for the ending.",
         error_messages={"required": "Enter why you are refusing the ending"},
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class QueueFilterForm(forms.Form):
-    team = forms.ModelChoiceField(label="Care team", queryset=CareTeam.objects.all(), required=False, empty_label="All")
-    route = forms.ChoiceField(label="Route", required=False, choices=[("", "All")] + ROUTE_CHOICES[:-1])
-    money_option = forms.ChoiceField(
-        label="Money managed by", required=False, choices=[("", "All")] + MONEY_OPTION_CHOICES
-    )
-    over_budget = forms.BooleanField(label="Only plans over budget", required=False)
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[("waiting", "Waiting longest"), ("total", "Plan total, highest first"), ("name", "Name")],
     )
 
     def __init__(self, *args, **kwargs):
