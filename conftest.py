@@ -34,6 +34,15 @@ def _tests_run_on_postgresql(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _nothing_kept_from_before():
+    """Figures kept in Redis (phb.freshness) by an earlier test or run are stale for this one: the test database
+    starts its ids again, and a test's changes are rolled back rather than committed."""
+    from phb import freshness
+
+    freshness.stale_now()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests check who may do what, not hash strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,7 +9,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from careplans import lifecycle, schedule, services
@@ -65,10 +65,15 @@ def due_soon_until(today: datetime.date) -> datetime.date:
     return today + datetime.timedelta(days=DUE_SOON_DAYS)
 
 
-def reviews_due_for(*, user, until: datetime.date | None = None) -> QuerySet[Review]:
-    """Reviews still to be done for the people a user may see, overdue first; only those due by `until`
-    if given. Reads the partial index of reviews still due, then the user's care teams."""
-    reviews = Review.objects.filter(status=ReviewStatus.DUE).filter(visible(user, "plan__person__"))
+def reviews_due_for(
+    *, user, until: datetime.date | None = None, today: datetime.date | None = None
+) -> QuerySet[Review]:
+    """Reviews to be done now for the people a user may see, overdue first; only those due by `until` if given.
+    A review is to be done once a version of its plan is in force (record_refusal's rule): one booked when a
+    plan was approved waits for the plan to start. Reads the partial index of reviews still due, then the
+    user's care teams."""
+    in_force = PlanVersion.objects.filter(plan=OuterRef("plan")).in_force(on=today or timezone.localdate())
+    reviews = Review.objects.filter(status=ReviewStatus.DUE).filter(visible(user, "plan__person__"), Exists(in_force))
     if until is not None:
         reviews = reviews.filter(due_on__lte=until)
     return reviews.select_related("plan__person__care_team").order_by("due_on", "created_at", "id")
@@ -77,7 +82,7 @@ def reviews_due_for(*, user, until: datetime.date | None = None) -> QuerySet[Rev
 def review_counts(*, user, today: datetime.date) -> dict:
     """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see."""
     # Counting due_on (not pk) lets PostgreSQL answer from the partial index of reviews due alone.
-    return reviews_due_for(user=user, until=due_soon_until(today)).aggregate(
+    return reviews_due_for(user=user, until=due_soon_until(today), today=today).aggregate(
         overdue=Count("due_on", filter=Q(due_on__lt=today)), soon=Count("due_on", filter=Q(due_on__gte=today))
     )
 

@@ -290,7 +290,7 @@ def budgets_to_tell(ask: Ask) -> QuerySet:
 
 def reviews_due(ask: Ask) -> QuerySet:
     """Reviews overdue or due within careplans.reviews.DUE_SOON_DAYS (the reviews-due page's default)."""
-    reviews = reviews_due_for(user=ask.user, until=due_soon_until(ask.today)).filter(
+    reviews = reviews_due_for(user=ask.user, until=due_soon_until(ask.today), today=ask.today).filter(
         ask.people("plan__person__", write=True)
     )
     return as_rows(reviews, person="plan__person__", since_day="due_on", then=("created_at",))
@@ -609,10 +609,12 @@ def counts_for(request) -> Counts:
     one query of their own for a user loaded otherwise."""
     if getattr(request, REQUEST_MEMO, None) is None:
         user = request.user
-        kept_as = getattr(user, USER_COUNTS_KEPT, None)
-        if kept_as is not None:
-            figures = {key: getattr(user, USER_COUNT + key) for key in counted_keys(user)}
-            freshness.keep(freshness.Lookup(kept_as, None), figures)
+        read = {key: getattr(user, USER_COUNT + key, None) for key in counted_keys(user)}
+        if None not in read.values():
+            figures = read
+            kept_as = getattr(user, USER_COUNTS_KEPT, None)
+            if kept_as:
+                freshness.keep(freshness.Lookup(kept_as, None), figures)
         else:
             figures = freshness.cached(_key(user.pk), lambda: count(Ask(user=user, now=timezone.now())).by_source)
         setattr(request, REQUEST_MEMO, Counts(figures))
@@ -669,7 +671,8 @@ def user_annotations(user_id) -> dict:
         name: RawSQL(sql, params, output_field=IntegerField())  # noqa: S611
         for name, sql, params in _compiled(timezone.localdate(), connection.vendor)
     }
-    return {**annotations, USER_COUNTS_KEPT: Value(lookup.name, output_field=CharField())} if lookup.name else {}
+    # Without Redis (lookup.name ""), read with the user all the same, and kept nowhere.
+    return {**annotations, USER_COUNTS_KEPT: Value(lookup.name, output_field=CharField())}
 
 
 @functools.lru_cache(maxsize=4)

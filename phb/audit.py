@@ -65,15 +65,33 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
-# Events that change no record (reading, signing in and out, being refused): cached figures stay.
+# Events that change nothing the service counts (reading, searching, exporting, and everything about signing
+# in, second factors, passwords and sessions): figures kept by phb.freshness stay. Every other event marks them
+# stale (reading messages too: it changes the count of messages not read).
 READS = frozenset(
     {
         AuditAction.VIEW,
         AuditAction.VIEW_LIST,
+        AuditAction.SEARCH,
+        AuditAction.EXPORT,
         AuditAction.SIGN_IN,
         AuditAction.SIGN_IN_FAILED,
         AuditAction.SIGN_OUT,
+        AuditAction.TIMED_OUT,
+        AuditAction.END_SESSIONS,
+        AuditAction.ENROL_FACTOR,
+        AuditAction.VERIFY_FACTOR,
+        AuditAction.FACTOR_FAILED,
+        AuditAction.USE_RECOVERY_CODE,
+        AuditAction.REMOVE_FACTOR,
+        AuditAction.RESET_FACTORS,
+        AuditAction.LOCKED_OUT,
+        AuditAction.UNLOCK,
+        AuditAction.ASK_PASSWORD_RESET,
+        AuditAction.RESET_PASSWORD,
+        AuditAction.CHANGE_PASSWORD,
         AuditAction.ACCESS_REFUSED,
+        AuditAction.PURGE,
     }
 )
 

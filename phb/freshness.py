@@ -14,6 +14,7 @@ time, as if nothing were cached.
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,21 +30,40 @@ FRESH_FOR = 60
 TIMEOUT_S = 0.25
 
 
+# After Redis fails to answer, it is left alone for this long: a page pays for one timeout, not one a request.
+REST_S = 5.0
+_resting_until = 0.0
+
+
+def _rest(error: Exception, doing: str) -> None:
+    global _resting_until
+    _resting_until = time.monotonic() + REST_S
+    logger.warning("%s (Redis left alone for %s s): %s", doing, REST_S, error)
+
+
+def _resting() -> bool:
+    return time.monotonic() < _resting_until
+
+
 @functools.lru_cache(maxsize=1)
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
 
 
 def _prefix() -> str:
-    # One namespace a database, so a test run, the bench and a developer's site never share figures.
-    return f"phb:freshness:{settings.DATABASES['default']['NAME']}:"
+    # One namespace a database (its host, port and name), so two installations sharing a Redis, a test run, the
+    # bench and a developer's site never share figures.
+    database = settings.DATABASES["default"]
+    return f"phb:freshness:{database.get('HOST') or ''}:{database.get('PORT') or ''}:{database['NAME']}:"
 
 
 def _bump() -> None:
+    if _resting():
+        return
     try:
         _redis().incr(_prefix() + "generation")
     except redis.RedisError as error:
-        logger.warning("Could not mark the cached figures stale: %s", error)
+        _rest(error, "Could not mark the cached figures stale")
 
 
 def stale_now() -> None:
@@ -66,24 +86,26 @@ class Lookup:
 
 
 def look(key: str) -> Lookup:
+    if _resting():
+        return Lookup("", None)
     try:
         client = _redis()
         generation = client.get(_prefix() + "generation") or b"0"
         name = f"{_prefix()}{key}:{generation.decode()}"
         found = client.get(name)
     except redis.RedisError as error:
-        logger.warning("Cached figures unavailable, working them out: %s", error)
+        _rest(error, "Cached figures unavailable, working them out")
         return Lookup("", None)
     return Lookup(name, json.loads(found) if found is not None else None)
 
 
 def keep(lookup: Lookup, figures: dict) -> None:
-    if not lookup.name:
+    if not lookup.name or _resting():
         return
     try:
         _redis().set(lookup.name, json.dumps(figures), ex=FRESH_FOR)
     except redis.RedisError as error:
-        logger.warning("Could not keep the figures: %s", error)
+        _rest(error, "Could not keep the figures")
 
 
 def cached(key: str, work_out: Callable[[], dict]) -> dict:

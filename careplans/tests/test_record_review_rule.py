@@ -173,3 +173,14 @@ def test_a_review_with_answers_missing_is_still_a_validation_error_not_a_refusal
     review = due_review(jane, alice, priya)
     with pytest.raises(ValidationError, match="Record progress on every outcome"):
         reviews.review_complete(review=review, acting_user=alice, **{**_answers(review), "outcome_progress": {}})
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_review_is_listed_as_due_exactly_when_it_can_be_recorded(case, jane, alice, priya):
+    """The reviews-due page, the coordinator's tray and the header count (careplans.reviews.reviews_due_for)
+    list a review exactly when the rule lets its coordinator record it: one booked when a plan was approved
+    to start later waits for the plan to start."""
+    make, may = CASES[case]
+    review = make(jane, alice, priya)
+    listed = reviews.reviews_due_for(user=alice).filter(pk=review.pk).exists()
+    assert listed == (reviews.record_refusal(review, alice) is None) == ("alice" in may), case

@@ -47,7 +47,8 @@ def test_reading_a_record_is_not_a_change(alice):
     assert freshness.cached("test-read", work_out) == {"n": 1}
 
 
-def test_without_redis_every_figure_is_worked_out(settings):
+def test_without_redis_every_figure_is_worked_out(settings, monkeypatch):
+    monkeypatch.setattr(freshness, "_resting_until", 0.0)  # put back after the test
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     freshness._redis.cache_clear()
     try:
@@ -56,3 +57,27 @@ def test_without_redis_every_figure_is_worked_out(settings):
         freshness.changed()  # and marking them stale does not fail
     finally:
         freshness._redis.cache_clear()
+
+
+def test_after_redis_fails_it_is_left_alone_for_a_while(settings, monkeypatch):
+    monkeypatch.setattr(freshness, "_resting_until", 0.0)
+    asked = []
+    real = freshness._redis
+
+    def counted():
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(freshness, "_redis", counted)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    real.cache_clear()
+    try:
+        calls, work_out = counter()
+        for _ in range(3):
+            freshness.cached("test-resting", work_out)
+        assert len(asked) == 1 and len(calls) == 3  # one failed try, then worked out without asking
+        monkeypatch.setattr(freshness, "_resting_until", 0.0)  # the rest is over
+        freshness.cached("test-resting", work_out)
+        assert len(asked) == 2
+    finally:
+        real.cache_clear()
