@@ -11,15 +11,16 @@ casework's AppConfig) the version in force today and its agreed amount and money
 card costs the page no query.
 """
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 
-from django.db.models import CharField, DecimalField, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import CharField, DateField, DecimalField, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from careplans import rules
-from careplans.models import PlanVersion, SupportItem
+from careplans.models import PlanVersion, Status, SupportItem
 from casework.stages import SHAPES, Stage, Where
 from phb.db import IdList, ids_from
 from phb.money import weekly
@@ -102,6 +103,7 @@ DONE = "Completed"
 NOT_STARTED = "Not started"
 CANNOT_START = "Cannot start yet"
 NOT_NEEDED = "Not needed now"
+NOT_DUE_YET = "Not due yet"  # a plan in force whose next review is more than 28 days away
 
 
 def steps_of(where: Where, *, running: bool = False) -> list[StepState]:
@@ -115,6 +117,9 @@ def steps_of(where: Where, *, running: bool = False) -> list[StepState]:
         elif step == Step.ACTIVE and running and where.stage not in STOPPED:
             active = Where(Stage.ACTIVE)
             states.append(StepState(step, active.label, active.colour))
+        elif step == Step.REVIEWS and running and where.stage not in STOPPED:
+            # Reviews go on while a plan is in force: none is due within 28 days (the stage would say so).
+            states.append(StepState(step, NOT_DUE_YET, NOT_STARTED_COLOUR))
         elif step < at:
             states.append(StepState(step, DONE, DONE_COLOUR))
         elif where.stage in STOPPED:
@@ -129,10 +134,12 @@ def steps_of(where: Where, *, running: bool = False) -> list[StepState]:
 
 def with_plan_in_force(people: QuerySet) -> QuerySet:
     """People with the number, agreed amount and money options (phb.db.IdList) of their plan version in force
-    today (careplans' PlanVersionQuerySet.in_force: the one rule), in the query that loads them."""
-    in_force = (
-        PlanVersion.objects.filter(plan__person=OuterRef("pk")).in_force(on=timezone.localdate()).order_by("-number")
-    )
+    today (careplans' PlanVersionQuerySet.in_force: the one rule), or else of the approved version still to
+    start (with its start date), in the query that loads them."""
+    today = timezone.localdate()
+    versions = PlanVersion.objects.filter(plan__person=OuterRef("pk"))
+    in_force = versions.in_force(on=today).order_by("-number")
+    starting = versions.filter(status=Status.APPROVED, start_date__gt=today).order_by("start_date", "-number")
     options = (
         SupportItem.objects.filter(plan_version=OuterRef("pk"))
         .order_by()
@@ -142,6 +149,14 @@ def with_plan_in_force(people: QuerySet) -> QuerySet:
     )
     return people.annotate(
         in_force_number=Subquery(in_force.values("number")[:1], output_field=IntegerField()),
+        starting_on=Subquery(starting.values("start_date")[:1], output_field=DateField()),
+        starting_annual=Subquery(
+            starting.values("agreed_annual")[:1], output_field=DecimalField(max_digits=12, decimal_places=2)
+        ),
+        starting_money=Subquery(
+            starting.annotate(money=Subquery(options, output_field=CharField())).values("money")[:1],
+            output_field=CharField(),
+        ),
         in_force_annual=Subquery(
             in_force.values("agreed_annual")[:1], output_field=DecimalField(max_digits=12, decimal_places=2)
         ),
@@ -160,7 +175,8 @@ class Money:
 
     annual: Decimal | None = None
     ended: bool = False
-    agreed: bool = False  # the agreed amount of the plan in force, rather than the indicative budget
+    agreed: bool = False  # the agreed amount of a plan, rather than the indicative budget
+    starts_on: datetime.date | None = None  # agreed in a plan approved to start on this date (none in force)
     unusable: str | None = None  # why the latest indicative budget cannot be used yet
     options: tuple[str, ...] = ()  # how the money is managed, in words
 
@@ -169,14 +185,28 @@ class Money:
         return weekly(self.annual) if self.annual is not None else None
 
 
+def _options(money: str | None) -> tuple[str, ...]:
+    return tuple(sorted({rules.MONEY_OPTION_LABELS[rules.MoneyOption(value)] for value in ids_from(money)}))
+
+
 def money_of(
-    *, in_force_annual, in_force_money, budget_annual, budget_unusable: str | None, ended: bool = False
+    *,
+    in_force_annual,
+    in_force_money,
+    budget_annual,
+    budget_unusable: str | None,
+    ended: bool = False,
+    starting_annual=None,
+    starting_money=None,
+    starting_on: datetime.date | None = None,
 ) -> Money:
-    """The summary card's money from what the page read (pure). ended: the person's stage is "ended", so
-    their latest budget is the one the ended plan was written from and is not shown as if it could be used."""
-    options = tuple(sorted({rules.MONEY_OPTION_LABELS[rules.MoneyOption(value)] for value in ids_from(in_force_money)}))
+    """The summary card's money from what the page read (pure): the plan in force's, else the plan approved to
+    start later's, else the indicative budget. ended: the person's stage is "ended", so their latest budget is
+    the one the ended plan was written from and is not shown as if it could be used."""
     if in_force_annual is not None:
-        return Money(annual=in_force_annual, agreed=True, options=options)
+        return Money(annual=in_force_annual, agreed=True, options=_options(in_force_money))
+    if starting_annual is not None:
+        return Money(annual=starting_annual, agreed=True, starts_on=starting_on, options=_options(starting_money))
     if ended:
         return Money(ended=True)
     if budget_annual is not None and budget_unusable is None:

@@ -85,6 +85,9 @@ def person_journey(context, person) -> Journey:
         budget_annual=budget.annual_amount if budget else None,
         budget_unusable=budget_unusable_reason(budget, known_latest=True) if budget else None,
         ended=where.stage == Stage.ENDED,
+        starting_annual=getattr(person, "starting_annual", None),
+        starting_money=getattr(person, "starting_money", None),
+        starting_on=getattr(person, "starting_on", None),
     )
     links = _step_links(eligibility["current"], budgets["assessment"], budget, plans["plans"])
     return Journey(
@@ -128,4 +131,6 @@ def _step_links(screening, assessment, budget, plans) -> dict:
 def journey_panel(context, panel):
     """One of the sections below the task list, from the context its panel already read."""
     template_name, values = panel
+    # As an inclusion tag does, the panel keeps the page's CSRF token (for any form it has).
+    values = {"csrf_token": context.get("csrf_token"), **values}
     return context.template.engine.get_template(template_name).render(context.new(values))

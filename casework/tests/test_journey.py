@@ -14,6 +14,7 @@ from careplans.tests.factories import approved_plan
 from casework.journey import (
     CANNOT_START,
     DONE,
+    NOT_DUE_YET,
     NOT_NEEDED,
     NOT_STARTED,
     STEP_OF_STAGE,
@@ -22,7 +23,7 @@ from casework.journey import (
     steps_of,
 )
 from casework.stages import SHAPES, Stage, Where
-from casework.tests.test_stages import active_without_review_due, someone
+from casework.tests.test_stages import active_without_review_due, someone, starting_later
 from eligibility.tests.factories import referral
 from phb.money import weekly
 from tests import page_data as data
@@ -45,18 +46,25 @@ TABLE = [
     (Stage.PLAN_RETURNED, False, [DONE, DONE, DONE, S, NOT_STARTED, NOT_STARTED, NOT_STARTED]),
     (Stage.PLAN_SUBMITTED, False, [DONE, DONE, DONE, DONE, S, NOT_STARTED, NOT_STARTED]),
     (Stage.APPROVED, False, [DONE, DONE, DONE, DONE, S, NOT_STARTED, NOT_STARTED]),
-    (Stage.ACTIVE, True, [DONE, DONE, DONE, DONE, DONE, S, NOT_STARTED]),
+    (Stage.ACTIVE, True, [DONE, DONE, DONE, DONE, DONE, S, NOT_DUE_YET]),
     (Stage.REVIEW_DUE, True, [DONE, DONE, DONE, DONE, DONE, "Active", S]),
     (Stage.REVIEW_OVERDUE, True, [DONE, DONE, DONE, DONE, DONE, "Active", S]),
     (Stage.ENDING, True, [DONE, DONE, DONE, DONE, DONE, S, NOT_NEEDED]),
     (Stage.ENDED, False, [DONE, DONE, DONE, DONE, DONE, S, NOT_NEEDED]),
     # A change to a plan in force: the plan stays "Active" while the change is written or decided.
-    (Stage.PLAN_DRAFT, True, [DONE, DONE, DONE, S, NOT_STARTED, "Active", NOT_STARTED]),
-    (Stage.PLAN_RETURNED, True, [DONE, DONE, DONE, S, NOT_STARTED, "Active", NOT_STARTED]),
-    (Stage.PLAN_SUBMITTED, True, [DONE, DONE, DONE, DONE, S, "Active", NOT_STARTED]),
-    (Stage.APPROVED, True, [DONE, DONE, DONE, DONE, S, "Active", NOT_STARTED]),
+    (Stage.PLAN_DRAFT, True, [DONE, DONE, DONE, S, NOT_STARTED, "Active", NOT_DUE_YET]),
+    (Stage.PLAN_RETURNED, True, [DONE, DONE, DONE, S, NOT_STARTED, "Active", NOT_DUE_YET]),
+    (Stage.PLAN_SUBMITTED, True, [DONE, DONE, DONE, DONE, S, "Active", NOT_DUE_YET]),
+    (Stage.APPROVED, True, [DONE, DONE, DONE, DONE, S, "Active", NOT_DUE_YET]),
 ]
-COLOURS = {DONE: "green", NOT_STARTED: "grey", "Active": "green", CANNOT_START: None, NOT_NEEDED: None}
+COLOURS = {
+    DONE: "green",
+    NOT_STARTED: "grey",
+    NOT_DUE_YET: "grey",
+    "Active": "green",
+    CANNOT_START: None,
+    NOT_NEEDED: None,
+}
 
 
 @pytest.mark.parametrize(
@@ -244,3 +252,25 @@ def test_someone_whose_budget_ended(client, w):
         "reviews": NOT_NEEDED,
     }
     assert reverse("careplans:version", kwargs={"pk": active.pk}) in links(html)
+
+
+def test_someone_whose_plan_is_approved_to_start_later(client, w):
+    person = someone(w, "Later")
+    approved = data.approve(w, starting_later(w, data.draft_plan(w, person)))
+    approved.refresh_from_db()
+    html = page(client, w, person)
+    card = summary(html)
+    assert card["Stage"].startswith("[green: Plan approved")
+    # The agreed amount the person will have, not the indicative budget the plan was written from.
+    assert card["Budget"] == (
+        f"£{approved.agreed_annual:,} a year (£{weekly(approved.agreed_annual):,} a week) / "
+        f"Agreed in the plan that starts on {approved.start_date:%-d %B %Y}"
+    )
+    assert card["How the money is managed"].endswith(f"From {approved.start_date:%-d %B %Y}")
+    assert tasks(html)["reviews"] == "[grey: Not started]"
+
+
+def test_an_active_plan_reviewed_says_its_reviews_are_not_due_yet(client, w):
+    person = someone(w, "Reviewed")
+    active_without_review_due(w, person)
+    assert tasks(page(client, w, person))["reviews"] == "[grey: Not due yet]"
