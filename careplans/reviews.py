@@ -9,7 +9,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from careplans import lifecycle, schedule, services
@@ -24,7 +24,9 @@ from careplans.models import (
     SupportPlan,
 )
 from people.access import may_write, visible
+from people.models import User
 from phb import audit
+from phb.db import CountUpTo, Tally
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.words import long_date
@@ -80,11 +82,15 @@ def reviews_due_for(
 
 
 def review_counts(*, user, today: datetime.date) -> dict:
-    """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see."""
-    # Counting due_on (not pk) lets PostgreSQL answer from the partial index of reviews due alone.
-    return reviews_due_for(user=user, until=due_soon_until(today), today=today).aggregate(
-        overdue=Count("due_on", filter=Q(due_on__lt=today)), soon=Count("due_on", filter=Q(due_on__gte=today))
+    """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see, each counted up to
+    phb.db.TALLY_UP_TO + 1 (a count past it says "99+"), in one query."""
+    due = reviews_due_for(user=user, until=due_soon_until(today), today=today)
+    counts = (
+        User.objects.filter(pk=user.pk)
+        .values(overdue=CountUpTo(due.filter(due_on__lt=today)), soon=CountUpTo(due.filter(due_on__gte=today)))
+        .get()
     )
+    return {name: Tally(value) for name, value in counts.items()}
 
 
 @transaction.atomic

@@ -58,12 +58,13 @@ from eligibility.selectors import decision_queue as referral_queue
 from people import access
 from people.models import User
 from phb import freshness
+from phb.db import TALLY_UP_TO, CountUpTo, Tally
 from phb.roles import PHB_TEAM_ROLES, STAFF_ROLES, Role, has_role, is_phb_team
 
 # Rows of each source shown on a home page; the rest are a link away.
 ROWS_SHOWN = 10
 # Counts stop here: past it a count says "99+".
-COUNT_UP_TO = 99
+COUNT_UP_TO = TALLY_UP_TO
 
 
 class Tray(StrEnum):
@@ -502,32 +503,6 @@ _sources()
 # Reading
 
 
-class CountUpTo(Subquery):
-    """How many rows a source has, counting at most COUNT_UP_TO + 1 (so a count past the cap shows as "99+")."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
-
-    def __init__(self, queryset: QuerySet):
-        super().__init__(queryset.order_by().values("tray_target")[: COUNT_UP_TO + 1], output_field=IntegerField())
-
-
-@dataclass(frozen=True)
-class Tally:
-    """A count as a page shows it: "99+" past COUNT_UP_TO."""
-
-    value: int
-
-    def __str__(self) -> str:
-        return f"{COUNT_UP_TO:,}+" if self.value > COUNT_UP_TO else f"{self.value:,}"
-
-    def __bool__(self) -> bool:
-        return self.value > 0
-
-    @property
-    def cap(self) -> int:
-        return COUNT_UP_TO
-
-
 @dataclass(frozen=True)
 class Counts:
     """Every count the user's header and home show: each source's (for a coordinator, the people they lead, as
@@ -536,7 +511,7 @@ class Counts:
     by_source: dict[str, int]
 
     def of(self, *keys: str) -> Tally:
-        return Tally(sum(self.by_source.get(key, 0) for key in keys))
+        return Tally(sum(self.by_source.get(key, 0) for key in keys), COUNT_UP_TO)
 
     @property
     def needs_you(self) -> Tally:
@@ -629,10 +604,12 @@ def counted_keys(user) -> list[str]:
 
 
 def _counters(ask: Ask) -> dict[str, CountUpTo]:
-    counters = {s.key: CountUpTo(s.query(ask)) for s in sources_for(ask.user) if s.tray in COUNTED}
+    counters = {s.key: CountUpTo(s.query(ask), COUNT_UP_TO) for s in sources_for(ask.user) if s.tray in COUNTED}
     if is_phb_team(ask.user):
         for assigned in (Assigned.MINE, Assigned.UNASSIGNED):
-            counters[f"plans_{assigned}"] = CountUpTo(plans_to_decide(Ask(ask.user, ask.now, assigned=assigned)))
+            counters[f"plans_{assigned}"] = CountUpTo(
+                plans_to_decide(Ask(ask.user, ask.now, assigned=assigned)), COUNT_UP_TO
+            )
     return counters
 
 
@@ -710,8 +687,8 @@ class Section:
         return max(self.total - len(self.rows), 0)
 
     @property
-    def tally(self) -> "Tally":
-        return Tally(self.total)
+    def tally(self) -> Tally:
+        return Tally(self.total, COUNT_UP_TO)
 
     @property
     def capped(self) -> bool:
@@ -782,7 +759,7 @@ def rows_for(ask: Ask, *shown: Tray, counts: Counts | None = None) -> list[Secti
 
     def total(source):
         known = known_total(counts, source, ask)
-        return CountUpTo(source.query(ask)) if known is None else Value(known, output_field=IntegerField())
+        return CountUpTo(source.query(ask), COUNT_UP_TO) if known is None else Value(known, output_field=IntegerField())
 
     branches = [
         s.query(ask)

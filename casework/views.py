@@ -25,9 +25,9 @@ def caseload(request):
     # Coordinators see the people they lead, or (show=team) everyone in their care teams; the PHB team everyone.
     show = ("team" if request.GET.get("show") == "team" else "mine") if has_role(request.user, Role.COORDINATOR) else ""
     people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
-    listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today)
+    listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today, everyone=not show)
     params = {"q": query, "show": show if show == "team" else "", **listing.kept()}
-    page = page_of(listing.qs, request.GET.get("page"), params=params)
+    page = page_of(listing.qs, request.GET.get("page"), params=params, counted=listing.countable)
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
     context = {
@@ -39,6 +39,7 @@ def caseload(request):
         "sorts": listing.sort_links(page.params),
         "filtered": listing.filtered,
         "page": page,
+        "counted": listing.countable,
         "can_add": access.can_add_person(request.user),
     }
     return render(request, "casework/caseload.html", context)

@@ -191,3 +191,23 @@ def test_the_portal_shows_the_person_their_stage_in_the_colour_staff_see(client,
     )
     assert portal_colour == staff_colour == "blue"
     assert (staff_words, portal_words) == ("Referred to the PHB team", "Waiting for a decision")
+
+
+def test_everyone_is_sorted_by_name_only_and_a_stage_filter_over_everyone_is_not_counted(
+    client, priya, alice, team, sam
+):
+    """The PHB team's caseload is everyone the service holds: sorting it by stage or next action, or counting a
+    stage filter's matches, would work out the stage of everyone (seconds at national scale)."""
+    client.force_login(priya)
+    html = client.get(URL).content.decode()
+    assert 'data-testid="sort-name"' in html
+    assert 'data-testid="sort-stage"' not in html and 'data-testid="sort-next"' not in html
+    assert names(client.get(URL, {"sort": "stage"})) == ["Adams", "Baker", "Carter", "Taylor"]  # ignored
+    filtered = client.get(URL, {"stage": "referred"})
+    assert names(filtered) == ["Adams"]
+    assert "People 1 to 1 at this stage" in filtered.content.decode()
+    assert not filtered.context["counted"]
+    # A coordinator's lists are short: every sort, and counted.
+    client.force_login(alice)
+    mine = client.get(URL, {"show": "team", "stage": "referred"})
+    assert mine.context["counted"] and 'data-testid="sort-stage"' in mine.content.decode()
