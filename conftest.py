@@ -42,6 +42,50 @@ def _nothing_kept_from_before():
     freshness.stale_now()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_read_once():
+    """WhiteNoise reads STATIC_ROOT's every file (stat, headers, compressed variants) each time a test
+    client loads the middleware, ~0.1 s a test once `collectstatic` has filled it (make bench does): a
+    third of a run of people/, accounts/ and eligibility/. The same folder, unchanged (every file's size
+    and time), read with the same WhiteNoise settings, gives the same answer, so it is read once."""
+    from django.conf import settings as django_settings
+    from whitenoise.base import WhiteNoise, scantree
+
+    original = WhiteNoise.update_files_dictionary
+    read = {}
+
+    def update_files_dictionary(self, root, prefix):
+        tree = tuple(sorted((path, found.st_size, found.st_mtime_ns) for path, found in scantree(root)))
+        key = (
+            type(self),
+            root,
+            prefix,
+            tree,
+            self.max_age,
+            self.allow_all_origins,
+            self.charset,
+            tuple(sorted(self.media_types.types_map.items())),
+            self.add_headers_function,
+            self.index_file,
+            getattr(self, "static_prefix", None),
+            repr(django_settings.STORAGES),
+        )
+        if key not in read:
+            before = self.files
+            self.files = {}
+            try:
+                original(self, root, prefix)
+                read[key] = self.files
+            finally:
+                self.files = {**before, **self.files}
+            return
+        self.files.update(read[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WhiteNoise, "update_files_dictionary", update_files_dictionary)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests check who may do what, not hash strength.
