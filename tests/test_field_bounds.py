@@ -75,6 +75,8 @@ NOT_STORED = {
     "twofactor.forms.ReauthForm.password": "checked against the password's hash, never saved",
     "people.forms_auth.SignInForm.username": "an e-mail address looked up, never saved from this form",
     "people.forms_auth.SignInForm.password": "checked against the password's hash, never saved",
+    "people.forms_auth.AdminSignInForm.username": "the admin's sign-in: an e-mail address looked up, never saved",
+    "people.forms_auth.AdminSignInForm.password": "the admin's sign-in: checked against the password's hash",
 }
 # Plain-form number fields and the model field each is saved to (None: not a column; the bound is named).
 NUMBER_STORED_IN = {
