@@ -25,7 +25,7 @@ from careplans.models import (
 )
 from people.access import may_write, visible
 from people.models import User
-from phb import audit
+from phb import audit, freshness
 from phb.db import CountUpTo, Tally
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -83,13 +83,15 @@ def reviews_due_for(
 
 def review_counts(*, user, today: datetime.date) -> dict:
     """Overdue, and due in the next DUE_SOON_DAYS, for the people a user may see, each counted up to
-    phb.db.TALLY_UP_TO + 1 (a count past it says "99+"), in one query."""
-    due = reviews_due_for(user=user, until=due_soon_until(today), today=today)
-    counts = (
-        User.objects.filter(pk=user.pk)
-        .values(overdue=CountUpTo(due.filter(due_on__lt=today)), soon=CountUpTo(due.filter(due_on__gte=today)))
-        .get()
-    )
+    phb.db.TALLY_UP_TO + 1 (a count past it says "99+"), in one query, kept until anyone changes anything
+    (phb.freshness: the day is in the key)."""
+
+    def work_out() -> dict:
+        due = reviews_due_for(user=user, until=due_soon_until(today), today=today)
+        overdue, soon = CountUpTo(due.filter(due_on__lt=today)), CountUpTo(due.filter(due_on__gte=today))
+        return User.objects.filter(pk=user.pk).values(overdue=overdue, soon=soon).get()
+
+    counts = freshness.cached(f"review-counts:{user.pk}:{today}", work_out)
     return {name: Tally(value) for name, value in counts.items()}
 
 
