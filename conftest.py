@@ -7,6 +7,7 @@ another patient. Ada administers accounts.
 """
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -324,14 +325,37 @@ def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
             process.kill()
 
 
-def pytest_terminal_summary(terminalreporter):
-    """How many hostile examples each form was sent (tests/test_hostile_input.py), when that module ran;
-    "(query)" marks a page's query string tried on GET."""
+# Under pytest-xdist the hostile-input module runs in a worker: each process leaves its counts here for the
+# process that prints the summary.
+HOSTILE_COUNTS = Path(__file__).resolve().parent / "var" / "hostile-examples"
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the one process, or the controller: start afresh
+        for stale in HOSTILE_COUNTS.glob("*.json") if HOSTILE_COUNTS.is_dir() else []:
+            stale.unlink()
+
+
+def pytest_sessionfinish(session):
     hostile = sys.modules.get("tests.test_hostile_input")
     if hostile is None or not hostile.EXAMPLES:
         return
+    HOSTILE_COUNTS.mkdir(parents=True, exist_ok=True)
+    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+    (HOSTILE_COUNTS / f"{worker}.json").write_text(json.dumps(hostile.EXAMPLES))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many hostile examples each form was sent (tests/test_hostile_input.py), when that module ran;
+    "(query)" marks a page's query string tried on GET."""
+    examples = {}
+    for found in sorted(HOSTILE_COUNTS.glob("*.json")) if HOSTILE_COUNTS.is_dir() else []:
+        for form, count in json.loads(found.read_text()).items():
+            examples[form] = examples.get(form, 0) + count
+    if not examples:
+        return
     terminalreporter.section("hostile input: examples posted per form (and per query string)")
-    for form, count in sorted(hostile.EXAMPLES.items()):
+    for form, count in sorted(examples.items()):
         terminalreporter.write_line(f"{count:5d}  {form}")
-    total, kinds = sum(hostile.EXAMPLES.values()), len(hostile.EXAMPLES)
+    total, kinds = sum(examples.values()), len(examples)
     terminalreporter.write_line(f"{total:5d}  in all, {kinds} forms and query strings")

@@ -106,7 +106,10 @@ say "makemigrations --check"
 # Tasks queued by earlier test runs (no worker reads that queue) are dropped, so Redis does not grow.
 .venv/bin/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).delete(os.environ['CELERY_QUEUE'])"
 say "pytest on PostgreSQL (with branch coverage)"
-.venv/bin/pytest --cov --cov-report= "$@"
+# Two processes (pytest-xdist), each module kept whole on one of them (its module fixtures built once), each
+# with its own test database (pytest-django adds _gw0, _gw1) and, for kept figures, its own Redis namespace.
+# PYTEST_WORKERS=0 runs everything in this one process.
+.venv/bin/pytest --cov --cov-report= -n "${PYTEST_WORKERS:-2}" --dist loadscope "$@"
 say "Branch coverage of the workflow's rules and services (the whole project's total is the last line)"
 .venv/bin/coverage report --include='careplans/lifecycle.py,careplans/rules.py,careplans/schedule.py,careplans/services.py,careplans/approval.py,careplans/reviews.py,careplans/reminders.py,careplans/emails.py,portal/services.py,portal/access.py,portal/selectors.py,phb/outbox.py,phb/services.py'
 .venv/bin/coverage report | tail -1
