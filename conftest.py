@@ -37,7 +37,10 @@ def _tests_run_on_postgresql(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def _nothing_kept_from_before():
     """Figures kept in Redis (phb.freshness) by an earlier test or run are stale for this one: the test database
-    starts its ids again, and a test's changes are rolled back rather than committed."""
+    starts its ids again, and a test's changes are rolled back rather than committed. Within a test the same
+    holds: its changes are never committed, so they do not make kept figures stale; a test that opens a page,
+    changes something and opens it again calls freshness.stale_now() or runs the change inside
+    django_capture_on_commit_callbacks(execute=True)."""
     from phb import freshness
 
     freshness.stale_now()
