@@ -7,7 +7,9 @@ same facts for one person through the apps' own selectors, the other way round, 
 """
 
 import datetime
+import functools
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -22,6 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
@@ -169,10 +172,8 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
     rows are read. For filtering and sorting, the same rule in SQL is there as `stage` and `next_action_on`
     (aliases: a filter or an order names them; a test holds the SQL to the rule)."""
     rules = _rules_sql(today)
-    facts = _facts_sql(today)
     staged = people.annotate(
-        **facts,
-        route=Subquery(_latest_screening().values("route")[:1]),
+        **_facts_compiled(today),
         _stage_day=Value(today, output_field=DateField()),
     ).alias(
         stage=Case(
@@ -188,6 +189,27 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
     )
     staged._iterable_class = _StagedPeople
     return staged
+
+
+@functools.lru_cache(maxsize=4)
+def _facts_sql_once(today: datetime.date, vendor: str) -> tuple[tuple[str, str, tuple, object], ...]:
+    """The facts and the route as SQL over the person's row ("people_person"), compiled once a day (vendor: the
+    cache's key only): building and compiling a dozen subqueries had cost every caseload request about 15 ms."""
+    expressions = {**_facts_sql(today), "route": Subquery(_latest_screening().values("route")[:1])}
+    query = Person.objects.filter(pk=None).annotate(**expressions).values(*expressions).query
+    compiler = query.get_compiler(connection=connection)
+    compiler.setup_query()
+    fields = {name: query.annotations[name].output_field for name in expressions}
+    return tuple((alias, sql, tuple(params), fields[alias]) for _expression, (sql, params), alias in compiler.select)
+
+
+def _facts_compiled(today: datetime.date) -> dict:
+    """_facts_sql and the route as annotations of the SQL compiled once a day: the ORM's own SQL for our
+    expressions, its values still separate parameters (never from input)."""
+    return {
+        name: RawSQL(sql, params, output_field=field)  # noqa: S611
+        for name, sql, params, field in _facts_sql_once(today, connection.vendor)
+    }
 
 
 def with_stage_today(people: QuerySet[Person]) -> QuerySet[Person]:
