@@ -1,4 +1,4 @@
-"""Imports go one way: scale -> portal -> casework -> careplans -> budgets -> eligibility -> people -> twofactor
+"""Imports go one way: scale -> portal -> casework -> payments -> careplans -> budgets -> eligibility -> people -> twofactor
 -> accounts -> phb (docs/architecture.md).
 
 An app may import itself and the apps to its right, never one to its left. phb/urls.py alone
@@ -19,6 +19,7 @@ LAYERS = (
     "scale",
     "portal",
     "casework",
+    "payments",
     "careplans",
     "budgets",
     "eligibility",
@@ -74,6 +75,17 @@ def test_every_app_imports_only_the_apps_below_it():
 def test_it_reads_every_app():
     files = {path.parts[0] for path in app_files()}
     assert files == set(LAYERS)
+
+
+def test_make_test_collects_every_apps_tests():
+    """pytest.ini's testpaths name every app with tests: casework's ran nowhere until it was added."""
+    import configparser
+
+    ini = configparser.ConfigParser()
+    ini.read(ROOT / "pytest.ini")
+    collected = set(ini["pytest"]["testpaths"].split())
+    with_tests = {app for app in LAYERS if any((ROOT / app).rglob("test_*.py"))}
+    assert with_tests - collected == set()
 
 
 @pytest.mark.parametrize(
