@@ -41,9 +41,10 @@ def _nothing_kept_from_before():
     holds: its changes are never committed, so they do not make kept figures stale; a test that opens a page,
     changes something and opens it again calls freshness.stale_now() or runs the change inside
     django_capture_on_commit_callbacks(execute=True)."""
-    from phb import freshness
+    from phb import freshness, prepared
 
     freshness.stale_now()
+    prepared.forget()  # and statements are prepared afresh, as on a new connection
 
 
 @pytest.fixture(autouse=True, scope="session")

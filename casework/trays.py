@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
@@ -59,6 +60,7 @@ from people import access
 from people.models import User
 from phb import freshness
 from phb.db import TALLY_UP_TO, CountUpTo, Tally
+from phb.prepared import Statement
 from phb.roles import PHB_TEAM_ROLES, STAFF_ROLES, Role, has_role, is_phb_team
 
 # Rows of each source shown on a home page; the rest are a link away.
@@ -752,30 +754,24 @@ def known_total(counts: Counts | None, source: Source, ask: Ask) -> int | None:
 def rows_for(ask: Ask, *shown: Tray, counts: Counts | None = None) -> list[Section]:
     """The oldest ROWS_SHOWN rows of each source of the trays shown, each with its source's total, in one query
     (each branch of the UNION is one source; its total from `counts` where they have it, else a subquery
-    counting up to COUNT_UP_TO + 1, worked out once for the branch, never a count of every row)."""
+    counting up to COUNT_UP_TO + 1, worked out once for the branch, never a count of every row).
+
+    The query's SQL is built and compiled once a day for each shape of ask (`_rows_sql`), as the header's counts
+    are: building a dozen querysets through the ORM cost every home page more than running them."""
     sources = [s for s in sources_for(ask.user) if s.tray in shown]
     if not sources:
         return []
-
-    def total(source):
-        known = known_total(counts, source, ask)
-        return CountUpTo(source.query(ask), COUNT_UP_TO) if known is None else Value(known, output_field=IntegerField())
-
-    branches = [
-        s.query(ask)
-        .annotate(tray_total=total(s), tray_key=Value(s.key, output_field=CharField()))
-        .values_list(*COLUMNS)[:ROWS_SHOWN]
-        for s in sources
-    ]
+    known = {s.key: known_total(counts, s, ask) for s in sources}
+    known = {key: total for key, total in known.items() if total is not None}
     if connection.features.supports_slicing_ordering_in_compound:
-        found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        found = _read_rows(ask, sources, known)
     else:  # SQLite (`make run` with no database set up): a query a source
-        found = [row for branch in branches for row in branch]
+        found = [row for branch in _branches(ask, sources, known) for row in branch]
     today = ask.today
     sections = {s.key: Section(s, [], 0) for s in sources}
     for target, person, given, family, since, at, note, total, key in found:
         section = sections[key]
-        section.total = total
+        section.total = known.get(key, total)
         section.rows.append(Row(section.source, target, person, f"{given} {family}", since, at, note or "", today))
     for section in sections.values():
         # A count kept from before something changed with no one acting (an invitation ran out) never says
@@ -783,3 +779,72 @@ def rows_for(ask: Ask, *shown: Tray, counts: Counts | None = None) -> list[Secti
         section.total = max(section.total, len(section.rows))
         section.rows.sort(key=lambda row: row.at)  # stable: a day's rows keep the order their query gave
     return list(sections.values())
+
+
+# A source's total that the header's counts already know is filled in after the query, not counted in it.
+KNOWN = -1
+
+
+def _branches(ask: Ask, sources: list[Source], known) -> list[QuerySet]:
+    def total(source):
+        if source.key in known:
+            return Value(KNOWN, output_field=IntegerField())
+        return CountUpTo(source.query(ask), COUNT_UP_TO)
+
+    return [
+        s.query(ask)
+        .annotate(tray_total=total(s), tray_key=Value(s.key, output_field=CharField()))
+        .values_list(*COLUMNS)[:ROWS_SHOWN]
+        for s in sources
+    ]
+
+
+class StandIn:
+    """A user as the rows' query is compiled for: the role and the number of care teams of the user asking, with
+    an id and team ids no row has (ids count up from 1), which the compiled query's parameters then swap for the
+    user's own. The query's SQL depends on nothing else about the user."""
+
+    is_authenticated = True
+    is_active = True
+    USER = -7_340_001
+    FIRST_TEAM = -7_340_100
+
+    def __init__(self, role: str, teams: int):
+        self.role = role
+        self.pk = self.id = self.USER
+        self._phb_team_ids = [self.FIRST_TEAM - n for n in range(teams)]  # people.access.team_ids reads these
+
+    def values(self) -> frozenset[int]:
+        return frozenset({self.USER, *self._phb_team_ids})
+
+    @classmethod
+    def swaps(cls, user) -> dict[int, int]:
+        teams = access.team_ids(user)
+        return {cls.USER: user.pk, **{cls.FIRST_TEAM - n: team for n, team in enumerate(teams)}}
+
+
+def _read_rows(ask: Ask, sources: list[Source], known) -> list[tuple]:
+    teams = len(access.team_ids(ask.user))
+    shape = (ask.user.role, teams, ask.scope, ask.assigned, tuple(s.key for s in sources), frozenset(known))
+    statement = _rows_sql(ask.today, connection.vendor, shape)
+    if statement is None:  # every branch is empty (a coordinator in no care team)
+        return []
+    return statement.rows(StandIn.swaps(ask.user))
+
+
+@functools.lru_cache(maxsize=256)
+def _rows_sql(today: datetime.date, vendor: str, shape: tuple) -> Statement | None:
+    """The rows' UNION as a statement for a day and a shape of ask, prepared on each connection that runs it
+    (phb.prepared; vendor: the cache's key only)."""
+    role, teams, scope, assigned, keys, known = shape
+    stand_in = StandIn(role, teams)
+    noon = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))  # a moment of the day asked
+    ask = Ask(user=stand_in, now=noon, scope=scope, assigned=assigned)
+    sources = [s for s in SOURCES if s.key in keys]
+    branches = _branches(ask, sorted(sources, key=lambda s: keys.index(s.key)), known)
+    found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+    try:
+        sql, params = found.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return None
+    return Statement.of(sql, params, stand_in.values())

@@ -111,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # runs in milliseconds (the PHB team's caseload filtered by stage at 200,000 people: 3.9 s, 3.8 s of it JIT).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
+# The work tray's query is prepared once on each connection (phb.prepared). Set false behind a pooler that shares
+# a connection between clients one transaction at a time (PgBouncer in transaction mode): it runs plain then.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", default=True)
+
 AUTH_USER_MODEL = "people.User"
 # Axes first: it refuses a locked sign-in before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "people.backends.UserWithTeamsBackend"]

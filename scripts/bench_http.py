@@ -189,7 +189,7 @@ def resolve_pages(users: dict) -> list[Page]:
         term = common["family_name"].lower() if common else "smith"
     search = "?" + urllib.parse.urlencode({"q": term})
 
-    return [
+    pages = [
         page("trivial-before", "Trivial signed-in view (GET /, a redirect)", "coordinator-60", "home", kind="trivial"),
         page("work-60", "Work tray", "coordinator-60", "casework:home"),
         page("work-600", "Work tray", "coordinator-600", "casework:home"),
@@ -249,6 +249,10 @@ def resolve_pages(users: dict) -> list[Page]:
         page("reviews-team", "Reviews due (everyone)", "phb-team", "careplans:reviews_due"),
         page("trivial-after", "Trivial signed-in view (GET /, a redirect)", "coordinator-60", "home", kind="trivial"),
     ]
+    # BENCH_ONLY="work caseload": only the pages whose key starts with one of these (and the trivial view), for a
+    # quick look while working; its report is not for docs/benchmarks.md.
+    only = os.environ.get("BENCH_ONLY", "").split()
+    return [p for p in pages if not only or p.kind == "trivial" or p.key.startswith(tuple(only))]
 
 
 # --- HTTP ------------------------------------------------------------------------

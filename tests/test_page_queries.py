@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import Tariff
-from phb import freshness
+from phb import freshness, prepared
 from portal import services as portal_services
 from tests import page_data as data
 from tests.url_walk import site_patterns
@@ -724,6 +724,7 @@ def opened(client, visit: Visit) -> tuple[object, list[Query]]:
         return execute(sql, params, many, context)
 
     freshness.stale_now()  # measured as when nothing is cached: the header's counts are worked out
+    prepared.forget()  # and as on a new connection: statements are prepared (phb.prepared)
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(remember):
         response = client.get(visit.url)
     assert response.status_code == 200, f"{visit.url} answered {response.status_code}"
