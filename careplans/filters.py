@@ -3,6 +3,7 @@ decide and endings to confirm (only items waiting, so any column may sort them),
 (sorted only by the due date, which the partial index of reviews due answers at any size)."""
 
 import datetime
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
@@ -139,6 +140,11 @@ class ReviewsDueFilter(ListFilter):
 
     def by_when(self, queryset, name, value):
         return queryset.filter(due_on__lt=self.today) if value == "overdue" else queryset
+
+    def query_showing(self, when: str) -> str:
+        """The query string of this list showing `when` (a choice of Show), its team and sort kept (kept(): the
+        one rule of what a link keeps) and back to the first page: for the page's own link to another choice."""
+        return "?" + urlencode({**self.kept(), "when": when})
 
     def in_words(self) -> dict:
         words = super().in_words()

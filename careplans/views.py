@@ -650,6 +650,7 @@ def reviews_due(request):
         "soon_days": reviews.DUE_SOON_DAYS,
         "listing": listing,
         "sorts": listing.sort_links(page.params),
+        "show_all": listing.query_showing("all"),
     }
     return render(request, "careplans/reviews_due.html", context)
 
