@@ -64,6 +64,7 @@ class TrailFilterForm(NHSMessagesMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # sent by GET: no security token in the address
         self.person_found = None
         self.user_found = None
 

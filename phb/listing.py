@@ -81,6 +81,7 @@ class ListFilter(django_filters.FilterSet):
         if not hasattr(form, "helper"):
             form.helper = FormHelper()
             form.helper.form_tag = False
+            form.helper.disable_csrf = True  # sent by GET: no security token in the address
         return form
 
     def keep(self, queryset, name, value):

@@ -411,3 +411,13 @@ def test_the_list_is_recorded_with_its_filter_and_sort_in_words(recorded, client
         client.get(url, {**(narrowing or {}), "sort": key})
         summaries.append(last_list_event(user))
     assert tuple(summaries) == IN_WORDS[name]
+
+
+def test_a_filter_form_sent_by_get_carries_no_security_token(narrowable, client):
+    """A form sent by GET puts every field in the address (the bar, the logs, the Referer header): the security
+    token belongs to forms sent by POST only."""
+    name, user, url, marker, narrowing, sort = narrowable
+    html = client.get(url, narrowing or {}).content.decode()
+    forms = re.findall(r'<form method="get".*?</form>', html, re.S)
+    assert forms, "the list has a filter form"
+    assert not [form for form in forms if "csrfmiddlewaretoken" in form]
