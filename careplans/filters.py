@@ -74,9 +74,7 @@ class PlanQueueFilter(ListFilter):
         return self.qs
 
     def by_assigned(self, queryset, name, value):
-        if value == "me":
-            return queryset.filter(assigned_to=self.user)
-        return queryset.filter(assigned_to__isnull=True)
+        return selectors.assigned_to(queryset, user=self.user, mine=value == "me")
 
 
 class EndingFilter(ListFilter):

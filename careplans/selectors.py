@@ -247,6 +247,12 @@ def decision_queue(
     return versions.order_by(*QUEUE_ORDER.get(sort, QUEUE_ORDER["waiting"]))
 
 
+def assigned_to(versions: QuerySet[PlanVersion], *, user, mine: bool) -> QuerySet[PlanVersion]:
+    """Plans to decide assigned to the user (mine) or else to no one yet: the one rule for the plans-to-decide
+    filter and the PHB team's home."""
+    return versions.filter(assigned_to_id=user.pk) if mine else versions.filter(assigned_to__isnull=True)
+
+
 def decision_queue_row(version: PlanVersion, *, today) -> dict:
     """One row of the queue: the version, its plan total, whether it is over budget, days waiting, and the
     person's route to a budget in words (the annotation holds the stored code)."""

@@ -339,10 +339,8 @@ def plans_to_decide(ask: Ask) -> QuerySet:
     """Plans waiting for the PHB team's decision, waiting from when they were submitted; on the PHB team's
     home, those assigned to the user, not assigned, or all."""
     versions = plan_selectors.decision_queue().filter(ask.people("plan__person__", write=False))
-    if is_phb_team(ask.user) and ask.assigned == Assigned.MINE:
-        versions = versions.filter(assigned_to_id=ask.user.pk)
-    elif is_phb_team(ask.user) and ask.assigned == Assigned.UNASSIGNED:
-        versions = versions.filter(assigned_to__isnull=True)
+    if is_phb_team(ask.user) and ask.assigned != Assigned.ALL:
+        versions = plan_selectors.assigned_to(versions, user=ask.user, mine=ask.assigned == Assigned.MINE)
     assignee = Cast("assigned_to__first_name", CharField())
     return as_rows(versions, person="plan__person__", since_moment="submitted_at", note=assignee)
 
