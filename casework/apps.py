@@ -21,8 +21,10 @@ class CaseworkConfig(AppConfig):
 def _count_work_with_the_user():
     """The header's counts of work, when not kept, are read with the signed-in user in the query that loads them
     (no query of their own on any page: casework.trays.user_annotations)."""
-    from casework.trays import user_annotations
-    from people.backends import USER_ANNOTATIONS
+    from casework.trays import keep_read_counts, user_annotations
+    from people.backends import USER_ANNOTATIONS, USER_LOADED
 
     if user_annotations not in USER_ANNOTATIONS:
         USER_ANNOTATIONS.append(user_annotations)
+    if keep_read_counts not in USER_LOADED:
+        USER_LOADED.append(keep_read_counts)

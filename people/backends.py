@@ -22,6 +22,9 @@ def team_ids_from(value: str | None) -> list[int]:
 # function here when Django starts that takes the user's id and returns annotations over the user's row, or
 # nothing when it needs nothing this time (casework: the counts beside the header's links, when not kept).
 USER_ANNOTATIONS: list = []
+# And what they do with the user once loaded, whatever the page (casework: keep the counts just read, so a
+# redirect or a download, which shows none, still spares the next request working them out).
+USER_LOADED: list = []
 
 
 class UserWithTeamsBackend(ModelBackend):
@@ -44,4 +47,6 @@ class UserWithTeamsBackend(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         user._phb_team_ids = team_ids_from(user.team_id_list)
+        for loaded in USER_LOADED:
+            loaded(user)
         return user

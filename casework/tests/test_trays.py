@@ -338,6 +338,18 @@ def test_someone_elses_change_shows_in_the_header_at_once(
     assert "Referrals to decide (2)" in client.get(reverse("casework:caseload")).content.decode()
 
 
+def test_counts_read_on_a_page_that_shows_none_are_kept_all_the_same(client, norths, priya):
+    """A redirect (/ sends staff to their work) shows no header, but its user query read the counts: they are
+    kept then, so the next request does not work them out again."""
+    client.force_login(priya)
+    freshness.stale_now()
+    header, counting = counting_queries(client, reverse("home"))
+    assert len(counting) == 1 and "team_id_list" in counting[0]
+    assert counting_queries(client, reverse("home"))[1] == []
+    header, counting = counting_queries(client, reverse("casework:caseload"))
+    assert counting == [] and "Referrals to decide (1)" in header
+
+
 def test_the_counts_are_kept_for_a_minute_at_most(client, norths, priya):
     client.force_login(priya)
     freshness.stale_now()
