@@ -8,10 +8,14 @@ no page's HTML grows with the data (tests/test_page_queries.py renders every lis
 sees everyone and checks the size and the rows).
 """
 
+import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
+
+from phb import prepared
 
 PAGE_SIZE = 25
 COUNT_UP_TO = 1000
@@ -89,15 +93,24 @@ def page_number(value) -> int:
 
 
 def page_of(
-    queryset: QuerySet, number, *, size: int = PAGE_SIZE, params: dict | None = None, counted: bool = True
+    queryset: QuerySet,
+    number,
+    *,
+    size: int = PAGE_SIZE,
+    params: dict | None = None,
+    counted: bool = True,
+    planned_for: Collection[int] | None = None,
 ) -> Page:
     """One page of an ordered queryset; a page past the end shows page 1. params: the filters to keep.
-    counted=False: no count at all (a page that shows only "earlier" and "later" links); count is 0."""
+    counted=False: no count at all (a page that shows only "earlier" and "later" links); count is 0.
+    planned_for: the page's rows are read by a statement prepared once a connection, with these values (the
+    user's id and care teams) as its parameters (phb.prepared.planned_once)."""
     number = page_number(number)
-    rows = list(queryset[(number - 1) * size : number * size + 1])
-    if not rows and number > 1:
-        number = 1
-        rows = list(queryset[: size + 1])
+    with prepared.planned_once(planned_for) if planned_for is not None else contextlib.nullcontext():
+        rows = list(queryset[(number - 1) * size : number * size + 1])
+        if not rows and number > 1:
+            number = 1
+            rows = list(queryset[: size + 1])
     # Counted even when the whole list is on this page, so a page runs the same queries at any size.
     # Only the ids are counted: annotations the list shows (a plan's total, say) are not worked out for up
     # to a thousand rows just to count them.

@@ -20,6 +20,8 @@ SQLite (`make run`) runs it plain too.
 import contextlib
 import hashlib
 import itertools
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -64,22 +66,24 @@ class Statement:
     def of(cls, sql: str, params, stand_ins) -> "Statement":
         """From the ORM's SQL and parameters: each parameter found in `stand_ins` becomes a placeholder (the
         same value always the same one), every other one a literal."""
-        pieces = sql.split("%s")
-        if len(pieces) != len(params) + 1:
+        if connection.vendor != "postgresql":  # never prepared, so never written out
+            return cls("", sql, (), sql, tuple(params))
+        tokens = _TOKENS.split(sql)  # text, then a token and text, and so on
+        if sum(token == "%s" for token in tokens[1::2]) != len(params):
             raise ValueError("The SQL's placeholders and its parameters do not match.")
+        values = iter(params)
         slots: dict = {}
-        out = [pieces[0]]
+        out = [tokens[0]]
         with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":  # never prepared, so never written out
-                return cls("", sql, (), sql, tuple(params))
-            for value, piece in zip(params, pieces[1:], strict=True):
-                if type(value) is int and value in stand_ins:
+            for token, text in zip(tokens[1::2], tokens[2::2], strict=True):
+                if token == "%%":  # the ORM's escaped %: the text goes to PostgreSQL as it is
+                    out.append("%")
+                elif type(value := next(values)) is int and value in stand_ins:
                     out.append(f"${slots.setdefault(value, len(slots) + 1)}")
                 else:
                     out.append(cursor.mogrify("%s", [value]).decode())
-                out.append(piece)
-        # The ORM escapes a literal % as %%; the text goes to PostgreSQL as it is.
-        text = "".join(out).replace("%%", "%")
+                out.append(text)
+        text = "".join(out)
         name = "phb_" + hashlib.sha256(text.encode()).hexdigest()[:24]
         return cls(name, text, tuple(slots), sql, tuple(params))
 
@@ -89,16 +93,20 @@ class Statement:
             if not _enabled():
                 cursor.execute(self.sql, [values.get(v, v) if type(v) is int else v for v in self.params])
                 return cursor.fetchall()
-            args = [values[stand_in] for stand_in in self.stand_ins]
-            name = self._prepare(cursor)
-            execute = f"EXECUTE {name}({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {name}"
+            cursor.execute(*self.execute([values[stand_in] for stand_in in self.stand_ins]))
             try:
-                cursor.execute(f"SET plan_cache_mode = force_generic_plan; {execute}", args)
                 return cursor.fetchall()
             finally:
-                _reset(cursor)
+                _reset()
 
-    def _prepare(self, cursor) -> str:
+    def execute(self, args: list) -> tuple[str, list]:
+        """The SQL and parameters that run the statement, prepared first on this connection if it is not yet,
+        with the generic plan (set back by _reset once its rows are read)."""
+        name = self._prepare()
+        run = f"EXECUTE {name}({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {name}"
+        return f"SET plan_cache_mode = force_generic_plan; {run}", args
+
+    def _prepare(self) -> str:
         driver = connection.connection
         kept = getattr(connection, _KEPT, None)
         if kept is None or kept.driver is not driver:  # a new connection has nothing prepared
@@ -106,14 +114,51 @@ class Statement:
             setattr(connection, _KEPT, kept)
         name = f"{self.name}_{kept.serial}"
         if name not in kept.names:
-            cursor.execute(f"PREPARE {name} AS {self.text}")  # no parameters: the text is sent as it is
+            with connection.cursor() as cursor:
+                if len(kept.names) >= KEPT_UP_TO:
+                    cursor.execute("DEALLOCATE ALL")
+                    kept.names.clear()
+                # Typed, since a stand-in's value may also stand where the ORM wrote a number of its own (EXISTS'
+                # "SELECT 1"): every stand-in is an id. No parameters: the text is sent as it is.
+                types = f"({', '.join(['bigint'] * len(self.stand_ins))})" if self.stand_ins else ""
+                cursor.execute(f"PREPARE {name} {types} AS {self.text}")
             kept.names.add(name)
         return name
 
 
-def _reset(cursor) -> None:
+# At most this many statements are kept prepared on a connection: past it they are all let go and prepared again
+# as they are used (each holds its plan in the database server's memory).
+KEPT_UP_TO = 100
+_TOKENS = re.compile(r"(%%|%s)")
+
+
+@contextlib.contextmanager
+def planned_once(stand_ins: Collection[int]):
+    """Every SELECT the ORM runs inside is run as a prepared statement (Statement.of), planned once a
+    connection: `stand_ins` are the values that differ between users (their id, their care teams' ids), kept as
+    $n so one statement serves them all; every other parameter is written in. So give it no free text (a
+    search): each text would be a statement of its own. For a page's one big query, not its small ones."""
+    if not _enabled():
+        yield
+        return
+
+    def prepare(execute, sql, params, many, context):
+        if many or not params or not sql.startswith("SELECT"):
+            return execute(sql, params, many, context)
+        statement = Statement.of(sql, params, stand_ins)
+        try:
+            # The values are the stand-ins themselves: they are the user's own here.
+            return execute(*statement.execute(list(statement.stand_ins)), many, context)
+        finally:
+            _reset()  # the rows stay on the ORM's cursor; another sets the plan choice back
+
+    with connection.execute_wrapper(prepare):
+        yield
+
+
+def _reset() -> None:
     # It fails only in a transaction that has already failed, which undoes the SET as it rolls back.
-    with contextlib.suppress(DatabaseError):
+    with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
         cursor.execute("RESET plan_cache_mode")
 
 

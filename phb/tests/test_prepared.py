@@ -3,6 +3,7 @@ swapped for the user's values; run plain when prepared statements are turned off
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from people.models import User
@@ -101,3 +102,51 @@ def test_a_failed_run_in_a_transaction_leaves_the_plan_choice_as_it_was():
 def test_placeholders_and_parameters_must_match():
     with pytest.raises(ValueError, match="do not match"):
         Statement.of("SELECT %s", [1, 2], set())
+
+
+def staff_in(user):
+    """A query with the user's id in it and a number the ORM writes itself (EXISTS' SELECT 1)."""
+    return (
+        User.objects.filter(pk=user.pk)
+        .filter(Exists(User.objects.filter(pk=OuterRef("pk"))))
+        .values_list("username", flat=True)
+    )
+
+
+def test_inside_planned_once_the_orms_rows_come_from_one_statement_for_every_user():
+    first, second = User.objects.create(username="first"), User.objects.create(username="second")
+    with CaptureQueriesContext(connection) as captured:
+        for user in (first, second, first):
+            with prepared.planned_once({user.pk}):
+                assert list(staff_in(user)) == [user.username]
+    sent = [q["sql"].split()[0] for q in captured.captured_queries]
+    # One statement for both users (their ids are its parameter), prepared once, each run setting the plan back.
+    assert sent.count("PREPARE") == 1 and sent.count("SET") == 3 and sent.count("RESET") == 3
+    assert sent.count("SELECT") == 0
+
+
+def test_a_stand_in_that_is_also_a_number_the_orm_wrote_still_finds_the_rows():
+    """A user whose id is 1 has it stand both for their id and, in EXISTS, for the ORM's own "SELECT 1"."""
+    User.objects.create(username="someone")
+    ones = User.objects.filter(pk=1).filter(Exists(User.objects.filter(pk=OuterRef("pk")))).values_list("pk", flat=True)
+    expected = list(ones)
+    with prepared.planned_once({1}):
+        assert list(ones.all()) == expected
+
+
+def test_statements_past_the_limit_are_let_go(monkeypatch):
+    monkeypatch.setattr(prepared, "KEPT_UP_TO", 2)
+    user = User.objects.create(username="someone")
+    with CaptureQueriesContext(connection) as captured, prepared.planned_once({user.pk}):
+        for name in ("a", "b", "c"):
+            assert list(User.objects.filter(pk=user.pk, username__gt=name).values_list("username", flat=True))
+    assert [q["sql"] for q in captured.captured_queries].count("DEALLOCATE ALL") == 1
+    assert len(prepared_here()) <= 2
+
+
+def test_planned_once_turned_off_runs_the_orms_sql(settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    user = User.objects.create(username="someone")
+    with CaptureQueriesContext(connection) as captured, prepared.planned_once({user.pk}):
+        assert list(staff_in(user)) == ["someone"]
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
