@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import F
 
 from careplans.reviews import due_soon_until
+from casework import selectors
 from casework.stages import Stage
 from eligibility.rules import Route
 from people.models import EngagementSupport, Person
@@ -72,7 +73,7 @@ class CaseloadFilter(ListFilter):
         return len(self.SORTS) > 1 or not self.valid("stage")
 
     def by_stage(self, queryset, name, value):
-        return queryset.filter(stage=Stage.from_slug(value))
+        return selectors.at_stage(queryset, Stage.from_slug(value), today=self.today)
 
     def by_support(self, queryset, name, value):
         return queryset.filter(engagement_support="" if value == NOT_ASSESSED else value)

@@ -13,7 +13,7 @@ from careplans import approval, reviews
 from careplans import services as plan_services
 from careplans.models import ReviewKind, ReviewStatus
 from careplans.tests.factories import approved_plan, budgeted
-from casework.selectors import stage_by_the_rule, where, with_stage
+from casework.selectors import at_stage, stage_by_the_rule, where, with_stage
 from casework.stages import PERSON_LABELS, SHAPES, Budget, Facts, Holder, Screened, Stage, Where, stage_of
 from eligibility import services as eligibility_services
 from eligibility.tests.factories import referral
@@ -322,8 +322,11 @@ def test_the_sql_and_the_rule_agree_on_every_stage_built_through_the_services(w)
     # the same next dates.
     staged = with_stage(Person.objects.filter(family_name="Stage"), today=today)
     for stage in Stage:
+        expected_there = {person.pk for person, expected in built.values() if expected == stage}
         found = set(staged.filter(stage=stage).values_list("pk", flat=True))
-        assert found == {person.pk for person, expected in built.values() if expected == stage}, stage
+        assert found == expected_there, stage
+        # And as the caseload's stage filter asks (the stage's own condition as well): the same people.
+        assert set(at_stage(staged, stage, today=today).values_list("pk", flat=True)) == expected_there, stage
     for name, (person, _expected) in built.items():
         on = stage_by_the_rule(person=person, today=today).on
         same = {"next_action_on": on} if on else {"next_action_on__isnull": True}
