@@ -81,3 +81,17 @@ def test_after_redis_fails_it_is_left_alone_for_a_while(settings, monkeypatch):
         assert len(asked) == 2
     finally:
         real.cache_clear()
+
+
+def test_a_look_is_one_round_trip_to_redis(monkeypatch):
+    """The generation and the figure under it come back together (a script run in Redis), not in two calls."""
+    freshness.keep(freshness.look("round-trips"), {"n": 1})
+    assert freshness.look("round-trips").figures == {"n": 1}  # the script is loaded in Redis by now
+    client = freshness._redis()
+    calls = []
+    real = client.execute_command
+    monkeypatch.setattr(client, "execute_command", lambda *args, **kw: calls.append(args[0]) or real(*args, **kw))
+    assert freshness.look("round-trips").figures == {"n": 1}
+    assert calls == ["EVALSHA"]
+    freshness.stale_now()
+    assert freshness.look("round-trips").figures is None  # a change still hides it
