@@ -569,8 +569,10 @@ REQUEST_MEMO = "_casework_counts"
 # (people.backends.USER_ANNOTATIONS), each under this prefix, with where to keep them under USER_COUNTS_KEPT.
 USER_COUNT = "tray_count_"
 USER_COUNTS_KEPT = "tray_counts_kept_as"
-# Counted for the header and the PHB team's choices: what needs the user, not what they wait for.
-COUNTED = frozenset({Tray.NEEDS_YOU, Tray.PHB_TEAM})
+# Counted with the header's counts: every tray's sources. The header shows what needs the user (Counts.needs_you
+# and the PHB team's queues); the home page takes every section's total from the same figures, so its rows'
+# query counts nothing (a coordinator of 600's "Waiting for others" counted three queues on every visit).
+COUNTED = frozenset(Tray)
 
 
 def _key(user_id) -> str:

@@ -350,6 +350,24 @@ def test_counts_read_on_a_page_that_shows_none_are_kept_all_the_same(client, nor
     assert counting == [] and "Referrals to decide (1)" in header
 
 
+def test_the_home_pages_rows_count_nothing_the_headers_counts_know(norths, alice, priya):
+    """Every section's total, "Waiting for others" included, comes from the header's figures: the rows' statement
+    counts nothing itself; a view the header does not count (My team) counts in the statement."""
+    now = timezone.now()
+    for user in (alice, priya):
+        counts = trays.count(trays.Ask(user=user, now=now))
+        ask = trays.Ask(user=user, now=now)
+        shown = [trays.Tray.PHB_TEAM] if user == priya else [trays.Tray.NEEDS_YOU, trays.Tray.WAITING]
+        sources = [source for source in trays.sources_for(user) if source.tray in shown]
+        known = {s.key for s in sources if trays.known_total(counts, s, ask) is not None}
+        assert known == {s.key for s in sources}, user
+        shape = (user.role, len(trays.access.team_ids(user)), ask.scope, ask.assigned, tuple(known), frozenset(known))
+        assert "AS counted" not in trays._rows_sql(ask.today, connection.vendor, shape).text
+    team = trays.Ask(user=alice, now=now, scope=trays.Scope.TEAM)
+    alices = trays.count(trays.Ask(user=alice, now=now))
+    assert trays.known_total(alices, trays.sources_for(alice)[0], team) is None
+
+
 def test_the_counts_are_kept_for_a_minute_at_most(client, norths, priya):
     client.force_login(priya)
     freshness.stale_now()
