@@ -65,6 +65,41 @@ def test_each_row_shows_the_stage_tag_and_the_next_action_with_who_holds_it(clie
     assert '<strong class="nhsuk-tag nhsuk-tag--grey" data-testid="stage">Not screened yet</strong>' in html
 
 
+def test_each_row_shows_every_column_with_its_text_escaped(client, alice, north, team):
+    """The rows are drawn in Python (casework.templatetags.casework.caseload_rows): each column's heading for the
+    stacked table at 320 px, the person's link, their details, "Not yet chosen" with no lead, substantial support
+    as a tag, and any text from the records escaped."""
+    adams, baker, carter = team
+    odd = PersonFactory(family_name="O'Brien<b>", given_name="Ann & Co", care_team=north, lead_coordinator=None)
+    client.force_login(alice)
+    html = client.get(URL, {"show": "team"}).content.decode()
+    rows = re.findall(r'<tr role="row" class="nhsuk-table__row">(.*?)</tr>', html, re.S)
+    assert len(rows) == 4
+    for row in rows:
+        headings = re.findall(r'aria-hidden="true">([^<]*) </span>', row)
+        assert headings == [
+            "Name",
+            "NHS number",
+            "Date of birth",
+            "Care team",
+            "Lead coordinator",
+            "Engagement support",
+            "Stage",
+            "Next action",
+        ]
+    odd_row = next(row for row in rows if "BRIEN" in row)
+    assert (
+        f'<a href="{reverse("people:detail", kwargs={"pk": odd.pk})}">O&#x27;BRIEN&lt;B&gt;, Ann &amp; Co</a>'
+        in odd_row
+    )
+    assert odd.nhs_number_display in odd_row and north.name in odd_row and "Not yet chosen" in odd_row
+    assert "<b>" not in html.split("<tbody")[1].split("</tbody>")[0]
+    baker_row = next(row for row in rows if "BAKER" in row)
+    assert '<strong class="nhsuk-tag nhsuk-tag--orange">Substantial support</strong>' in baker_row
+    assert alice.display_name in baker_row
+    assert 'data-testid="next-action"' in baker_row
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
