@@ -36,6 +36,7 @@ from careplans.selectors import returned_before
 from casework.stages import Budget, Facts, Screened, Stage, Where, stage_of
 from eligibility.models import Decision, Screening, eligible_q
 from eligibility.selectors import current_screening
+from people.access import team_ids
 from people.models import Person
 from people.selectors import caseload_for
 
@@ -231,6 +232,12 @@ def caseload(*, user, today: datetime.date, query: str = "", mine: bool = False)
     if mine:
         people = people.filter(lead_coordinator=user)
     return with_stage(people, today=today)
+
+
+def varying_with(user) -> set[int]:
+    """The values a caseload's query takes from the user asking (their id, their care teams' ids): kept as
+    parameters when the page's statement is prepared for every user alike (phb.prepared.planned_once)."""
+    return {user.pk, *team_ids(user)}
 
 
 def where(person: Person) -> Where:

@@ -837,10 +837,16 @@ class StandIn:
         return {cls.USER: user.pk, **{cls.FIRST_TEAM - n: team for n, team in enumerate(teams)}}
 
 
-def _read_rows(ask: Ask, sources: list[Source], known) -> list[tuple]:
+def rows_statement(ask: Ask, sources: list[Source], known) -> Statement | None:
+    """The rows' statement for this ask: one for every user of the same shape (role, number of care teams,
+    scope, sources, which totals the header's counts know)."""
     teams = len(access.team_ids(ask.user))
     shape = (ask.user.role, teams, ask.scope, ask.assigned, tuple(s.key for s in sources), frozenset(known))
-    statement = _rows_sql(ask.today, connection.vendor, shape)
+    return _rows_sql(ask.today, connection.vendor, shape)
+
+
+def _read_rows(ask: Ask, sources: list[Source], known) -> list[tuple]:
+    statement = rows_statement(ask, sources, known)
     if statement is None:  # every branch is empty (a coordinator in no care team)
         return []
     return statement.rows(StandIn.swaps(ask.user))

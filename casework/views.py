@@ -29,7 +29,7 @@ def caseload(request):
     params = {"q": query, "show": show if show == "team" else "", **listing.kept()}
     # Without a search, the page's rows come from a statement planned once a connection for every user alike
     # (phb.prepared: planning it took as long as running it); a search's text would make each its own.
-    planned_for = None if query else {request.user.pk, *access.team_ids(request.user)}
+    planned_for = None if query else stage_selectors.varying_with(request.user)
     page = page_of(
         listing.qs, request.GET.get("page"), params=params, counted=listing.countable, planned_for=planned_for
     )
