@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 from budgets.calculate import DOMAIN_LABELS, Domain
 from careplans.rules import FREQUENCY_LABELS, MONEY_OPTION_LABELS, Frequency, MoneyOption
@@ -99,6 +99,18 @@ class PlanVersionQuerySet(models.QuerySet):
     def in_force_for(self, plan, *, on: datetime.date):
         """The one version of a plan in force on a date, or None."""
         return self.filter(plan=plan).in_force(on=on).order_by("-number").first()
+
+
+def in_force_from() -> Case:
+    """The date from which a version is in force, as an expression on versions: PlanVersionQuerySet.in_force
+    as a date, so it can be kept and compared with any day (in force on a day on or after it; NULL for a
+    version never in force by its status). An active version is in force whatever its dates."""
+    return Case(
+        When(status=Status.ACTIVE, then=Value(datetime.date.min)),
+        When(status__in=sorted(Status.CURRENT), then=F("start_date")),
+        default=None,
+        output_field=models.DateField(),
+    )
 
 
 def in_force_among(versions, *, on: datetime.date):

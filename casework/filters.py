@@ -79,7 +79,7 @@ class CaseloadFilter(ListFilter):
         return queryset.filter(engagement_support="" if value == NOT_ASSESSED else value)
 
     def by_review(self, queryset, name, value):
-        # _review_on: the earliest review still due (casework.selectors.with_stage).
+        # _review_on: the earliest review still due, as kept for the person (casework.selectors.with_stage).
         if value == "overdue":
             return queryset.filter(_review_on__lt=self.today)
         return queryset.filter(_review_on__gte=self.today, _review_on__lte=due_soon_until(self.today))
