@@ -144,12 +144,17 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
 
 
 def at_stage(people: QuerySet[Person], stage: Stage, *, today: datetime.date) -> QuerySet[Person]:
-    """People of with_stage at one stage. The stage's own condition in the rule (_rules_sql) is asked as well:
-    it must hold for the stage to be chosen, and it reads one or two facts, most of them indexed
-    (casework.models.JourneyFacts), so a list of everyone filtered to one stage reads only the people who
-    might be at it."""
-    own = next((condition for condition, at, _ in _rules_sql(today) if at == stage), Q())
-    return people.filter(own, stage=stage)
+    """People of with_stage at one stage: the stage's own condition in the rule (_rules_sql) holds and none
+    before it does, which is what the CASE chooses, written as plain conditions on the kept facts. PostgreSQL
+    can estimate those (it took a CASE equal to a stage for a handful of rows and planned for that) and reads
+    the stage's own from an index (casework.models.JourneyFacts), so a list of everyone filtered to one stage
+    reads only the people who might be at it."""
+    rules = _rules_sql(today)
+    at = next((index for index, (_, ruled, _) in enumerate(rules) if ruled == stage), len(rules))
+    condition = rules[at][0] if at < len(rules) else Q()
+    for earlier, _, _ in rules[:at]:
+        condition &= ~earlier
+    return people.filter(condition)
 
 
 def with_stage_today(people: QuerySet[Person]) -> QuerySet[Person]:
