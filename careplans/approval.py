@@ -45,6 +45,10 @@ from phb.words import date_and_time, long_date, lower_first
 
 logger = logging.getLogger(__name__)
 
+# What the apps above careplans do when a version becomes active, in the same transaction: each is called with
+# the version (now active) and the acting user. payments registers the payment schedule here (payments.apps).
+ON_ACTIVATE: list = []
+
 
 class AlreadyDecidedError(ServiceError):
     pass
@@ -358,6 +362,8 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
             person_id=version.plan.person_id,
             summary=f"{moved} review{'s' if moved != 1 else ''} moved to version {version.number}",
         )
+    for activated in ON_ACTIVATE:
+        activated(version, acting_user)
     return version
 
 

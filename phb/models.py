@@ -61,6 +61,10 @@ class AuditAction(models.TextChoices):
     END_SESSIONS = "end_sessions", "Ended sessions"
     TIMED_OUT = "timed_out", "Signed out after inactivity"
     ACCESS_REFUSED = "access_refused", "Was refused access"
+    # Money in use
+    SCHEDULE_PAYMENTS = "schedule_payments", "Worked out payments"
+    CONFIRM_RUN = "confirm_run", "Confirmed a payment run"
+    CANCEL_RUN = "cancel_run", "Cancelled a payment run"
     # The audit trail itself
     VIEW_LIST = "view_list", "Viewed a list"
     EXPORT = "export", "Exported"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "eligibility",
     "budgets",
     "careplans",
+    "payments",
     "casework",
     "portal",
     "scale",
