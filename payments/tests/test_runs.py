@@ -70,7 +70,8 @@ def test_a_change_that_starts_replaces_the_unpaid_lines_from_its_start_and_never
     assert change.status == "active"
     after = list(ScheduleLine.objects.filter(plan=active.plan))
     # The paid lines are the same rows, unchanged.
-    assert {line.pk: (line.amount, line.period_start) for line in after if line.status == LineStatus.PAID} == paid_before
+    paid_after = {line.pk: (line.amount, line.period_start) for line in after if line.status == LineStatus.PAID}
+    assert paid_after == paid_before
     # Lines from the change's start are the new version's.
     assert {line.plan_version_id for line in after if line.period_start >= TODAY} == {change.pk}
 
