@@ -59,6 +59,14 @@ PEOPLE_ARGUMENT = "person_ids"
 def facts_query():
     """People with each fact as an annotation of the same name, for every person (the refresh function narrows
     it to the people changed)."""
+    from people.models import Person
+
+    return Person.objects.annotate(**facts_expressions())
+
+
+def facts_expressions() -> dict:
+    """Each fact as an expression on a query of people: what the refresh function keeps, and what a database
+    without the triggers (make run's SQLite) works out on every read instead (casework.selectors)."""
     from django.contrib.postgres.expressions import ArraySubquery
     from django.db.models import Case, CharField, DateField, Exists, OuterRef, Subquery, Value, When
 
@@ -67,7 +75,6 @@ def facts_query():
     from careplans.models import PlanVersion, Review, ReviewStatus, Status, in_force_from
     from casework.stages import Screened
     from eligibility.models import Decision, Screening, eligible_q
-    from people.models import Person
 
     versions = PlanVersion.objects.filter(plan__person=OuterRef("pk"))
     latest_screening = Screening.objects.filter(person=OuterRef("pk")).order_by("-screened_on", "-created_at")
@@ -118,7 +125,7 @@ def facts_query():
         "ended": Exists(versions.filter(status=Status.ENDED, budget_version_id=Subquery(latest_budget_id))),
     }
     assert tuple(facts) == FACTS
-    return Person.objects.annotate(**facts)
+    return facts
 
 
 def select_sql(cursor) -> str:

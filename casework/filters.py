@@ -58,8 +58,9 @@ class CaseloadFilter(ListFilter):
 
     def __init__(self, *args, today: datetime.date, everyone: bool = False, **kwargs):
         """everyone: the list is everyone the service holds (the PHB team's): sorted by name only, since the stage
-        and the next action's date are worked out for each person as they are read, and sorting a national
-        caseload by them means working them out for everyone first (11 s at 200,000 people)."""
+        and the next action's date are worked out for the day from each person's kept facts, and sorting a
+        national caseload by them means working them out for all 200,000 first (a filter to one stage reads
+        only the people its own condition finds, through an index: casework.selectors.at_stage)."""
         self.today = today
         if everyone:
             self.SORTS = {"name": SORTS["name"]}
@@ -67,9 +68,9 @@ class CaseloadFilter(ListFilter):
 
     @property
     def countable(self) -> bool:
-        """Whether the page can count its rows: not a stage filter over everyone, which would work out the stage
-        of everyone up to the count's cap (seconds at national scale for a rare stage); such a page shows only
-        its earlier and later links."""
+        """Whether the page can count its rows: not a stage filter over everyone, which for a stage with no
+        indexed condition of its own (eligible, waiting for an assessment) would work out the stage of everyone
+        up to the count's cap; such a page shows only its earlier and later links."""
         return len(self.SORTS) > 1 or not self.valid("stage")
 
     def by_stage(self, queryset, name, value):

@@ -9,7 +9,8 @@ way round, for that test.
 
 import datetime
 
-from django.db.models import Case, DateField, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, DateField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from budgets.selectors import budget_versions_for, usable_budgets
 from careplans.models import PlanVersion, Review, ReviewStatus, Status
 from careplans.reviews import due_soon_until
 from careplans.selectors import returned_before
-from casework.facts import FIRST_AFTER_FUNCTION
+from casework.facts import FACTS, FIRST_AFTER_FUNCTION, facts_expressions
 from casework.stages import Budget, Facts, Screened, Stage, Where, stage_of
 from eligibility.models import Decision
 from eligibility.selectors import current_screening
@@ -26,42 +27,60 @@ from people.access import team_ids
 from people.models import Person
 from people.selectors import caseload_for
 
-
-def _facts_sql() -> dict:
-    """Each of stages.Facts as kept for the person (casework.models.JourneyFacts, one row joined on the person's
-    id; none for someone with no records yet). The names start with an underscore: they are read by the rule,
-    not shown."""
-    return {
-        f"_{fact}": F(f"journey__{fact}")
-        for fact in ("screened", "assessed", "sign_off", "ending_on", "in_force_from", "approved_starts")
-        + ("submitted", "draft", "returned", "review_on", "ended")
-    }
+# The facts the rule reads, as the caseload's query names them (an underscore: read by the rule, not shown).
+# approved_starts is read as _starts_on, the first of them after the day.
+READ_FACTS = tuple(fact for fact in FACTS if fact not in {"approved_starts", "route"})
 
 
-def _starts_on(today: datetime.date) -> Func:
-    """The earliest start date of an approved version still to start (stages.Facts.starts_on)."""
-    return Func(F("journey__approved_starts"), Value(today), function=FIRST_AFTER_FUNCTION, output_field=DateField())
+def _facts_sql(today: datetime.date) -> dict:
+    """Each of stages.Facts on a day, as an expression on a query of people, and the latest screening's route.
+
+    On PostgreSQL the facts are kept for each person (casework.models.JourneyFacts, one row joined on the
+    person's id; none for someone with no records yet). Elsewhere (make run's SQLite, which has no triggers)
+    each is worked out as it is read, by the same expressions the triggers keep them with."""
+    if connection.vendor == "postgresql":
+        read = {f"_{fact}": F(f"journey__{fact}") for fact in READ_FACTS}
+        read["_starts_on"] = Func(
+            F("journey__approved_starts"), Value(today), function=FIRST_AFTER_FUNCTION, output_field=DateField()
+        )
+        return {**read, "route": F("journey__route")}
+    expressions = facts_expressions()
+    read = {f"_{fact}": expressions[fact] for fact in READ_FACTS}
+    read["_starts_on"] = Subquery(
+        PlanVersion.objects.filter(plan__person=OuterRef("pk"), status=Status.APPROVED, start_date__gt=today)
+        .order_by("start_date")
+        .values("start_date")[:1],
+        output_field=DateField(),
+    )
+    return {**read, "route": expressions["route"]}
+
+
+def _is(**lookup) -> Q:
+    """A condition on a fact that is false, never unknown, when the fact is missing (SQL's NULL: someone with no
+    kept facts, or no review due), so that "not this" holds for them (at_stage negates the rules before)."""
+    ((name, value),) = lookup.items()
+    return Q(**{f"{name.split('__')[0]}__isnull": False}) & Q(**{name: value})
 
 
 def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
-    """stages.stage_of as (condition, stage, the next action's date) over the kept facts, in the same order."""
-    in_force = Q(journey__in_force_from__lte=today)
+    """stages.stage_of as (condition, stage, the next action's date) over the facts, in the same order."""
+    in_force = _is(_in_force_from__lte=today)
     return [
-        (Q(journey__ending_on__isnull=False), Stage.ENDING, "journey__ending_on"),
-        (in_force & Q(journey__review_on__lt=today), Stage.REVIEW_OVERDUE, "journey__review_on"),
-        (Q(journey__draft=True, journey__returned=True), Stage.PLAN_RETURNED, None),
-        (in_force & Q(journey__review_on__lte=due_soon_until(today)), Stage.REVIEW_DUE, "journey__review_on"),
-        (Q(journey__submitted=True), Stage.PLAN_SUBMITTED, None),
+        (Q(_ending_on__isnull=False), Stage.ENDING, "_ending_on"),
+        (in_force & _is(_review_on__lt=today), Stage.REVIEW_OVERDUE, "_review_on"),
+        (_is(_draft=True) & _is(_returned=True), Stage.PLAN_RETURNED, None),
+        (in_force & _is(_review_on__lte=due_soon_until(today)), Stage.REVIEW_DUE, "_review_on"),
+        (_is(_submitted=True), Stage.PLAN_SUBMITTED, None),
         (Q(_starts_on__isnull=False), Stage.APPROVED, "_starts_on"),
-        (Q(journey__draft=True), Stage.PLAN_DRAFT, None),
-        (in_force, Stage.ACTIVE, "journey__review_on"),
-        (Q(journey__ended=True), Stage.ENDED, None),
-        (Q(journey__screened__isnull=True), Stage.NEW, None),
-        (Q(journey__screened=Screened.NOT_ELIGIBLE.value), Stage.NOT_ELIGIBLE, None),
-        (Q(journey__screened=Screened.REFERRED.value), Stage.REFERRED, None),
-        (Q(journey__sign_off__in=SignOff.USABLE), Stage.BUDGET_READY, None),
-        (Q(journey__sign_off=SignOff.AWAITING), Stage.BUDGET_WAITING, None),
-        (Q(journey__assessed=True), Stage.ASSESSED, None),
+        (_is(_draft=True), Stage.PLAN_DRAFT, None),
+        (in_force, Stage.ACTIVE, "_review_on"),
+        (_is(_ended=True), Stage.ENDED, None),
+        (Q(_screened__isnull=True), Stage.NEW, None),
+        (_is(_screened=Screened.NOT_ELIGIBLE.value), Stage.NOT_ELIGIBLE, None),
+        (_is(_screened=Screened.REFERRED.value), Stage.REFERRED, None),
+        (_is(_sign_off__in=SignOff.USABLE), Stage.BUDGET_READY, None),
+        (_is(_sign_off=SignOff.AWAITING), Stage.BUDGET_WAITING, None),
+        (_is(_assessed=True), Stage.ASSESSED, None),
     ]
 
 
@@ -89,7 +108,7 @@ def facts_of(row, today: datetime.date) -> Facts:
         budget=budget,
         ending_on=row._ending_on,
         in_force=in_force_from is not None and in_force_from <= today,
-        starts_on=min((day for day in row._approved_starts or () if day > today), default=None),
+        starts_on=row._starts_on,
         submitted=bool(row._submitted),
         draft=bool(row._draft),
         returned=bool(row._returned),
@@ -119,25 +138,17 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
     there as `stage` and `next_action_on` (aliases: a filter or an order names them; a test holds the SQL to
     the rule): a CASE over the person's one row of facts, so sorting a team by stage reads no other table."""
     rules = _rules_sql(today)
-    staged = (
-        people.annotate(
-            **_facts_sql(),
-            route=F("journey__route"),
-            _stage_day=Value(today, output_field=DateField()),
-        )
-        .alias(_starts_on=_starts_on(today))
-        .alias(
-            stage=Case(
-                *(When(condition, then=Value(int(stage))) for condition, stage, _ in rules),
-                default=Value(int(OTHERWISE)),
-                output_field=IntegerField(),
-            ),
-            next_action_on=Case(
-                *(When(condition, then=F(date) if date else Value(None)) for condition, _, date in rules),
-                default=Value(None),
-                output_field=DateField(),
-            ),
-        )
+    staged = people.annotate(**_facts_sql(today), _stage_day=Value(today, output_field=DateField())).alias(
+        stage=Case(
+            *(When(condition, then=Value(int(stage))) for condition, stage, _ in rules),
+            default=Value(int(OTHERWISE)),
+            output_field=IntegerField(),
+        ),
+        next_action_on=Case(
+            *(When(condition, then=F(date) if date else Value(None)) for condition, _, date in rules),
+            default=Value(None),
+            output_field=DateField(),
+        ),
     )
     staged._iterable_class = _StagedPeople
     return staged

@@ -10,6 +10,17 @@ from django.db import migrations, models
 from payments import triggers
 
 
+
+def paid_lines_frozen(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(triggers.create_sql(), params=None)
+
+
+def paid_lines_thawed(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(triggers.drop_sql(), params=None)
+
+
 class Migration(migrations.Migration):
     initial = True
 
@@ -249,5 +260,5 @@ class Migration(migrations.Migration):
                 name="payment_run_paid_when_confirmed",
             ),
         ),
-        migrations.RunSQL(triggers.create_sql(), triggers.drop_sql()),
+        migrations.RunPython(paid_lines_frozen, paid_lines_thawed),
     ]
