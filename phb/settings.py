@@ -116,7 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # what a sequential one does, since the tables are read from memory: at the default (4) PostgreSQL hashed all
     # 200,000 people's journey facts to join them to a search's 1,973 matches rather than look each up (90 ms
     # against 58). Both are per connection, so a server's own settings for other clients stay as they are.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
+    )
 
 # The work tray's query is prepared once on each connection (phb.prepared). Set false behind a pooler that shares
 # a connection between clients one transaction at a time (PgBouncer in transaction mode): it runs plain then.
