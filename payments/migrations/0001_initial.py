@@ -10,7 +10,6 @@ from django.db import migrations, models
 from payments import triggers
 
 
-
 def paid_lines_frozen(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(triggers.create_sql(), params=None)

@@ -12,6 +12,7 @@ from django.db import transaction
 from budgets import demo as budgets_demo
 from careplans import demo as careplans_demo
 from eligibility import demo as eligibility_demo
+from payments import demo as payments_demo
 from people import demo as people_demo
 from people.models import Person
 from portal import demo as portal_demo
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         budgets_demo.seed(users)
         careplans_demo.seed(users)
         careplans_demo.seed_stories(users)
+        payments_demo.seed(users)
         portal_demo.seed(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
         for line in people_demo.sign_in_lines() + portal_demo.sign_in_lines() + twofactor_demo.sign_in_lines():

@@ -1,0 +1,21 @@
+"""The demo's PHB team can make a payment run as one member and confirm it as the other."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from payments import access
+from payments.models import ScheduleLine
+from people.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_phb_team_handle_payments_and_the_demo_plans_have_schedules(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    assert access.may_run_payments(User.objects.get(username="priya"))
+    assert access.may_run_payments(User.objects.get(username="leo"))
+    assert not access.may_run_payments(User.objects.get(username="alice"))
+    assert ScheduleLine.objects.exists()
