@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("careplans.urls")),
     path("", include("casework.urls")),
+    path("payments/", include("payments.urls")),
     path("", include("portal.urls")),
     path("audit/", include("people.audit_urls")),
     path("admin/", admin.site.urls),

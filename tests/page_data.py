@@ -526,3 +526,60 @@ def lockouts(w: World, n: int) -> None:
         )
         for user in users
     )
+
+
+# Payments
+
+
+def finance(user):
+    """The user with the finance permission (payments.access), as an administrator gives it."""
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(Permission.objects.get(codename="run_payments"))
+    return type(user).objects.get(pk=user.pk)  # permissions are cached on the instance
+
+
+def payment_run(w: World, n: int, *, confirm: bool = True):
+    """A payment run of at least n payments: a plan agreed with n items (its one-offs paid on its start date, its
+    direct payment every 4 weeks from then), gathered with everything else due by today by the approver and,
+    unless confirm is False, confirmed by the lead (both given the finance permission)."""
+    from payments import services as payment_services
+
+    plan_history(w, person(w), versions=1, rows=n)
+    run = payment_services.run_create(due_by=timezone.localdate(), acting_user=finance(w.approver))
+    return payment_services.run_confirm(run=run, acting_user=finance(w.lead)) if confirm else run
+
+
+def payment_runs(w: World, n: int) -> None:
+    """n payment runs (topped up), each gathering a payment of its own: a plan agreed (its schedule written by the
+    service), then a one-off for each run, bulk inserted due a day apart before the plan starts, so that a run
+    made up to each of those days gathers one. Made by the approver; the first confirmed and the second
+    cancelled by the lead."""
+    from payments import services as payment_services
+    from payments.models import PaymentRun, ScheduleLine
+    from payments.rules import LineKind
+
+    more = short_of(PaymentRun.objects.all(), n)
+    if not more:
+        return
+    active = approve(w, draft_plan(w, person(w), rows=1))
+    days = [active.start_date - datetime.timedelta(days=more - k) for k in range(more)]
+    ScheduleLine.objects.bulk_create(
+        ScheduleLine(
+            plan=active.plan,
+            plan_version=active,
+            kind=LineKind.ONE_OFF,
+            money_option="notional",
+            payee=f"Provider {k + 1}",
+            period_start=day,
+            period_end=day,
+            due_on=day,
+            amount=Decimal("10.00"),
+        )
+        for k, day in enumerate(days)
+    )
+    maker, checker = finance(w.approver), finance(w.lead)
+    runs = [payment_services.run_create(due_by=day, acting_user=maker) for day in days]
+    payment_services.run_confirm(run=runs[0], acting_user=checker)
+    if len(runs) > 1:
+        payment_services.run_cancel(run=runs[1], acting_user=checker)

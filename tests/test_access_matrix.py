@@ -23,7 +23,8 @@ the PHB team), assessment, service, budget (usable), awaiting (a budget waiting 
 (someone with a budget and no plan), plan, superseded, active, submitted (versions of the plan), draft,
 outcome, item (of the draft), letter, review (due), done (a review recorded), ending (of the active plan,
 asked for by the team's coordinator and waiting for the PHB team), access (the patient's online access), invitation,
-token (the invitation's), coordinator (the team's), tariff, failed (a decision e-mail not sent).
+token (the invitation's), coordinator (the team's), tariff, failed (a decision e-mail not sent), confirmed (a
+payment run confirmed) and run (one waiting for a second person), each over a plan of their own in the team.
 
 A URL pattern the table does not list fails `test_every_url_pattern_is_in_the_matrix` (shown by
 `test_a_url_pattern_missing_from_the_matrix_fails_the_check`); rows for names that are not (yet) URL
@@ -213,6 +214,16 @@ ROWS = [
     row("twofactor:passkey_verify_complete", "", PASSKEY_GET, PASSKEY_VERIFY_COMPLETE),
     row("twofactor:staff", "", LEAD_ONLY),
     row("twofactor:reset", "pk=coordinator", LEAD_ONLY, "302 404 404 404 302 404 404 404 404"),
+    # Payments (payments/): the PHB team's payment runs and a plan's schedule. Here the PHB team member and the
+    # lead both have the finance permission (page_data.payment_run): the member made the runs, so confirming or
+    # cancelling is refused to them with a message (a redirect back) and done by the lead. The read-only view
+    # and the ledger's refusal for a PHB team member without the permission: payments/tests/test_run_pages.py.
+    row("payments:runs", "", PHB_ONLY, PHB_ONLY),
+    row("payments:run", "pk=run", PHB_ONLY),
+    row("payments:confirm", "pk=run", NO_GET, "302 404 404 302 302 404 404 404 404"),
+    row("payments:cancel", "pk=run", NO_GET, "302 404 404 302 302 404 404 404 404"),
+    row("payments:ledger", "pk=confirmed", PHB_ONLY),
+    row("payments:schedule", "plan_id=plan", STAFF_READ),
 ]
 MATRIX = {r.name: r for r in ROWS}
 
@@ -337,6 +348,8 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         token=invitation.token,
         coordinator=world.coordinator,  # the team's coordinator (a staff account)
         passkey=passkey(world.coordinator),  # the coordinator's own passkey
+        confirmed=data.payment_run(world, 1),  # a payment run confirmed (its ledger file ready)
+        run=data.payment_run(world, 1, confirm=False),  # a payment run waiting for a second person
     )
 
 

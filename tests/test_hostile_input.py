@@ -389,6 +389,10 @@ CASES = {
     "twofactor:new_recovery_codes": ("alice", lambda w: reverse("twofactor:new_recovery_codes")),
     "twofactor:password_change": ("alice", lambda w: reverse("twofactor:password_change")),
     "twofactor:reset": ("leo", lambda w: reverse("twofactor:reset", kwargs={"pk": w.coordinator.pk})),
+    # Payment runs: Priya (finance) makes one, and confirms or cancels one Leo made.
+    "payments:runs": ("priya", lambda w: _payments_due(w)),
+    "payments:confirm": ("priya", lambda w: _waiting_run(w, "confirm")),
+    "payments:cancel": ("priya", lambda w: _waiting_run(w, "cancel")),
 }
 # Audit events a refused post writes by design.
 _FACTOR_REFUSED = (AuditAction.FACTOR_FAILED, AuditAction.LOCKED_OUT, AuditAction.SIGN_OUT)
@@ -400,6 +404,28 @@ EXPECTED_AUDIT = {
     "twofactor:verify": _FACTOR_REFUSED,
     "twofactor:verify_recovery": _FACTOR_REFUSED,
 }
+
+
+def _payments_due(w) -> str:
+    """The payment runs page for Priya, with the finance permission, and a plan whose payments are due."""
+    from tests import page_data
+
+    page_data.finance(w.approver)
+    _active(w)
+    return reverse("payments:runs")
+
+
+def _waiting_run(w, button: str) -> tuple[str, str]:
+    """(the run's page, its button) for a run Leo made and Priya, with the finance permission, may decide."""
+    from django.utils import timezone
+
+    from payments import services as payment_services
+    from tests import page_data
+
+    page_data.finance(w.approver)
+    _active(w)
+    run = payment_services.run_create(due_by=timezone.localdate(), acting_user=page_data.finance(w.lead))
+    return reverse("payments:run", kwargs={"pk": run.pk}), reverse(f"payments:{button}", kwargs={"pk": run.pk})
 
 
 def _password_only(client, user):
@@ -660,6 +686,9 @@ QUERY_CASES = {
     "twofactor:verify_recovery": ("alice", lambda w: reverse("twofactor:verify_recovery")),
     "twofactor:reauth": ("alice", lambda w: reverse("twofactor:reauth")),
     "twofactor:recovery_codes": ("alice", lambda w: reverse("twofactor:recovery_codes")),
+    "payments:runs": ("priya", lambda w: _payments_due(w)),
+    "payments:run": ("priya", lambda w: _waiting_run(w, "confirm")[0]),
+    "payments:schedule": ("alice", lambda w: reverse("payments:schedule", kwargs={"plan_id": _active(w).plan_id})),
 }
 
 

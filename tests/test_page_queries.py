@@ -421,6 +421,21 @@ def my_activity(w, n):
     return Visit(w.coordinator, reverse("audit:mine"))
 
 
+def payment_runs(w, n):
+    data.payment_runs(w, n)
+    return Visit(w.approver, reverse("payments:runs"))
+
+
+def payment_run(w, n):
+    """A run waiting for the lead to confirm it (its buttons shown), with at least n payments in it."""
+    run = data.payment_run(w, n, confirm=False)
+    return Visit(data.finance(w.lead), reverse("payments:run", kwargs={"pk": run.pk}))
+
+
+def plan_payments(w, n):
+    return Visit(w.coordinator, reverse("payments:schedule", kwargs={"plan_id": w.records[n].active.plan_id}))
+
+
 PAGES = [
     Page("caseload", "casework:caseload", "people in the team", caseload, sees_everyone="approver"),
     Page("caseload, PHB team", "casework:caseload", "people in the team", caseload_for_everyone),
@@ -605,6 +620,9 @@ PAGES = [
     Page("audit trail", "audit:trail", "views of a record", audit_trail, sees_everyone="lead"),
     Page("audit trail for one person", "audit:trail", "views of the record", audit_trail_for_someone),
     Page("what I did", "audit:mine", "records the coordinator opened", my_activity),
+    Page("payment runs", "payments:runs", "payment runs", payment_runs, sees_everyone="approver"),
+    Page("payment run", "payments:run", "payments in the run", payment_run, sees_everyone="lead"),
+    Page("payments for a plan", "payments:schedule", "payments scheduled (one-offs)", plan_payments),
 ]
 LISTS = [page for page in PAGES if page.sees_everyone]
 
@@ -654,6 +672,9 @@ NOT_PAGES = {
     "accounts:password_reset_confirm": "forgotten password: a form for a new password, lists nothing",
     "accounts:password_reset_complete": "forgotten password: says it is done, lists nothing",
     "portal:reply": POST_ONLY,
+    "payments:confirm": POST_ONLY,
+    "payments:cancel": POST_ONLY,
+    "payments:ledger": "a CSV download of a confirmed payment run's payments for the finance ledger",
 }
 # The admin is Django's own, for administrators only (tests.url_walk.site_patterns leaves it out).
 

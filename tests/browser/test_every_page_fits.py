@@ -41,6 +41,7 @@ PDF = "a PDF, not a page (its content is tested against the data in the app's te
 SKIPPED = {
     "health": "JSON for load balancers",
     "audit:export": "a CSV download",
+    "payments:ledger": "a CSV download",
     "eligibility:letter": PDF,
     "budgets:letter": PDF,
     "careplans:pdf": PDF,
@@ -100,6 +101,7 @@ def demo_records():
     from budgets.models import SignOff, Tariff
     from careplans.models import EndingRequest, EndingStatus, PlanVersion, Review, ReviewStatus, Status
     from eligibility.models import Decision
+    from payments.models import PaymentRun, RunStatus
     from people.demo import demo_person
     from people.models import User
     from portal.models import Invitation
@@ -145,6 +147,8 @@ def demo_records():
                 "tariff": list(Tariff.objects.all()[:1]),
                 "coordinator": [User.objects.get(username="alice")],
                 "token": ["not-a-working-token"],  # the page that says the link does not work
+                "run": list(PaymentRun.objects.filter(status=RunStatus.WAITING)[:1]),
+                "confirmed": list(PaymentRun.objects.filter(status=RunStatus.CONFIRMED)[:1]),
             },
         )
     )

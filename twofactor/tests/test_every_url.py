@@ -72,6 +72,7 @@ def addresses(django_db_setup, django_db_blocker):
             "person_pk": record.person.pk,
             "pk": record.active.pk,
             "version_pk": record.active.pk,
+            "plan_id": record.active.plan_id,
             "object_id": w.coordinator.pk,
             "id": w.coordinator.pk,
         }
