@@ -5,41 +5,18 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from careplans.tests.factories import approved_plan
 from payments import services
 from payments.models import PaymentRun, RunStatus, ScheduleLine
 from payments.rules import LineStatus
-from people.tests.factories import PersonFactory, UserFactory
+from people.tests.factories import UserFactory
 from phb.models import AuditAction, AuditEvent
 from phb.money import pounds
 from phb.roles import Role
 
 TODAY = timezone.localdate()
-
-
-def finance(user):
-    user.user_permissions.add(Permission.objects.get(codename="run_payments"))
-    return type(user).objects.get(pk=user.pk)  # permissions are cached on the instance
-
-
-@pytest.fixture
-def active(north, alice, priya):
-    person = PersonFactory(given_name="Jo", family_name="Money", care_team=north, lead_coordinator=alice)
-    return approved_plan(person=person, coordinator=alice, approver=priya)
-
-
-@pytest.fixture
-def maker(priya):
-    return finance(priya)
-
-
-@pytest.fixture
-def checker(leo):
-    return finance(leo)
 
 
 @pytest.fixture

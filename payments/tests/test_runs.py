@@ -7,7 +7,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -19,29 +18,9 @@ from people.tests.factories import PersonFactory, UserFactory
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
 from phb.roles import Role
+from tests.page_data import finance
 
 TODAY = timezone.localdate()
-
-
-def finance(user):
-    user.user_permissions.add(Permission.objects.get(codename="run_payments"))
-    return type(user).objects.get(pk=user.pk)  # permissions are cached on the instance
-
-
-@pytest.fixture
-def active(north, alice, priya):
-    person = PersonFactory(given_name="Jo", family_name="Money", care_team=north, lead_coordinator=alice)
-    return approved_plan(person=person, coordinator=alice, approver=priya)
-
-
-@pytest.fixture
-def maker(priya):
-    return finance(priya)
-
-
-@pytest.fixture
-def checker(leo):
-    return finance(leo)
 
 
 def test_a_plan_that_becomes_active_gets_its_schedule_and_its_year_adds_up_to_the_annual_amount(active):
