@@ -12,7 +12,7 @@ from people.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_phb_team_handle_payments_and_the_demo_plans_have_schedules(settings):
+def test_the_demo_phb_team_handle_payments_and_the_demo_plans_have_schedules(settings, seeded_cohorts):
     settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
     assert access.may_run_payments(User.objects.get(username="priya"))
