@@ -40,7 +40,7 @@ from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.money import pounds, round_pounds
-from phb.words import date_and_time, long_date
+from phb.words import long_date
 
 # How far ahead a run may gather payments: a month and a few days, so a run made before a weekend or a bank
 # holiday can pay what falls due over it.
@@ -218,15 +218,10 @@ def run_create(*, due_by: datetime.date, acting_user) -> PaymentRun:
 
 
 def _locked_waiting(run: PaymentRun, acting_user) -> PaymentRun:
-    _refuse_unless_allowed(acting_user)
     run = PaymentRun.objects.select_for_update(of=("self",)).select_related("decided_by").get(pk=run.pk)
-    if run.status != RunStatus.WAITING:
-        raise ServiceError(
-            f"{run.decided_by.display_name} already {run.get_status_display().lower()} payment run {run.pk} "
-            f"on {date_and_time(run.decided_at)}."
-        )
-    if run.created_by_id == acting_user.pk:
-        raise ServiceError("Someone else in the PHB team who handles payments must confirm a run you made.")
+    refusal = access.decide_refusal(acting_user, run)
+    if refusal:
+        raise ServiceError(refusal)
     return run
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careplans import access as plan_access
 from payments import services
-from payments.access import may_run_payments, run_refusal
+from payments.access import decide_refusal, may_run_payments, run_refusal
 from payments.forms import RunForm
 from payments.models import MONEY_OPTION_CHOICES, PaymentRun, RunStatus, ScheduleLine
 from payments.rules import ZERO, LineStatus
@@ -101,11 +101,7 @@ def run_detail(request, pk):
     _require_phb_team(request.user)
     run = get_object_or_404(_runs(), pk=pk)
     refusal = run_refusal(request.user)
-    waiting = run.status == RunStatus.WAITING
-    own = run.created_by_id == request.user.pk
-    why_not = ""
-    if waiting:
-        why_not = refusal or ("Someone else who handles payments must confirm this run." if own else "")
+    decide_refused = decide_refusal(request.user, run)
     lines = ScheduleLine.objects.filter(runs=run).order_by("payee", "due_on", "id")
     # The run has counted its lines already (run.gathered): the page does not count them again.
     page = page_of(lines, request.GET.get("page"), counted=False)
@@ -120,8 +116,9 @@ def run_detail(request, pk):
             for line in page
         ],
         "totals": [(OPTION_LABELS.get(option, option), total) for option, total in totals.items()],
-        "can_decide": waiting and not refusal and not own,  # exactly when the services would accept
-        "why_not": why_not,
+        "can_decide": not decide_refused,  # exactly when the services would accept
+        # Why not, while the run waits (a decided run says who decided it).
+        "why_not": decide_refused if run.status == RunStatus.WAITING else "",
         "may_download": run.status == RunStatus.CONFIRMED and not refusal,
     }
     return render(request, "payments/run.html", context)

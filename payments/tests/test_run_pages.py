@@ -115,10 +115,10 @@ def test_someone_without_the_permission_cannot_make_a_run(client, active, leo):
 def test_the_maker_sees_no_buttons_and_is_told_someone_else_must_confirm(client, run, maker):
     html = text(page(client, maker, reverse("payments:run", kwargs={"pk": run.pk})))
     assert "Confirm and pay" not in html and "Cancel this run" not in html
-    assert "Someone else who handles payments must confirm this run." in html
+    assert "Someone else in the PHB team who handles payments must confirm or cancel a run you made." in html
     response = client.post(reverse("payments:confirm", kwargs={"pk": run.pk}))
     assert response.status_code == 302
-    assert "Someone else in the PHB team who handles payments must confirm a run you made." in text(
+    assert "Someone else in the PHB team who handles payments must confirm or cancel a run you made." in text(
         client.get(response.url)
     )
     run.refresh_from_db()
