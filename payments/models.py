@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from careplans.rules import MONEY_OPTION_LABELS
+from payments.balance import TransactionKind
 from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, LineKind, LineStatus
 from phb.money import MAX_AMOUNT
 
@@ -130,3 +131,308 @@ class RunLine(models.Model):
 
     def __str__(self):
         return f"Line {self.line_id} in payment run {self.run_id}"
+
+
+# Statements and spend -------------------------------------------------------------------------------------------
+
+TRANSACTION_KIND_LABELS = {
+    TransactionKind.PAYMENT_IN: "Payment in",
+    TransactionKind.SPEND: "Spent",
+    TransactionKind.REFUND: "Refund",
+    TransactionKind.RECOVERY: "Paid back to the NHS",
+}
+TRANSACTION_KIND_CHOICES = [(kind.value, TRANSACTION_KIND_LABELS[kind]) for kind in TransactionKind]
+
+
+class SourceKind(models.TextChoices):
+    BANK = "bank", "Bank account"
+    MANAGED = "managed", "Managed account"
+    PREPAID = "prepaid", "Prepaid card"
+
+
+class StatementSource(models.Model):
+    """Where a plan's statements come from (a bank account, a managed-account provider, a prepaid card), and the
+    columns of its CSV statements as chosen the first time (payments.statements.ColumnMapping), remembered for
+    the next one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="statement_sources")
+    name = models.CharField("Name of the account or card", max_length=100)
+    kind = models.CharField("Kind of account", max_length=20, choices=SourceKind.choices)
+    mapping = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="statement_source_name_once")]
+
+    def __str__(self):
+        return self.name
+
+
+class StatementFormat(models.TextChoices):
+    CSV = "csv", "CSV file"
+    OFX = "ofx", "OFX file"
+    TYPED = "typed", "Typed in"
+
+
+class Statement(models.Model):
+    """What one file (or one transaction typed in) brought: the days it covers and who added it. A statement
+    covering the last day of a direct-payment period answers that period's statement (payments.balance.flags)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="statements")
+    source = models.ForeignKey(
+        StatementSource, null=True, blank=True, on_delete=models.PROTECT, related_name="statements"
+    )
+    file_format = models.CharField(max_length=10, choices=StatementFormat.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    covers_from = models.DateField()
+    covers_to = models.DateField()
+    received_on = models.DateField()
+    added = models.PositiveIntegerField(default=0)  # transactions it added (those seen before are not added again)
+    already_seen = models.PositiveIntegerField(default=0)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-covers_to", "-added_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(covers_from__lte=models.F("covers_to")), name="statement_covers"),
+        ]
+        indexes = [models.Index(fields=["plan", "covers_to"], name="statement_plan")]
+
+    def __str__(self):
+        return f"Statement {self.covers_from} to {self.covers_to}"
+
+
+class Receipt(models.Model):
+    """A receipt (PDF, JPEG or PNG, its type read from its content) for a transaction typed in. Kept in the
+    database, never under static or media paths, and served only by an access-checked, audited view. Lists
+    never load `content` (they use .defer or .only)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="receipts")
+    file_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at"]
+
+    def __str__(self):
+        return self.file_name
+
+
+class MatchHow(models.TextChoices):
+    RULE = "rule", "Matched by an earlier match"
+    PERSON = "person", "Matched by hand"
+
+
+class Transaction(models.Model):
+    """Money in or out of the holder's account (payments.balance.Transaction). `amount` is more than £0: the kind
+    says which way it goes. Seen once: `fingerprint` is the bank's transaction id where the file has one,
+    otherwise a hash of the date, amount, description and running balance (payments.statements.fingerprint)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="transactions")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="transactions")
+    on = models.DateField("Date")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    kind = models.CharField(max_length=20, choices=TRANSACTION_KIND_CHOICES)
+    description = models.CharField(max_length=300)
+    payee = models.CharField(max_length=200, blank=True)  # normalised, for matching (payments.matching.payee_key)
+    bank_id = models.CharField(max_length=100, blank=True)
+    running_balance = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    fingerprint = models.CharField(max_length=64)
+    item_key = models.UUIDField(null=True, blank=True)  # the plan item it is matched to
+    not_in_plan = models.BooleanField(default=False)
+    matched_how = models.CharField(max_length=10, choices=MatchHow.choices, blank=True)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    matched_at = models.DateTimeField(null=True, blank=True)
+    receipt = models.ForeignKey(Receipt, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "fingerprint"], name="transaction_seen_once"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT), name="transaction_amount_bound"
+            ),
+            models.CheckConstraint(
+                condition=~(Q(item_key__isnull=False) & Q(not_in_plan=True)), name="transaction_matched_one_way"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["plan", "on"], name="transaction_plan"),
+            models.Index(
+                fields=["plan"],
+                name="transaction_to_match",
+                condition=Q(kind="spend", item_key__isnull=True, not_in_plan=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} £{self.amount} on {self.on}"
+
+
+class MatchRule(models.Model):
+    """Learned from a match by hand: spend to this payee is for this plan item (payments.matching)."""
+
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="match_rules")
+    payee = models.CharField(max_length=200)
+    item_key = models.UUIDField()
+    learned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    learned_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "payee"], name="match_rule_once")]
+
+    def __str__(self):
+        return f"{self.payee} → {self.item_key}"
+
+
+class Invoice(models.Model):
+    """A provider's invoice against notional money: recorded by a coordinator or finance, approved by the PHB
+    team member who records it (approved_by)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="invoices")
+    item_key = models.UUIDField(null=True, blank=True)
+    provider = models.CharField(max_length=200)
+    reference = models.CharField("Invoice number", max_length=100, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")), name="invoice_period"),
+            models.CheckConstraint(condition=Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT), name="invoice_amount"),
+        ]
+
+    def __str__(self):
+        return f"Invoice from {self.provider} £{self.amount}"
+
+
+class Suspension(models.Model):
+    """Payments held from a day (a hospital stay, say) with a reason, until resumed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="suspensions")
+    starts_on = models.DateField("Hold payments from")
+    ends_on = models.DateField("Resume payments from", null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resumed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(starts_on__lt=models.F("ends_on")), name="suspension_dates"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Payments held from {self.starts_on}"
+
+
+# Reclaim and stopping (NHS (Direct Payments) Regulations 2013, regulations 13 and 14) ----------------------------
+
+
+class ActionKind(models.TextChoices):
+    RECLAIM = "reclaim", "Repayment"
+    STOP = "stop", "Stopping direct payments"
+
+
+class ActionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Letter sent: waiting for a response"
+    AGREED = "agreed", "Decided: going ahead"
+    NOT_AGREED = "not_agreed", "Decided: not going ahead"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Recovery(models.TextChoices):
+    DEDUCT = "deduct", "Taken off future payments"
+    PAID_BACK = "paid_back", "Paid back by the person"
+
+
+class AfterStopping(models.TextChoices):
+    NOTIONAL = "notional", "The NHS arranges the care (notional budget)"
+    THIRD_PARTY = "third_party", "A third party holds the money"
+    END = "end", "The personal health budget ends"
+
+
+class MoneyAction(models.Model):
+    """A proposed repayment (regulation 13) or stopping of direct payments (regulation 14): proposed by one
+    member of the PHB team with a letter, the person's response (or none by respond_by), then decided by a
+    second member with reasons (four eyes, a check constraint)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.PROTECT, related_name="money_actions")
+    kind = models.CharField(max_length=20, choices=ActionKind.choices)
+    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.PROPOSED)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)  # a repayment's
+    from_period = models.DateField("Money from the period starting", null=True, blank=True)  # a repayment's
+    effective_on = models.DateField("Stop from", null=True, blank=True)  # a stopping's
+    after_stopping = models.CharField(max_length=20, choices=AfterStopping.choices, blank=True)
+    reasons = models.TextField()
+    respond_by = models.DateField()
+    letter_pdf = models.BinaryField()
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    response = models.TextField(blank=True)
+    response_on = models.DateField(null=True, blank=True)
+    response_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reasons = models.TextField(blank=True)
+    recovery = models.CharField(max_length=20, choices=Recovery.choices, blank=True)
+    instalments = models.PositiveSmallIntegerField(null=True, blank=True)
+    decision_letter_pdf = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="money_action_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="stop") | (Q(amount__gt=0) & Q(amount__lte=MAX_AMOUNT)),
+                name="money_action_reclaim_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reclaim") | Q(effective_on__isnull=False), name="money_action_stop_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "withdrawn"], decided_at__isnull=True)
+                | (Q(status__in=["agreed", "not_agreed"]) & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="money_action_decided_by_someone",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} proposed {self.proposed_at:%Y-%m-%d}"

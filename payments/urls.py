@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import holds_urls, money_urls, reclaim_urls, statement_urls, views
 
 app_name = "payments"
 
@@ -12,3 +12,6 @@ urlpatterns = [
     path("runs/<int:pk>/ledger.csv", views.run_ledger, name="ledger"),
     path("plans/<uuid:plan_id>/", views.plan_schedule, name="schedule"),
 ]
+
+# Each part of the money in use keeps its own pages' URLs.
+urlpatterns += statement_urls.urlpatterns + money_urls.urlpatterns + reclaim_urls.urlpatterns + holds_urls.urlpatterns

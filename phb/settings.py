@@ -293,6 +293,15 @@ PLAN_FIRST_REVIEW_WITHIN_MONTHS = env_int("PLAN_FIRST_REVIEW_WITHIN_MONTHS", 3)
 PLAN_REVIEW_INTERVAL_MONTHS = env_int("PLAN_REVIEW_INTERVAL_MONTHS", 12)
 # An unscheduled review is due this many days after it is asked for.
 PLAN_UNSCHEDULED_REVIEW_DAYS = env_int("PLAN_UNSCHEDULED_REVIEW_DAYS", 14)
+
+# Money in use (payments/): a direct-payment account may hold up to PAYMENTS_CONTINGENCY_WEEKS of payments as a
+# contingency; a balance above PAYMENTS_SURPLUS_WEEKS of payments is flagged as a surplus to talk about; a person
+# has PAYMENTS_RESPONSE_DAYS to respond to a proposed repayment or stopping (regulations 13 and 14).
+PAYMENTS_CONTINGENCY_WEEKS = env_int("PAYMENTS_CONTINGENCY_WEEKS", 4)
+PAYMENTS_SURPLUS_WEEKS = env_int("PAYMENTS_SURPLUS_WEEKS", 8)
+PAYMENTS_RESPONSE_DAYS = env_int("PAYMENTS_RESPONSE_DAYS", 28)
+# The largest statement or receipt file accepted, in megabytes.
+PAYMENTS_MAX_UPLOAD_MB = env_int("PAYMENTS_MAX_UPLOAD_MB", 10)
 # Plans costing more than this a year need a PHB team lead to approve them.
 PLAN_LEAD_APPROVAL_ABOVE = env_decimal("PLAN_LEAD_APPROVAL_ABOVE", "100000.00")
 

@@ -1,0 +1,3 @@
+"""URLs of payments' holds pages (gathered by payments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of payments' money pages (gathered by payments/urls.py)."""
+
+urlpatterns = []

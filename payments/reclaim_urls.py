@@ -1,0 +1,3 @@
+"""URLs of payments' reclaim pages (gathered by payments/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of payments' statement pages (gathered by payments/urls.py)."""
+
+urlpatterns = []
