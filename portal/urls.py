@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import views
+from portal import money_urls, statement_urls, views
 
 app_name = "portal"
 
@@ -24,3 +24,6 @@ urlpatterns = [
     path("people/<uuid:person_pk>/messages/", views.staff_messages, name="staff_messages"),
     path("people/<uuid:person_pk>/messages/reply/", views.reply, name="reply"),
 ]
+
+# The money in use, as the person sees it.
+urlpatterns += money_urls.urlpatterns + statement_urls.urlpatterns

@@ -1,0 +1,3 @@
+"""URLs of the portal's statement pages (gathered by portal/urls.py)."""
+
+urlpatterns = []
