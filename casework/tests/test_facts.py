@@ -116,3 +116,39 @@ def test_an_approved_version_starting_later_is_found_after_one_whose_start_has_c
         assert cursor.fetchone()[0] == today + 10 * DAY
         cursor.execute(f"SELECT {facts.FIRST_AFTER_FUNCTION}(%s::date[], %s)", [starts, today + 20 * DAY])
         assert cursor.fetchone()[0] is None
+
+
+def test_the_watched_columns_are_the_columns_the_facts_read():
+    # PostgreSQL records which columns a view reads: the facts' SELECT as a view names exactly the columns an
+    # UPDATE must change before the trigger works the facts out again (facts.WATCHED).
+    with connection.cursor() as cursor:
+        select = facts.select_sql(cursor).replace(f"unnest({facts.PEOPLE_ARGUMENT})", "unnest(ARRAY[]::uuid[])")
+        cursor.execute(f"CREATE TEMPORARY VIEW casework_facts_probe AS {select}")  # noqa: S608 (no input)
+        cursor.execute(
+            """SELECT source.relname, attribute.attname FROM pg_depend dependency
+            JOIN pg_rewrite rule ON rule.oid = dependency.objid
+            JOIN pg_class source ON source.oid = dependency.refobjid
+            JOIN pg_attribute attribute
+                ON attribute.attrelid = dependency.refobjid AND attribute.attnum = dependency.refobjsubid
+            WHERE rule.ev_class = 'casework_facts_probe'::regclass AND dependency.refobjsubid > 0"""
+        )
+        read = {}
+        for table, column in cursor.fetchall():
+            read.setdefault(table, set()).add(column)
+        cursor.execute("DROP VIEW casework_facts_probe")
+    assert set(facts.SOURCES) <= set(read)
+    for table in facts.SOURCES:
+        assert read[table] - {"id"} == set(facts.WATCHED[table]), table
+
+
+def test_an_update_that_changes_no_watched_column_works_nothing_out_and_one_that_does_works_them_out(w):
+    person = someone(w, "Watched")
+    screening = referral(person=person, coordinator=w.coordinator)
+    # Spoil the kept row, so working the facts out again shows.
+    JourneyFacts.objects.filter(person=person).update(screened=None)
+    Screening.objects.filter(pk=screening.pk).update(next_steps="Ring on Tuesday")
+    assert JourneyFacts.objects.get(person=person).screened is None
+    Screening.objects.filter(pk=screening.pk).update(
+        decision="approved", decided_by=w.approver, decided_at=timezone.now(), decision_reason="Agreed at panel"
+    )
+    assert JourneyFacts.objects.get(person=person).screened == "eligible"
