@@ -2,7 +2,13 @@
 
 - The schedule is written when a plan version becomes active (careplans.approval.ON_ACTIVATE): the first
   version's from its start date; a change's by payments.rules.recalculate, which keeps every paid line and
-  every line before the change's start and replaces the unpaid lines from it.
+  every line before the change's start and replaces the unpaid lines from it (in its plan year, and in any
+  later plan year already scheduled).
+- Plan years follow each other from the first version's start (payments.periods.plan_year_end: each starts the
+  day after the last ends). The next plan year's lines are added RUN_AHEAD_DAYS before the schedule ends
+  (schedule_next_year, from the beat task payments.tasks.extend_schedules), by the same rules; a plan in force
+  before payments were kept here is given its schedule from a day on (schedule_on_activation's from_day, from
+  `manage.py schedule_active_plans`).
 - A payment run gathers the lines due by a day; a second member of the PHB team with the finance permission
   confirms it, which pays each line it gathered that is still to be paid, exactly once (a line another run paid
   first is left out; the UPDATE re-reads each line under its row lock, and payments/triggers.py refuses any
@@ -12,18 +18,21 @@
 import csv
 import datetime
 import io
+import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import DatabaseError, transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 
-from careplans.models import PlanVersion
+from careplans.models import PlanVersion, Status, SupportPlan
 from careplans.rules import Frequency, MoneyOption, PaymentFrequency, item_annual_exact
 from careplans.selectors import snapshot
 from payments import access
-from payments.models import PaymentRun, RunLine, RunStatus, ScheduleLine
+from payments.models import PaymentRun, RunLine, RunStatus, ScheduleLine, Suspension
+from payments.periods import ONE_DAY, plan_year_end
 from payments.rules import (
     ZERO,
     Line,
@@ -35,6 +44,7 @@ from payments.rules import (
     facts_problems,
     recalculate,
     schedule,
+    suspend,
 )
 from phb import audit
 from phb.errors import ServiceError
@@ -42,25 +52,34 @@ from phb.models import AuditAction
 from phb.money import pounds, round_pounds
 from phb.words import long_date
 
+logger = logging.getLogger(__name__)
+
 # How far ahead a run may gather payments: a month and a few days, so a run made before a weekend or a bank
 # holiday can pay what falls due over it.
 RUN_AHEAD_DAYS = 35
 
 
-def facts_for(version: PlanVersion, *, year_start: datetime.date) -> ScheduleFacts:
+def facts_for(
+    version: PlanVersion, *, year_start: datetime.date, year_end: datetime.date | None = None
+) -> ScheduleFacts:
     """What the version says about its money, for the plan year from year_start (payments.rules.ScheduleFacts).
 
     Decided here (the plan does not say): a plan with no direct payment frequency (all notional or third party)
     counts its periods monthly; a one-off item is paid or committed on the version's start date; the direct
     payment's holder is the name the plan gives, or the person; a third-party budget is one account for each
-    organisation; notional money is one commitment for each item, to its provider."""
+    organisation; notional money is one commitment for each item, to its provider. A one-off item is bought
+    once: it is in the plan year the version starts in, and not in a later year (nor in a year before it).
+    year_end: a plan year cut short (a budget ending within it), as ScheduleFacts.year_end."""
     plan = snapshot(version)
     person = version.plan.person
     regular = defaultdict(list)
     one_offs = []
+    last_day = year_end or plan_year_end(year_start)
     for item in plan.items:
         option = MoneyOption(item.money_option)
         if item.frequency == Frequency.ONE_OFF:
+            if not year_start <= version.start_date <= last_day:
+                continue
             one_offs.append(
                 OneOff(
                     money_option=option,
@@ -87,6 +106,7 @@ def facts_for(version: PlanVersion, *, year_start: datetime.date) -> ScheduleFac
         frequency=PaymentFrequency(version.dp_frequency or PaymentFrequency.MONTHLY),
         streams=streams,
         one_offs=tuple(one_offs),
+        year_end=year_end,
     )
 
 
@@ -132,11 +152,68 @@ def _row(line: Line, *, plan_id, version_id) -> ScheduleLine:
     )
 
 
-def schedule_on_activation(version: PlanVersion, acting_user) -> None:
-    """Write the schedule for a version that has just become active (careplans.approval.ON_ACTIVATE)."""
+def first_year_start(plan: SupportPlan, lines=()) -> datetime.date | None:
+    """The day the plan's first plan year started: the earliest start of a version that has been in force (or of
+    a line, whichever is earlier). Every later plan year follows from it (plan_year_containing)."""
+    starts = [line.period_start for line in lines]
+    first = (
+        PlanVersion.objects.filter(plan=plan, status__in=Status.AGREED - Status.PENDING)
+        .exclude(start_date=None)
+        .order_by("start_date")
+        .values_list("start_date", flat=True)
+        .first()
+    )
+    if first is not None:
+        starts.append(first)
+    return min(starts, default=None)
+
+
+def plan_year_containing(first_start: datetime.date, day: datetime.date) -> datetime.date:
+    """The first day of the plan year that holds `day` (each year starts the day after the last one ends)."""
+    year_start = first_start
+    while plan_year_end(year_start) < day:
+        year_start = plan_year_end(year_start) + ONE_DAY
+    return year_start
+
+
+def _save_lines(plan: SupportPlan, lines, *, version_id, versions_by_period=None, before=None) -> None:
+    """Store rules' lines that are not paid (a paid line is stored already, and never changes). A line ending
+    before `before` keeps the version it was written for (versions_by_period), if known."""
+    versions_by_period = versions_by_period or {}
+    ScheduleLine.objects.bulk_create(
+        _row(
+            line,
+            plan_id=plan.pk,
+            version_id=versions_by_period.get((line.money_option, line.payee, line.period_start), version_id)
+            if before is not None and line.period_end < before
+            else version_id,
+        )
+        for line in lines
+        if line.status != LineStatus.PAID
+    )
+
+
+def _held_again(lines: list[Line], plan: SupportPlan, year_start: datetime.date) -> list[Line]:
+    """Lines of a year not scheduled before, held where payments are held with no day to resume yet, or resume
+    on a day after the year starts (planned, or as resumed): a hold goes on into the next plan year until then."""
+    holds = Suspension.objects.filter(plan=plan).exclude(ends_on__lte=year_start)
+    for hold in holds:
+        lines = suspend(lines, hold.starts_on, hold.ends_on - ONE_DAY if hold.ends_on else None, hold.reason)
+    return lines
+
+
+def schedule_on_activation(version: PlanVersion, acting_user, *, from_day: datetime.date | None = None) -> int:
+    """Write the schedule for a version that has just become active (careplans.approval.ON_ACTIVATE).
+
+    from_day: for a version in force before payments were kept here (manage.py schedule_active_plans): the plan
+    year that holds from_day, and only its lines due on or after it. Lines due before it were paid by the ICB
+    outside this service, so none is made for them (a period that started before from_day was paid in advance).
+    Returns the number of lines written."""
     plan = version.plan
     existing = list(ScheduleLine.objects.select_for_update().filter(plan=plan).order_by("period_start"))
-    year_start = existing[0].period_start if existing else version.start_date
+    first = first_year_start(plan, existing) or version.start_date
+    on = max(version.start_date, first) if existing or from_day is None else max(version.start_date, from_day)
+    year_start = plan_year_containing(first, on)
     facts = facts_for(version, year_start=year_start)
     problems = facts_problems(facts)
     if problems:
@@ -149,28 +226,35 @@ def schedule_on_activation(version: PlanVersion, acting_user) -> None:
             person_id=plan.person_id,
             summary=f"No payment schedule for version {version.number}: {problems[0]}",
         )
-        return
+        return 0
     if not existing:
-        lines = schedule(facts)
-        summary = f"Payment schedule worked out for version {version.number}"
+        lines = [line for line in schedule(facts) if from_day is None or line.due_on >= from_day]
+        if from_day is None:
+            summary = f"Payment schedule worked out for version {version.number}"
+        else:
+            summary = f"Payment schedule worked out from {long_date(from_day)} for version {version.number}"
+        _save_lines(plan, lines, version_id=version.pk)
     else:
-        on = min(max(version.start_date, year_start), facts.end)
-        lines = recalculate([_as_rule_line(line) for line in existing], facts, on)
+        # Lines of earlier plan years never change. The change's year is recalculated from its start, and each
+        # later year already scheduled from that year's first day (so its paid lines are taken off too).
+        changing = [line for line in existing if line.period_start >= year_start]
+        lines = recalculate([_as_rule_line(line) for line in changing if line.period_start <= facts.end], facts, on)
+        later = facts.end + ONE_DAY
+        while any(line.period_start >= later for line in changing):
+            in_year = [line for line in changing if later <= line.period_start <= plan_year_end(later)]
+            if in_year:
+                later_facts = facts_for(version, year_start=later)
+                lines += recalculate([_as_rule_line(line) for line in in_year], later_facts, later)
+            later = plan_year_end(later) + ONE_DAY
         summary = f"Payment schedule changed from {long_date(on)} for version {version.number}"
-    # Paid lines never change (a trigger refuses it): what the rules return for them is what is stored.
-    versions_by_period = {(line.money_option, line.payee, line.period_start): line.plan_version_id for line in existing}
-    ScheduleLine.objects.filter(plan=plan).exclude(status=LineStatus.PAID).delete()
-    ScheduleLine.objects.bulk_create(
-        _row(
-            line,
-            plan_id=plan.pk,
-            version_id=versions_by_period.get((line.money_option, line.payee, line.period_start), version.pk)
-            if line.period_end < version.start_date
-            else version.pk,
+        # Paid lines never change (a trigger refuses it): what the rules return for them is what is stored.
+        versions_by_period = {
+            (line.money_option, line.payee, line.period_start): line.plan_version_id for line in changing
+        }
+        ScheduleLine.objects.filter(plan=plan, period_start__gte=year_start).exclude(status=LineStatus.PAID).delete()
+        _save_lines(
+            plan, lines, version_id=version.pk, versions_by_period=versions_by_period, before=version.start_date
         )
-        for line in lines
-        if line.status != LineStatus.PAID
-    )
     total = sum((line.amount for line in lines), ZERO)
     audit.record(
         actor=acting_user,
@@ -179,6 +263,135 @@ def schedule_on_activation(version: PlanVersion, acting_user) -> None:
         person_id=plan.person_id,
         summary=f"{summary}: {len(lines)} lines, {pounds(total)} in the plan year",
     )
+    return len(lines)
+
+
+def _schedule_end(plan: SupportPlan) -> datetime.date | None:
+    return max(ScheduleLine.objects.filter(plan=plan).values_list("period_end", flat=True), default=None)
+
+
+@transaction.atomic
+def schedule_next_year(*, plan: SupportPlan, on: datetime.date | None = None, acting_user=None) -> int:
+    """Add the next plan year's lines to a plan in force whose schedule ends within RUN_AHEAD_DAYS of `on`
+    (today), by the same rules as its first year, from the version in force; again for each year still missing.
+    Returns the lines added: none when the schedule already reaches far enough (so running it twice adds
+    nothing), when the plan has no schedule yet (manage.py schedule_active_plans writes it) or no version in
+    force, or when the budget ends before the next year starts. A budget ending within the year cuts it short."""
+    on = on or timezone.localdate()
+    SupportPlan.objects.select_for_update().filter(pk=plan.pk).first()  # one extension of a plan at a time
+    horizon = on + datetime.timedelta(days=RUN_AHEAD_DAYS)
+    version = (
+        PlanVersion.objects.in_force(on=on)
+        .filter(plan=plan, status__in=Status.RUNNING)
+        .select_related("plan__person", "budget_version", "care_coordinator")
+        .prefetch_related("outcomes", "items")
+        .order_by("-number")
+        .first()
+    )
+    added = 0
+    for _ in range(10):  # a plan years behind catches up, a year at a time (ten years at most in one go)
+        end = _schedule_end(plan)
+        if version is None or end is None or end > horizon:
+            break
+        first = first_year_start(plan, ScheduleLine.objects.filter(plan=plan).order_by("period_start")[:1])
+        next_day = end + ONE_DAY
+        year_start = plan_year_containing(first, next_day)
+        year_end = plan_year_end(year_start)
+        if version.status == Status.ENDING and version.ended_on:
+            year_end = min(year_end, version.ended_on - ONE_DAY)  # payments stop from the end date
+        if year_end < next_day:
+            break
+        facts = facts_for(version, year_start=year_start, year_end=year_end)
+        if facts_problems(facts):
+            break
+        lines = [line for line in schedule(facts) if line.period_start >= next_day]
+        if not lines:
+            break
+        lines = _held_again(lines, plan, year_start)
+        _save_lines(plan, lines, version_id=version.pk)
+        added += len(lines)
+        total = sum((line.amount for line in lines), ZERO)
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.SCHEDULE_PAYMENTS,
+            obj=version,
+            person_id=plan.person_id,
+            summary=f"Payment schedule for the plan year from {long_date(next_day)} added for version "
+            f"{version.number}: {len(lines)} lines, {pounds(total)}",
+        )
+    return added
+
+
+def _versions_in_force(on: datetime.date):
+    """Versions in force on a day that have become active (not an approved one waiting for the hourly task that
+    activates it, which writes its schedule), with what facts_for reads."""
+    return (
+        PlanVersion.objects.in_force(on=on)
+        .filter(status__in=Status.RUNNING)
+        .select_related("plan__person", "budget_version", "care_coordinator")
+        .prefetch_related("outcomes", "items__outcomes")
+    )
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    plans: int  # plans given a schedule
+    lines: int  # lines written
+    without: int  # plans in force whose money makes no schedule (said on their record)
+
+
+def schedule_active_plans(*, on: datetime.date | None = None) -> Backfilled:
+    """A schedule for every plan in force with no schedule lines: plans active before payments were kept here.
+
+    The same service as when a version becomes active (schedule_on_activation), from `on` (today): the plan year
+    that holds it, with the lines due on or after it. Lines due before it are not made: the ICB paid those
+    periods outside this service (a period already started was paid in advance, on its first day). Each plan in
+    its own transaction, its row locked and its lines counted again, so running it twice (or two at once) writes
+    each schedule once."""
+    on = on or timezone.localdate()
+    plans = lines = without = 0
+    unscheduled = _versions_in_force(on).exclude(plan__payment_lines__isnull=False).order_by("plan_id", "-number")
+    seen = set()
+    for version in unscheduled:
+        if version.plan_id in seen:
+            continue  # the newer of two versions in force (a change waiting for the hourly task) is the one
+        seen.add(version.plan_id)
+        with transaction.atomic():
+            SupportPlan.objects.select_for_update().filter(pk=version.plan_id).first()
+            if ScheduleLine.objects.filter(plan_id=version.plan_id).exists():
+                continue
+            written = schedule_on_activation(version, None, from_day=on)
+        plans, lines, without = plans + bool(written), lines + written, without + (not written)
+    return Backfilled(plans=plans, lines=lines, without=without)
+
+
+@dataclass(frozen=True)
+class Extended:
+    plans: int  # plans given lines of a new plan year
+    lines: int  # lines added
+
+
+def extend_schedules(*, on: datetime.date | None = None) -> Extended:
+    """The next plan year's lines for every plan in force whose schedule ends within RUN_AHEAD_DAYS of `on`
+    (today): schedule_next_year for each, in its own transaction. Running it again adds nothing."""
+    on = on or timezone.localdate()
+    horizon = on + datetime.timedelta(days=RUN_AHEAD_DAYS)
+    ending = (
+        SupportPlan.objects.filter(pk__in=_versions_in_force(on).values("plan_id"))
+        .annotate(schedule_end=Max("payment_lines__period_end"))
+        .filter(schedule_end__lte=horizon)
+        .order_by("pk")
+    )
+    plans = lines = 0
+    for plan in ending:
+        try:
+            added = schedule_next_year(plan=plan, on=on)
+        except DatabaseError:
+            # One plan the database refuses must not stop the others: logged for the team to look at.
+            logger.exception("Could not add the next plan year's payments to plan %s", plan.pk)
+            continue
+        plans, lines = plans + bool(added), lines + added
+    return Extended(plans=plans, lines=lines)
 
 
 def _refuse_unless_allowed(user) -> None:

@@ -1,7 +1,8 @@
 """The money in use as pages: payment runs (made by one member of the PHB team who handles payments, confirmed
 or cancelled by another, then the ledger's CSV), and a plan's payment schedule. Every write is a service in
 payments.services; who may make, confirm or cancel a run is payments.access, asked here only to show or hide
-the buttons (the services ask it again)."""
+the buttons (the services ask it again). Holding and resuming payments and recording invoices are pages of their
+own (payments.holds_views), reached from the plan's payments page."""
 
 import dataclasses
 
@@ -17,7 +18,9 @@ from careplans import access as plan_access
 from payments import services
 from payments.access import decide_refusal, may_run_payments, run_refusal
 from payments.forms import RunForm
-from payments.models import MONEY_OPTION_CHOICES, PaymentRun, RunStatus, ScheduleLine
+from payments.holds import hold_refusal
+from payments.invoices import invoice_refusal, notional_items
+from payments.models import MONEY_OPTION_CHOICES, PaymentRun, RunStatus, ScheduleLine, Suspension
 from payments.rules import ZERO, LineStatus
 from people.access import require_staff
 from phb import audit
@@ -186,7 +189,8 @@ def run_ledger(request, pk):
 
 @require_GET
 def plan_schedule(request, plan_id):
-    """A plan's payment schedule for the plan year: each line, what is paid and what is still to pay."""
+    """A plan's payment schedule: each line, what is paid and what is still to pay; payments held (with their
+    buttons to resume), and what is committed to each provider item against what has been invoiced."""
     require_staff(request.user)
     plan = plan_access.get_plan_for_user(request.user, plan_id)
     audit.record(
@@ -197,9 +201,15 @@ def plan_schedule(request, plan_id):
         summary="Viewed the plan's payments",
     )
     lines = ScheduleLine.objects.filter(plan=plan)
-    page = page_of(lines.order_by("period_start", "due_on", "kind", "payee", "id"), request.GET.get("page"))
-    sums = lines.aggregate(total=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)))
+    sums = lines.aggregate(total=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)), count=Count("id"))
     total, paid = sums["total"] or ZERO, sums["paid"] or ZERO
+    # Counted with the sums above: the page does not count the lines again.
+    page = page_of(
+        lines.order_by("period_start", "due_on", "kind", "payee", "id"), request.GET.get("page"), counted=False
+    )
+    page = dataclasses.replace(page, count=min(sums["count"], COUNT_UP_TO), count_capped=sums["count"] > COUNT_UP_TO)
+    items = list(notional_items(plan))
+    held = list(Suspension.objects.filter(plan=plan, resumed_at=None).order_by("starts_on"))
     context = {
         "plan": plan,
         "person": plan.person,
@@ -215,5 +225,12 @@ def plan_schedule(request, plan_id):
         "total": total,
         "paid": paid,
         "to_pay": total - paid,
+        "holds": held,
+        "may_hold": not hold_refusal(request.user, plan),  # exactly when the services would accept
+        "may_invoice": not invoice_refusal(request.user, plan, items),
+        "commitments": [
+            {"item": item, "left": item.committed - item.invoiced, "over": item.invoiced > item.committed}
+            for item in items
+        ],
     }
     return render(request, "payments/schedule.html", context)

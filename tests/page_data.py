@@ -583,3 +583,61 @@ def payment_runs(w: World, n: int) -> None:
     payment_services.run_confirm(run=runs[0], acting_user=checker)
     if len(runs) > 1:
         payment_services.run_cancel(run=runs[1], acting_user=checker)
+
+
+# Repayments and stopping (payments.reclaims)
+
+
+def reclaim(w: World, active, *, responded: bool = True, stop: bool = False):
+    """A repayment (or, with stop, a stopping) of the active plan's direct payments, proposed by the approver and
+    waiting for a decision; responded: the person's response recorded by the coordinator, so the lead may decide
+    now. Letters are real PDFs unless the caller patches payments.reclaims.render_pdf."""
+    from payments import reclaims as reclaim_services
+    from payments.models import AfterStopping
+
+    today = timezone.localdate()
+    if stop:
+        action = reclaim_services.propose_stop(
+            plan=active.plan,
+            effective_on=reclaim_services.respond_by_for(today) + datetime.timedelta(days=7),
+            after_stopping=AfterStopping.NOTIONAL,
+            reasons="The money has not been used as agreed.",
+            acting_user=w.approver,
+        )
+    else:
+        action = reclaim_services.propose_reclaim(
+            plan=active.plan,
+            amount=Decimal("120.00"),
+            reasons="The money has not been used as agreed.",
+            from_period=reclaim_services.payment_periods(active.plan, on=today)[0][0],
+            acting_user=w.approver,
+        )
+    if responded:
+        action = reclaim_services.record_response(
+            action=action, response="I can explain.", response_on=today, acting_user=w.coordinator
+        )
+    return action
+
+
+def reclaims_of(w: World, active, n: int):
+    """n repayments of the plan: n - 1 withdrawn by the lead, and the last waiting (responded)."""
+    from payments import reclaims as reclaim_services
+
+    for _ in range(n - 1):
+        reclaim_services.withdraw(action=reclaim(w, active, responded=False), acting_user=w.lead)
+    return reclaim(w, active)
+
+
+def decided_reclaim(w: World, active):
+    """A repayment the lead agreed, taken off the next payment (its decision letter made)."""
+    from payments import reclaims as reclaim_services
+    from payments.models import Recovery
+
+    return reclaim_services.decide(
+        action=reclaim(w, active),
+        agree=True,
+        decision_reasons="Not used as agreed.",
+        recovery=Recovery.DEDUCT,
+        instalments=1,
+        acting_user=w.lead,
+    )

@@ -224,6 +224,19 @@ ROWS = [
     row("payments:cancel", "pk=run", NO_GET, "302 404 404 302 302 404 404 404 404"),
     row("payments:ledger", "pk=confirmed", PHB_ONLY),
     row("payments:schedule", "plan_id=plan", STAFF_READ),
+    # Repayments and stopping (payments/reclaim_*.py): staff who may see the person see them; the PHB team
+    # proposes, decides (not whoever proposed: the approver proposed these, so deciding sends them back with a
+    # message) and withdraws; the person's response is recorded by their coordinator or the PHB team (an empty
+    # form shows the page again with its errors: 200).
+    row("payments:reclaims", "plan_id=plan", STAFF_READ),
+    row("payments:reclaim_new", "plan_id=plan", PHB_ONLY, PHB_ONLY),
+    row("payments:stop_new", "plan_id=plan", PHB_ONLY, PHB_ONLY),
+    row("payments:reclaim", "pk=reclaim", STAFF_READ),
+    row("payments:reclaim_response", "pk=reclaim", NO_GET, STAFF_READ),
+    row("payments:reclaim_decide", "pk=reclaim", "302 404 404 302 200 404 404 404 404", "302 404 404 302 200 404 404 404 404"),
+    row("payments:reclaim_withdraw", "pk=reclaim", PHB_ONLY, "302 404 404 302 302 404 404 404 404"),
+    row("payments:reclaim_letter", "pk=reclaim", STAFF_READ),
+    row("payments:reclaim_decision_letter", "pk=decided", STAFF_READ),
 ]
 MATRIX = {r.name: r for r in ROWS}
 
@@ -350,6 +363,8 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         passkey=passkey(world.coordinator),  # the coordinator's own passkey
         confirmed=data.payment_run(world, 1),  # a payment run confirmed (its ledger file ready)
         run=data.payment_run(world, 1, confirm=False),  # a payment run waiting for a second person
+        decided=data.decided_reclaim(world, active),  # a repayment decided (its decision letter made)
+        reclaim=data.reclaim(world, active),  # a repayment waiting for a decision, the response recorded
     )
 
 

@@ -393,6 +393,13 @@ CASES = {
     "payments:runs": ("priya", lambda w: _payments_due(w)),
     "payments:confirm": ("priya", lambda w: _waiting_run(w, "confirm")),
     "payments:cancel": ("priya", lambda w: _waiting_run(w, "cancel")),
+    # Repayments and stopping: Priya proposes; Alice records Jane's response; Leo decides or withdraws what
+    # Priya proposed.
+    "payments:reclaim_new": ("priya", lambda w: reverse("payments:reclaim_new", kwargs={"plan_id": _active(w).plan_id})),
+    "payments:stop_new": ("priya", lambda w: reverse("payments:stop_new", kwargs={"plan_id": _active(w).plan_id})),
+    "payments:reclaim_response": ("alice", lambda w: _reclaim(w, "reclaim_response", responded=False)),
+    "payments:reclaim_decide": ("leo", lambda w: _reclaim(w, "reclaim_decide")[1]),
+    "payments:reclaim_withdraw": ("leo", lambda w: _reclaim(w, "reclaim_withdraw")[1]),
 }
 # Audit events a refused post writes by design.
 _FACTOR_REFUSED = (AuditAction.FACTOR_FAILED, AuditAction.LOCKED_OUT, AuditAction.SIGN_OUT)
@@ -426,6 +433,14 @@ def _waiting_run(w, button: str) -> tuple[str, str]:
     _active(w)
     run = payment_services.run_create(due_by=timezone.localdate(), acting_user=page_data.finance(w.lead))
     return reverse("payments:run", kwargs={"pk": run.pk}), reverse(f"payments:{button}", kwargs={"pk": run.pk})
+
+
+def _reclaim(w, button: str, *, responded: bool = True) -> tuple[str, str]:
+    """(the repayment's page, one of its forms) for a repayment of Jane's plan that Priya proposed."""
+    from tests import page_data
+
+    action = page_data.reclaim(w, _active(w), responded=responded)
+    return reverse("payments:reclaim", kwargs={"pk": action.pk}), reverse(f"payments:{button}", kwargs={"pk": action.pk})
 
 
 def _password_only(client, user):
@@ -689,6 +704,7 @@ QUERY_CASES = {
     "payments:runs": ("priya", lambda w: _payments_due(w)),
     "payments:run": ("priya", lambda w: _waiting_run(w, "confirm")[0]),
     "payments:schedule": ("alice", lambda w: reverse("payments:schedule", kwargs={"plan_id": _active(w).plan_id})),
+    "payments:reclaims": ("alice", lambda w: reverse("payments:reclaims", kwargs={"plan_id": _active(w).plan_id})),
 }
 
 

@@ -70,6 +70,7 @@ class Page:
 
 def stand_in_letters(patch) -> None:
     patch.setattr("careplans.approval.render_pdf", lambda template, context: data.STAND_IN_PDF)
+    patch.setattr("payments.reclaims.render_pdf", lambda template, context: data.STAND_IN_PDF)
 
 
 @pytest.fixture
@@ -436,6 +437,37 @@ def plan_payments(w, n):
     return Visit(w.coordinator, reverse("payments:schedule", kwargs={"plan_id": w.records[n].active.plan_id}))
 
 
+def plan_reclaims(w, n):
+    """A plan's repayments: n of them, n - 1 withdrawn and the last waiting (the buttons to propose shown)."""
+    waiting = data.reclaims_of(w, data.plan_history(w, data.person(w), versions=1, rows=1), n)
+    return Visit(w.approver, reverse("payments:reclaims", kwargs={"plan_id": waiting.plan_id}))
+
+
+def reclaim_page(w, n):
+    """A repayment waiting for the lead to decide (the response recorded): the buttons and the response form."""
+    action = data.reclaim(w, w.records[n].active)
+    return Visit(w.lead, reverse("payments:reclaim", kwargs={"pk": action.pk}))
+
+
+def reclaim_propose(w, n):
+    return Visit(w.approver, reverse("payments:reclaim_new", kwargs={"plan_id": w.records[n].active.plan_id}))
+
+
+def stop_propose(w, n):
+    return Visit(w.approver, reverse("payments:stop_new", kwargs={"plan_id": w.records[n].active.plan_id}))
+
+
+def reclaim_decide(w, n):
+    """The stopping's decision page: what it would hold (a count of the payments) and the form."""
+    action = data.reclaim(w, w.records[n].active, stop=True)
+    return Visit(w.lead, reverse("payments:reclaim_decide", kwargs={"pk": action.pk}))
+
+
+def reclaim_withdraw(w, n):
+    action = data.reclaim(w, w.records[n].active, responded=False)
+    return Visit(w.lead, reverse("payments:reclaim_withdraw", kwargs={"pk": action.pk}))
+
+
 PAGES = [
     Page("caseload", "casework:caseload", "people in the team", caseload, sees_everyone="approver"),
     Page("caseload, PHB team", "casework:caseload", "people in the team", caseload_for_everyone),
@@ -623,6 +655,12 @@ PAGES = [
     Page("payment runs", "payments:runs", "payment runs", payment_runs, sees_everyone="approver"),
     Page("payment run", "payments:run", "payments in the run", payment_run, sees_everyone="lead"),
     Page("payments for a plan", "payments:schedule", "payments scheduled (one-offs)", plan_payments),
+    Page("repayments of a plan", "payments:reclaims", "repayments", plan_reclaims, sees_everyone="approver"),
+    Page("a repayment", "payments:reclaim", "versions, reviews and items of the plan", reclaim_page),
+    Page("propose a repayment", "payments:reclaim_new", "versions, reviews and items of the plan", reclaim_propose),
+    Page("propose stopping", "payments:stop_new", "versions, reviews and items of the plan", stop_propose),
+    Page("decide a stopping", "payments:reclaim_decide", "versions, reviews and items of the plan", reclaim_decide),
+    Page("withdraw a repayment", "payments:reclaim_withdraw", "versions, reviews and items of the plan", reclaim_withdraw),
 ]
 LISTS = [page for page in PAGES if page.sees_everyone]
 
@@ -675,6 +713,9 @@ NOT_PAGES = {
     "payments:confirm": POST_ONLY,
     "payments:cancel": POST_ONLY,
     "payments:ledger": "a CSV download of a confirmed payment run's payments for the finance ledger",
+    "payments:reclaim_response": POST_ONLY,
+    "payments:reclaim_letter": PDF,
+    "payments:reclaim_decision_letter": PDF,
 }
 # The admin is Django's own, for administrators only (tests.url_walk.site_patterns leaves it out).
 

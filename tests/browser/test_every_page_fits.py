@@ -50,6 +50,8 @@ SKIPPED = {
     "portal:letter": PDF,
     "portal:screening_letter": PDF,
     "portal:budget_letter": PDF,
+    "payments:reclaim_letter": PDF,
+    "payments:reclaim_decision_letter": PDF,
 }
 # Opened for every record that fills them; every other page for the first one (two for a draft: the
 # returned one quotes the PHB team's reasons; the portal's for the patient and for the representative).
@@ -101,7 +103,7 @@ def demo_records():
     from budgets.models import SignOff, Tariff
     from careplans.models import EndingRequest, EndingStatus, PlanVersion, Review, ReviewStatus, Status
     from eligibility.models import Decision
-    from payments.models import PaymentRun, RunStatus
+    from payments.models import ActionStatus, MoneyAction, PaymentRun, RunStatus
     from people.demo import demo_person
     from people.models import User
     from portal.models import Invitation
@@ -138,6 +140,12 @@ def demo_records():
             "ending": list(EndingRequest.objects.filter(plan__person=person, status=EndingStatus.WAITING)),
             "access": list(person.portal_access.filter(revoked_at=None)),
             "invitation": list(Invitation.objects.filter(person=person, used_at=None)),
+            "reclaim": list(MoneyAction.objects.filter(plan__person=person, status=ActionStatus.PROPOSED)[:1]),
+            "decided": list(
+                MoneyAction.objects.filter(plan__person=person, decided_at__isnull=False).defer(
+                    "letter_pdf", "decision_letter_pdf"
+                )[:1]
+            ),
         }
         found.append((person, kinds))
     found.append(

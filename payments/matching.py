@@ -1,0 +1,126 @@
+"""Matching spend to plan items by rules learned from earlier matches (payee -> item).
+
+Pure functions over strings. A rule's key is payee_key() of the description it was learned from, so that the next
+payment to the same payee (another date, another card, another reference) finds it.
+
+The rules decided here (the issue is silent on them):
+- A payee key is the description in upper case without what changes from one payment to the next: the bank's
+  words in front ("CARD PAYMENT TO", "DD", "SO", "FPO", "BGC" ...), dates and times, card numbers ("CARD 1234",
+  "XXXX1234"), amounts, runs of 4 or more digits, reference codes (a word of 6 or more characters with both
+  letters and digits, or what follows "REF"), then "ON", "AT" or "REF" left dangling at the end; punctuation
+  other than "&" becomes a space (an apostrophe goes: "ST JOHN'S" is "ST JOHNS"); spaces are collapsed.
+  When nothing would be left, the key is the whole description in upper case with spaces collapsed.
+- A rule matches when its key is the payee key, or else when it is the payee key's first words: the longest
+  such rule wins ("ACME CARE" matches "ACME CARE LTD NORTH", never "ACME CAREWORKS").
+"""
+
+import re
+from collections.abc import Mapping
+
+MAX_PAYEE = 200  # payments.models.Transaction.payee and MatchRule.payee
+
+# The bank's words in front of the payee, longest first so that "CARD PAYMENT TO" goes before "CARD".
+_PREFIXES = sorted(
+    (
+        "CARD PAYMENT TO",
+        "CARD PAYMENT",
+        "CARD PURCHASE",
+        "DEBIT CARD PAYMENT TO",
+        "DEBIT CARD PAYMENT",
+        "DEBIT CARD PURCHASE",
+        "CONTACTLESS PAYMENT TO",
+        "CONTACTLESS PAYMENT",
+        "CONTACTLESS",
+        "DIRECT DEBIT TO",
+        "DIRECT DEBIT",
+        "STANDING ORDER TO",
+        "STANDING ORDER",
+        "FASTER PAYMENT TO",
+        "FASTER PAYMENT",
+        "FASTER PAYMENTS",
+        "BILL PAYMENT TO",
+        "BILL PAYMENT",
+        "BANK TRANSFER TO",
+        "TRANSFER TO",
+        "PAYMENT TO",
+        "ONLINE PAYMENT TO",
+        "ONLINE PAYMENT",
+        "MOBILE PAYMENT TO",
+        "MOBILE PAYMENT",
+        "PURCHASE",
+        "DD",
+        "SO",
+        "FPO",
+        "FPI",
+        "BGC",
+        "BP",
+        "TFR",
+        "CHQ",
+        "DEB",
+        "CPT",
+        "POS",
+        "VIS",
+        "VISA",
+        "ATM",
+        "TO",
+    ),
+    key=len,
+    reverse=True,
+)
+_PREFIX = re.compile(r"^(?:" + "|".join(re.escape(prefix) for prefix in _PREFIXES) + r")\b\s*")
+
+_MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*"
+_REMOVE = [
+    re.compile(pattern)
+    for pattern in (
+        r"\b\d{1,2}:\d{2}(?::\d{2})?\b",  # times
+        r"\b\d{4}-\d{1,2}-\d{1,2}\b",  # 2026-04-05
+        r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b",  # 05/04, 05/04/2026, 05-04-26, 05.04
+        rf"\b\d{{1,2}}\s*{_MONTH}(?:\s*\d{{2,4}})?\b",  # 05 APR, 05APR26, 5 APRIL 2026
+        r"\b(?:CARD|CD)\s*(?:NO\.?\s*)?[X*]*\d{4}\b",  # CARD 1234, CD 1234
+        r"[X*]{4,}\d{2,4}\b",  # XXXX1234, ****1234
+        r"£\s*\d[\d,]*(?:\.\d+)?",  # £12.50
+        r"\b(?:GBP|EUR|USD)\s*\d[\d,]*(?:\.\d+)?\b",  # GBP 12.50
+        r"\b\d[\d,]*\.\d{2}\s*(?:GBP|EUR|USD)?\b",  # 12.50, 12.50 GBP
+        r"\bREF(?:ERENCE)?\b[:.\s#-]*\S+",  # REF INV2041, REF: 12
+        r"\b(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{6,}\b",  # reference codes: INV2041A, A1B2C3
+        r"\b\d{4,}\b",  # long digit runs
+    )
+]
+_DANGLING = re.compile(r"(?:\s+(?:ON|AT|REF|VIA|-))+$")
+_APOSTROPHE = re.compile(r"['\u2019`]")
+_PUNCTUATION = re.compile(r"[^\w&]")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def payee_key(description: str) -> str:
+    """The payee in a statement's description, for learning and matching (the module's docstring says how)."""
+    whole = _collapse(description.upper())
+    key = _APOSTROPHE.sub("", whole)
+    for pattern in _REMOVE:
+        key = _collapse(pattern.sub(" ", key))
+    key = _collapse(_PUNCTUATION.sub(" ", key.replace("_", " ").replace("*", " ").replace("£", " ")))
+    while True:
+        shorter = _PREFIX.sub("", key)
+        shorter = _DANGLING.sub("", shorter).strip()
+        if shorter == key:
+            break
+        key = shorter
+    return (key or whole)[:MAX_PAYEE]
+
+
+def match_by_rules(description: str, rules: Mapping[str, str]) -> str | None:
+    """The item a description's payee was matched to before: the rule for its payee key, or else the longest
+    rule key that is the payee key's first words. rules: payee_key -> item key. None when no rule fits."""
+    key = payee_key(description)
+    if key in rules:
+        return rules[key]
+    words = key.split(" ")
+    for count in range(len(words) - 1, 0, -1):
+        item = rules.get(" ".join(words[:count]))
+        if item is not None:
+            return item
+    return None

@@ -1,0 +1,552 @@
+"""Statements and spend: every write, each in one transaction and recorded in the audit trail.
+
+- import_statement: a CSV or OFX file from the bank, managed-account provider or prepaid card, read by
+  payments.statements (pure). The whole file is one transaction: a row that cannot be read, or a date before
+  the plan started or in the future, refuses the file and nothing is added.
+- add_by_hand: one transaction typed in, with a receipt if there is one (PDF, JPEG or PNG, its type read from
+  its content).
+- match: spend matched by hand to an item of the plan in force, or marked as not in the plan. A match to an
+  item is learned (payee -> item, payments.matching) and applied to the plan's other spend still to match
+  from the same payee, and to later statements.
+
+Who may do any of it is payments.statement_access.statement_refusal, asked again here.
+"""
+
+import datetime
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.db.models import Min, Subquery
+from django.utils import timezone
+
+from careplans.models import PlanVersion, Status, SupportItem, SupportPlan
+from careplans.rules import MoneyOption
+from payments import matching, statements
+from payments.balance import TransactionKind
+from payments.models import (
+    TRANSACTION_KIND_LABELS,
+    MatchHow,
+    MatchRule,
+    Receipt,
+    ScheduleLine,
+    SourceKind,
+    Statement,
+    StatementFormat,
+    StatementSource,
+    Transaction,
+)
+from payments.rules import LineStatus
+from payments.statement_access import statement_refusal
+from phb import audit
+from phb.errors import ServiceError
+from phb.models import AuditAction
+from phb.money import MAX_AMOUNT, pounds, round_pounds
+from phb.words import long_date
+
+# A payment in from the ICB is recognised when a scheduled or paid payment of the same amount was due this many
+# days either side of the day it reached the account (banks take a few working days; a run may pay early).
+PAYMENT_IN_WINDOW_DAYS = 7
+
+RECEIPT_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+RECEIPT_TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+NAME_LENGTH = 255
+
+
+def max_upload_bytes() -> int:
+    return settings.PAYMENTS_MAX_UPLOAD_MB * 1024 * 1024
+
+
+def too_big_message(what: str) -> str:
+    return f"The {what} must be {settings.PAYMENTS_MAX_UPLOAD_MB} MB or smaller. Choose a smaller file."
+
+
+class NeedsMapping(ServiceError):
+    """A CSV file whose columns we cannot tell apart (no remembered mapping fits and no guess): the page asks
+    which column is which. headers: the file's column names; sample: its first rows, as text."""
+
+    def __init__(self, headers: list[str], sample: list[list[str]], problems: list[str] | None = None):
+        self.headers = headers
+        self.sample = sample
+        self.problems = problems or []
+        super().__init__("Tell us which column of the file holds the date, the description and the amount.")
+
+
+# Reading what the plan allows ------------------------------------------------------------------------------------
+
+
+def _refuse_unless_allowed(user, plan) -> None:
+    refusal = statement_refusal(user, plan)
+    if refusal:
+        raise ServiceError(refusal)
+
+
+def plan_started_on(plan) -> datetime.date | None:
+    """The start date of the plan's first agreed version: no spending from the budget can be earlier."""
+    return PlanVersion.objects.filter(plan=plan, status__in=Status.AGREED).aggregate(first=Min("start_date"))["first"]
+
+
+def _not_before(plan) -> datetime.date:
+    started = plan_started_on(plan)
+    if started is None:
+        raise ServiceError("This plan has not been agreed yet, so there is no spending to add.")
+    return started
+
+
+def items_in_force(plan, *, on: datetime.date | None = None) -> list[SupportItem]:
+    """The items of the plan's version in force (what spending may be matched to), in the plan's order: one
+    query (the version in force, PlanVersionQuerySet.in_force_for, as a subquery)."""
+    in_force = (
+        PlanVersion.objects.filter(plan=plan).in_force(on=on or timezone.localdate()).order_by("-number").values("pk")
+    )
+    return list(SupportItem.objects.filter(plan_version=Subquery(in_force[:1])).order_by("created_at", "id"))
+
+
+def item_label(item: SupportItem) -> str:
+    return f"{item.description} ({item.provider})" if item.provider else item.description
+
+
+def _locked_plan(plan) -> SupportPlan:
+    """The plan under its row lock: two imports into one plan happen one after the other, so each sees what the
+    other added (and neither adds a transaction twice)."""
+    return SupportPlan.objects.select_for_update().select_related("person").get(pk=plan.pk)
+
+
+# Statements ------------------------------------------------------------------------------------------------------
+
+
+def _sources_mapping(source: StatementSource | None):
+    if source is None or not source.mapping:
+        return None
+    try:
+        return statements.ColumnMapping.from_dict(source.mapping)
+    except (TypeError, ValueError, KeyError):
+        return None  # a mapping saved by an older version of the reader: asked again
+
+
+def mapping_for(data: bytes, file_name: str, source: StatementSource | None = None):
+    """The column mapping to read a CSV file with: the one remembered for its source when it fits the file's
+    columns, otherwise a guess from the column names. None for an OFX file. Raises NeedsMapping when neither
+    fits, and ServiceError when the file cannot be read at all."""
+    try:
+        if statements.sniff_format(data, file_name) != "csv":
+            return None
+        headers, rows = statements.read_table(data)
+    except statements.StatementError as error:
+        raise ServiceError(str(error)) from None
+    remembered = _sources_mapping(source)
+    if remembered is not None and not remembered.problems(headers):
+        return remembered
+    guessed = statements.guess_mapping(headers)
+    if guessed is not None and not guessed.problems(headers):
+        return guessed
+    raise NeedsMapping(list(headers), [[str(cell) for cell in row] for row in list(rows)[:5]])
+
+
+def _payments_in(plan, rows) -> list[tuple[datetime.date, Decimal]]:
+    """(due on, amount) of the plan's payments into an account, scheduled or paid, around the file's dates."""
+    money_in = [row for row in rows if row.amount > 0]
+    if not money_in:
+        return []
+    window = datetime.timedelta(days=PAYMENT_IN_WINDOW_DAYS)
+    first, last = min(row.on for row in money_in), max(row.on for row in money_in)
+    return list(
+        ScheduleLine.objects.filter(
+            plan=plan,
+            status__in=[LineStatus.SCHEDULED, LineStatus.PAID],
+            money_option__in=[MoneyOption.DIRECT_PAYMENT, MoneyOption.THIRD_PARTY],
+            amount__gt=0,
+            due_on__gte=first - window,
+            due_on__lte=last + window,
+        ).values_list("due_on", "amount")
+    )
+
+
+def classify(row, payments_in: Iterable[tuple[datetime.date, Decimal]]) -> TransactionKind:
+    """What a statement's row is. Money out (a negative amount) is spend. Money in is a payment from the ICB when
+    a scheduled or paid payment into the account of exactly that amount was due within PAYMENT_IN_WINDOW_DAYS
+    (7) days before or after the day it arrived; any other money in is a refund."""
+    if row.amount < 0:
+        return TransactionKind.SPEND
+    window = datetime.timedelta(days=PAYMENT_IN_WINDOW_DAYS)
+    for due_on, amount in payments_in:
+        if amount == row.amount and abs(due_on - row.on) <= window:
+            return TransactionKind.PAYMENT_IN
+    return TransactionKind.REFUND
+
+
+def _rules_for(plan, item_keys: set[str]) -> dict[str, str]:
+    """The plan's learned matches (payee key -> item key) to items of the version in force."""
+    return {
+        payee: str(key)
+        for payee, key in MatchRule.objects.filter(plan=plan).values_list("payee", "item_key")
+        if str(key) in item_keys
+    }
+
+
+@dataclass
+class _Resolved:
+    source: StatementSource | None
+    created: bool
+
+
+def _resolve_source(plan, source, source_name: str, source_kind: str, acting_user) -> _Resolved:
+    if source is not None:
+        if source.plan_id != plan.pk:
+            raise ServiceError("Choose an account or card of this plan.")
+        return _Resolved(source, False)
+    name = " ".join((source_name or "").split())[:100]
+    if not name:
+        return _Resolved(None, False)
+    if source_kind not in SourceKind.values:
+        raise ServiceError("Select what kind of account the statement is from.")
+    found = StatementSource.objects.filter(plan=plan, name__iexact=name).first()
+    if found is not None:
+        return _Resolved(found, False)
+    made = StatementSource(plan=plan, name=name, kind=source_kind, created_by=acting_user)
+    made.full_clean()
+    made.save()
+    return _Resolved(made, True)
+
+
+@db_transaction.atomic
+def import_statement(
+    *,
+    plan,
+    data: bytes,
+    file_name: str,
+    acting_user,
+    source: StatementSource | None = None,
+    mapping=None,
+    received_on: datetime.date | None = None,
+    source_name: str = "",
+    source_kind: str = "",
+) -> Statement:
+    """Add a statement's transactions to the plan: all of them or, when any row is wrong, none.
+
+    - A CSV file is read with `mapping`, or the one remembered for its source, or a guess from its column
+      names; NeedsMapping (a ServiceError) when none fits. The mapping used is remembered on the source.
+    - Every date must be on or after the plan's start (its first agreed version's start date) and not in the
+      future.
+    - A transaction seen before (the same fingerprint on the plan: the bank's id, or the date, amount,
+      description and running balance) is not added again. Importing the same file twice is accepted and adds
+      nothing: the second Statement records that the statement was received (it still answers a period's
+      statement), with added = 0 and already_seen = every row.
+    - Money out is spend, money in a payment from the ICB or a refund (classify). Spend from a payee matched by
+      hand before is matched to the same item (matched_how = rule).
+    - source_name / source_kind: a new account or card to add the statement under (one of the same name on
+      the plan is used instead), made in the same transaction.
+    """
+    plan = _locked_plan(plan)
+    _refuse_unless_allowed(acting_user, plan)
+    if not data:
+        raise ServiceError("The file is empty. Choose the statement file again.")
+    if len(data) > max_upload_bytes():
+        raise ServiceError(too_big_message("statement file"))
+    file_name = _clean_name(file_name) or "statement"
+    resolved = _resolve_source(plan, source, source_name, source_kind, acting_user)
+    source = resolved.source
+    today = timezone.localdate()
+    not_before = _not_before(plan)
+    try:
+        file_format = statements.sniff_format(data, file_name)
+        if file_format == "csv" and mapping is None:
+            mapping = mapping_for(data, file_name, source)
+        rows = statements.parse(data, file_name, mapping)
+        if not rows:
+            raise ServiceError("The file has no transactions in it. Check it is the right file.")
+        statements.check_dates(rows, not_before=not_before, today=today)
+    except statements.StatementError as error:
+        raise ServiceError(str(error)) from None
+    if file_format == "csv" and source is not None and mapping is not None and source.mapping != mapping.as_dict():
+        source.mapping = mapping.as_dict()
+        source.save(update_fields=["mapping"])
+
+    rows = [row for row in rows if row.amount != 0]  # a row that moves no money (a note, a balance) adds nothing
+    if not rows:
+        raise ServiceError("No row of the file pays money in or out. Check it is the right file.")
+    prints = statements.fingerprints(rows)  # two identical rows in one file are two transactions
+    seen = set(Transaction.objects.filter(plan=plan, fingerprint__in=set(prints)).values_list("fingerprint", flat=True))
+    items = {str(item.key) for item in items_in_force(plan, on=today)}
+    rules = _rules_for(plan, items)
+    payments_in = _payments_in(plan, rows)
+    statement = Statement(
+        plan=plan,
+        source=source,
+        file_format=StatementFormat.OFX if file_format == "ofx" else StatementFormat.CSV,
+        file_name=file_name,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        covers_from=min(row.on for row in rows),
+        covers_to=max(row.on for row in rows),
+        received_on=received_on or today,
+        added_by=acting_user,
+    )
+    statement.full_clean()
+    statement.save()
+    now = timezone.now()
+    new, matched = [], 0
+    for row, print_ in zip(rows, prints, strict=True):
+        if print_ in seen:
+            continue
+        seen.add(print_)
+        kind = classify(row, payments_in)
+        description = " ".join(str(row.description).split())[:300] or "No description"
+        payee = matching.payee_key(description)[:200]
+        item_key = matching.match_by_rules(description, rules) if kind == TransactionKind.SPEND and rules else None
+        matched += item_key is not None
+        new.append(
+            Transaction(
+                plan=plan,
+                statement=statement,
+                on=row.on,
+                amount=abs(row.amount),
+                kind=kind,
+                description=description,
+                payee=payee,
+                bank_id=(row.bank_id or "")[:100],
+                running_balance=row.running_balance,
+                fingerprint=print_,
+                item_key=item_key,
+                matched_how=MatchHow.RULE if item_key else "",
+                matched_by=acting_user if item_key else None,
+                matched_at=now if item_key else None,
+                added_by=acting_user,
+            )
+        )
+    too_much = next((t for t in new if not Decimal("0") < t.amount <= MAX_AMOUNT), None)
+    if too_much is not None:
+        raise ServiceError(
+            f"A transaction on {long_date(too_much.on)} is for {pounds(too_much.amount)}, more than "
+            f"{pounds(MAX_AMOUNT)}. Check the file."
+        )
+    Transaction.objects.bulk_create(new)
+    statement.added, statement.already_seen = len(new), len(rows) - len(new)
+    statement.save(update_fields=["added", "already_seen"])
+    if resolved.created:
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            obj=source,
+            person_id=plan.person_id,
+            summary=f"Added the account or card {source.name!r} for statements",
+        )
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.IMPORT_STATEMENT,
+        obj=statement,
+        person_id=plan.person_id,
+        summary=f"Added a statement for {long_date(statement.covers_from)} to {long_date(statement.covers_to)}: "
+        f"{_count(len(new), 'new transaction')}, {len(rows) - len(new)} seen before, {matched} matched by "
+        "earlier matches",
+    )
+    return statement
+
+
+# Typed in, with a receipt ----------------------------------------------------------------------------------------
+
+TYPED_KINDS = (TransactionKind.SPEND, TransactionKind.REFUND, TransactionKind.PAYMENT_IN, TransactionKind.RECOVERY)
+
+
+def receipt_type(content: bytes) -> str:
+    """The receipt's content type read from its first bytes (never its name or what the browser said), or ""
+    when it is not a PDF, JPEG or PNG."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return ""
+
+
+def _clean_name(name: str) -> str:
+    """A file name as sent, made safe to keep and to offer back: its last part only, printable characters."""
+    base = PurePath(str(name or "").replace("\\", "/")).name
+    return "".join(c for c in base if c.isprintable() and c not in '"<>|:*?')[:NAME_LENGTH].strip()
+
+
+def receipt_name(name: str, content_type: str) -> str:
+    """The name kept for a receipt: the name sent, its ending made the one for its real type (a PNG named
+    receipt.pdf is kept as receipt.png), so nothing opens it as something else."""
+    stem = PurePath(_clean_name(name) or "receipt").stem or "receipt"
+    ending = RECEIPT_TYPES[content_type]
+    return stem[: NAME_LENGTH - len(ending)] + ending
+
+
+def check_receipt(content: bytes) -> str:
+    """The receipt's content type, or ServiceError saying what is wrong with the file."""
+    if not content:
+        raise ServiceError("The receipt file is empty. Choose the receipt again.")
+    if len(content) > max_upload_bytes():
+        raise ServiceError(too_big_message("receipt"))
+    content_type = receipt_type(content)
+    if not content_type:
+        raise ServiceError("The receipt must be a PDF, JPEG or PNG file. Take a photo of it or scan it.")
+    return content_type
+
+
+def _save_receipt(plan, receipt: tuple[str, bytes], acting_user) -> Receipt:
+    name, content = receipt
+    content_type = check_receipt(content)
+    stored = Receipt(
+        plan=plan,
+        file_name=receipt_name(name, content_type),
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        added_by=acting_user,
+    )
+    stored.full_clean()
+    stored.save()
+    return stored
+
+
+@db_transaction.atomic
+def add_by_hand(
+    *,
+    plan,
+    on: datetime.date,
+    amount: Decimal,
+    kind: str,
+    description: str,
+    acting_user,
+    receipt: tuple[str, bytes] | None = None,
+) -> Transaction:
+    """One transaction typed in (with its receipt, if any), as a statement of its own covering that day.
+
+    A transaction typed in is never taken for one seen before (its fingerprint is new each time): the form
+    that sends it is sent once (phb.once)."""
+    plan = _locked_plan(plan)
+    _refuse_unless_allowed(acting_user, plan)
+    if kind not in TYPED_KINDS:
+        raise ServiceError("Select whether the money was spent, refunded, paid in or paid back.")
+    if not isinstance(amount, Decimal) or round_pounds(amount) != amount or amount <= 0:
+        raise ServiceError("Enter an amount of more than £0, in pounds and pence, like 12.50")
+    if amount > MAX_AMOUNT:
+        raise ServiceError(f"The amount must be {pounds(MAX_AMOUNT)} or less.")
+    description = " ".join((description or "").split())
+    if not description:
+        raise ServiceError("Enter what the money was for, or who it was paid to.")
+    if len(description) > 300:
+        raise ServiceError("What the money was for must be 300 characters or fewer.")
+    today, not_before = timezone.localdate(), _not_before(plan)
+    if on > today:
+        raise ServiceError("The date must be today or in the past.")
+    if on < not_before:
+        raise ServiceError(f"The date must be on or after {long_date(not_before)}, when the plan started.")
+    stored = _save_receipt(plan, receipt, acting_user) if receipt is not None else None
+    statement = Statement(
+        plan=plan,
+        file_format=StatementFormat.TYPED,
+        file_name=stored.file_name if stored else "",
+        covers_from=on,
+        covers_to=on,
+        received_on=today,
+        added=1,
+        added_by=acting_user,
+    )
+    statement.full_clean()
+    statement.save()
+    item_key = None
+    payee = matching.payee_key(description)[:200]
+    if kind == TransactionKind.SPEND:
+        items = {str(item.key) for item in items_in_force(plan, on=today)}
+        rules = _rules_for(plan, items)
+        item_key = matching.match_by_rules(description, rules) if rules else None
+    added = Transaction(
+        plan=plan,
+        statement=statement,
+        on=on,
+        amount=amount,
+        kind=kind,
+        description=description,
+        payee=payee,
+        fingerprint=f"typed-{uuid.uuid4().hex}",
+        item_key=item_key,
+        matched_how=MatchHow.RULE if item_key else "",
+        matched_by=acting_user if item_key else None,
+        matched_at=timezone.now() if item_key else None,
+        receipt=stored,
+        added_by=acting_user,
+    )
+    added.full_clean()
+    added.save()
+    with_receipt = f", with a {RECEIPT_TYPE_NAMES[stored.content_type]} receipt" if stored else ""
+    audit.record(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=added,
+        person_id=plan.person_id,
+        summary=f"Typed in: {TRANSACTION_KIND_LABELS[TransactionKind(kind)].lower()} {pounds(amount)} on "
+        f"{long_date(on)}{with_receipt}",
+    )
+    return added
+
+
+# Matching spend to the plan --------------------------------------------------------------------------------------
+
+
+@db_transaction.atomic
+def match(*, transaction: Transaction, item_key: str | None, not_in_plan: bool, acting_user) -> int:
+    """Match spending (or a refund) by hand to an item of the plan in force, or mark it as not in the plan.
+
+    A match to an item is learned (the payee's key -> the item, one MatchRule a payee, changed by a later
+    match) and applied at once to the plan's other spend from the same payee still to match. Returns how many
+    other transactions the learned match matched. Marking spend as not in the plan learns nothing: it raises a
+    flag for the coordinator (payments.balance)."""
+    locked = Transaction.objects.select_for_update().filter(pk=transaction.pk).first()
+    if locked is None:
+        raise ServiceError("This transaction could not be found.")
+    plan = SupportPlan.objects.select_related("person").get(pk=locked.plan_id)
+    _refuse_unless_allowed(acting_user, plan)
+    if locked.kind not in (TransactionKind.SPEND, TransactionKind.REFUND):
+        raise ServiceError("Only spending and refunds are matched to the plan.")
+    if bool(item_key) == bool(not_in_plan):
+        raise ServiceError("Select the item in the plan this was for, or that it is not in the plan.")
+    item = None
+    if item_key:
+        item = next((i for i in items_in_force(plan) if str(i.key) == str(item_key)), None)
+        if item is None:
+            raise ServiceError("Select one of the items in the plan in force.")
+    now = timezone.now()
+    locked.item_key = item.key if item else None
+    locked.not_in_plan = bool(not_in_plan)
+    locked.matched_how, locked.matched_by, locked.matched_at = MatchHow.PERSON, acting_user, now
+    locked.save(update_fields=["item_key", "not_in_plan", "matched_how", "matched_by", "matched_at"])
+    also = 0
+    if item is not None and locked.payee:
+        MatchRule.objects.update_or_create(
+            plan=plan, payee=locked.payee, defaults={"item_key": item.key, "learned_by": acting_user}
+        )
+        also = (
+            Transaction.objects.filter(
+                plan=plan,
+                payee=locked.payee,
+                kind=TransactionKind.SPEND,
+                item_key__isnull=True,
+                not_in_plan=False,
+            )
+            .exclude(pk=locked.pk)
+            .update(item_key=item.key, matched_how=MatchHow.RULE, matched_by=acting_user, matched_at=now)
+        )
+    kind = TRANSACTION_KIND_LABELS[TransactionKind(locked.kind)].lower()
+    what = f"{kind} {pounds(locked.amount)} on {long_date(locked.on)}"
+    if item is not None:
+        more = f"; {_count(also, 'more transaction')} from the same payee matched too" if also else ""
+        summary = f"Matched {what} to the item {item.description!r}{more}"
+    else:
+        summary = f"Marked {what} as not in the plan"
+    audit.record(
+        actor=acting_user, action=AuditAction.MATCH_SPEND, obj=locked, person_id=plan.person_id, summary=summary
+    )
+    return also
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,295 @@
+"""Statements and spend, through the services: importing a file (all of it or nothing, never twice), typing a
+transaction in with its receipt (its type read from its content), and matching spend to the plan (learned and
+applied again)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from payments import statement_services as services
+from payments.balance import TransactionKind
+from payments.models import MatchHow, MatchRule, Receipt, Statement, StatementSource, Transaction
+from payments.rules import LineStatus
+from people.tests.factories import PortalAccessFactory, UserFactory
+from phb.errors import ServiceError
+from phb.models import AuditAction, AuditEvent
+from phb.roles import Role
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+STATEMENT = b"""Date,Description,Amount,Balance
+03/04/2026,CARD PAYMENT TO ACME CARE LTD ON 03/04,-45.50,954.50
+05/04/2026,LEEDS SWIM CLUB,-12.00,942.50
+07/04/2026,REFUND LEEDS SWIM CLUB,12.00,954.50
+"""
+
+
+def csv_of(*rows: str) -> bytes:
+    return ("Date,Description,Amount\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture
+def plan(active):
+    return active.plan
+
+
+def items_of(active):
+    return {item.description: item for item in active.items.all()}
+
+
+def import_(plan, user, data=STATEMENT, name="statement.csv", **kwargs):
+    return services.import_statement(plan=plan, data=data, file_name=name, acting_user=user, **kwargs)
+
+
+# Importing
+
+
+def test_it_imports_a_statement_and_says_what_each_row_is(plan, alice):
+    statement = import_(plan, alice)
+    assert statement.added == 3 and statement.already_seen == 0
+    assert statement.covers_from == datetime.date(2026, 4, 3) and statement.covers_to == datetime.date(2026, 4, 7)
+    kinds = dict(Transaction.objects.filter(plan=plan).values_list("description", "kind"))
+    assert kinds["CARD PAYMENT TO ACME CARE LTD ON 03/04"] == TransactionKind.SPEND
+    assert kinds["REFUND LEEDS SWIM CLUB"] == TransactionKind.REFUND
+    spend = Transaction.objects.get(plan=plan, description="LEEDS SWIM CLUB")
+    assert spend.amount == Decimal("12.00") and spend.payee == "LEEDS SWIM CLUB"
+    assert spend.running_balance == Decimal("942.50")
+    event = AuditEvent.objects.get(action=AuditAction.IMPORT_STATEMENT)
+    assert event.actor == alice and event.person_id == plan.person_id and "3 new transactions" in event.summary
+
+
+def test_the_same_file_twice_adds_nothing(plan, alice):
+    import_(plan, alice)
+    again = import_(plan, alice)
+    assert again.added == 0 and again.already_seen == 3
+    assert Transaction.objects.filter(plan=plan).count() == 3
+    assert Statement.objects.filter(plan=plan).count() == 2  # the second is recorded as received
+
+
+def test_an_overlapping_statement_adds_only_what_is_new(plan, alice):
+    import_(plan, alice, csv_of("05/04/2026,LEEDS SWIM CLUB,-12.00"))
+    later = import_(plan, alice, csv_of("05/04/2026,LEEDS SWIM CLUB,-12.00", "09/04/2026,TESCO,-8.10"))
+    assert (later.added, later.already_seen) == (1, 1)
+
+
+def test_two_identical_rows_in_one_file_are_two_transactions(plan, alice):
+    statement = import_(plan, alice, csv_of("05/04/2026,COSTA COFFEE,-4.50", "05/04/2026,COSTA COFFEE,-4.50"))
+    assert statement.added == 2
+    assert import_(plan, alice, csv_of("05/04/2026,COSTA COFFEE,-4.50", "05/04/2026,COSTA COFFEE,-4.50")).added == 0
+
+
+def test_a_half_bad_file_imports_nothing(plan, alice):
+    bad = csv_of("05/04/2026,LEEDS SWIM CLUB,-12.00", "06/04/2026,TESCO,12.3x")
+    with pytest.raises(ServiceError, match="Row 3"):
+        import_(plan, alice, bad)
+    assert not Transaction.objects.exists() and not Statement.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.IMPORT_STATEMENT).exists()
+
+
+@pytest.mark.parametrize(
+    "row, words",
+    [("05/03/2026,BEFORE THE PLAN,-1.00", "before the plan started"), ("05/04/2099,LATER,-1.00", "in the future")],
+)
+def test_a_date_before_the_plan_or_in_the_future_refuses_the_file(plan, alice, row, words):
+    with pytest.raises(ServiceError, match=words):
+        import_(plan, alice, csv_of("05/04/2026,LEEDS SWIM CLUB,-12.00", row))
+    assert not Transaction.objects.exists()
+
+
+def test_a_pdf_renamed_csv_is_refused_with_a_clear_message(plan, alice):
+    with pytest.raises(ServiceError, match="PDF"):
+        import_(plan, alice, PDF, name="statement.csv")
+
+
+def test_a_file_over_the_limit_is_refused(plan, alice, settings):
+    settings.PAYMENTS_MAX_UPLOAD_MB = 1
+    with pytest.raises(ServiceError, match="1 MB"):
+        import_(plan, alice, csv_of("05/04/2026,X,-1.00") + b" " * (1024 * 1024))
+    assert not Statement.objects.exists()
+
+
+def test_columns_it_cannot_tell_ask_which_is_which_and_are_remembered_for_the_source(plan, alice):
+    from payments.statements import ColumnMapping
+
+    data = b"When,What,How much\n03/04/2026,ACME CARE LTD,-45.50\n"
+    with pytest.raises(services.NeedsMapping) as asked:
+        import_(plan, alice, data, source_name="Jo's account", source_kind="bank")
+    assert asked.value.headers == ["When", "What", "How much"] and asked.value.sample[0][1] == "ACME CARE LTD"
+    assert not StatementSource.objects.exists()  # nothing is kept from a refused import
+    mapping = ColumnMapping(date="When", description="What", amount="How much")
+    import_(plan, alice, data, mapping=mapping, source_name="Jo's account", source_kind="bank")
+    source = StatementSource.objects.get(plan=plan)
+    assert source.mapping == mapping.as_dict() and source.created_by == alice
+    # The next statement from the same source is read with the remembered columns.
+    later = import_(plan, alice, b"When,What,How much\n04/04/2026,TESCO,-3.00\n", source=source)
+    assert later.added == 1 and later.source == source
+
+
+def test_money_in_is_a_payment_when_the_schedule_paid_that_amount_near_that_day(plan, alice):
+    line = plan.payment_lines.filter(money_option="direct_payment", amount__gt=0).order_by("due_on").first()
+    near = line.due_on + datetime.timedelta(days=services.PAYMENT_IN_WINDOW_DAYS)
+    far = line.due_on + datetime.timedelta(days=services.PAYMENT_IN_WINDOW_DAYS + 1)
+    assert line.status in (LineStatus.SCHEDULED, LineStatus.PAID)
+    rows = [f"{near:%d/%m/%Y},NHS ICB,{line.amount}", f"{far:%d/%m/%Y},NHS ICB LATE,{line.amount}"]
+    import_(plan, alice, csv_of(*rows))
+    kinds = dict(Transaction.objects.values_list("description", "kind"))
+    assert kinds == {"NHS ICB": TransactionKind.PAYMENT_IN, "NHS ICB LATE": TransactionKind.REFUND}
+
+
+def test_statements_are_refused_to_those_who_may_not_add_them(plan, charlie, leo, maker, pat, quinn):
+    for outsider in (charlie, leo, quinn):  # another team's coordinator, the PHB team without finance, a patient
+        with pytest.raises(ServiceError):
+            import_(plan, outsider)
+    assert import_(plan, maker).added == 3  # the PHB team's finance role
+    PortalAccessFactory(user=pat, person=plan.person)
+    assert import_(plan, pat, csv_of("09/04/2026,TESCO,-8.10")).added == 1  # the person, online
+
+
+# Typed in, with a receipt
+
+
+def add(plan, user, **kwargs):
+    values = {
+        "on": datetime.date(2026, 4, 10),
+        "amount": Decimal("18.50"),
+        "kind": TransactionKind.SPEND,
+        "description": "Leeds Swim Club",
+    }
+    return services.add_by_hand(plan=plan, acting_user=user, **{**values, **kwargs})
+
+
+def test_a_transaction_typed_in_is_a_statement_of_its_own_with_its_receipt(plan, alice):
+    added = add(plan, alice, receipt=("till receipt.pdf", PDF))
+    assert (
+        added.statement.file_format == "typed" and added.statement.covers_from == added.on == added.statement.covers_to
+    )
+    receipt = added.receipt
+    assert receipt.content_type == "application/pdf" and bytes(receipt.content) == PDF and receipt.size == len(PDF)
+    assert receipt.file_name == "till receipt.pdf"
+    assert AuditEvent.objects.get(action=AuditAction.CREATE, object_id=str(added.pk)).person_id == plan.person_id
+
+
+def test_a_png_named_pdf_is_kept_as_a_png(plan, alice):
+    receipt = add(plan, alice, receipt=("receipt.pdf", PNG)).receipt
+    assert receipt.content_type == "image/png" and receipt.file_name == "receipt.png"
+    assert add(plan, alice, receipt=("photo", JPEG)).receipt.content_type == "image/jpeg"
+
+
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("receipt.png", b"just some text, not a picture", "PDF, JPEG or PNG"),
+        ("receipt.gif", b"GIF89a" + b"\x00" * 20, "PDF, JPEG or PNG"),
+        ("receipt.pdf", b"", "empty"),
+    ],
+)
+def test_a_receipt_that_is_not_a_pdf_jpeg_or_png_is_refused_and_nothing_is_added(plan, alice, name, content, words):
+    with pytest.raises(ServiceError, match=words):
+        add(plan, alice, receipt=(name, content))
+    assert not Transaction.objects.exists() and not Receipt.objects.exists() and not Statement.objects.exists()
+
+
+def test_a_receipt_over_the_limit_is_refused(plan, alice, settings):
+    settings.PAYMENTS_MAX_UPLOAD_MB = 1
+    with pytest.raises(ServiceError, match="1 MB or smaller"):
+        add(plan, alice, receipt=("big.png", PNG + b"\x00" * (1024 * 1024)))
+    assert not Receipt.objects.exists()
+
+
+def test_a_receipts_name_cannot_carry_a_path(plan, alice):
+    receipt = add(plan, alice, receipt=("../../etc/pass\x00wd\r\n.png", PNG)).receipt
+    assert "/" not in receipt.file_name and "\n" not in receipt.file_name and receipt.file_name.endswith(".png")
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"on": datetime.date(2026, 3, 31)}, "on or after 1 April 2026"),
+        ({"on": datetime.date(2099, 1, 1)}, "today or in the past"),
+        ({"amount": Decimal("0")}, "more than £0"),
+        ({"amount": Decimal("1.234")}, "pounds and pence"),
+        ({"description": "   "}, "what the money was for"),
+        ({"kind": "gift"}, "Select whether"),
+    ],
+)
+def test_a_typed_transaction_is_checked(plan, alice, change, words):
+    with pytest.raises(ServiceError, match=words):
+        add(plan, alice, **change)
+    assert not Transaction.objects.exists()
+
+
+# Matching
+
+
+def test_a_match_by_hand_is_learned_and_applied_to_the_same_payee(plan, active, alice):
+    import_(
+        plan,
+        alice,
+        csv_of("03/04/2026,CARD PAYMENT TO ACME CARE LTD ON 03/04,-45.50", "10/04/2026,ACME CARE LTD,-45.50"),
+    )
+    assistant = items_of(active)["Personal assistant"]
+    first = Transaction.objects.get(on=datetime.date(2026, 4, 3))
+    also = services.match(transaction=first, item_key=str(assistant.key), not_in_plan=False, acting_user=alice)
+    assert also == 1
+    first.refresh_from_db()
+    assert first.item_key == assistant.key and first.matched_how == MatchHow.PERSON and first.matched_by == alice
+    other = Transaction.objects.get(on=datetime.date(2026, 4, 10))
+    assert other.item_key == assistant.key and other.matched_how == MatchHow.RULE
+    assert MatchRule.objects.get(plan=plan).payee == "ACME CARE LTD"
+    event = AuditEvent.objects.get(action=AuditAction.MATCH_SPEND)
+    assert "Personal assistant" in event.summary and "1 more transaction" in event.summary
+
+
+def test_a_learned_match_is_applied_to_the_next_statement(plan, active, alice):
+    import_(plan, alice, csv_of("03/04/2026,ACME CARE LTD,-45.50"))
+    assistant = items_of(active)["Personal assistant"]
+    services.match(
+        transaction=Transaction.objects.get(), item_key=str(assistant.key), not_in_plan=False, acting_user=alice
+    )
+    import_(plan, alice, csv_of("17/04/2026,CARD PAYMENT TO ACME CARE LTD ON 17/04,-45.50", "18/04/2026,TESCO,-2.00"))
+    matched = Transaction.objects.get(on=datetime.date(2026, 4, 17))
+    assert matched.item_key == assistant.key and matched.matched_how == MatchHow.RULE
+    assert Transaction.objects.get(description="TESCO").item_key is None
+
+
+def test_spend_marked_not_in_the_plan_learns_nothing(plan, alice):
+    import_(plan, alice, csv_of("03/04/2026,BETTING SHOP,-20.00", "04/04/2026,BETTING SHOP,-20.00"))
+    first = Transaction.objects.get(on=datetime.date(2026, 4, 3))
+    assert services.match(transaction=first, item_key=None, not_in_plan=True, acting_user=alice) == 0
+    first.refresh_from_db()
+    assert first.not_in_plan and first.item_key is None
+    assert not MatchRule.objects.exists()
+    assert not Transaction.objects.get(on=datetime.date(2026, 4, 4)).not_in_plan
+    assert "not in the plan" in AuditEvent.objects.get(action=AuditAction.MATCH_SPEND).summary
+
+
+def test_a_match_must_be_an_item_of_the_plan_in_force_and_one_way_only(plan, active, alice, charlie):
+    import_(plan, alice, csv_of("03/04/2026,ACME CARE LTD,-45.50", "04/04/2026,NHS,1.00"))
+    spend = Transaction.objects.get(kind=TransactionKind.SPEND)
+    key = str(items_of(active)["Personal assistant"].key)
+    for item_key, not_in_plan, words in [
+        (None, False, "Select the item"),
+        (key, True, "Select the item"),
+        ("00000000-0000-0000-0000-000000000000", False, "items in the plan in force"),
+    ]:
+        with pytest.raises(ServiceError, match=words):
+            services.match(transaction=spend, item_key=item_key, not_in_plan=not_in_plan, acting_user=alice)
+    with pytest.raises(ServiceError):
+        services.match(transaction=spend, item_key=key, not_in_plan=False, acting_user=charlie)
+    money_in = Transaction.objects.exclude(kind=TransactionKind.SPEND).get()
+    if money_in.kind == TransactionKind.PAYMENT_IN:
+        with pytest.raises(ServiceError, match="Only spending and refunds"):
+            services.match(transaction=money_in, item_key=key, not_in_plan=False, acting_user=alice)
+    assert not AuditEvent.objects.filter(action=AuditAction.MATCH_SPEND).exists()
+
+
+def test_a_portal_user_without_access_now_is_refused(plan):
+    gone = UserFactory(role=Role.PATIENT)
+    access = PortalAccessFactory(user=gone, person=plan.person)
+    access.revoked_at = datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC)
+    access.save()
+    with pytest.raises(ServiceError):
+        add(plan, gone)
