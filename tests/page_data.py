@@ -641,3 +641,48 @@ def decided_reclaim(w: World, active):
         instalments=1,
         acting_user=w.lead,
     )
+
+
+# Statements, spending, receipts and holds (payments.statement_services, payments.holds)
+
+STAND_IN_RECEIPT = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40  # a PNG's signature: a receipt is typed from its content
+
+
+def spending(w: World, active, n: int):
+    """A statement of n payments out of the plan's account, each to a payee of its own and none matched yet,
+    imported by the coordinator (dated today, ISO dates). Returns the statement."""
+    from payments import statement_services
+
+    today = timezone.localdate().isoformat()
+    rows = "".join(f"{today},PAYEE NUMBER {i},-{i + 10}.50\n" for i in range(n))
+    data_ = f"Date,Description,Amount\n{rows}".encode()
+    return statement_services.import_statement(
+        plan=active.plan, data=data_, file_name="statement.csv", acting_user=w.coordinator
+    )
+
+
+def receipt(w: World, active):
+    """Spending typed in by the coordinator today with a receipt (a PNG). Returns the receipt."""
+    from payments import statement_services
+    from payments.balance import TransactionKind
+
+    return statement_services.add_by_hand(
+        plan=active.plan,
+        on=timezone.localdate(),
+        amount=Decimal("9.99"),
+        kind=TransactionKind.SPEND,
+        description="Chemist",
+        acting_user=w.coordinator,
+        receipt=("receipt.png", STAND_IN_RECEIPT),
+    ).receipt
+
+
+def hold(w: World):
+    """Payments held from today, with no day to resume yet, by the coordinator: on a plan of its own (a person
+    agreed a plan of one item), so the team's other records are paid as usual."""
+    from payments import holds
+
+    active = plan_history(w, person(w), versions=1, rows=1)
+    return holds.hold_payments(
+        plan=active.plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=w.coordinator
+    )

@@ -92,6 +92,9 @@ PHB_ONLY = "302 404 404 200 200 404 404 404 404"  # the PHB team (approver and l
 LEAD_ONLY = "302 404 404 404 200 404 404 404 404"
 STAFF_LIST = "302 200 200 200 200 404 404 404 404"
 PORTAL = "302 404 404 404 404 200/404 200/404 200/404 404"  # the person, or whoever represents them
+STAFF_BACK = "302 302/404 302/404 302 302 404 404 404 404"  # whoever may see the person, sent back to a page
+PORTAL_BACK = "302 404 404 404 404 302/404 302/404 302/404 404"  # the person, sent back to a page
+DECIDER = "302 404 404 302 200 404 404 404 404"  # the PHB team, not whoever proposed (the approver): sent back
 NO_GET = "302 405 405 405 405 405 405 405 405"  # a button: POST only
 EVERYONE = "200 200 200 200 200 200 200 200 200"  # a public page
 STAFF_AND_ADMIN = "302 200 200 200 200 404 404 404 200"  # anyone who gives a second factor
@@ -180,6 +183,19 @@ ROWS = [
     row("portal:reply", "person_pk=person", NO_GET, TEAM_POST),
     row("portal:cancel_invitation", "invitation_pk=invitation", NO_GET, TEAM_POST),
     row("portal:resend_invitation", "invitation_pk=invitation", NO_GET, TEAM_POST),
+    # The person's money: theirs (or whoever represents them) alone; the columns step sends them back to the
+    # upload when no file waits in their session.
+    row("portal:money", "pk=person", PORTAL),
+    row("portal:statements", "pk=person", PORTAL),
+    row("portal:statement_add", "pk=person", PORTAL, PORTAL),
+    row(
+        "portal:statement_columns",
+        "pk=person",
+        PORTAL_BACK,
+        PORTAL_BACK,
+    ),
+    row("portal:receipt_add", "pk=person", PORTAL, PORTAL),
+    row("portal:receipt", "pk=person receipt_pk=receipt", PORTAL),
     # Signing in (accounts/): a forgotten password is for anyone; a link that does not work says so (200).
     row("accounts:password_reset", "", EVERYONE, EVERYONE),
     row("accounts:password_reset_done", "", EVERYONE),
@@ -233,10 +249,35 @@ ROWS = [
     row("payments:stop_new", "plan_id=plan", PHB_ONLY, PHB_ONLY),
     row("payments:reclaim", "pk=reclaim", STAFF_READ),
     row("payments:reclaim_response", "pk=reclaim", NO_GET, STAFF_READ),
-    row("payments:reclaim_decide", "pk=reclaim", "302 404 404 302 200 404 404 404 404", "302 404 404 302 200 404 404 404 404"),
+    row(
+        "payments:reclaim_decide",
+        "pk=reclaim",
+        DECIDER,
+        DECIDER,
+    ),
     row("payments:reclaim_withdraw", "pk=reclaim", PHB_ONLY, "302 404 404 302 302 404 404 404 404"),
     row("payments:reclaim_letter", "pk=reclaim", STAFF_READ),
     row("payments:reclaim_decision_letter", "pk=decided", STAFF_READ),
+    # Money in use (payments/money_views.py, statement_views.py, holds_views.py): staff who may see the person see
+    # the money and its statements; adding and matching is the care team's or the PHB team's (who handle
+    # payments: the approver and the lead have the finance permission here). The columns step sends anyone back to
+    # the upload when no file waits in their session (a 302). Holding and resuming is the care team's or the PHB
+    # team's; invoices are recorded by the PHB team.
+    row("payments:money", "plan_id=plan", STAFF_READ),
+    row("payments:statements", "plan_id=plan", STAFF_READ),
+    row("payments:statement_add", "plan_id=plan", STAFF_READ, STAFF_READ),
+    row(
+        "payments:statement_columns",
+        "plan_id=plan",
+        STAFF_BACK,
+        STAFF_BACK,
+    ),
+    row("payments:transaction_add", "plan_id=plan", STAFF_READ, STAFF_READ),
+    row("payments:transaction_match", "pk=spent", NO_GET, STAFF_BACK),
+    row("payments:receipt", "pk=receipt", STAFF_READ),
+    row("payments:hold", "plan_id=plan", STAFF_READ, STAFF_READ),
+    row("payments:resume", "pk=hold", STAFF_READ, STAFF_READ),
+    row("payments:invoice", "plan_id=plan", PHB_ONLY, PHB_ONLY),
 ]
 MATRIX = {r.name: r for r in ROWS}
 
@@ -365,6 +406,9 @@ def build_team(world: data.World, patient_user=None) -> SimpleNamespace:
         run=data.payment_run(world, 1, confirm=False),  # a payment run waiting for a second person
         decided=data.decided_reclaim(world, active),  # a repayment decided (its decision letter made)
         reclaim=data.reclaim(world, active),  # a repayment waiting for a decision, the response recorded
+        spent=data.spending(world, active, 1).transactions.get(),  # spending from a statement, to match
+        receipt=data.receipt(world, active),  # spending typed in with its receipt
+        hold=data.hold(world),  # payments held (on a plan of their own)
     )
 
 

@@ -47,6 +47,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path, resolve, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
@@ -395,11 +396,24 @@ CASES = {
     "payments:cancel": ("priya", lambda w: _waiting_run(w, "cancel")),
     # Repayments and stopping: Priya proposes; Alice records Jane's response; Leo decides or withdraws what
     # Priya proposed.
-    "payments:reclaim_new": ("priya", lambda w: reverse("payments:reclaim_new", kwargs={"plan_id": _active(w).plan_id})),
-    "payments:stop_new": ("priya", lambda w: reverse("payments:stop_new", kwargs={"plan_id": _active(w).plan_id})),
+    "payments:reclaim_new": ("priya", lambda w: _plan_page(w, "reclaim_new")),
+    "payments:stop_new": ("priya", lambda w: _plan_page(w, "stop_new")),
     "payments:reclaim_response": ("alice", lambda w: _reclaim(w, "reclaim_response", responded=False)),
     "payments:reclaim_decide": ("leo", lambda w: _reclaim(w, "reclaim_decide")[1]),
     "payments:reclaim_withdraw": ("leo", lambda w: _reclaim(w, "reclaim_withdraw")[1]),
+    # Money in use: Alice adds statements and spending to Jane's plan and matches it, holds and resumes her
+    # payments; Priya records an invoice; Pat adds a statement or a receipt in the portal. The columns step is
+    # opened after an upload whose columns are not known (_upload_first keeps the file in the session).
+    "payments:statement_add": ("alice", lambda w: _plan_page(w, "statement_add")),
+    "payments:statement_columns": ("alice", lambda w: _plan_page(w, "statement_columns")),
+    "payments:transaction_add": ("alice", lambda w: _plan_page(w, "transaction_add")),
+    "payments:transaction_match": ("alice", lambda w: _to_match(w)),
+    "payments:hold": ("alice", lambda w: _plan_page(w, "hold")),
+    "payments:resume": ("alice", lambda w: _held(w)),
+    "payments:invoice": ("priya", lambda w: _plan_page(w, "invoice")),
+    "portal:statement_add": ("pat", lambda w: _portal_page(w, "statement_add")),
+    "portal:statement_columns": ("pat", lambda w: _portal_page(w, "statement_columns")),
+    "portal:receipt_add": ("pat", lambda w: _portal_page(w, "receipt_add")),
 }
 # Audit events a refused post writes by design.
 _FACTOR_REFUSED = (AuditAction.FACTOR_FAILED, AuditAction.LOCKED_OUT, AuditAction.SIGN_OUT)
@@ -440,7 +454,69 @@ def _reclaim(w, button: str, *, responded: bool = True) -> tuple[str, str]:
     from tests import page_data
 
     action = page_data.reclaim(w, _active(w), responded=responded)
-    return reverse("payments:reclaim", kwargs={"pk": action.pk}), reverse(f"payments:{button}", kwargs={"pk": action.pk})
+    page = reverse("payments:reclaim", kwargs={"pk": action.pk})
+    return page, reverse(f"payments:{button}", kwargs={"pk": action.pk})
+
+
+def _plan_page(w, name: str) -> str:
+    return reverse(f"payments:{name}", kwargs={"plan_id": _active(w).plan_id})
+
+
+def _portal_page(w, name: str) -> str:
+    _active(w)
+    return reverse(f"portal:{name}", kwargs={"pk": w.jane.pk})
+
+
+def _to_match(w) -> tuple[str, str]:
+    """(the plan's statements, the match form of its one transaction to match)."""
+    from tests import page_data
+
+    active = _active(w)
+    spent = page_data.spending(w, active, 1).transactions.get()
+    return reverse("payments:statements", kwargs={"plan_id": active.plan_id}), reverse(
+        "payments:transaction_match", kwargs={"pk": spent.pk}
+    )
+
+
+def _held(w) -> str:
+    from payments import holds
+
+    hold = holds.hold_payments(
+        plan=_active(w).plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=w.coordinator
+    )
+    return reverse("payments:resume", kwargs={"pk": hold.pk})
+
+
+# A statement whose columns are not known: the upload keeps it in the session and asks for its columns.
+UNKNOWN_COLUMNS = "When,What,How much\n{today},ACME CARE LTD,-45.50\n"
+
+
+def _upload_first(name: str):
+    """Signs in, then uploads a statement with columns of its own to the newest plan's upload page (the columns
+    step's file, kept in the session)."""
+
+    def sign_in(client, user):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from careplans.models import SupportPlan
+        from phb.once import new_token
+
+        client.force_login(user)
+        plan = SupportPlan.objects.order_by("-created_at").first()
+        kwargs = {"plan_id": plan.pk} if name.startswith("payments:") else {"pk": plan.person_id}
+        data = UNKNOWN_COLUMNS.format(today=timezone.localdate().isoformat()).encode()
+        answer = client.post(
+            reverse(name.replace("statement_columns", "statement_add"), kwargs=kwargs),
+            {
+                "statement_file": SimpleUploadedFile("statement.csv", data, content_type="text/csv"),
+                "source_name": "Current account",
+                "source_kind": "bank",
+                ONCE_FIELD: new_token(),
+            },
+        )
+        assert answer.status_code == 302 and answer.url.endswith("/columns/"), answer
+
+    return sign_in
 
 
 def _password_only(client, user):
@@ -471,6 +547,8 @@ SIGN_IN = {
     "twofactor:new_recovery_codes": _recently_confirmed,
     "twofactor:password_change": _recently_confirmed,
     "twofactor:recovery_codes": _recently_confirmed,
+    "payments:statement_columns": _upload_first("payments:statement_columns"),
+    "portal:statement_columns": _upload_first("portal:statement_columns"),
 }
 
 
@@ -704,7 +782,9 @@ QUERY_CASES = {
     "payments:runs": ("priya", lambda w: _payments_due(w)),
     "payments:run": ("priya", lambda w: _waiting_run(w, "confirm")[0]),
     "payments:schedule": ("alice", lambda w: reverse("payments:schedule", kwargs={"plan_id": _active(w).plan_id})),
-    "payments:reclaims": ("alice", lambda w: reverse("payments:reclaims", kwargs={"plan_id": _active(w).plan_id})),
+    "payments:reclaims": ("alice", lambda w: _plan_page(w, "reclaims")),
+    "payments:statements": ("alice", lambda w: _to_match(w)[0]),
+    "portal:statements": ("pat", lambda w: _portal_page(w, "statements")),
 }
 
 

@@ -26,8 +26,10 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from budgets.models import Tariff
+from payments import holds as payment_holds
 from phb import freshness, prepared
 from portal import services as portal_services
 from tests import page_data as data
@@ -443,9 +445,14 @@ def plan_reclaims(w, n):
     return Visit(w.approver, reverse("payments:reclaims", kwargs={"plan_id": waiting.plan_id}))
 
 
+def own_plan(w, n):
+    """A plan agreed with n items for someone new: one repayment or stopping may wait on a plan at a time."""
+    return data.plan_history(w, data.person(w), versions=1, rows=n)
+
+
 def reclaim_page(w, n):
     """A repayment waiting for the lead to decide (the response recorded): the buttons and the response form."""
-    action = data.reclaim(w, w.records[n].active)
+    action = data.reclaim(w, own_plan(w, n))
     return Visit(w.lead, reverse("payments:reclaim", kwargs={"pk": action.pk}))
 
 
@@ -459,13 +466,51 @@ def stop_propose(w, n):
 
 def reclaim_decide(w, n):
     """The stopping's decision page: what it would hold (a count of the payments) and the form."""
-    action = data.reclaim(w, w.records[n].active, stop=True)
+    action = data.reclaim(w, own_plan(w, n), stop=True)
     return Visit(w.lead, reverse("payments:reclaim_decide", kwargs={"pk": action.pk}))
 
 
 def reclaim_withdraw(w, n):
-    action = data.reclaim(w, w.records[n].active, responded=False)
+    action = data.reclaim(w, own_plan(w, n), responded=False)
     return Visit(w.lead, reverse("payments:reclaim_withdraw", kwargs={"pk": action.pk}))
+
+
+def plan_money(w, n):
+    """A plan's money: n items in the plan and a statement of n payments out (none matched yet)."""
+    active = w.records[n].active
+    data.spending(w, active, n)
+    return Visit(w.coordinator, reverse("payments:money", kwargs={"plan_id": active.plan_id}))
+
+
+def plan_statements(w, n):
+    """A plan's statements: n transactions to match, each with a form listing the plan's n items. Opened by the
+    coordinator (a member of the PHB team with the finance permission costs two queries for the permission)."""
+    active = w.records[n].active
+    data.spending(w, active, n)
+    return Visit(w.coordinator, reverse("payments:statements", kwargs={"plan_id": active.plan_id}))
+
+
+def plan_form(route, who="coordinator"):
+    """A plan's money form (its n items listed where it asks which one)."""
+
+    def build(w, n):
+        return Visit(getattr(w, who), reverse(route, kwargs={"plan_id": w.records[n].active.plan_id}))
+
+    return build
+
+
+def resume_page(w, n):
+    active = w.records[n].active
+    hold = payment_holds.hold_payments(
+        plan=active.plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=w.coordinator
+    )
+    return Visit(w.coordinator, reverse("payments:resume", kwargs={"pk": hold.pk}))
+
+
+def portal_receipt(w, n):
+    record = w.records[n]
+    receipt = data.receipt(w, record.active)
+    return Visit(record.patient, reverse("portal:receipt", kwargs={"pk": record.person.pk, "receipt_pk": receipt.pk}))
 
 
 PAGES = [
@@ -660,13 +705,27 @@ PAGES = [
     Page("propose a repayment", "payments:reclaim_new", "versions, reviews and items of the plan", reclaim_propose),
     Page("propose stopping", "payments:stop_new", "versions, reviews and items of the plan", stop_propose),
     Page("decide a stopping", "payments:reclaim_decide", "versions, reviews and items of the plan", reclaim_decide),
-    Page("withdraw a repayment", "payments:reclaim_withdraw", "versions, reviews and items of the plan", reclaim_withdraw),
+    Page("withdraw a repayment", "payments:reclaim_withdraw", "versions, reviews and items", reclaim_withdraw),
+    Page("a plan's money", "payments:money", "items and spending", plan_money),
+    Page("a plan's statements", "payments:statements", "items and spending to match", plan_statements),
+    Page("add a statement", "payments:statement_add", "items of the plan", plan_form("payments:statement_add")),
+    Page("type in spending", "payments:transaction_add", "items of the plan", plan_form("payments:transaction_add")),
+    Page("hold payments", "payments:hold", "items of the plan", plan_form("payments:hold")),
+    Page("resume payments", "payments:resume", "items of the plan", resume_page),
+    Page("record an invoice", "payments:invoice", "items of the plan", plan_form("payments:invoice", "approver")),
+    Page("portal money", "portal:money", "items and payments", portal_page("portal:money")),
+    Page("portal statements", "portal:statements", "items and payments", portal_page("portal:statements")),
+    Page("portal add a statement", "portal:statement_add", "items", portal_page("portal:statement_add")),
+    Page("portal add a receipt", "portal:receipt_add", "items", portal_page("portal:receipt_add")),
+    Page("portal a receipt", "portal:receipt", "items", portal_receipt),
 ]
 LISTS = [page for page in PAGES if page.sees_everyone]
 
 # Every other URL pattern, with why it is not here. Checked: a PDF's address ends in .pdf, and a POST-only
 # address refuses GET.
 PDF, POST_ONLY = "a PDF", "POST only"
+# Opened only after an upload keeps a statement in the session (the form is the file's own columns).
+COLUMNS = "the columns of a statement kept in the session by its upload; opened from the upload only"
 NOT_PAGES = {
     "audit:export": "a CSV download of the audit trail's events (streamed, a query per 2,000 rows)",
     "home": "redirects to where each role starts; renders no page",
@@ -716,6 +775,10 @@ NOT_PAGES = {
     "payments:reclaim_response": POST_ONLY,
     "payments:reclaim_letter": PDF,
     "payments:reclaim_decision_letter": PDF,
+    "payments:transaction_match": POST_ONLY,
+    "payments:receipt": "a receipt's file (a PDF or a picture), read by its id with its plan and person",
+    "payments:statement_columns": COLUMNS,
+    "portal:statement_columns": COLUMNS,
 }
 # The admin is Django's own, for administrators only (tests.url_walk.site_patterns leaves it out).
 
