@@ -507,12 +507,6 @@ def resume_page(w, n):
     return Visit(w.coordinator, reverse("payments:resume", kwargs={"pk": hold.pk}))
 
 
-def portal_receipt(w, n):
-    record = w.records[n]
-    receipt = data.receipt(w, record.active)
-    return Visit(record.patient, reverse("portal:receipt", kwargs={"pk": record.person.pk, "receipt_pk": receipt.pk}))
-
-
 PAGES = [
     Page("caseload", "casework:caseload", "people in the team", caseload, sees_everyone="approver"),
     Page("caseload, PHB team", "casework:caseload", "people in the team", caseload_for_everyone),
@@ -717,13 +711,13 @@ PAGES = [
     Page("portal statements", "portal:statements", "items and payments", portal_page("portal:statements")),
     Page("portal add a statement", "portal:statement_add", "items", portal_page("portal:statement_add")),
     Page("portal add a receipt", "portal:receipt_add", "items", portal_page("portal:receipt_add")),
-    Page("portal a receipt", "portal:receipt", "items", portal_receipt),
 ]
 LISTS = [page for page in PAGES if page.sees_everyone]
 
 # Every other URL pattern, with why it is not here. Checked: a PDF's address ends in .pdf, and a POST-only
 # address refuses GET.
 PDF, POST_ONLY = "a PDF", "POST only"
+RECEIPT = "a receipt's file (a PDF or a picture), read by its id with its plan and person"
 # Opened only after an upload keeps a statement in the session (the form is the file's own columns).
 COLUMNS = "the columns of a statement kept in the session by its upload; opened from the upload only"
 NOT_PAGES = {
@@ -776,7 +770,8 @@ NOT_PAGES = {
     "payments:reclaim_letter": PDF,
     "payments:reclaim_decision_letter": PDF,
     "payments:transaction_match": POST_ONLY,
-    "payments:receipt": "a receipt's file (a PDF or a picture), read by its id with its plan and person",
+    "payments:receipt": RECEIPT,
+    "portal:receipt": RECEIPT,
     "payments:statement_columns": COLUMNS,
     "portal:statement_columns": COLUMNS,
 }
