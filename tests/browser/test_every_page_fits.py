@@ -52,6 +52,8 @@ SKIPPED = {
     "portal:budget_letter": PDF,
     "payments:reclaim_letter": PDF,
     "payments:reclaim_decision_letter": PDF,
+    "payments:receipt": "a receipt's file (a PDF or a picture)",
+    "portal:receipt": "a receipt's file (a PDF or a picture)",
 }
 # Opened for every record that fills them; every other page for the first one (two for a draft: the
 # returned one quotes the PHB team's reasons; the portal's for the patient and for the representative).
@@ -103,7 +105,7 @@ def demo_records():
     from budgets.models import SignOff, Tariff
     from careplans.models import EndingRequest, EndingStatus, PlanVersion, Review, ReviewStatus, Status
     from eligibility.models import Decision
-    from payments.models import ActionStatus, MoneyAction, PaymentRun, RunStatus
+    from payments.models import ActionStatus, MoneyAction, PaymentRun, RunStatus, Suspension
     from people.demo import demo_person
     from people.models import User
     from portal.models import Invitation
@@ -141,6 +143,7 @@ def demo_records():
             "access": list(person.portal_access.filter(revoked_at=None)),
             "invitation": list(Invitation.objects.filter(person=person, used_at=None)),
             "reclaim": list(MoneyAction.objects.filter(plan__person=person, status=ActionStatus.PROPOSED)[:1]),
+            "hold": list(Suspension.objects.filter(plan__person=person, resumed_at=None)[:1]),
             "decided": list(
                 MoneyAction.objects.filter(plan__person=person, decided_at__isnull=False).defer(
                     "letter_pdf", "decision_letter_pdf"
