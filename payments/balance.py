@@ -19,6 +19,9 @@ The rules decided here (the issue is silent on them):
 - Planned against actual per item, for the plan year to date: planned is the item's schedule lines due so far
   (notional commitments and one-offs) plus, for an item bought from the account, its annual cost × the days of
   the year so far / the year's days, rounded once; actual is the spend matched to it less its refunds.
+- A statement is due within STATEMENT_DAYS (14) days of a direct-payment period's end, and overdue from the day
+  after until one that answers for the account covers that period's last day (statement_overdue). A statement
+  that brought only money paid back to the NHS does not answer: the NHS recorded it, the holder sent nothing.
 """
 
 import datetime
@@ -66,11 +69,28 @@ class Transaction:
 
 @dataclass(frozen=True)
 class Statement:
-    """A statement received from a direct-payment holder, for the days covers_from to covers_to."""
+    """A statement received for the holder's account, for the days covers_from to covers_to.
+
+    kinds: the kinds of the transactions it brought; empty when it brought none (a file whose every row we had
+    already is still a statement received). statement_answers says whether it answers for a period."""
 
     covers_from: datetime.date
     covers_to: datetime.date
     received_on: datetime.date
+    kinds: frozenset[TransactionKind] = frozenset()
+
+
+@dataclass(frozen=True)
+class StatementDue:
+    """The statement of the direct-payment period ending period_end: due by due_by (statement_days after it),
+    overdue from the day after."""
+
+    period_end: datetime.date
+    due_by: datetime.date
+
+    @property
+    def overdue_since(self) -> datetime.date:
+        return self.due_by + ONE_DAY
 
 
 @dataclass(frozen=True)
@@ -268,6 +288,42 @@ def projection(
     return Projection(window_start, daily, runs_out_on, round_pounds(left))
 
 
+def statement_answers(statement: Statement) -> bool:
+    """Whether a statement answers for the days it covers: it does unless all it brought is money paid back to
+    the NHS. That is what payments.reclaims records when the PHB team decides a repayment is paid back (a
+    statement typed in for the day, holding one RECOVERY transaction): the NHS's own record of the money coming
+    back, not the holder telling us how the account was used. A statement that brought nothing new (a file seen
+    before) still answers."""
+    return statement.kinds != {TransactionKind.RECOVERY}
+
+
+def statement_overdue(
+    lines: Sequence[Line],
+    statements: Collection[Statement],
+    on: datetime.date,
+    *,
+    statement_days: int = STATEMENT_DAYS,
+) -> StatementDue | None:
+    """The statement overdue on `on`, or None: the one rule the flag and the money pages read.
+
+    Take the last direct-payment period that ended more than statement_days days (default 14) before `on`: its
+    statement is due by its last day + statement_days, and overdue from the day after when no statement received
+    by `on` that answers (statement_answers) covers its last day. Only the last such period is asked about."""
+    ended = [
+        line.period_end
+        for line in lines
+        if line.kind == LineKind.PAYMENT
+        and line.money_option == MoneyOption.DIRECT_PAYMENT
+        and (on - line.period_end).days > statement_days
+    ]
+    if not ended:
+        return None
+    last = max(ended)
+    if any(s.covers_from <= last <= s.covers_to and s.received_on <= on and statement_answers(s) for s in statements):
+        return None
+    return StatementDue(period_end=last, due_by=last + datetime.timedelta(days=statement_days))
+
+
 def flags(
     lines: Sequence[Line],
     transactions: Sequence[Transaction],
@@ -283,8 +339,7 @@ def flags(
     - Surplus: the balance is more than surplus_weeks of the regular payment (rounded once); exactly that is not.
     - Runs out: the projection says the money runs out before the year ends.
     - Not in the plan: any spend marked as not in the plan, up to `on`.
-    - Statement overdue: take the last direct-payment period that ended more than statement_days days before
-      `on` (default 14); it is overdue when no statement received by `on` covers its last day.
+    - Statement overdue: statement_overdue says when.
     """
     found = []
     now = balance(lines, transactions, on, surplus_weeks=surplus_weeks)
@@ -315,24 +370,15 @@ def flags(
                 f"({len(outside)} {'payment' if len(outside) == 1 else 'payments'}).",
             )
         )
-    ended = [
-        line.period_end
-        for line in lines
-        if line.kind == LineKind.PAYMENT
-        and line.money_option == MoneyOption.DIRECT_PAYMENT
-        and (on - line.period_end).days > statement_days
-    ]
-    if ended:
-        last = max(ended)
-        received = any(s.covers_from <= last <= s.covers_to and s.received_on <= on for s in statements)
-        if not received:
-            found.append(
-                Flag(
-                    FlagCode.STATEMENT_OVERDUE,
-                    f"The statement for the period ending {long_date(last)} has not arrived. "
-                    f"It was due within {statement_days} days of the period ending.",
-                )
+    due = statement_overdue(lines, statements, on, statement_days=statement_days)
+    if due is not None:
+        found.append(
+            Flag(
+                FlagCode.STATEMENT_OVERDUE,
+                f"The statement for the period ending {long_date(due.period_end)} has not arrived. "
+                f"It was due within {statement_days} days of the period ending.",
             )
+        )
     return found
 
 

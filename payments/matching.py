@@ -12,6 +12,10 @@ The rules decided here (the issue is silent on them):
   When nothing would be left, the key is the whole description in upper case with spaces collapsed.
 - A rule matches when its key is the payee key, or else when it is the payee key's first words: the longest
   such rule wins ("ACME CARE" matches "ACME CARE LTD NORTH", never "ACME CAREWORKS").
+- Two descriptions name the same payee (same_payee: spend typed in by hand known again on a statement) when the
+  first word naming the payee in either payee key is a word of the other. That word is the first of 3 or more
+  characters that is not a title (MR, MRS, MISS, MS, DR) or "THE": "Groceries from Tesco" and "CARD PAYMENT TO
+  TESCO STORES" name the same payee, "Acme Care" and "BETA CARE LTD" do not.
 """
 
 import re
@@ -124,3 +128,18 @@ def match_by_rules(description: str, rules: Mapping[str, str]) -> str | None:
         if item is not None:
             return item
     return None
+
+
+_NOT_A_NAME = frozenset({"THE", "MR", "MRS", "MISS", "MS", "DR"})
+
+
+def _naming_word(words: list[str]) -> str | None:
+    return next((word for word in words if len(word) >= 3 and word not in _NOT_A_NAME), None)
+
+
+def same_payee(one: str, other: str) -> bool:
+    """Whether two descriptions name the same payee (the module's docstring says how)."""
+    words = payee_key(one).split(" ")
+    others = payee_key(other).split(" ")
+    first, other_first = _naming_word(words), _naming_word(others)
+    return (first is not None and first in others) or (other_first is not None and other_first in words)

@@ -15,9 +15,12 @@ Decided here:
   against spent for each item, the charts and what is still to come are for that plan year.
 - The versions are read through their items (one query): a version with no items cannot be agreed, so none is
   missed that could be in force.
+- The statement overdue is payments.balance.statement_overdue's, the rule its flag reads: nothing here works it
+  out again.
 """
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -90,11 +93,16 @@ class MoneyView:
     year_start: datetime.date | None
     year_end: datetime.date | None
     to_come: Decimal  # still to be paid into the account after `on`, to the plan year's end (not held)
-    statement_due_for: datetime.date | None  # the last day of the period whose statement is overdue
+    statement_due: money.StatementDue | None  # the statement overdue on `on` (payments.balance.statement_overdue)
 
     @property
     def has_schedule(self) -> bool:
         return bool(self.lines)
+
+    @property
+    def statement_due_for(self) -> datetime.date | None:
+        """The last day of the period whose statement is overdue, or None."""
+        return self.statement_due.period_end if self.statement_due else None
 
     def flagged(self, code: money.FlagCode) -> money.Flag | None:
         return next((flag for flag in self.flags if flag.code == code), None)
@@ -132,11 +140,12 @@ STATEMENT = "statement"  # marks a statement's row among the transactions' (neve
 
 def _money_moved(plan_id) -> tuple[tuple[money.Transaction, ...], tuple[money.Statement, ...]]:
     """The plan's transactions and statements, in one query (a UNION: a statement's row carries its days where a
-    transaction's carries its date, with its own mark for a kind)."""
+    transaction's carries its date, with its own mark for a kind, and its own id where a transaction's carries
+    its statement's, so each statement knows the kinds of the transactions it brought)."""
     moved = (
         TransactionRow.objects.filter(plan_id=plan_id)
         .annotate(until=Value(None, DateField()), received=Value(None, DateField()))
-        .values_list("on", "amount", "kind", "item_key", "not_in_plan", "until", "received")
+        .values_list("on", "amount", "kind", "item_key", "not_in_plan", "until", "received", "statement_id")
     )
     sent = (
         StatementRow.objects.filter(plan_id=plan_id)
@@ -146,15 +155,20 @@ def _money_moved(plan_id) -> tuple[tuple[money.Transaction, ...], tuple[money.St
             item=Value(None, UUIDField()),
             outside=Value(False, BooleanField()),
         )
-        .values_list("covers_from", "money", "what", "item", "outside", "covers_to", "received_on")
+        .values_list("covers_from", "money", "what", "item", "outside", "covers_to", "received_on", "id")
     )
-    transactions, statements = [], []
-    for on, amount, kind, item_key, not_in_plan, until, received in moved.union(sent, all=True):
+    transactions, sent_rows, kinds = [], [], defaultdict(set)
+    for on, amount, kind, item_key, not_in_plan, until, received, statement_id in moved.union(sent, all=True):
         if kind == STATEMENT:
-            statements.append(money.Statement(on, until, received))
+            sent_rows.append((statement_id, on, until, received))
         else:
             item = str(item_key) if item_key else None
             transactions.append(money.Transaction(on, amount, money.TransactionKind(kind), item, not_in_plan))
+            kinds[statement_id].add(money.TransactionKind(kind))
+    statements = [
+        money.Statement(covers_from, covers_to, received, frozenset(kinds[statement_id]))
+        for statement_id, covers_from, covers_to, received in sent_rows
+    ]
     transactions.sort(key=lambda t: t.on)
     statements.sort(key=lambda s: s.covers_to)
     return tuple(transactions), tuple(statements)
@@ -198,20 +212,6 @@ def _account_annual(items: Iterable[SupportItem]) -> dict[str, Decimal]:
         for item in items
         if item.money_option != MoneyOption.NOTIONAL and item.frequency != Frequency.ONE_OFF
     }
-
-
-def statement_due_for(lines: Iterable[Line], flags: Iterable[money.Flag], on: datetime.date) -> datetime.date | None:
-    """The last day of the period whose statement payments.balance.flags says is overdue (None when none is): the
-    last direct-payment period that ended more than balance.STATEMENT_DAYS days before `on`, as the flag takes it."""
-    if not any(flag.code == money.FlagCode.STATEMENT_OVERDUE for flag in flags):
-        return None
-    return max(
-        line.period_end
-        for line in lines
-        if line.kind == LineKind.PAYMENT
-        and line.money_option == MoneyOption.DIRECT_PAYMENT
-        and (on - line.period_end).days > money.STATEMENT_DAYS
-    )
 
 
 def plan_year_of(lines: Sequence[Line], on: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -314,5 +314,5 @@ def _money(plan: SupportPlan, on: datetime.date, items: list[SupportItem]) -> Mo
         year_start=start,
         year_end=end,
         to_come=to_come,
-        statement_due_for=statement_due_for(lines, found, on),
+        statement_due=money.statement_overdue(lines, statements, on),
     )

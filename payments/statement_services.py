@@ -4,7 +4,8 @@
   payments.statements (pure). The whole file is one transaction: a row that cannot be read, or a date before
   the plan started or in the future, refuses the file and nothing is added.
 - add_by_hand: one transaction typed in, with a receipt if there is one (PDF, JPEG or PNG, its type read from
-  its content).
+  its content). When the same money later comes on an imported statement it is known again and not added twice
+  (import_statement says how).
 - match: spend matched by hand to an item of the plan in force, or marked as not in the plan. A match to an
   item is learned (payee -> item, payments.matching) and applied to the plan's other spend still to match
   from the same payee, and to later statements.
@@ -15,6 +16,7 @@ Who may do any of it is payments.statement_access.statement_refusal, asked again
 import datetime
 import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,6 +50,11 @@ from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.money import MAX_AMOUNT, pounds, round_pounds
 from phb.words import long_date
+
+# A row of an imported statement is the money typed in by hand (so it is not added again) when its date is within
+# this many days either side of the day typed in: a card payment reaches the account a few working days later.
+TYPED_WINDOW_DAYS = 5
+TYPED_PREFIX = "typed-"  # the fingerprint of a transaction typed in, until it is found on a statement
 
 # A payment in from the ICB is recognised when a scheduled or paid payment of the same amount was due this many
 # days either side of the day it reached the account (banks take a few working days; a run may pay early).
@@ -239,6 +246,10 @@ def import_statement(
       statement), with added = 0 and already_seen = every row.
     - Money out is spend, money in a payment from the ICB or a refund (classify). Spend from a payee matched by
       hand before is matched to the same item (matched_how = rule).
+    - A new row that is money already typed in by hand (typed_by_hand says when) is not added: the transaction
+      typed in stays as it is (its date, words, receipt and match) and takes the row's fingerprint, bank id and
+      running balance, so this file or an overlapping one never adds the row later. It counts in already_seen;
+      the returned statement's typed_by_hand (not stored) says how many, and the audit trail records each.
     - source_name / source_kind: a new account or card to add the statement under (one of the same name on
       the plan is used instead), made in the same transaction.
     """
@@ -289,12 +300,17 @@ def import_statement(
     statement.full_clean()
     statement.save()
     now = timezone.now()
-    new, matched = [], 0
+    unseen = []
     for row, print_ in zip(rows, prints, strict=True):
         if print_ in seen:
             continue
         seen.add(print_)
-        kind = classify(row, payments_in)
+        unseen.append((row, print_, classify(row, payments_in)))
+    typed = typed_by_hand(plan, [(row, kind) for row, _, kind in unseen])
+    new, matched = [], 0
+    for index, (row, print_, kind) in enumerate(unseen):
+        if index in typed:
+            continue
         description = " ".join(str(row.description).split())[:300] or "No description"
         payee = matching.payee_key(description)[:200]
         item_key = matching.match_by_rules(description, rules) if kind == TransactionKind.SPEND and rules else None
@@ -325,8 +341,10 @@ def import_statement(
             f"{pounds(MAX_AMOUNT)}. Check the file."
         )
     Transaction.objects.bulk_create(new)
+    _link_typed(plan, statement, {typed[index]: unseen[index] for index in typed}, acting_user)
     statement.added, statement.already_seen = len(new), len(rows) - len(new)
     statement.save(update_fields=["added", "already_seen"])
+    statement.typed_by_hand = len(typed)
     if resolved.created:
         audit.record(
             actor=acting_user,
@@ -341,10 +359,64 @@ def import_statement(
         obj=statement,
         person_id=plan.person_id,
         summary=f"Added a statement for {long_date(statement.covers_from)} to {long_date(statement.covers_to)}: "
-        f"{_count(len(new), 'new transaction')}, {len(rows) - len(new)} seen before, {matched} matched by "
-        "earlier matches",
+        f"{_count(len(new), 'new transaction')}, "
+        + (f"{len(typed)} already typed in by hand, " if typed else "")
+        + f"{len(rows) - len(new) - len(typed)} seen before, {matched} matched by earlier matches",
     )
     return statement
+
+
+def typed_by_hand(plan, rows) -> dict[int, Transaction]:
+    """Which of a file's new rows (row, kind) are money already typed in by hand: each row's index -> the
+    transaction typed in that it is. One query.
+
+    A row is a transaction typed in and not yet found on a statement (its fingerprint still TYPED_PREFIX's) when
+    it is of the same kind (spend, refund or payment in), exactly the same amount, dated within
+    TYPED_WINDOW_DAYS (5) days either side, and names the same payee (payments.matching.same_payee). Each is
+    the other's once: the pairs nearest in date are taken first, then the earlier row, then the earlier typed."""
+    if not rows:
+        return {}
+    window = datetime.timedelta(days=TYPED_WINDOW_DAYS)
+    days = [row.on for row, _ in rows]
+    waiting = defaultdict(list)
+    for typed in Transaction.objects.filter(
+        plan=plan, fingerprint__startswith=TYPED_PREFIX, on__gte=min(days) - window, on__lte=max(days) + window
+    ).order_by("on", "added_at", "id"):
+        waiting[(typed.kind, typed.amount)].append(typed)
+    if not waiting:
+        return {}
+    pairs = sorted(
+        (abs((typed.on - row.on).days), index, order, typed)
+        for index, (row, kind) in enumerate(rows)
+        for order, typed in enumerate(waiting.get((kind, abs(row.amount)), ()))
+        if abs((typed.on - row.on).days) <= TYPED_WINDOW_DAYS
+        and matching.same_payee(typed.description, row.description)
+    )
+    found, taken = {}, set()
+    for _, index, _, typed in pairs:
+        if index not in found and typed.pk not in taken:
+            found[index] = typed
+            taken.add(typed.pk)
+    return found
+
+
+def _link_typed(plan, statement: Statement, linked: dict, acting_user) -> None:
+    """Each transaction typed in takes its row's fingerprint, bank id and running balance (linked: the typed-in
+    transaction -> (row, fingerprint, kind)), recorded in the audit trail."""
+    for typed, (row, print_, _) in linked.items():
+        typed.fingerprint, typed.bank_id, typed.running_balance = print_, (row.bank_id or "")[:100], row.running_balance
+    Transaction.objects.bulk_update(linked, ["fingerprint", "bank_id", "running_balance"])
+    for typed, (row, _, _) in linked.items():
+        kind = TRANSACTION_KIND_LABELS[TransactionKind(typed.kind)].lower()
+        audit.record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=typed,
+            person_id=plan.person_id,
+            summary=f"Found on the statement for {long_date(statement.covers_from)} to "
+            f"{long_date(statement.covers_to)}: {kind} {pounds(typed.amount)} typed in by hand for "
+            f"{long_date(typed.on)} is its row of {long_date(row.on)}, so it was not added again",
+        )
 
 
 # Typed in, with a receipt ----------------------------------------------------------------------------------------
@@ -420,8 +492,9 @@ def add_by_hand(
 ) -> Transaction:
     """One transaction typed in (with its receipt, if any), as a statement of its own covering that day.
 
-    A transaction typed in is never taken for one seen before (its fingerprint is new each time): the form
-    that sends it is sent once (phb.once)."""
+    A transaction typed in is never taken for one seen before (its fingerprint is new each time, starting
+    TYPED_PREFIX): the form that sends it is sent once (phb.once). A statement imported later that shows the
+    same money does not add it again (import_statement)."""
     plan = _locked_plan(plan)
     _refuse_unless_allowed(acting_user, plan)
     if kind not in TYPED_KINDS:
@@ -467,7 +540,7 @@ def add_by_hand(
         kind=kind,
         description=description,
         payee=payee,
-        fingerprint=f"typed-{uuid.uuid4().hex}",
+        fingerprint=f"{TYPED_PREFIX}{uuid.uuid4().hex}",
         item_key=item_key,
         matched_how=MatchHow.RULE if item_key else "",
         matched_by=acting_user if item_key else None,

@@ -95,14 +95,23 @@ def transaction_rows(page, items) -> list[dict]:
 
 
 def imported_message(statement: Statement) -> str:
+    """What an import added, and what it did not add again: rows we already had, and money already typed in by
+    hand (statement.typed_by_hand, set by statement_services.import_statement)."""
+    typed = getattr(statement, "typed_by_hand", 0)
     if statement.added == 0:
+        by_hand = f", {typed} of them typed in by hand" if typed else ""
         return (
-            f"We already had every transaction in this file ({statement.already_seen}). Nothing new was added, "
-            "and the statement is recorded as received."
+            f"We already had every transaction in this file ({statement.already_seen}{by_hand}). Nothing new was "
+            "added, and the statement is recorded as received."
         )
-    seen = f" {statement.already_seen} we already had were not added again." if statement.already_seen else ""
     noun = "transaction" if statement.added == 1 else "transactions"
-    return f"Statement added: {statement.added} new {noun}.{seen}"
+    said = [f"Statement added: {statement.added} new {noun}."]
+    seen = statement.already_seen - typed
+    if seen:
+        said.append(f"{seen} we already had {'was' if seen == 1 else 'were'} not added again.")
+    if typed:
+        said.append(f"{typed} already typed in by hand {'was' if typed == 1 else 'were'} not added again.")
+    return " ".join(said)
 
 
 # The flows, shared with the portal -------------------------------------------------------------------------------

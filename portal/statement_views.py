@@ -3,6 +3,8 @@
 bought. For the person or their representative (portal.access), and only for the person's plan in force; who may
 add is payments.statement_access, asked again by the services. The flows are payments.statement_views'."""
 
+from functools import partial
+
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -74,20 +76,38 @@ def statements_view(request, pk):
     return render(request, "portal/statements/list.html", context)
 
 
+ADDING_PAGES = {
+    "portal/statements/add.html": "adding a statement",
+    "portal/statements/columns.html": "the columns of a statement",
+    "portal/statements/receipt.html": "adding a receipt",
+}
+
+
+def _add_page(request, pk, flow, template: str, **urls):
+    """What the pages that add share: the person (portal.access), their plan in force (or the page saying there is
+    none), then the flow of payments.statement_views with the portal's page, back to the list when done. urls:
+    the flow's other URLs, by the name of the portal's page (given the person)."""
+    person = access.get_person_for_patient(request.user, pk)
+    if request.method == "GET":  # what a post adds is recorded by its service
+        services.portal_view(person=person, acting_user=request.user, page=ADDING_PAGES[template])
+    plan = _plan_in_force(person)
+    if plan is None:
+        return _no_plan(request, person)
+    return flow(
+        request,
+        plan=plan,
+        render_page=_page(request, person, plan, template),
+        done_url=_list_url(person),
+        **{argument: reverse(name, kwargs={"pk": person.pk}) for argument, name in urls.items()},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @_signs_out_without_access
 @once
 def statement_add(request, pk):
-    person = access.get_person_for_patient(request.user, pk)
-    plan = _plan_in_force(person)
-    if plan is None:
-        return _no_plan(request, person)
-    return flows.upload_flow(
-        request,
-        plan=plan,
-        render_page=_page(request, person, plan, "portal/statements/add.html"),
-        done_url=_list_url(person),
-        columns_url=reverse("portal:statement_columns", kwargs={"pk": person.pk}),
+    return _add_page(
+        request, pk, flows.upload_flow, "portal/statements/add.html", columns_url="portal:statement_columns"
     )
 
 
@@ -95,16 +115,8 @@ def statement_add(request, pk):
 @_signs_out_without_access
 @once
 def statement_columns(request, pk):
-    person = access.get_person_for_patient(request.user, pk)
-    plan = _plan_in_force(person)
-    if plan is None:
-        return _no_plan(request, person)
-    return flows.columns_flow(
-        request,
-        plan=plan,
-        render_page=_page(request, person, plan, "portal/statements/columns.html"),
-        done_url=_list_url(person),
-        restart_url=reverse("portal:statement_add", kwargs={"pk": person.pk}),
+    return _add_page(
+        request, pk, flows.columns_flow, "portal/statements/columns.html", restart_url="portal:statement_add"
     )
 
 
@@ -113,17 +125,7 @@ def statement_columns(request, pk):
 @once
 def receipt_add(request, pk):
     """Something the person bought (or money back), typed in, with its receipt."""
-    person = access.get_person_for_patient(request.user, pk)
-    plan = _plan_in_force(person)
-    if plan is None:
-        return _no_plan(request, person)
-    return flows.typed_flow(
-        request,
-        plan=plan,
-        render_page=_page(request, person, plan, "portal/statements/receipt.html"),
-        done_url=_list_url(person),
-        kinds=SPEND_AND_REFUND,
-    )
+    return _add_page(request, pk, partial(flows.typed_flow, kinds=SPEND_AND_REFUND), "portal/statements/receipt.html")
 
 
 @require_GET

@@ -13,18 +13,22 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from careplans.rules import MoneyOption, PaymentFrequency
 from careplans.tests.factories import complete_plan
-from payments import selectors
+from payments import balance as money
+from payments import reclaims, selectors
 from payments.balance import FlagCode, TransactionKind
-from payments.models import ScheduleLine, Statement, StatementFormat, Transaction
+from payments.models import Recovery, ScheduleLine, Statement, StatementFormat, Transaction
 from payments.rules import ScheduleFacts, Stream, schedule
 from people.tests.factories import PersonFactory
 
 D = Decimal
 ON = datetime.date(2026, 6, 30)
 SPEND, REFUND, IN = TransactionKind.SPEND, TransactionKind.REFUND, TransactionKind.PAYMENT_IN
+RECOVERY = TransactionKind.RECOVERY
 FOUR_WEEKLY = schedule(
     ScheduleFacts(
         start=datetime.date(2026, 4, 1),
@@ -182,6 +186,58 @@ def test_a_statement_that_arrives_late_is_overdue_until_it_is_received(paid, ali
     assert selectors.money_of(paid.plan, ON).statement_due_for == day("2026-05-26")  # not received by 30 June
     later = selectors.money_of(paid.plan, day("2026-07-06"))
     assert later.flagged(FlagCode.STATEMENT_OVERDUE) is None and later.statement_due_for is None
+
+
+def test_the_pages_date_is_the_one_balance_works_out_for_the_flag(paid, alice):
+    # One rule (payments.balance.statement_overdue): 29 April to 26 May, due by 9 June, overdue since 10 June.
+    view = selectors.money_of(paid.plan, ON)
+    assert view.statement_due == money.statement_overdue(view.lines, view.statements, ON)
+    assert (view.statement_due.period_end, view.statement_due.due_by) == (day("2026-05-26"), day("2026-06-09"))
+    assert view.statement_due.overdue_since == day("2026-06-10") and view.statement_due_for == day("2026-05-26")
+    assert selectors.money_of(paid.plan, day("2026-06-09")).statement_due.period_end == day("2026-04-28")
+
+
+def test_a_repayment_recorded_as_paid_back_does_not_stand_for_the_persons_statement(paid, alice):
+    # What payments.reclaims records when a repayment is paid back on 26 May: a statement typed in for that day
+    # holding one transaction of money paid back. The person sent nothing, so the statement is still overdue.
+    repaid = statement(paid.plan, alice, "2026-05-26", "2026-05-26", received_on="2026-05-26")
+    money_moved(paid.plan, alice, ("2026-05-26", "300.00", RECOVERY, None), on_statement=repaid)
+    view = selectors.money_of(paid.plan, ON)
+    assert view.flagged(FlagCode.STATEMENT_OVERDUE) is not None and view.statement_due_for == day("2026-05-26")
+    assert view.balance.repaid == D("300.00")  # the money paid back still counts in the balance
+    sent = statement(paid.plan, alice, "2026-04-29", "2026-05-26", received_on="2026-06-02")
+    money_moved(paid.plan, alice, ("2026-05-20", "12.00", SPEND, None), on_statement=sent)
+    assert selectors.money_of(paid.plan, ON).statement_due is None
+
+
+def test_a_statement_file_that_brought_nothing_new_still_answers_for_its_period(paid, alice):
+    statement(paid.plan, alice, "2026-04-29", "2026-05-26", received_on="2026-06-02")  # every row seen before
+    assert selectors.money_of(paid.plan, ON).statement_due is None
+
+
+def test_deciding_a_repayment_paid_back_on_a_periods_last_day_leaves_that_statement_overdue(active, maker, checker):
+    from payments.tests.test_reclaims import past_respond_by, propose
+
+    plan = active.plan
+    today = timezone.localdate()
+    last_day = (
+        ScheduleLine.objects.filter(plan=plan, kind="payment", money_option="direct_payment", period_end__gte=today)
+        .order_by("period_end")
+        .values_list("period_end", flat=True)
+        .first()
+    )
+    action = propose(plan, maker)
+    with time_machine.travel(datetime.datetime.combine(last_day, datetime.time(12), datetime.UTC), tick=False):
+        reclaims.decide(
+            action=past_respond_by(action),
+            agree=True,
+            decision_reasons="Not used as agreed.",
+            recovery=Recovery.PAID_BACK,
+            acting_user=checker,
+        )
+    assert Statement.objects.get(plan=plan).covers_to == last_day  # what reclaims recorded, for that day
+    view = selectors.money_of(plan, last_day + datetime.timedelta(days=15))
+    assert view.flagged(FlagCode.STATEMENT_OVERDUE) is not None and view.statement_due_for == last_day
 
 
 def test_it_adds_up_planned_and_spent_month_by_month_for_the_chart(paid, alice):

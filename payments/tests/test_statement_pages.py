@@ -136,6 +136,22 @@ def test_a_statement_is_uploaded_and_the_page_says_what_was_added(client, plan, 
     assert "Nothing new was added" in text(again) and Transaction.objects.filter(plan=plan).count() == 2
 
 
+def test_the_page_says_how_many_rows_were_already_typed_in_by_hand(client, plan, alice, receipt):
+    client.force_login(alice)
+    data = STATEMENT + b"11/04/2026,CARD PAYMENT TO CHEMIST ON 10/04,-9.99\n"  # the receipt's £9.99 of 10 April
+    response = client.post(
+        url("statement_add", plan_id=plan.pk), {"statement_file": upload(data), **new_source()}, follow=True
+    )
+    assert "Statement added: 2 new transactions. 1 already typed in by hand was not added again." in text(response)
+    assert Transaction.objects.filter(plan=plan).count() == 3
+    again = client.post(
+        url("statement_add", plan_id=plan.pk),
+        {"statement_file": upload(data), "source": str(StatementSource.objects.get().pk)},
+        follow=True,
+    )
+    assert "We already had every transaction in this file (3)." in text(again)
+
+
 def test_a_file_it_cannot_read_is_shown_with_the_row_and_nothing_is_added(client, plan, alice):
     client.force_login(alice)
     bad = STATEMENT + b"06/04/2026,TESCO,12.3x\n"

@@ -293,3 +293,73 @@ def test_a_portal_user_without_access_now_is_refused(plan):
     access.save()
     with pytest.raises(ServiceError):
         add(plan, gone)
+
+
+# Spend typed in by hand, then seen on a statement
+
+
+def test_spend_typed_in_by_hand_and_then_on_a_statement_counts_once_and_keeps_its_receipt(plan, active, alice):
+    typed = add(plan, alice, description="Swimming at Leeds Swim Club", receipt=("till receipt.pdf", PDF))
+    assistant = items_of(active)["Personal assistant"]
+    services.match(transaction=typed, item_key=str(assistant.key), not_in_plan=False, acting_user=alice)
+    # The bank took it 2 days after the day it was typed in for.
+    file = csv_of("12/04/2026,CARD PAYMENT TO LEEDS SWIM CLUB ON 10/04,-18.50", "13/04/2026,TESCO,-8.10")
+    statement = import_(plan, alice, file)
+    assert (statement.added, statement.already_seen, statement.typed_by_hand) == (1, 1, 1)
+    assert sorted(Transaction.objects.filter(plan=plan).values_list("amount", flat=True)) == [
+        Decimal("8.10"),
+        Decimal("18.50"),
+    ]
+    typed.refresh_from_db()
+    assert typed.receipt is not None and bytes(typed.receipt.content) == PDF  # the receipt is kept
+    assert typed.on == datetime.date(2026, 4, 10) and typed.description == "Swimming at Leeds Swim Club"
+    assert typed.item_key == assistant.key  # and so is its match
+    event = AuditEvent.objects.get(action=AuditAction.IMPORT_STATEMENT)
+    assert "1 new transaction, 1 already typed in by hand, 0 seen before" in event.summary
+    linked = AuditEvent.objects.get(action=AuditAction.UPDATE, object_id=str(typed.pk))
+    assert "12 April 2026" in linked.summary and linked.person_id == plan.person_id
+    again = import_(plan, alice, file)  # the row is now known as the typed-in spend: never added
+    assert (again.added, again.already_seen, again.typed_by_hand) == (0, 2, 0)
+    assert Transaction.objects.filter(plan=plan).count() == 2
+
+
+def test_a_different_spend_of_the_same_amount_on_another_day_is_still_added(plan, alice):
+    typed = add(plan, alice, description="Leeds Swim Club")  # £18.50 on 10 April
+    later = import_(plan, alice, csv_of("24/04/2026,LEEDS SWIM CLUB,-18.50"))  # 14 days later: another swim
+    assert (later.added, later.typed_by_hand) == (1, 0)
+    assert Transaction.objects.filter(plan=plan, amount=Decimal("18.50")).count() == 2
+    typed.refresh_from_db()
+    assert typed.fingerprint.startswith("typed-")  # still waiting for its own row
+    found = import_(plan, alice, csv_of("11/04/2026,LEEDS SWIM CLUB,-18.50"))
+    assert (found.added, found.typed_by_hand) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "10/04/2026,TESCO STORES,-18.50",  # the same day and amount, another payee
+        "10/04/2026,LEEDS SWIM CLUB,-18.51",  # another amount
+        "10/04/2026,LEEDS SWIM CLUB,18.50",  # money in, not spend
+        "16/04/2026,LEEDS SWIM CLUB,-18.50",  # 6 days later
+    ],
+)
+def test_a_row_that_is_not_the_typed_in_spend_is_added(plan, alice, row):
+    add(plan, alice, description="Leeds Swim Club")
+    statement = import_(plan, alice, csv_of(row))
+    assert (statement.added, statement.typed_by_hand) == (1, 0)
+    assert Transaction.objects.filter(plan=plan).count() == 2
+
+
+def test_one_spend_typed_in_stands_for_one_row_the_nearest_in_date(plan, alice):
+    typed = add(plan, alice, description="Leeds Swim Club")  # 10 April
+    statement = import_(plan, alice, csv_of("07/04/2026,LEEDS SWIM CLUB,-18.50", "11/04/2026,LEEDS SWIM CLUB,-18.50"))
+    assert (statement.added, statement.typed_by_hand) == (1, 1)
+    assert Transaction.objects.get(plan=plan, statement=statement).on == datetime.date(2026, 4, 7)
+    typed.refresh_from_db()
+    assert not typed.fingerprint.startswith("typed-")
+
+
+def test_a_refund_typed_in_by_hand_is_found_on_the_statement_too(plan, alice):
+    add(plan, alice, kind=TransactionKind.REFUND, description="Refund from Leeds Swim Club")
+    statement = import_(plan, alice, csv_of("09/04/2026,REFUND LEEDS SWIM CLUB,18.50"))
+    assert (statement.added, statement.typed_by_hand) == (0, 1)

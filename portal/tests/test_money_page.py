@@ -15,7 +15,7 @@ from django.urls import reverse
 from careplans.tests.factories import approved_plan, complete_plan
 from payments.money_views import link_if_built
 from payments.tests.test_money_pages import UUID, visible
-from payments.tests.test_selectors import REFUND, SPEND, item_key, money_moved, statement, with_schedule
+from payments.tests.test_selectors import RECOVERY, REFUND, SPEND, item_key, money_moved, statement, with_schedule
 from phb.models import AuditAction, AuditEvent
 
 
@@ -62,7 +62,8 @@ def test_the_person_sees_their_money_in_plain_words(client, janes, jane, pat):
         "Money given back to you (refunds) £50.00",
         "Still to be paid in this year £5,060.00",
         "Your plan year ends 31 March 2027",
-        "Please send us your statement We have not had your bank or card statement for the weeks up to 26 May 2026.",
+        "Please send us your statement We have not had your bank or card statement for the weeks up to 26 May 2026. "
+        "It was due by 9 June 2026.",
         "By 30 June 2026 you have spent £450.00 this plan year, after refunds. Your plan expected about £1,560.00.",
         "Most of your spending on one item was on Personal assistant: £250.00 so far this plan year.",
     ):
@@ -83,6 +84,13 @@ def test_the_person_sees_their_money_in_plain_words(client, janes, jane, pat):
 def test_the_statement_reminder_goes_once_the_statement_is_in(client, janes, jane, pat, alice):
     statement(janes.plan, alice, "2026-04-29", "2026-05-26", received_on="2026-06-20")
     assert 'data-testid="statement-due"' not in opened(client, pat, jane).content.decode()
+
+
+def test_money_paid_back_to_the_nhs_is_not_taken_for_the_persons_statement(client, janes, jane, pat, alice):
+    # What payments.reclaims records when a repayment is decided as paid back on 26 May.
+    repaid = statement(janes.plan, alice, "2026-05-26", "2026-05-26", received_on="2026-05-26")
+    money_moved(janes.plan, alice, ("2026-05-26", "300.00", RECOVERY, None), on_statement=repaid)
+    assert 'data-testid="statement-due"' in opened(client, pat, jane).content.decode()
 
 
 def test_every_view_is_audited(client, janes, jane, pat):
