@@ -387,7 +387,7 @@ def deduct_reclaim(lines: Sequence[Line], amount: Decimal, *, start_on: datetime
 
     The rules: the payments are the unpaid PAYMENT lines into an account due on or after start_on, in date order.
     The amount is shared equally, each part rounded half-up to the penny and the last taking the difference
-    (payments.rules.settle). Each part is a RECOVERY line of minus that amount, for the same account, period and
+    (payments.rules.settle). Each part is a RECLAIM line of minus that amount, for the same account, period and
     due date as the payment it comes off, so the net paid in falls by exactly the amount. Raises ValueError when
     there are fewer payments left than instalments, or a part would be more than its payment.
     """
@@ -411,7 +411,7 @@ def deduct_reclaim(lines: Sequence[Line], amount: Decimal, *, start_on: datetime
         raise ValueError("A part of the reclaim would be more than the payment it comes off")
     recovered = [
         Line(
-            LineKind.RECOVERY,
+            LineKind.RECLAIM,
             payment.money_option,
             payment.period_start,
             payment.period_end,

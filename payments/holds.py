@@ -5,10 +5,11 @@ the hold is split by days, so only its days in the hold are held); a payment run
 lines never change (a trigger refuses it). A hold with no day to resume goes on into the next plan year's lines
 too (payments.services.schedule_next_year).
 
-Resuming on a day releases the held lines from that day (payments.rules.resume), to be paid as usual. The held
-days before it stay held, so they are never paid: the support was not needed then. Where the money was owed
-after all (payments were held while a bank account was changed, say), the person resuming says so and those
-lines are released too, due on the day payments resume.
+Resuming on a day releases the hold's own held lines from that day (payments.rules.resume), to be paid as usual:
+those held with its reason. A line held for another reason (direct payments stopped, payments.reclaims) stays
+held. The held days before the day stay held, so they are never paid: the support was not needed then. Where the
+money was owed after all (payments were held while a bank account was changed, say), the person resuming says so
+and those lines are released too, due on the day payments resume.
 
 Each row is changed where it stands rather than deleted and made again, so a line in a payment run waiting to be
 confirmed stays in it: confirming pays only lines still to be paid, so a held line is left out.
@@ -25,7 +26,7 @@ from django.utils import timezone
 from careplans.models import PlanVersion, Status, SupportPlan
 from payments.models import ScheduleLine, Suspension
 from payments.periods import ONE_DAY
-from payments.rules import ZERO, LineKind, LineStatus, resume, split_line, suspend
+from payments.rules import TO_PAY_BACK, ZERO, LineStatus, resume, split_line, suspend
 from payments.services import _as_rule_line, _row
 from people.access import may_write, visible
 from phb import audit
@@ -159,7 +160,7 @@ def hold_payments(
     )
     if ends_on is not None:
         rows = rows.filter(period_start__lt=ends_on)
-    rows = list(rows.exclude(kind=LineKind.RECOVERY).order_by("period_start", "id"))
+    rows = list(rows.exclude(kind__in=TO_PAY_BACK).order_by("period_start", "id"))
     last_held = ends_on - ONE_DAY if ends_on else None
     rewrite = _rewrite(
         rows,
@@ -228,8 +229,10 @@ def resume_payments(
     errors = _resume_problems(hold, resumes_on)
     if errors:
         raise ValidationError(errors)
+    # The hold's own lines: held with its reason (as hold_payments, payments.rules.recalculate and the next plan
+    # year's lines hold them), not a line held by a stopping of direct payments (payments.reclaims._hold).
     rows = ScheduleLine.objects.select_for_update().filter(
-        plan=plan, status=LineStatus.HELD, period_start__gte=hold.starts_on
+        plan=plan, status=LineStatus.HELD, hold_reason=hold.reason, period_start__gte=hold.starts_on
     )
     if hold.ends_on is not None:
         rows = rows.filter(period_end__lt=hold.ends_on)

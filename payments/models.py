@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from careplans.rules import MONEY_OPTION_LABELS
 from payments.balance import TransactionKind
-from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, LineKind, LineStatus
+from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, TO_PAY_BACK, LineKind, LineStatus
 from phb.money import MAX_AMOUNT
 
 LINE_KIND_CHOICES = [(kind.value, LINE_KIND_LABELS[kind]) for kind in LineKind]
@@ -102,9 +102,10 @@ class ScheduleLine(models.Model):
                 name="schedule_line_paid_by_a_run",
             ),
             models.CheckConstraint(condition=Q(period_start__lte=models.F("period_end")), name="schedule_line_period"),
-            # Only money to be paid back is negative.
+            # Only money to be paid back is negative (a recovery after a change, or a repayment taken off).
             models.CheckConstraint(
-                condition=Q(amount__gte=0) | Q(kind=LineKind.RECOVERY.value), name="schedule_line_amount_sign"
+                condition=Q(amount__gte=0) | Q(kind__in=sorted(kind.value for kind in TO_PAY_BACK)),
+                name="schedule_line_amount_sign",
             ),
             models.CheckConstraint(
                 condition=Q(amount__lte=MAX_AMOUNT) & Q(amount__gte=-MAX_AMOUNT), name="schedule_line_amount_bound"

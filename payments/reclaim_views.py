@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from careplans import access as plan_access
 from careplans.models import PlanVersion
 from payments import reclaim_access, reclaims
-from payments.models import ActionKind, ActionStatus, MoneyAction, ScheduleLine
+from payments.models import ActionKind, ActionStatus, MoneyAction
 from payments.reclaim_forms import DecideForm, ProposeReclaimForm, ProposeStopForm, ResponseForm
-from payments.rules import LineKind, LineStatus
 from people.access import require_staff
 from phb import audit
 from phb.errors import ServiceError
@@ -217,12 +216,7 @@ def reclaim_response(request, pk):
 
 def _hold_preview(action: MoneyAction) -> dict:
     """What agreeing to a stopping would hold: the payments to be paid into an account from the stop date."""
-    found = ScheduleLine.objects.filter(
-        plan_id=action.plan_id,
-        status=LineStatus.SCHEDULED,
-        money_option__in=reclaims.ACCOUNT_OPTIONS,
-        period_end__gte=action.effective_on,
-    ).exclude(kind=LineKind.RECOVERY)
+    found = reclaims.lines_to_stop(action.plan_id, action.effective_on)
     return found.aggregate(count=Count("pk"), total=Sum("amount"))
 
 

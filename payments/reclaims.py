@@ -11,15 +11,18 @@ The rules decided here (the issue is silent on them):
 - A stopping takes effect after the respond-by date, so the person always has the notice in full.
 - The decision waits until the respond-by date has passed (the person may respond on that day), unless a
   response has been recorded (payments.reclaim_access.decide_refusal).
-- Deducting: RECOVERY schedule lines over the next `instalments` payments to be paid into an account, due from the
-  day of the decision, that no waiting payment run has gathered (payments.balance.deduct_reclaim). Only new rows
-  are written: no line, paid or not, is changed.
+- Deducting: RECLAIM schedule lines ("Repayment taken off this payment") over the next `instalments` payments to
+  be paid into an account, due from the day of the decision, that no waiting payment run has gathered
+  (payments.balance.deduct_reclaim works them out). Only new rows are written: no line, paid or not, is changed.
+  A later change to the plan keeps them as they are (payments.rules.recalculate).
 - Paid back: a transaction of kind RECOVERY on the day of the decision, in a statement typed in for that day, so
   the balance (payments.balance) falls by it.
 - Stopping: from the stop date every line to be paid into an account (direct payment or third party: both are
   direct payments in the regulations' sense, to the person or to a nominee) that is not yet paid is held, its
   hold reason naming the decision; a line whose period spans the stop date is split there by days
-  (payments.rules.split_line), the days before it still to be paid. Lines to be paid back are not held
+  (payments.rules.split_line), the days before it still to be paid. A line already held from the stop date (a
+  stay in hospital, say) is held by the stopping from then, so resuming that hold does not pay it
+  (payments.holds.resume_payments releases only its own lines). Lines to be paid back are not held
   (payments.rules.suspend treats them the same way). What happens to the budget afterwards (another way of
   managing the money, or the budget ending) is a change to the plan the coordinator makes: careplans has no
   service that ends a budget from these inputs (see next_step).
@@ -55,7 +58,7 @@ from payments.models import (
     StatementFormat,
     Transaction,
 )
-from payments.rules import LineKind, LineStatus, split_line
+from payments.rules import TO_PAY_BACK, LineKind, LineStatus, split_line
 from payments.services import _as_rule_line, _row
 from phb import audit
 from phb.errors import ServiceError
@@ -365,7 +368,7 @@ def _gathered_lines():
 
 
 def _deduct(action: MoneyAction, instalments: int, today: datetime.date) -> list[tuple[datetime.date, Decimal]]:
-    """Writes the RECOVERY lines that take the repayment off the next payments; returns (due on, part) of each."""
+    """Writes the RECLAIM lines that take the repayment off the next payments; returns (due on, part) of each."""
     rows = list(
         ScheduleLine.objects.select_for_update()
         .filter(plan_id=action.plan_id)
@@ -378,6 +381,8 @@ def _deduct(action: MoneyAction, instalments: int, today: datetime.date) -> list
     except ValueError as error:
         message = f"{error}. Choose fewer payments, or ask for the money to be paid back."
         raise ValidationError({"instalments": message}) from None
+    # deduct_reclaim marks its parts as money to be paid back; they are a repayment (a kind of their own, which a
+    # change to the plan keeps as it is).
     new = list((Counter(result) - Counter(lines)).elements())
     versions = {(row.money_option, row.payee, row.due_on): row.plan_version_id for row in rows}
     ScheduleLine.objects.bulk_create(
@@ -414,22 +419,25 @@ def _paid_back(action: MoneyAction, today: datetime.date, acting_user) -> None:
     paid.save()
 
 
+def lines_to_stop(plan_id, stop: datetime.date):
+    """The lines a stopping from `stop` holds (_hold), or the part of them from `stop`: every line not yet paid into
+    an account whose days reach the stop date, held already or not, except lines that take money back."""
+    return ScheduleLine.objects.filter(
+        plan_id=plan_id,
+        status__in=[LineStatus.SCHEDULED, LineStatus.HELD],
+        money_option__in=ACCOUNT_OPTIONS,
+        period_end__gte=stop,
+    ).exclude(kind__in=TO_PAY_BACK)
+
+
 def _hold(action: MoneyAction, today: datetime.date, acting_user) -> tuple[int, Decimal]:
-    """Holds every line still to be paid into an account from the stop date; returns how many and their total."""
+    """Holds every line not yet paid into an account from the stop date, with the stopping's reason (a line held
+    already, by a hold in payments.holds, is held by the stopping from then); returns how many and their total."""
     stop = action.effective_on
     reason = (
         f"Direct payments stopped from {long_date(stop)}: decided by {acting_user.display_name} on {long_date(today)}"
     )[:300]
-    rows = list(
-        ScheduleLine.objects.select_for_update()
-        .filter(
-            plan_id=action.plan_id,
-            status=LineStatus.SCHEDULED,
-            money_option__in=ACCOUNT_OPTIONS,
-            period_end__gte=stop,
-        )
-        .exclude(kind=LineKind.RECOVERY)
-    )
+    rows = list(lines_to_stop(action.plan_id, stop).select_for_update())
     changed, added = [], []
     for row in rows:
         if row.period_start < stop:
@@ -443,7 +451,7 @@ def _hold(action: MoneyAction, today: datetime.date, acting_user) -> tuple[int, 
         changed.append(row)
     ScheduleLine.objects.bulk_update(changed, ["period_end", "amount", "note", "status", "hold_reason"])
     ScheduleLine.objects.bulk_create(added)
-    held = [row for row in [*changed, *added] if row.status == LineStatus.HELD]
+    held = [row for row in [*changed, *added] if row.hold_reason == reason]
     return len(held), sum((row.amount for row in held), Decimal("0.00"))
 
 

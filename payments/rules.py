@@ -50,7 +50,8 @@ class LineKind(StrEnum):
     PAYMENT = "payment"
     COMMITMENT = "commitment"
     ONE_OFF = "one_off"
-    RECOVERY = "recovery"
+    RECOVERY = "recovery"  # money paid before a change for days the changed plan does not pay (recalculate)
+    RECLAIM = "reclaim"  # an agreed repayment taken off a payment (payments.reclaims, regulation 13)
 
 
 LINE_KIND_LABELS = {
@@ -59,7 +60,11 @@ LINE_KIND_LABELS = {
     LineKind.COMMITMENT: "Committed to the provider for the period",
     LineKind.ONE_OFF: "One-off",
     LineKind.RECOVERY: "Paid before the plan changed, to be paid back",
+    LineKind.RECLAIM: "Repayment taken off this payment",
 }
+
+# The kinds of line that take money back: the only lines that can be negative, and never held.
+TO_PAY_BACK = frozenset({LineKind.RECOVERY, LineKind.RECLAIM})
 
 
 class LineStatus(StrEnum):
@@ -293,19 +298,23 @@ def recalculate(lines: Sequence[Line], new_facts: ScheduleFacts, on: datetime.da
       way, due on `on`). Unpaid lines from `on` are replaced by the new schedule's.
     - A paid line for days from `on` (paid in advance) paid the old amount for them: that part is taken off the
       next new lines of the same account, each down to £0 (and the line says so); whatever is left over is a
-      RECOVERY line due on `on` with a negative amount, money to be paid back (the only line that can be
-      negative), for the days from `on` that the paid lines paid for (so a later change splits it by days too).
+      RECOVERY line due on `on` with a negative amount, money to be paid back (with a RECLAIM line, the only
+      lines that can be negative), for the days from `on` that the paid lines paid for (so a later change
+      splits it by days too).
     - Held days from `on` stay held: the suspension is applied again to the new lines.
+    - A repayment taken off a payment (RECLAIM) never changes, paid or not: it is an amount agreed with the
+      person, not money for days of the plan, so it is neither split, replaced nor counted as paid ahead.
 
     The invariant, to the penny: the lines returned add up to money_before(lines, on) + money_from(new, on),
     where new = schedule(new_facts): the old lines' amounts for the days before `on` and the new schedule's for
-    the days from it, a line spanning `on` counted by split_line. The same holds for each account.
+    the days from it, a line spanning `on` counted by split_line; RECLAIM lines are left out of `lines` there and
+    added whole. The same holds for each account.
     """
     if not new_facts.start <= on <= new_facts.end:
         raise ValueError("A change must start within the plan year")
     kept, replaced_holds, paid_ahead = [], [], {}
     for line in lines:
-        if line.period_end < on:
+        if line.period_end < on or line.kind == LineKind.RECLAIM:
             kept.append(line)
         elif line.status == LineStatus.PAID:
             kept.append(line)
@@ -370,7 +379,8 @@ def suspend(
     during a stay in hospital.
 
     Every unpaid line of those money options with days in the suspension is held: a line partly in it is split by
-    days (split_line), so only its days in the suspension are held. Paid lines and recoveries never change.
+    days (split_line), so only its days in the suspension are held. Paid lines and lines that take money back
+    (TO_PAY_BACK: recoveries and repayments) never change.
     What "held" means: the line stays in the schedule with its amount, so the year still adds up to the same
     total; it is not paid (or, for notional money, not committed) while it is held. resume() releases it.
     """
@@ -384,7 +394,7 @@ def suspend(
     for line in lines:
         affected = (
             line.status == LineStatus.SCHEDULED
-            and line.kind != LineKind.RECOVERY
+            and line.kind not in TO_PAY_BACK
             and line.money_option in money_options
             and line.period_start <= last
             and line.period_end >= start

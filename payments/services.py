@@ -3,7 +3,8 @@
 - The schedule is written when a plan version becomes active (careplans.approval.ON_ACTIVATE): the first
   version's from its start date; a change's by payments.rules.recalculate, which keeps every paid line and
   every line before the change's start and replaces the unpaid lines from it (in its plan year, and in any
-  later plan year already scheduled).
+  later plan year already scheduled). A line a waiting payment run will pay counts as paid, and a repayment
+  taken off a payment (RECLAIM) is kept whole; the other rows are changed where they stand (_store_change).
 - Plan years follow each other from the first version's start (payments.periods.plan_year_end: each starts the
   day after the last ends). The next plan year's lines are added RUN_AHEAD_DAYS before the schedule ends
   (schedule_next_year, from the beat task payments.tasks.extend_schedules), by the same rules; a plan in force
@@ -20,7 +21,7 @@ import datetime
 import io
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import DatabaseError, transaction
@@ -176,20 +177,10 @@ def plan_year_containing(first_start: datetime.date, day: datetime.date) -> date
     return year_start
 
 
-def _save_lines(plan: SupportPlan, lines, *, version_id, versions_by_period=None, before=None) -> None:
-    """Store rules' lines that are not paid (a paid line is stored already, and never changes). A line ending
-    before `before` keeps the version it was written for (versions_by_period), if known."""
-    versions_by_period = versions_by_period or {}
+def _save_lines(plan: SupportPlan, lines, *, version_id) -> None:
+    """Store rules' lines that are not paid (a paid line is stored already, and never changes)."""
     ScheduleLine.objects.bulk_create(
-        _row(
-            line,
-            plan_id=plan.pk,
-            version_id=versions_by_period.get((line.money_option, line.payee, line.period_start), version_id)
-            if before is not None and line.period_end < before
-            else version_id,
-        )
-        for line in lines
-        if line.status != LineStatus.PAID
+        _row(line, plan_id=plan.pk, version_id=version_id) for line in lines if line.status != LineStatus.PAID
     )
 
 
@@ -200,6 +191,74 @@ def _held_again(lines: list[Line], plan: SupportPlan, year_start: datetime.date)
     for hold in holds:
         lines = suspend(lines, hold.starts_on, hold.ends_on - ONE_DAY if hold.ends_on else None, hold.reason)
     return lines
+
+
+def _gathered_to_pay(rows) -> set:
+    """The rows a waiting payment run gathered and will pay when confirmed (not held): a change leaves them as
+    they are and counts them as paid (read after the rows are locked, so a run made meanwhile is seen)."""
+    unpaid = [row.pk for row in rows if row.status == LineStatus.SCHEDULED]
+    return set(
+        RunLine.objects.filter(run__status=RunStatus.WAITING, line_id__in=unpaid).values_list("line_id", flat=True)
+    )
+
+
+def _for_change(row: ScheduleLine, as_paid: set) -> Line:
+    """A row as payments.rules.recalculate reads it: one a waiting run will pay counts as paid. If that run is
+    cancelled instead, the line is still to be paid at its amount, and the money the change took off the next
+    lines for it (or asks back) is still right: the line will be paid, by the next run."""
+    line = _as_rule_line(row)
+    return replace(line, status=LineStatus.PAID) if row.pk in as_paid else line
+
+
+def _identity(kind, money_option, item, payee, period_start) -> tuple:
+    """What a line is, whatever its amount, end, due date or hold: a change updates the row with the same one."""
+    return (str(kind), str(money_option), str(item or ""), payee[:200], period_start)
+
+
+def _store_change(plan: SupportPlan, lines, rows, *, as_paid: set, version_id, before: datetime.date) -> None:
+    """Store what recalculate returned for the rows of the changed plan years, changing rows where they stand.
+
+    Left as they are: paid rows and rows a waiting run will pay (as_paid: recalculate counted both as paid, and
+    returned them as paid lines), and repayments taken off payments (RECLAIM: recalculate keeps them whole).
+    Every other row is matched to a line of the same kind, money option, item, payee and first day (_identity)
+    and updated in place, so a row that a payment run gathered once (a cancelled run, or a confirmed run that
+    left it out because it was held) keeps its place in that run's record. A line with no such row is a new row.
+    A row with no such line is deleted, with its place in any run's record: no run paid it (a paid row is never
+    replaced) and no waiting run will (a row a waiting run will pay is left as it is), so that run's record
+    loses a payment it never made. A row ending before `before` keeps the version it was written for."""
+    free = defaultdict(list)
+    for row in sorted(rows, key=lambda row: (row.period_end, row.due_on, row.created_at, str(row.pk))):
+        if row.status != LineStatus.PAID and row.kind != LineKind.RECLAIM and row.pk not in as_paid:
+            free[_identity(row.kind, row.money_option, row.item_key, row.payee, row.period_start)].append(row)
+    versions_by_period = {(row.money_option, row.payee, row.period_start): row.plan_version_id for row in rows}
+    changed, made = [], []
+    to_write = [line for line in lines if line.status != LineStatus.PAID and line.kind != LineKind.RECLAIM]
+    for line in sorted(to_write, key=lambda line: (line.period_end, line.due_on)):
+        found = free.get(_identity(line.kind, line.money_option, line.item, line.payee, line.period_start))
+        row = found.pop(0) if found else None
+        version = version_id
+        if line.period_end < before:
+            version = (
+                row.plan_version_id
+                if row
+                else versions_by_period.get((line.money_option, line.payee, line.period_start), version_id)
+            )
+        wanted = _row(line, plan_id=plan.pk, version_id=version)
+        if row is None:
+            made.append(wanted)
+        elif any(getattr(row, name) != getattr(wanted, name) for name in _CHANGING):
+            for name in _CHANGING:
+                setattr(row, name, getattr(wanted, name))
+            changed.append(row)
+    gone = [row.pk for rows in free.values() for row in rows]
+    RunLine.objects.filter(line_id__in=gone).delete()
+    ScheduleLine.objects.filter(pk__in=gone).delete()
+    ScheduleLine.objects.bulk_update(changed, ["plan_version", *_CHANGING[1:]])
+    ScheduleLine.objects.bulk_create(made)
+
+
+# What a change may change in a row that stays (what the row is, _identity, stays the same).
+_CHANGING = ["plan_version_id", "period_end", "due_on", "amount", "note", "status", "hold_reason"]
 
 
 def schedule_on_activation(version: PlanVersion, acting_user, *, from_day: datetime.date | None = None) -> int:
@@ -238,23 +297,19 @@ def schedule_on_activation(version: PlanVersion, acting_user, *, from_day: datet
         # Lines of earlier plan years never change. The change's year is recalculated from its start, and each
         # later year already scheduled from that year's first day (so its paid lines are taken off too).
         changing = [line for line in existing if line.period_start >= year_start]
-        lines = recalculate([_as_rule_line(line) for line in changing if line.period_start <= facts.end], facts, on)
+        as_paid = _gathered_to_pay(changing)
+        lines = recalculate(
+            [_for_change(line, as_paid) for line in changing if line.period_start <= facts.end], facts, on
+        )
         later = facts.end + ONE_DAY
         while any(line.period_start >= later for line in changing):
             in_year = [line for line in changing if later <= line.period_start <= plan_year_end(later)]
             if in_year:
                 later_facts = facts_for(version, year_start=later)
-                lines += recalculate([_as_rule_line(line) for line in in_year], later_facts, later)
+                lines += recalculate([_for_change(line, as_paid) for line in in_year], later_facts, later)
             later = plan_year_end(later) + ONE_DAY
         summary = f"Payment schedule changed from {long_date(on)} for version {version.number}"
-        # Paid lines never change (a trigger refuses it): what the rules return for them is what is stored.
-        versions_by_period = {
-            (line.money_option, line.payee, line.period_start): line.plan_version_id for line in changing
-        }
-        ScheduleLine.objects.filter(plan=plan, period_start__gte=year_start).exclude(status=LineStatus.PAID).delete()
-        _save_lines(
-            plan, lines, version_id=version.pk, versions_by_period=versions_by_period, before=version.start_date
-        )
+        _store_change(plan, lines, changing, as_paid=as_paid, version_id=version.pk, before=version.start_date)
     total = sum((line.amount for line in lines), ZERO)
     audit.record(
         actor=acting_user,

@@ -178,9 +178,9 @@ def test_it_counts_a_late_statement_by_the_dates_on_its_transactions():
 
 def test_it_takes_a_reclaim_in_three_parts_with_the_penny_on_the_last():
     lines = deduct_reclaim(FOUR_WEEKLY_PLAN, D("100.00"), start_on=day("2026-05-01"), instalments=3)
-    recovered = [(str(line.due_on), line.amount) for line in lines if line.kind == LineKind.RECOVERY]
+    recovered = [(str(line.due_on), line.amount) for line in lines if line.kind == LineKind.RECLAIM]
     assert recovered == [("2026-05-27", D("-33.33")), ("2026-06-24", D("-33.33")), ("2026-07-22", D("-33.34"))]
-    assert [line.note for line in lines if line.kind == LineKind.RECOVERY][2] == (
+    assert [line.note for line in lines if line.kind == LineKind.RECLAIM][2] == (
         "£33.34 taken off this payment: part 3 of 3 of a reclaim of £100.00"
     )
 
@@ -203,7 +203,7 @@ def test_it_takes_a_reclaim_only_from_payments_not_yet_made():
         replace(line, status=LineStatus.PAID) if str(line.due_on) == "2026-05-27" else line for line in FOUR_WEEKLY_PLAN
     ]
     lines = deduct_reclaim(lines, D("100.00"), start_on=day("2026-05-01"), instalments=3)
-    assert [str(line.due_on) for line in lines if line.kind == LineKind.RECOVERY] == [
+    assert [str(line.due_on) for line in lines if line.kind == LineKind.RECLAIM] == [
         "2026-06-24",
         "2026-07-22",
         "2026-08-19",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from payments import reclaim_access, reclaims
 from payments.models import ActionStatus, AfterStopping, MoneyAction, ScheduleLine
-from payments.rules import LineKind
+from payments.rules import TO_PAY_BACK, LineKind
 from phb.models import AuditAction, AuditEvent
 from phb.words import long_date
 
@@ -218,7 +218,7 @@ def test_the_decision_page_takes_a_repayment_off_the_next_payments_and_writes_th
     assert response.status_code == 302 and response.url == url("reclaim", due)
     html = text(client.get(response.url))
     assert "Decided: going ahead" in html and "Download the decision letter (PDF)" in html
-    assert ScheduleLine.objects.filter(plan_id=due.plan_id, kind=LineKind.RECOVERY).count() == 3
+    assert ScheduleLine.objects.filter(plan_id=due.plan_id, kind=LineKind.RECLAIM).count() == 3
     assert 'data-testid="decide"' not in html and 'data-testid="withdraw"' not in html
 
 
@@ -241,7 +241,7 @@ def test_bad_input_to_the_decision_gets_a_message_and_nothing_is_decided(client,
     response = client.post(url("reclaim_decide", due), sent)
     assert response.status_code == 200 and message in text(response)
     assert MoneyAction.objects.get(pk=due.pk).status == ActionStatus.PROPOSED
-    assert not ScheduleLine.objects.filter(kind=LineKind.RECOVERY).exists()
+    assert not ScheduleLine.objects.filter(kind__in=TO_PAY_BACK).exists()
 
 
 def test_the_stopping_decision_page_says_what_will_be_held_and_then_the_next_step(client, active, maker, checker):

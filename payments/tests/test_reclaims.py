@@ -26,7 +26,7 @@ from payments.models import (
     StatementFormat,
     Transaction,
 )
-from payments.rules import LineKind, LineStatus
+from payments.rules import TO_PAY_BACK, LineKind, LineStatus
 from payments.services import _as_rule_line
 from people.tests.factories import PersonFactory
 from phb.errors import ServiceError
@@ -219,7 +219,7 @@ def test_not_agreeing_changes_no_payment_and_writes_a_decision_letter(active, re
 # Agreed repayments
 
 
-def test_a_repayment_taken_off_3_payments_makes_3_recovery_lines_and_the_balance_falls_by_it(active, reclaim, checker):
+def test_a_repayment_taken_off_3_payments_makes_3_repayment_lines_and_the_balance_falls_by_it(active, reclaim, checker):
     before = {
         line.pk: (line.amount, line.status, line.due_on) for line in ScheduleLine.objects.filter(plan=active.plan)
     }
@@ -233,10 +233,10 @@ def test_a_repayment_taken_off_3_payments_makes_3_recovery_lines_and_the_balance
         acting_user=checker,
     )
     after = list(ScheduleLine.objects.filter(plan=active.plan))
-    # Every line that was there is unchanged; only the recovery lines are new.
+    # Every line that was there is unchanged; only the repayment lines are new.
     assert {line.pk: (line.amount, line.status, line.due_on) for line in after if line.pk in before} == before
     recovery = sorted((line for line in after if line.pk not in before), key=lambda line: line.due_on)
-    assert len(recovery) == 3 and all(line.kind == LineKind.RECOVERY for line in recovery)
+    assert len(recovery) == 3 and all(line.kind == LineKind.RECLAIM for line in recovery)
     assert sum(line.amount for line in recovery) == -Decimal("300.00")
     assert [line.amount for line in recovery] == [Decimal("-100.00")] * 3
     assert all(line.due_on >= TODAY and line.money_option == "direct_payment" for line in recovery)
@@ -267,7 +267,7 @@ def test_a_repayment_over_more_payments_than_are_left_is_refused_on_the_number_o
         )
     assert "payments left" in error.value.message_dict["instalments"][0]
     assert MoneyAction.objects.get(pk=reclaim.pk).status == ActionStatus.PROPOSED
-    assert not ScheduleLine.objects.filter(kind=LineKind.RECOVERY).exists()
+    assert not ScheduleLine.objects.filter(kind__in=TO_PAY_BACK).exists()
 
 
 def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_and_the_balance_falls(
@@ -288,7 +288,7 @@ def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_an
     assert statement.file_format == StatementFormat.TYPED and statement.covers_from == statement.covers_to == TODAY
     seen = [balance.Transaction(on=paid.on, amount=paid.amount, kind=balance.TransactionKind(paid.kind))]
     assert before - balance.balance(lines, seen, TODAY).balance == Decimal("300.00")
-    assert not ScheduleLine.objects.filter(kind=LineKind.RECOVERY).exists()
+    assert not ScheduleLine.objects.filter(kind__in=TO_PAY_BACK).exists()
     assert done.instalments is None and "is to be paid back to us" in text(done.decision_letter_pdf)
 
 
