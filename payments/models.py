@@ -11,11 +11,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from careplans.rules import MONEY_OPTION_LABELS
 from payments.balance import TransactionKind
 from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, TO_PAY_BACK, LineKind, LineStatus
 from phb.money import MAX_AMOUNT
+from phb.words import long_date
 
 LINE_KIND_CHOICES = [(kind.value, LINE_KIND_LABELS[kind]) for kind in LineKind]
 LINE_STATUS_CHOICES = [(status.value, LINE_STATUS_LABELS[status]) for status in LineStatus]
@@ -437,3 +439,12 @@ class MoneyAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} proposed {self.proposed_at:%Y-%m-%d}"
+
+    def status_in_words(self) -> str:
+        """The status as the pages show it: a proposal waits for a decision once its response is recorded or the
+        day to respond by has passed."""
+        if self.status == ActionStatus.PROPOSED and self.response_on is not None:
+            return "Response recorded: waiting for a decision"
+        if self.status == ActionStatus.PROPOSED and self.respond_by < timezone.localdate():
+            return f"No response by {long_date(self.respond_by)}: waiting for a decision"
+        return self.get_status_display()

@@ -88,7 +88,7 @@ def test_outsiders_and_patients_get_a_404_on_every_page_and_it_is_recorded(clien
 
 def test_the_coordinator_sees_the_list_and_the_action_but_cannot_propose_decide_or_withdraw(client, due, alice):
     html = text(get(client, alice, url("reclaims", plan_id=due.plan_id)))
-    assert "Repayment of £300.00" in html and "Letter sent: waiting for a response" in html
+    assert "Repayment of £300.00" in html and "waiting for a decision" in html  # its day to respond has passed
     assert 'data-testid="propose-reclaim"' not in html and 'data-testid="propose-stop"' not in html
     html = text(get(client, alice, url("reclaim", due)))
     assert 'data-testid="decide"' not in html and 'data-testid="withdraw"' not in html
@@ -323,3 +323,15 @@ def test_a_proposal_sent_twice_makes_one_repayment_and_one_letter(client, active
     assert [answer.status_code for answer in answers] == [302, 302] and answers[0].url == answers[1].url
     assert MoneyAction.objects.count() == 1
     assert AuditEvent.objects.filter(action=AuditAction.PROPOSE_RECLAIM).count() == 1
+
+
+def test_a_repayment_says_it_waits_for_a_decision_once_responded_or_its_day_has_passed(client, reclaim, alice, leo):
+    client.force_login(leo)
+    url = reverse("payments:reclaim", kwargs={"pk": reclaim.pk})
+    assert "Letter sent: waiting for a response" in text(client.get(url))
+    MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+    html = text(client.get(url))
+    assert f"No response by {long_date(TODAY - datetime.timedelta(days=1))}: waiting for a decision" in html
+    reclaims.record_response(action=reclaim, response="I can explain.", response_on=TODAY, acting_user=alice)
+    html = text(client.get(url))
+    assert "Response recorded: waiting for a decision" in html and "waiting for a response" not in html
