@@ -8,7 +8,7 @@ help:
 	@echo "make run           start the site on http://127.0.0.1:8000 with demo data (SQLite)"
 	@echo "make test          install everything, then lint and run every test on PostgreSQL and Redis"
 	@echo "make lint          ruff only"
-	@echo "make bench         every page under gunicorn on seed_scale data, plan PDF, reminders -> docs/benchmarks.md"
+	@echo "make bench         every page under gunicorn on seed_scale data, plan PDF, reminders, statement import -> docs/benchmarks.md"
 	@echo "make vendor-nhsuk  update the vendored NHS.UK frontend (VERSION=x.y.z to change version)"
 
 run:

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # make bench: every page under gunicorn against PostgreSQL loaded by seed_scale,
-# then the plan PDF and the reminder sweep; the results go to docs/benchmarks.md.
+# then the plan PDF, the reminder sweep and a 10,000-row statement import; the results go to
+# docs/benchmarks.md.
 #
 #   BENCH_DATABASE_URL  default postgres://postgres@127.0.0.1:5432/phb_scale
 #   BENCH_PEOPLE        default 200000: loaded with seed_scale if the database has fewer
 #   BENCH_QUICK=1       a short run (3 s a page, fewer PDF renders)
 #   BENCH_SECONDS       seconds a page (default 10)
-#   BENCH_PARTS         which parts to run (default "http pdf reminders")
+#   BENCH_PARTS         which parts to run (default "http pdf reminders statements")
+#
+# The statements part (scripts/bench_import.py) makes its own throwaway database and needs neither
+# the bench database nor wrk: run alone (BENCH_PARTS=statements), it skips them.
 #
 # The database is migrated first, so the bench measures the schema of the code
 # it runs. Not part of make test: the machine is shared and timings are noisy.
@@ -17,12 +21,12 @@ source scripts/common.sh
 export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/phb_scale}"
 export BENCH_PEOPLE="${BENCH_PEOPLE:-200000}"
 export BENCH_QUICK="${BENCH_QUICK:-0}"
-BENCH_PARTS="${BENCH_PARTS:-http pdf reminders}"
+BENCH_PARTS="${BENCH_PARTS:-http pdf reminders statements}"
 # The command as the report states it: make bench with whatever was not left at its default.
 BENCH_COMMAND="make bench"
 for name in BENCH_PARTS BENCH_SECONDS BENCH_QUICK BENCH_PEOPLE BENCH_DATABASE_URL; do
   case "$name=${!name:-}" in
-    "BENCH_PARTS=http pdf reminders" | BENCH_SECONDS= | BENCH_QUICK=0 | BENCH_PEOPLE=200000 | \
+    "BENCH_PARTS=http pdf reminders statements" | BENCH_SECONDS= | BENCH_QUICK=0 | BENCH_PEOPLE=200000 | \
       BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/phb_scale) ;;
     *) value="${!name}"; [[ "$value" == *" "* ]] && value="'$value'"; BENCH_COMMAND="$name=$value $BENCH_COMMAND" ;;
   esac
@@ -32,6 +36,12 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
 ensure_venv requirements-dev.txt
 
+part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
+# The parts that run against the bench database (seed_scale's data); the statements part does not.
+scale=false
+for name in http pdf reminders; do part "$name" && scale=true; done
+
+if $scale; then  # (not indented: the Python here-documents below are read as they stand)
 # Debian's wrk drives the pages.
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -92,14 +102,15 @@ else
   fail "The bench database holds $people people and $personas of the 5 bench personas, not the $BENCH_PEOPLE people \
 seed_scale makes. Drop it yourself (dropdb) to load it again, or set BENCH_DATABASE_URL and BENCH_PEOPLE to match."
 fi
+fi  # $scale
 
 mkdir -p var/bench
 failed=()
-part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
 # A part run again replaces its own results only, so one part can be run again alone.
 part http && rm -f var/bench/http.json
 part pdf && rm -f var/bench/pdf.json
 part reminders && rm -f var/bench/reminders.txt var/bench/celery.json
+part statements && rm -f var/bench/statements.txt
 
 if part http; then
   say "HTTP bench"
@@ -113,6 +124,11 @@ if part reminders; then
   say "Reminder sweep bench"
   .venv/bin/python scripts/bench_reminders.py 2>&1 | tee var/bench/reminders.txt
   [ "${PIPESTATUS[0]}" = 0 ] || failed+=("reminder bench")
+fi
+if part statements; then
+  say "Statement import bench"
+  .venv/bin/python scripts/bench_import.py 2>&1 | tee var/bench/statements.txt
+  [ "${PIPESTATUS[0]}" = 0 ] || failed+=("statement import bench")
 fi
 
 if [ -f var/bench/http.json ]; then
