@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "phb.tasks.purge_sent_forms",
         "schedule": 60 * 60,
     },
+    "extend-payment-schedules": {
+        "task": "payments.tasks.extend_schedules",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 EMAIL_BACKEND = env_str(

@@ -30,7 +30,9 @@ PAYEES = ("CARD PAYMENT TO ACME CARE LTD ON {d}", "DD BRITISH GAS", "SO JANE SMI
 
 
 def statement(rows: int, style: str) -> bytes:
-    """A statement as Excel saves it on a UK computer: Windows-1252, CRLF, £ signs, day-first dates."""
+    """A statement as Excel saves it on a UK computer: Windows-1252, CRLF, £ signs. Dates are ISO (2026-04-01):
+    they take the same numeric path through parse_date as the day-first 01/04/2026 most banks write, and only
+    phb.words formats a date (phb/tests/test_words.py)."""
     start = datetime.date(2026, 4, 1)
     if style == "debit_credit":
         lines = ["Date,Type,Description,Paid out,Paid in,Balance"]
@@ -45,10 +47,10 @@ def statement(rows: int, style: str) -> bytes:
         balance += pence if money_in else -pence
         if style == "debit_credit":
             out, into = ("", f"£{pence / 100:,.2f}") if money_in else (f"£{pence / 100:,.2f}", "")
-            lines.append(f'{day:%d/%m/%Y},DEB,{words},"{out}","{into}","£{balance / 100:,.2f}"')
+            lines.append(f'{day.isoformat()},DEB,{words},"{out}","{into}","£{balance / 100:,.2f}"')
         else:
             amount = f"£{pence / 100:,.2f}" if money_in else f"(£{pence / 100:,.2f})"
-            lines.append(f'{day:%d/%m/%Y},{words},"{amount}"')
+            lines.append(f'{day.isoformat()},{words},"{amount}"')
     lines.append("Total,,,")
     lines.append("End of statement")
     return ("\r\n".join(lines) + "\r\n").encode("cp1252")

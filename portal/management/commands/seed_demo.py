@@ -37,8 +37,8 @@ class Command(BaseCommand):
         budgets_demo.seed(users)
         careplans_demo.seed(users)
         careplans_demo.seed_stories(users)
-        payments_demo.seed(users)
-        portal_demo.seed(users)
+        online = portal_demo.seed(users)
+        payments_demo.seed({**users, **online})  # after the portal's: Eileen's son sends her statement online
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Person.objects.count()} people."))
         for line in people_demo.sign_in_lines() + portal_demo.sign_in_lines() + twofactor_demo.sign_in_lines():
             self.stdout.write(line)
