@@ -18,7 +18,8 @@ The rules decided here (the issue is silent on them):
   The contingency allowance is contingency_weeks of that, rounded once; the surplus is the balance above it.
 - Planned against actual per item, for the plan year to date: planned is the item's schedule lines due so far
   (notional commitments and one-offs) plus, for an item bought from the account, its annual cost × the days of
-  the year so far / the year's days, rounded once; actual is the spend matched to it less its refunds.
+  the year so far since payments into the account began / the year's days, rounded once; actual is the spend
+  matched to it less its refunds.
 - A statement is due within STATEMENT_DAYS (14) days of a direct-payment period's end, and overdue from the day
   after until one that answers for the account covers that period's last day (statement_overdue). A statement
   that brought only money paid back to the NHS does not answer: the NHS recorded it, the holder sent nothing.
@@ -190,7 +191,14 @@ def _item_spend(
     item_annual: Mapping[str, Decimal],
 ) -> tuple[ItemSpend, ...]:
     start = year_start(lines)
-    elapsed = Fraction(min(days_between(start, on), days_between(start, plan_year_end(start))))
+    # Money for an item bought from the account is planned from the day payments into the account began this year
+    # (a plan changed mid-year from a notional budget to a direct payment plans nothing before it).
+    paid_from = min(
+        (line.period_start for line in lines if line.kind == LineKind.PAYMENT and _into_account(line)),
+        default=start,
+    )
+    paid_from = max(paid_from, start)
+    elapsed = Fraction(max(0, min(days_between(paid_from, on), days_between(paid_from, plan_year_end(start)))))
     year_days = days_between(start, plan_year_end(start))
     planned = defaultdict(Fraction)
     for item, annual in item_annual.items():

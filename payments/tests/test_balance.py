@@ -239,6 +239,18 @@ def test_it_shows_planned_against_actual_per_item_for_the_year_to_date():
     assert (result.to_match, result.not_in_plan) == (D("7.25"), D("45.50"))
 
 
+def test_it_plans_an_items_money_from_the_day_payments_into_the_account_began():
+    """A plan changed in the year from a notional budget to a direct payment: the 4-weekly payments begin on
+    14 October, so by 20 October 7 days of the personal assistant's £3,650 a year are planned, not 203."""
+    lines = [
+        line
+        for line in plan(notional="3650.00")
+        if line.money_option == NOTIONAL or line.period_start >= day("2026-10-01")
+    ]
+    result = balance(lines, [], day("2026-10-20"), item_annual={"pa": D("3650.00")})
+    assert {item.item: item.planned for item in result.items}["pa"] == D("70.00")
+
+
 PROJECTION_CASES = {
     "a year with no spend leaves the whole year's money": dict(
         transactions=[], on="2026-06-30", window_start="2026-04-08", runs_out_on=None, left="7300.00"
