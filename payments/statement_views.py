@@ -316,42 +316,40 @@ def _staff_page(request, plan, template, **extra):
     return render_page
 
 
+def _adding(request, plan_id, flow, template: str, **urls):
+    """What the staff pages that add share: the plan (with the right to add to it), then the flow with the staff
+    page, back to the list of every transaction when done. urls: the flow's other URLs, by the name of the page
+    (given the plan)."""
+    plan = _plan_for_staff(request, plan_id, adding=True)
+    return flow(
+        request,
+        plan=plan,
+        render_page=_staff_page(request, plan, template),
+        done_url=_list_url(plan) + "?show=all",
+        **{argument: reverse(name, kwargs={"plan_id": plan.pk}) for argument, name in urls.items()},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @once
 def statement_add(request, plan_id):
-    plan = _plan_for_staff(request, plan_id, adding=True)
-    return upload_flow(
-        request,
-        plan=plan,
-        render_page=_staff_page(request, plan, "payments/statements/add.html"),
-        done_url=_list_url(plan) + "?show=all",
-        columns_url=reverse("payments:statement_columns", kwargs={"plan_id": plan.pk}),
+    return _adding(
+        request, plan_id, upload_flow, "payments/statements/add.html", columns_url="payments:statement_columns"
     )
 
 
 @require_http_methods(["GET", "POST"])
 @once
 def statement_columns(request, plan_id):
-    plan = _plan_for_staff(request, plan_id, adding=True)
-    return columns_flow(
-        request,
-        plan=plan,
-        render_page=_staff_page(request, plan, "payments/statements/columns.html"),
-        done_url=_list_url(plan) + "?show=all",
-        restart_url=reverse("payments:statement_add", kwargs={"plan_id": plan.pk}),
+    return _adding(
+        request, plan_id, columns_flow, "payments/statements/columns.html", restart_url="payments:statement_add"
     )
 
 
 @require_http_methods(["GET", "POST"])
 @once
 def transaction_add(request, plan_id):
-    plan = _plan_for_staff(request, plan_id, adding=True)
-    return typed_flow(
-        request,
-        plan=plan,
-        render_page=_staff_page(request, plan, "payments/statements/typed.html"),
-        done_url=_list_url(plan) + "?show=all",
-    )
+    return _adding(request, plan_id, typed_flow, "payments/statements/typed.html")
 
 
 @require_POST
