@@ -103,9 +103,11 @@ def _collapse(text: str) -> str:
 def payee_key(description: str) -> str:
     """The payee in a statement's description, for learning and matching (the module's docstring says how)."""
     whole = _collapse(description.upper())
-    key = _APOSTROPHE.sub("", whole)
-    for pattern in _REMOVE:
-        key = _collapse(pattern.sub(" ", key))
+    key = _collapse(_APOSTROPHE.sub("", whole))
+    for pattern in _REMOVE:  # each sees the text collapsed; one that finds nothing leaves it as it was
+        key, found = pattern.subn(" ", key)
+        if found:
+            key = _collapse(key)
     key = _collapse(_PUNCTUATION.sub(" ", key.replace("_", " ").replace("*", " ").replace("£", " ")))
     while True:
         shorter = _PREFIX.sub("", key)
@@ -119,7 +121,12 @@ def payee_key(description: str) -> str:
 def match_by_rules(description: str, rules: Mapping[str, str]) -> str | None:
     """The item a description's payee was matched to before: the rule for its payee key, or else the longest
     rule key that is the payee key's first words. rules: payee_key -> item key. None when no rule fits."""
-    key = payee_key(description)
+    return match_by_key(payee_key(description), rules)
+
+
+def match_by_key(key: str, rules: Mapping[str, str]) -> str | None:
+    """match_by_rules for a payee key already worked out (key: payee_key(description)), so a caller that keeps
+    the key (a statement's import, for each row's payee) does not work it out twice."""
     if key in rules:
         return rules[key]
     words = key.split(" ")

@@ -101,10 +101,12 @@ def proposal_facts(plan, *, on: datetime.date) -> tuple[set[MoneyOption], set[Ac
     """How the money of the plan's version in force on `on` is managed (empty when none is in force), and the kinds
     of action waiting for a decision on the plan: one query."""
     in_force = PlanVersion.objects.filter(plan=plan).in_force(on=on).order_by("-number").values("pk")[:1]
-    options = SupportItem.objects.filter(plan_version=Subquery(in_force)).values_list("money_option")
+    # No ORDER BY in either part (a model's default ordering): SQLite refuses one in a compound statement.
+    options = SupportItem.objects.filter(plan_version=Subquery(in_force)).order_by().values_list("money_option")
     waiting = (
         MoneyAction.objects.filter(plan=plan, status=ActionStatus.PROPOSED)
         .annotate(tag=Concat(Value(OPEN), "kind", output_field=CharField()))
+        .order_by()
         .values_list("tag")
     )
     found = {value for (value,) in options.union(waiting)}

@@ -413,6 +413,10 @@ _GBP = re.compile(r"^GBP\s*|\s*GBP$", re.IGNORECASE)
 def parse_amount(text: str) -> Decimal:
     """A statement's amount as signed Decimal pounds: "£1,234.50", "(12.00)", "-12.00", "12.00-", "12.00 DR",
     "12.00 CR". ValueError when it is not an amount in pounds and pence."""
+    plain = _PLAIN_POUNDS.fullmatch(text)
+    if plain and not (plain[1] and plain[2]):  # "-12.50", "£1,234.50": what most cells hold, read as _pounds does
+        amount = Decimal(plain[3].replace(",", ""))
+        return -amount if amount and (plain[1] or plain[2]) else amount
     value = " ".join(text.replace("\u00a0", " ").split())
     negative = False
     value = _GBP.sub("", value)
@@ -753,11 +757,19 @@ def max_upload_bytes() -> int:
     return settings.PAYMENTS_MAX_UPLOAD_MB * 1024 * 1024
 
 
-def parse(data: bytes, file_name: str, mapping: ColumnMapping | None, *, max_bytes: int | None = None) -> list[Row]:
+def parse(
+    data: bytes,
+    file_name: str,
+    mapping: ColumnMapping | None,
+    *,
+    max_bytes: int | None = None,
+    table: Table | None = None,
+) -> list[Row]:
     """Every transaction in an uploaded statement, or StatementError saying why none can be added.
 
     A CSV file needs a mapping: the one given, or else one guessed from its column names. max_bytes defaults to
-    settings.PAYMENTS_MAX_UPLOAD_MB."""
+    settings.PAYMENTS_MAX_UPLOAD_MB. table: read_rows(data) when the caller has read it already (to choose the
+    mapping), so a CSV file is not read twice."""
     limit = max_upload_bytes() if max_bytes is None else max_bytes
     if len(data) > limit:
         raise StatementError(
@@ -767,7 +779,8 @@ def parse(data: bytes, file_name: str, mapping: ColumnMapping | None, *, max_byt
     if sniff_format(data, file_name) == "ofx":
         rows = parse_ofx(data)
     else:
-        table = read_rows(data)
+        if table is None:
+            table = read_rows(data)
         if mapping is None:
             mapping = guess_mapping(table.headers)
         if mapping is None:

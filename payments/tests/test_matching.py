@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.matching import match_by_rules, payee_key
+from payments.matching import match_by_key, match_by_rules, payee_key
 
 
 @pytest.mark.parametrize(
@@ -79,6 +79,11 @@ RULES = {
 )
 def test_match_by_rules_takes_the_exact_key_then_the_longest_prefix(description, expected):
     assert match_by_rules(description, RULES) == expected
+
+
+@given(st.text(alphabet="ACEJMNOPRST SDD0123456789/", max_size=40))
+def test_matching_a_payee_key_worked_out_before_gives_what_matching_the_description_gives(description):
+    assert match_by_key(payee_key(description), RULES) == match_by_rules(description, RULES)
 
 
 def test_match_by_rules_with_no_rules_matches_nothing():

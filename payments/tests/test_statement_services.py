@@ -2,6 +2,7 @@
 transaction in with its receipt (its type read from its content), and matching spend to the plan (learned and
 applied again)."""
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -363,3 +364,150 @@ def test_a_refund_typed_in_by_hand_is_found_on_the_statement_too(plan, alice):
     add(plan, alice, kind=TransactionKind.REFUND, description="Refund from Leeds Swim Club")
     statement = import_(plan, alice, csv_of("09/04/2026,REFUND LEEDS SWIM CLUB,18.50"))
     assert (statement.added, statement.typed_by_hand) == (0, 1)
+
+
+# Written with COPY on PostgreSQL: exactly what bulk_create wrote
+
+# Every kind of row: spend a learned match matches, spend to match, a refund, the ICB's payment in (added by the
+# test), a row typed in by hand first, two identical rows, a bank id or none, a balance or none, and words with
+# quotes, commas, a backslash and letters outside ASCII.
+COPIED = """Date,Description,Amount,Balance,Transaction ID
+03/04/2026,CARD PAYMENT TO ACME CARE LTD ON 03/04,-45.50,954.50,
+04/04/2026,"LEEDS SWIM CLUB, ""LANES"" \\ POOL",-12.00,942.50,TX-0001
+05/04/2026,"Café Nero – coffee",-4.50,,
+05/04/2026,"Café Nero – coffee",-4.50,,
+07/04/2026,REFUND LEEDS SWIM CLUB,12.00,954.50,TX-0002
+12/04/2026,CARD PAYMENT TO LEEDS SWIM CLUB ON 10/04,-18.50,936.00,
+13/04/2026,DD ACME CARE LTD REF 99812,-45.50,,
+"""
+
+
+def _same_plan_again(active, alice, priya):
+    from careplans.tests.factories import approved_plan
+    from people.tests.factories import PersonFactory
+
+    person = PersonFactory(care_team=active.plan.person.care_team, lead_coordinator=alice)
+    return approved_plan(person=person, coordinator=alice, approver=priya).plan
+
+
+def _ready(plan, alice):
+    """A plan as a coordinator leaves it: ACME CARE LTD learned as the personal assistant, spend typed in."""
+    import_(plan, alice, csv_of("01/04/2026,ACME CARE LTD,-45.50"))
+    assistant = next(item for item in services.items_in_force(plan) if item.description == "Personal assistant")
+    services.match(
+        transaction=Transaction.objects.get(plan=plan),
+        item_key=str(assistant.key),
+        not_in_plan=False,
+        acting_user=alice,
+    )
+    add(plan, alice, description="Swimming at Leeds Swim Club")  # £18.50 on 10 April: the row of 12 April
+
+
+def _import_and_read(plan, alice, data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    before = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        statement = import_(plan, alice, data)
+    inserts = [query["sql"] for query in queries if query["sql"].startswith('INSERT INTO "payments_transaction"')]
+    stored = {
+        row["fingerprint"]: row
+        for row in Transaction.objects.filter(statement=statement).values()  # every field, as stored
+    }
+    event = AuditEvent.objects.get(action=AuditAction.IMPORT_STATEMENT, object_id=str(statement.pk))
+    return before, statement, inserts, stored, event
+
+
+def test_a_statement_written_with_copy_stores_exactly_what_bulk_create_stored(active, alice, priya, monkeypatch):
+    line = active.plan.payment_lines.filter(money_option="direct_payment", amount__gt=0).order_by("due_on").first()
+    data = (COPIED + f"{line.due_on:%d/%m/%Y},BGC NHS ICB,{line.amount},,\n").encode()
+    by_copy, by_model = active.plan, _same_plan_again(active, alice, priya)
+    for plan in (by_copy, by_model):
+        _ready(plan, alice)
+
+    before, copied, copy_inserts, stored, copy_event = _import_and_read(by_copy, alice, data)
+    monkeypatch.setattr(services, "copy_columns", lambda: None)  # as on a database without COPY
+    _, modelled, model_inserts, expected, model_event = _import_and_read(by_model, alice, data)
+
+    assert not copy_inserts and len(model_inserts) == 1  # the first by COPY, the second by bulk_create's INSERT
+    assert (copied.added, copied.already_seen, copied.typed_by_hand) == (7, 1, 1)
+    assert (copied.added, copied.already_seen, copied.typed_by_hand) == (
+        modelled.added,
+        modelled.already_seen,
+        modelled.typed_by_hand,
+    )
+    assert copy_event.summary == model_event.summary
+    assert "7 new transactions, 1 already typed in by hand, 0 seen before, 2 matched" in copy_event.summary
+    assert stored.keys() == expected.keys()
+    own = {"id", "plan_id", "statement_id", "item_key", "matched_at", "added_at"}  # the import's own: below
+    items = {
+        plan: {item.key: item.description for item in services.items_in_force(plan)} for plan in (by_copy, by_model)
+    }
+    for fingerprint, row in stored.items():
+        assert {k: v for k, v in row.items() if k not in own} == {
+            k: v for k, v in expected[fingerprint].items() if k not in own
+        }
+        assert row["plan_id"] == by_copy.pk and row["statement_id"] == copied.pk
+        assert items[by_copy].get(row["item_key"]) == items[by_model].get(expected[fingerprint]["item_key"])
+        assert (row["matched_at"] is None) == (expected[fingerprint]["matched_at"] is None)
+    kinds = {row["description"]: (row["kind"], row["payee"]) for row in stored.values()}
+    assert kinds['LEEDS SWIM CLUB, "LANES" \\ POOL'] == (TransactionKind.SPEND, "LEEDS SWIM CLUB LANES POOL")
+    assert kinds["Café Nero – coffee"] == (TransactionKind.SPEND, "CAFÉ NERO COFFEE")
+    assert kinds["BGC NHS ICB"][0] == TransactionKind.PAYMENT_IN
+    matched = [row for row in stored.values() if row["item_key"] is not None]
+    assert len(matched) == 2 and {row["matched_at"] for row in matched} == {matched[0]["matched_at"]}
+    assert all(row["matched_by_id"] == alice.pk and row["matched_how"] == MatchHow.RULE for row in matched)
+    # Each row is added at the time it was written, in the file's order, after the import began.
+    in_order = sorted(stored.values(), key=lambda row: row["added_at"])
+    assert before <= matched[0]["matched_at"] <= in_order[0]["added_at"]
+    assert len({row["added_at"] for row in in_order}) == len(in_order)
+    assert [row["description"] for row in in_order] == [
+        "CARD PAYMENT TO ACME CARE LTD ON 03/04",
+        'LEEDS SWIM CLUB, "LANES" \\ POOL',
+        "Café Nero – coffee",
+        "Café Nero – coffee",
+        "REFUND LEEDS SWIM CLUB",
+        "DD ACME CARE LTD REF 99812",  # the row before is the spend typed in by hand: not added
+        "BGC NHS ICB",
+    ]
+
+
+def test_copy_writes_every_field_of_a_transaction():
+    from payments.models import Transaction as Model
+
+    columns = services.copy_columns()
+    assert columns is not None
+    assert sorted(columns) == sorted(field.column for field in Model._meta.concrete_fields)
+
+
+def test_the_database_still_refuses_a_transaction_written_with_copy_that_breaks_its_rules(plan, alice):
+    from django.db import IntegrityError
+    from django.db import transaction as db_transaction
+    from django.utils import timezone
+
+    import_(plan, alice, csv_of("05/04/2026,LEEDS SWIM CLUB,-12.00"))
+    seen = Transaction.objects.get(plan=plan)
+    statement = Statement.objects.get(plan=plan)
+    row = services._NewTransaction(
+        on=seen.on,
+        amount=Decimal("3.00"),
+        kind=TransactionKind.SPEND,
+        description="TESCO",
+        payee="TESCO",
+        bank_id="",
+        running_balance=None,
+        fingerprint="new",
+        item_key=None,
+    )
+    for wrong in ({"fingerprint": seen.fingerprint}, {"amount": Decimal("0.00")}):
+        with pytest.raises(IntegrityError), db_transaction.atomic():
+            services._add_transactions(
+                [dataclasses.replace(row, **wrong)],
+                plan=plan,
+                statement=statement,
+                acting_user=alice,
+                matched_at=timezone.now(),
+            )
+    assert Transaction.objects.filter(plan=plan).count() == 1
