@@ -5,12 +5,14 @@ import datetime
 from urllib.parse import urlencode
 
 import django_filters
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from careplans.reviews import due_soon_until
 from casework import selectors
 from casework.stages import Stage
 from eligibility.rules import Route
+from payments.balance import FlagCode
+from payments.models import MoneyFlag
 from people.models import EngagementSupport, Person
 from phb.listing import ListFilter, Sort
 
@@ -19,6 +21,8 @@ STAGE_CHOICES = [(stage.slug, stage.label) for stage in Stage]
 SUPPORT_CHOICES = [(value or NOT_ASSESSED, label) for value, label in EngagementSupport.choices]
 ROUTE_CHOICES = [(route.value, route.label) for route in Route if route != Route.NONE]
 REVIEW_CHOICES = [("overdue", "Overdue"), ("soon", "Due in the next 28 days")]
+ANY_FLAG = "any"
+MONEY_CHOICES = [(ANY_FLAG, "Any money to look at"), *((code.value, code.title) for code in FlagCode)]
 
 # The sortable columns. Names break ties, so a page never shuffles; a person with no date for their next
 # action comes last either way. "name" keeps the caseload's own order (a name search orders by the trigram
@@ -51,6 +55,9 @@ class CaseloadFilter(ListFilter):
     review = django_filters.ChoiceFilter(
         label="Next review", choices=REVIEW_CHOICES, method="by_review", empty_label="Any time"
     )
+    money = django_filters.ChoiceFilter(
+        label="Money", choices=MONEY_CHOICES, method="by_money", empty_label="Any, or none"
+    )
 
     class Meta:
         model = Person
@@ -78,6 +85,11 @@ class CaseloadFilter(ListFilter):
 
     def by_support(self, queryset, name, value):
         return queryset.filter(engagement_support="" if value == NOT_ASSESSED else value)
+
+    def by_money(self, queryset, name, value):
+        # The money flags raised on the person's plans (payments.flagging keeps them).
+        flags = MoneyFlag.objects.filter(person=OuterRef("pk"))
+        return queryset.filter(Exists(flags if value == ANY_FLAG else flags.filter(code=value)))
 
     def by_review(self, queryset, name, value):
         # _review_on: the earliest review still due, as kept for the person (casework.selectors.with_stage).

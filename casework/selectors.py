@@ -23,6 +23,7 @@ from casework.facts import FACTS, FIRST_AFTER_FUNCTION, facts_expressions
 from casework.stages import Budget, Facts, Screened, Stage, Where, stage_of
 from eligibility.models import Decision
 from eligibility.selectors import current_screening
+from payments.flagging import with_flags
 from people.access import team_ids
 from people.models import Person
 from people.selectors import caseload_for
@@ -174,11 +175,12 @@ def with_stage_today(people: QuerySet[Person]) -> QuerySet[Person]:
 
 def caseload(*, user, today: datetime.date, query: str = "", mine: bool = False) -> QuerySet[Person]:
     """The people a user may see (people.selectors.caseload_for: the scope, the search, the order and the
-    joins), only those they lead for "my people", each with their stage: a page in one query."""
+    joins), only those they lead for "my people", each with their stage and their money flags
+    (payments.flagging.with_flags): a page in one query."""
     people = caseload_for(user=user, query=query)
     if mine:
         people = people.filter(lead_coordinator=user)
-    return with_stage(people, today=today)
+    return with_flags(with_stage(people, today=today))
 
 
 def varying_with(user) -> set[int]:

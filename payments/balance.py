@@ -137,6 +137,19 @@ class FlagCode(StrEnum):
     NOT_IN_PLAN = "not_in_plan"
     STATEMENT_OVERDUE = "statement_overdue"
 
+    @property
+    def title(self) -> str:
+        return FLAG_TITLES[self]
+
+
+# Each flag's title, wherever it is shown (the money pages, the caseload, the trays, the person page).
+FLAG_TITLES = {
+    FlagCode.SURPLUS: "Money is building up",
+    FlagCode.RUNS_OUT: "The money may run out",
+    FlagCode.NOT_IN_PLAN: "Spending not in the plan",
+    FlagCode.STATEMENT_OVERDUE: "A statement is overdue",
+}
+
 
 @dataclass(frozen=True)
 class Flag:

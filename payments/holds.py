@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.models import PlanVersion, Status, SupportPlan
+from payments import flagging
 from payments.models import ScheduleLine, Suspension
 from payments.periods import ONE_DAY
 from payments.rules import TO_PAY_BACK, ZERO, LineStatus, resume, split_line, suspend
@@ -182,6 +183,7 @@ def hold_payments(
         f"payment{'' if len(rewrite.changed) == 1 else 's'}, {pounds(held)}",
         changes={"starts_on": [None, str(starts_on)], "ends_on": [None, str(ends_on) if ends_on else None]},
     )
+    flagging.refresh(plan)
     return hold
 
 
@@ -259,4 +261,5 @@ def resume_payments(
         f"{held_days}",
         changes={"ends_on": [str(before) if before else None, str(resumes_on)]},
     )
+    flagging.refresh(plan)
     return hold

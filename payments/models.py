@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careplans.rules import MONEY_OPTION_LABELS
-from payments.balance import TransactionKind
+from payments.balance import FlagCode, TransactionKind
 from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, TO_PAY_BACK, LineKind, LineStatus
 from phb.money import MAX_AMOUNT
+from phb.outbox import OutboxRow
 from phb.words import long_date
 
 LINE_KIND_CHOICES = [(kind.value, LINE_KIND_LABELS[kind]) for kind in LineKind]
@@ -448,3 +449,55 @@ class MoneyAction(models.Model):
         if self.status == ActionStatus.PROPOSED and self.respond_by < timezone.localdate():
             return f"No response by {long_date(self.respond_by)}: waiting for a decision"
         return self.get_status_display()
+
+
+FLAG_CHOICES = [(code.value, code.title) for code in FlagCode]
+
+
+class MoneyFlag(models.Model):
+    """A flag raised on a plan's money today (payments.balance.flags), kept so the caseload, the trays and the
+    person page can show it without working out anyone's money: payments.flagging keeps these rows, when money
+    moves (the services) and each day (its beat task), writing only what changed. Worked out by the rules, never
+    typed in: like the journey's facts, not audited (what moved the money is)."""
+
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.CASCADE, related_name="money_flags")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="money_flags")
+    code = models.CharField(max_length=30, choices=FLAG_CHOICES)
+    sentence = models.TextField()
+    raised_on = models.DateField()  # the day it was first raised, kept while it stays raised
+    # For a statement overdue: the last day of the period whose statement has not arrived (its reminders' key).
+    period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_on", "code"]
+        constraints = [models.UniqueConstraint(fields=["plan", "code"], name="money_flag_once_a_plan")]
+        indexes = [models.Index(fields=["person", "code"], name="money_flag_person")]
+
+    def __str__(self):
+        return f"{self.get_code_display()} since {long_date(self.raised_on)}"
+
+
+# Statement reminders (payments.reminders) ------------------------------------------------------------------------
+
+
+class StatementReminderKind(models.TextChoices):
+    PERSON = "person", "To the person, when the statement is overdue"
+    COORDINATOR = "coordinator", "To the care coordinator, 14 days after"
+
+
+class StatementReminder(OutboxRow):
+    """Outbox (phb.outbox): one row per (plan, period, kind) whose statement is overdue, inserted by the sweep in
+    payments.reminders from the plan's statement-overdue MoneyFlag."""
+
+    plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.CASCADE, related_name="statement_reminders")
+    period_end = models.DateField()  # the last day of the period whose statement is overdue (MoneyFlag.period_end)
+    kind = models.CharField(max_length=20, choices=StatementReminderKind.choices)
+
+    class Meta(OutboxRow.Meta):
+        constraints = [
+            *OutboxRow.Meta.constraints,
+            models.UniqueConstraint(fields=["plan", "period_end", "kind"], name="statement_reminder_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for the statement of {self.period_end}"

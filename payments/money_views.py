@@ -9,20 +9,12 @@ from django.views.decorators.http import require_GET
 
 from careplans import access as plan_access
 from payments import charts, selectors
-from payments.balance import FlagCode
 from people.access import require_staff
 from phb import audit
 from phb.models import AuditAction
 
+
 # Each flag's heading on its warning callout (the flag's sentence says the rest).
-FLAG_TITLES = {
-    FlagCode.SURPLUS: "Money is building up",
-    FlagCode.RUNS_OUT: "The money may run out",
-    FlagCode.NOT_IN_PLAN: "Spending not in the plan",
-    FlagCode.STATEMENT_OVERDUE: "A statement is overdue",
-}
-
-
 def link_if_built(name: str, **kwargs) -> str:
     """The address of a page another part of the money in use may not have built yet ("" until it has)."""
     try:
@@ -48,7 +40,7 @@ def plan_money(request, plan_id):
         "plan": plan,
         "person": plan.person,
         "money": view,
-        "flags": [{"title": FLAG_TITLES[flag.code], "sentence": flag.sentence} for flag in view.flags],
+        "flags": [{"title": flag.code.title, "sentence": flag.sentence} for flag in view.flags],
         "spending_chart": spending,
         "items_chart": by_item,
         "contingency_weeks": settings.PAYMENTS_CONTINGENCY_WEEKS,

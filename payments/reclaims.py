@@ -43,7 +43,7 @@ from django.utils import timezone
 from careplans.models import PlanVersion, SupportItem, SupportPlan
 from careplans.rules import MoneyOption
 from eligibility.letters import RECONSIDER
-from payments import reclaim_access
+from payments import flagging, reclaim_access
 from payments.balance import TransactionKind, deduct_reclaim
 from payments.models import (
     ActionKind,
@@ -518,6 +518,7 @@ def decide(
             "instalments": [None, action.instalments],
         },
     )
+    flagging.refresh(action.plan)
     return action
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from careplans.models import PlanVersion, Status, SupportPlan
 from careplans.rules import Frequency, MoneyOption, PaymentFrequency, item_annual_exact
 from careplans.selectors import snapshot
-from payments import access
+from payments import access, flagging
 from payments.models import PaymentRun, RunLine, RunStatus, ScheduleLine, Suspension
 from payments.periods import ONE_DAY, plan_year_end
 from payments.rules import (
@@ -318,6 +318,7 @@ def schedule_on_activation(version: PlanVersion, acting_user, *, from_day: datet
         person_id=plan.person_id,
         summary=f"{summary}: {len(lines)} lines, {pounds(total)} in the plan year",
     )
+    flagging.refresh(plan)
     return len(lines)
 
 
@@ -374,6 +375,8 @@ def schedule_next_year(*, plan: SupportPlan, on: datetime.date | None = None, ac
             summary=f"Payment schedule for the plan year from {long_date(next_day)} added for version "
             f"{version.number}: {len(lines)} lines, {pounds(total)}",
         )
+    if added:
+        flagging.refresh(plan)
     return added
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from careplans.models import PlanVersion, Status, SupportItem, SupportPlan
 from careplans.rules import MoneyOption
-from payments import matching, statements
+from payments import flagging, matching, statements
 from payments.balance import TransactionKind
 from payments.models import (
     TRANSACTION_KIND_LABELS,
@@ -374,6 +374,7 @@ def import_statement(
         + (f"{len(typed)} already typed in by hand, " if typed else "")
         + f"{len(rows) - len(new) - len(typed)} seen before, {matched} matched by earlier matches",
     )
+    flagging.refresh(plan)
     return statement
 
 
@@ -716,6 +717,7 @@ def add_by_hand(
         summary=f"Typed in: {TRANSACTION_KIND_LABELS[TransactionKind(kind)].lower()} {pounds(amount)} on "
         f"{long_date(on)}{with_receipt}",
     )
+    flagging.refresh(plan)
     return added
 
 
@@ -775,6 +777,7 @@ def match(*, transaction: Transaction, item_key: str | None, not_in_plan: bool, 
     audit.record(
         actor=acting_user, action=AuditAction.MATCH_SPEND, obj=locked, person_id=plan.person_id, summary=summary
     )
+    flagging.refresh(plan)
     return also
 
 

@@ -252,6 +252,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.extend_schedules",
         "schedule": 24 * 60 * 60,
     },
+    "refresh-money-flags": {
+        "task": "payments.tasks.refresh_flags",
+        "schedule": 24 * 60 * 60,
+    },
+    "sweep-statement-reminders": {
+        "task": "payments.tasks.sweep_statement_reminders",
+        "schedule": 15 * 60,
+    },
 }
 
 EMAIL_BACKEND = env_str(

@@ -19,6 +19,7 @@ from careplans.templatetags.careplans import plan_panel
 from casework import journey, selectors
 from casework.stages import Holder, Stage, Where
 from eligibility.templatetags.eligibility import eligibility_panel
+from payments.flagging import flags_on
 from people.models import EngagementSupport
 from phb import words
 
@@ -59,6 +60,26 @@ def _cell(heading: str, content: str, testid: str = "") -> str:
     )
 
 
+def _flag_tags(person) -> str:
+    """The money flags raised on the person's plans (payments.flagging.with_flags), each an orange tag under the
+    stage: something to look at."""
+    return "".join(
+        f'<br><strong class="nhsuk-tag nhsuk-tag--orange nhsuk-u-margin-top-1" data-testid="money-flag">'
+        f"{esc(code.title)}</strong>"
+        for code, _sentence in flags_on(person)
+    )
+
+
+@register.simple_tag
+def money_flags(person) -> dict:
+    """The person page's money to look at: the flags read with the person, and the money page of the plan they
+    are raised on ({% money_flags person as flags %}; no query)."""
+    found = flags_on(person)
+    plan = getattr(person, "money_plan", None)
+    link = reverse("payments:money", kwargs={"plan_id": plan}) if found and plan else ""
+    return {"flags": [{"title": code.title, "sentence": sentence} for code, sentence in found], "link": link}
+
+
 def _person_url(pk) -> str:
     """reverse("people:detail") for a person, from the URL worked out once for a stand-in id (a reverse took
     16 us a row)."""
@@ -92,7 +113,7 @@ def caseload_rows(people):
             _cell("Care team", esc(person.care_team.name)),
             _cell("Lead coordinator", esc(lead or "Not yet chosen")),
             _cell("Engagement support", support),
-            _cell("Stage", stage_tag(where)),
+            _cell("Stage", stage_tag(where) + _flag_tags(person)),
             _cell(
                 "Next action",
                 next_action(where) if where.holder != Holder.NOBODY else esc(where.next_action),
