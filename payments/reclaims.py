@@ -58,8 +58,8 @@ from payments.models import (
     StatementFormat,
     Transaction,
 )
-from payments.rules import TO_PAY_BACK, LineKind, LineStatus, split_line
-from payments.services import _as_rule_line, _row
+from payments.rules import ACCOUNT_OPTIONS, TO_PAY_BACK, LineKind, LineStatus, split_line
+from payments.services import _as_rule_line, _row, stopping_reason
 from phb import audit
 from phb.errors import ServiceError
 from phb.letterhead import letterhead
@@ -68,7 +68,6 @@ from phb.money import MAX_AMOUNT, pounds, round_pounds
 from phb.pdf import render_pdf
 from phb.words import long_date, lower_first
 
-ACCOUNT_OPTIONS = (MoneyOption.DIRECT_PAYMENT, MoneyOption.THIRD_PARTY)  # money paid into an account
 OPEN = "open:"  # proposal_facts: an action kind waiting for a decision, told apart from a money option
 MAX_INSTALMENTS = 26  # a plan year has at most 13 payments; a repayment can reach into the next year's too
 
@@ -436,9 +435,7 @@ def _hold(action: MoneyAction, today: datetime.date, acting_user) -> tuple[int, 
     """Holds every line not yet paid into an account from the stop date, with the stopping's reason (a line held
     already, by a hold in payments.holds, is held by the stopping from then); returns how many and their total."""
     stop = action.effective_on
-    reason = (
-        f"Direct payments stopped from {long_date(stop)}: decided by {acting_user.display_name} on {long_date(today)}"
-    )[:300]
+    reason = stopping_reason(stop, decided_by=acting_user, decided_on=today)
     rows = list(lines_to_stop(action.plan_id, stop).select_for_update())
     changed, added = [], []
     for row in rows:

@@ -41,6 +41,7 @@ from phb.words import long_date
 
 ZERO = Decimal("0.00")
 EVERY_OPTION = tuple(MoneyOption)
+ACCOUNT_OPTIONS = (MoneyOption.DIRECT_PAYMENT, MoneyOption.THIRD_PARTY)  # money paid into an account
 
 
 class LineKind(StrEnum):

@@ -32,9 +32,19 @@ from careplans.models import PlanVersion, Status, SupportPlan
 from careplans.rules import Frequency, MoneyOption, PaymentFrequency, item_annual_exact
 from careplans.selectors import snapshot
 from payments import access, flagging
-from payments.models import PaymentRun, RunLine, RunStatus, ScheduleLine, Suspension
+from payments.models import (
+    ActionKind,
+    ActionStatus,
+    MoneyAction,
+    PaymentRun,
+    RunLine,
+    RunStatus,
+    ScheduleLine,
+    Suspension,
+)
 from payments.periods import ONE_DAY, plan_year_end
 from payments.rules import (
+    ACCOUNT_OPTIONS,
     ZERO,
     Line,
     LineKind,
@@ -184,9 +194,25 @@ def _save_lines(plan: SupportPlan, lines, *, version_id) -> None:
     )
 
 
+def stopping_reason(effective_on: datetime.date, *, decided_by, decided_on: datetime.date) -> str:
+    """Why lines are held by a stopping of direct payments that was agreed (payments.reclaims.decide)."""
+    return (
+        f"Direct payments stopped from {long_date(effective_on)}: decided by {decided_by.display_name} on "
+        f"{long_date(decided_on)}"
+    )[:300]
+
+
 def _held_again(lines: list[Line], plan: SupportPlan, year_start: datetime.date) -> list[Line]:
     """Lines of a year not scheduled before, held where payments are held with no day to resume yet, or resume
-    on a day after the year starts (planned, or as resumed): a hold goes on into the next plan year until then."""
+    on a day after the year starts (planned, or as resumed): a hold goes on into the next plan year until then.
+    A stopping of direct payments that was agreed holds every payment into an account from its date, in every
+    later year too; it is applied first, so (as when it is decided) it holds the lines a hold also covers."""
+    stops = MoneyAction.objects.filter(plan=plan, kind=ActionKind.STOP, status=ActionStatus.AGREED)
+    for stop in stops.select_related("decided_by").order_by("effective_on"):
+        reason = stopping_reason(
+            stop.effective_on, decided_by=stop.decided_by, decided_on=timezone.localdate(stop.decided_at)
+        )
+        lines = suspend(lines, stop.effective_on, None, reason, money_options=ACCOUNT_OPTIONS)
     holds = Suspension.objects.filter(plan=plan).exclude(ends_on__lte=year_start)
     for hold in holds:
         lines = suspend(lines, hold.starts_on, hold.ends_on - ONE_DAY if hold.ends_on else None, hold.reason)

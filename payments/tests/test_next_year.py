@@ -142,3 +142,35 @@ def test_the_beat_task_adds_the_lines_through_a_real_worker(celery_worker_proces
     assert wait_for(lambda: f"[{second.id}] succeeded" in log.read_text()), log.read_text()
     assert "{'plans': 0, 'lines': 0}" in log.read_text().split(second.id)[-1][:300]
     assert ScheduleLine.objects.count() == count + len(removed)
+
+
+def test_an_agreed_stopping_holds_the_next_years_payments_into_the_account_but_not_the_notional_money(
+    active, maker, checker
+):
+    from payments import reclaims
+    from payments.tests.test_reclaims import past_respond_by, stop
+
+    plan = active.plan
+    end = _end(plan)
+    action = stop(plan, maker)
+    reclaims.decide(action=past_respond_by(action), agree=True, decision_reasons="Misused.", acting_user=checker)
+    services.extend_schedules(on=end - DAY)
+    next_year = ScheduleLine.objects.filter(plan=plan, period_start__gt=end)
+    account = next_year.filter(money_option__in=["direct_payment", "third_party"])
+    assert account.exists() and {line.status for line in account} == {LineStatus.HELD}
+    assert all(line.hold_reason.startswith("Direct payments stopped from") for line in account)
+    assert all(f"decided by {checker.display_name}" in line.hold_reason for line in account)
+    notional = next_year.filter(money_option="notional")
+    assert notional.exists() and {line.status for line in notional} == {LineStatus.SCHEDULED}
+
+
+def test_a_stopping_not_agreed_leaves_the_next_year_to_be_paid(active, maker, checker):
+    from payments import reclaims
+    from payments.tests.test_reclaims import past_respond_by, stop
+
+    plan = active.plan
+    end = _end(plan)
+    action = stop(plan, maker)
+    reclaims.decide(action=past_respond_by(action), agree=False, decision_reasons="Explained.", acting_user=checker)
+    services.extend_schedules(on=end - DAY)
+    assert not ScheduleLine.objects.filter(plan=plan, period_start__gt=end, status=LineStatus.HELD).exists()
