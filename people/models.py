@@ -112,7 +112,9 @@ class Person(models.Model):
         limit_choices_to={"role": Role.COORDINATOR},
     )
 
-    wants_review_reminders = models.BooleanField("Send them an e-mail 28 days before each review", default=False)
+    wants_review_reminders = models.BooleanField(
+        "Send them e-mail reminders: 28 days before each review, and when a bank statement is overdue", default=False
+    )
     # Copied from the latest assessment so that lists can show who needs more
     # help without a query per row (see budgets.services.assessment_create).
     engagement_support = models.CharField(
