@@ -18,6 +18,8 @@ lists behind them count to phb.pagination.COUNT_UP_TO.
 
 Apps above casework (the portal: messages from people, invitations that ran out) add their sources
 with `register` when Django starts (portal.apps), since casework may not import them.
+The money in use (payments, below casework) is asked here like any other app's: the money flags of a coordinator's
+people, and for the PHB team the repayments and stoppings to decide and the payment runs to confirm.
 """
 
 import datetime
@@ -35,6 +37,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -45,7 +48,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Concat, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +59,16 @@ from careplans import selectors as plan_selectors
 from careplans.models import PlanVersion, Status
 from careplans.reviews import due_soon_until, reviews_due_for
 from eligibility.selectors import decision_queue as referral_queue
+from payments.access import RUN_PAYMENTS
+from payments.balance import FlagCode
+from payments.models import (
+    ActionKind,
+    MoneyAction,
+    MoneyFlag,
+    PaymentRun,
+    RunStatus,
+    waiting_for_decision,
+)
 from people import access
 from people.models import User
 from phb import freshness
@@ -363,6 +376,80 @@ def failed(kind: str, person: str) -> Callable[[Ask], QuerySet]:
     return query
 
 
+# The money in use (payments)
+
+
+def money_flags(ask: Ask) -> QuerySet:
+    """The money flags raised on the plans of the coordinator's people (payments.flagging keeps them: money
+    building up or running out, spending not in the plan, a statement overdue), one row a flag, waiting from the
+    day it was raised; the target is the plan, the note the flag's code."""
+    flags = MoneyFlag.objects.filter(ask.people("person__", write=True))
+    return as_rows(flags, person="person__", since_day="raised_on", target="plan_id", note=F("code"), then=("code",))
+
+
+def money_flag_says(row: Row) -> str:
+    return f"{FlagCode(row.note).title}. Look at the money and talk to the person."
+
+
+def money_decisions(ask: Ask) -> QuerySet:
+    """Repayments and stoppings of direct payments waiting for a decision, but not those the user proposed (a
+    second member of the PHB team decides: payments.reclaim_access.decide_refusal). Waiting from the day the
+    person's response came, or from the day after the day to respond by, whichever was first; the note is the
+    kind and whether the person responded."""
+    actions = MoneyAction.objects.filter(waiting_for_decision(ask.today)).exclude(proposed_by=ask.user.pk)
+    actions = actions.filter(ask.people("plan__person__", write=False))
+    day_after = ExpressionWrapper(F("respond_by") + datetime.timedelta(days=1), output_field=DateField())
+    actions = actions.alias(
+        decision_since=Case(
+            When(response_on__lte=F("respond_by"), then=F("response_on")), default=day_after, output_field=DateField()
+        )
+    )
+    responded = Case(When(response_on__isnull=False, then=Value(RESPONDED)), default=Value(""))
+    note = Concat(F("kind"), Value(":"), responded, output_field=CharField())
+    return as_rows(actions, person="plan__person__", since_day="decision_since", note=note, then=("proposed_at",))
+
+
+RESPONDED = "responded"
+
+
+def money_decision_says(row: Row) -> str:
+    kind, _, responded = row.note.partition(":")
+    why = "The person's response is recorded" if responded == RESPONDED else "The day to respond by has passed"
+    return f"{ActionKind(kind).label}: {why}. Decide whether it goes ahead."
+
+
+def handles_payments(user) -> Q:
+    """Whether the user has the finance permission (payments.access.RUN_PAYMENTS), as ModelBackend.has_perm reads
+    it (an active superuser, given it directly, or through a group), as a filter: the trays ask it of a user whose
+    id may be the row the counts are read with (SignedIn), one query up from the filter's."""
+    user_id = OuterRef(user.pk) if isinstance(user.pk, OuterRef) else user.pk
+    app_label, codename = RUN_PAYMENTS.split(".")
+    permission = {"content_type__app_label": app_label, "codename": codename}
+    given = User.user_permissions.through.objects.filter(
+        user_id=user_id, **{f"permission__{k}": v for k, v in permission.items()}
+    )
+    grouped = User.groups.through.objects.filter(
+        user_id=user_id, **{f"group__permissions__{k}": v for k, v in permission.items()}
+    )
+    superuser = User.objects.filter(pk=user_id, is_superuser=True, is_active=True)
+    return Exists(given) | Exists(grouped) | Exists(superuser)
+
+
+def runs_to_confirm(ask: Ask) -> QuerySet:
+    """Payment runs waiting for a second person, for a member of the PHB team who handles payments and did not
+    make the run (payments.access.decide_refusal). A run is nobody's: its row names the run ("Payment run 12")
+    where other rows name a person, and its note is the first name of who made it. Waiting from when it was
+    made."""
+    runs = PaymentRun.objects.filter(status=RunStatus.WAITING).exclude(created_by=ask.user.pk)
+    runs = runs.filter(handles_payments(ask.user))
+    runs = runs.alias(given_name=Value("Payment run"), family_name=Cast("pk", CharField()))
+    return as_rows(runs, person="", since_moment="created_at", note=F("created_by__first_name"))
+
+
+def run_says(row: Row) -> str:
+    return f"Made by {row.note}. Check the payments, then confirm or cancel the run."
+
+
 def _sources() -> None:
     needs_you, waiting, phb = Tray.NEEDS_YOU, Tray.WAITING, Tray.PHB_TEAM
     register(
@@ -410,6 +497,17 @@ def _sources() -> None:
             plans_not_started,
             url("careplans:version", pk="target"),
             words("The start date has passed but the plan is not active. Ask the PHB team why."),
+            roles=COORDINATORS,
+        )
+    )
+    register(
+        Source(
+            "money_flags",
+            needs_you,
+            "Money to look at",
+            money_flags,
+            url("payments:money", plan_id="target"),
+            money_flag_says,
             roles=COORDINATORS,
         )
     )
@@ -474,6 +572,30 @@ def _sources() -> None:
             all_link="careplans:endings",
         )
     )
+    register(
+        Source(
+            "money_decisions",
+            phb,
+            "Repayments and stopping to decide",
+            money_decisions,
+            url("payments:reclaim_decide", pk="target"),
+            money_decision_says,
+            roles=PHB_TEAM_ROLES,
+        )
+    )
+    register(
+        Source(
+            "runs_to_confirm",
+            phb,
+            "Payment runs to confirm",
+            runs_to_confirm,
+            url("payments:run", pk="target"),
+            run_says,
+            roles=PHB_TEAM_ROLES,
+            all_link="payments:runs",
+            all_words="See every payment run",
+        )
+    )
     for kind, heading, person in (
         ("decision", "Decision e-mails not sent", "event__plan_version__plan__person__"),
         ("reminder", "Review reminders not sent", "review__plan__person__"),
@@ -528,6 +650,14 @@ class Counts:
     @property
     def plans(self) -> Tally:
         return self.of("plans_to_decide")
+
+    @property
+    def money_decisions(self) -> Tally:
+        return self.of("money_decisions")
+
+    @property
+    def runs_to_confirm(self) -> Tally:
+        return self.of("runs_to_confirm")
 
     @property
     def messages_not_sent(self) -> Tally:

@@ -6,6 +6,7 @@ exactly one confirmed payment run: the database refuses a paid line without its 
 change to a line once paid (payments/triggers.py), so two runs confirmed at the same moment cannot both pay it.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -441,14 +442,24 @@ class MoneyAction(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} proposed {self.proposed_at:%Y-%m-%d}"
 
+    def waits_for_decision(self, today: datetime.date) -> bool:
+        """A proposal waits for a decision once its response is recorded or the day to respond by has passed: the
+        rule waiting_for_decision writes for a queryset (the PHB team's tray), beside it."""
+        return self.status == ActionStatus.PROPOSED and (self.response_on is not None or self.respond_by < today)
+
     def status_in_words(self) -> str:
-        """The status as the pages show it: a proposal waits for a decision once its response is recorded or the
-        day to respond by has passed."""
-        if self.status == ActionStatus.PROPOSED and self.response_on is not None:
-            return "Response recorded: waiting for a decision"
-        if self.status == ActionStatus.PROPOSED and self.respond_by < timezone.localdate():
+        """The status as the pages show it."""
+        if self.waits_for_decision(timezone.localdate()):
+            if self.response_on is not None:
+                return "Response recorded: waiting for a decision"
             return f"No response by {long_date(self.respond_by)}: waiting for a decision"
         return self.get_status_display()
+
+
+def waiting_for_decision(today: datetime.date) -> Q:
+    """MoneyAction.waits_for_decision as a filter: still proposed, and the person's response recorded or the day to
+    respond by passed."""
+    return Q(status=ActionStatus.PROPOSED) & (Q(response_on__isnull=False) | Q(respond_by__lt=today))
 
 
 FLAG_CHOICES = [(code.value, code.title) for code in FlagCode]

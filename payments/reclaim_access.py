@@ -68,7 +68,7 @@ def decide_refusal(user, action: MoneyAction, *, today=None) -> str:
     if action.proposed_by_id == user.pk:
         return "Someone else in the PHB team must decide on a repayment or stopping you proposed."
     today = today or timezone.localdate()
-    if action.response_on is None and today <= action.respond_by:
+    if not action.waits_for_decision(today):
         return (
             f"The person has until {long_date(action.respond_by)} to respond. Record their response, or decide "
             "after that date."

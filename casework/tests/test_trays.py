@@ -15,6 +15,7 @@ from careplans import services as plan_services
 from careplans.tests.factories import approved_change, approved_plan, complete_plan
 from casework import trays
 from eligibility.tests.factories import referral
+from payments.models import MoneyFlag
 from people.tests.factories import PersonFactory
 from phb import freshness, prepared
 from phb.models import AuditAction, AuditEvent
@@ -229,7 +230,14 @@ def test_the_phb_team_home_lists_every_teams_referrals_budgets_and_plans_oldest_
         active = approved_plan(person=someone(team, coordinator, "Ending"), coordinator=coordinator, approver=priya)
         data.ask_to_end(world, active)
     found = sections(priya)
-    assert set(found) == {"referrals_to_decide", "sign_off_to_decide", "plans_to_decide", "endings_to_confirm"}
+    assert set(found) == {
+        "referrals_to_decide",
+        "sign_off_to_decide",
+        "plans_to_decide",
+        "endings_to_confirm",
+        "money_decisions",
+        "runs_to_confirm",
+    }
     assert sorted(names(found["referrals_to_decide"])) == ["Referred Tray", "Referred Tray"]
     assert found["sign_off_to_decide"].total == 2
     assert sorted(names(found["endings_to_confirm"])) == ["Ending Tray", "Ending Tray"]
@@ -288,9 +296,11 @@ def test_only_the_lead_sees_messages_not_sent(client, north, alice, priya, leo):
 
 def test_the_header_counts_match_the_trays(client, norths, souths, alice, priya):
     needs_you = sum(section.total for section in sections(alice).values() if section.source.tray == "needs_you")
-    assert needs_you == 5
+    # The plan in force (the review due) has its money flagged too (payments.flagging): each flag a row.
+    flags = MoneyFlag.objects.filter(person__lead_coordinator=alice).count()
+    assert flags and needs_you == 5 + flags
     client.force_login(alice)
-    assert "Needs you (5)" in client.get(reverse("casework:caseload")).content.decode()
+    assert f"Needs you ({5 + flags})" in client.get(reverse("casework:caseload")).content.decode()
     client.force_login(priya)
     header = client.get(reverse("casework:caseload")).content.decode().split("</header>")[0]
     assert "Referrals to decide (2)" in header
@@ -398,8 +408,10 @@ def test_the_counts_read_with_the_user_agree_with_the_counts_asked_alone(norths,
         request = type("Request", (), {"user": loaded})()
         alone = trays.count(trays.Ask(user, timezone.now())).by_source
         assert trays.counts_for(request).by_source == alone, user
-        found = [n for key, n in alone.items() if not key.startswith(("plans_", "failed_", "endings_"))]
-        # Each count found something (but plans not started, failures and endings, which these fixtures lack).
+        lacking = ("plans_", "failed_", "endings_", "money_", "runs_")
+        found = [n for key, n in alone.items() if not key.startswith(lacking)]
+        # Each count found something (but plans not started, failures, endings and money, which these fixtures
+        # lack: casework/tests/test_trays_money.py has them).
         assert found and all(found), alone
         # Kept: the next request's user query carries none of them, and the counts are the same.
         again = UserWithTeamsBackend().get_user(user.pk)
@@ -450,7 +462,8 @@ def test_the_tray_is_one_audited_list_event(client, norths, alice):
     before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     client.get(reverse("casework:home"))
     events = list(AuditEvent.objects.filter(pk__gt=before).values_list("action", "summary"))
-    assert events == [(AuditAction.VIEW_LIST, "Viewed work tray (showing: my people): 8 rows")]
+    rows = 8 + MoneyFlag.objects.filter(person__lead_coordinator=alice).count()  # each money flag a row
+    assert events == [(AuditAction.VIEW_LIST, f"Viewed work tray (showing: my people): {rows} rows")]
 
 
 def test_a_tray_shows_its_oldest_rows_and_how_many_more(client, north, alice):
