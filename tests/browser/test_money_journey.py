@@ -199,10 +199,20 @@ def test_money_from_an_active_plan_to_a_repayment_decided(page, pages, jane, pat
     person.reload()
     assert "on Personal assistant: £45.50" in person.get_by_test_id("money-items-summary").inner_text()
 
-    # Still a surplus: Priya proposes a repayment from the money page, and downloads the letter to send.
-    maker.goto(reverse("people:detail", kwargs={"pk": jane.pk}))
-    maker.get_by_role("link", name=re.compile(r"version 1")).click()
-    maker.get_by_test_id("plan-money").click()
+    # Still a surplus: Priya finds the people whose money is building up on the list of people, opens Jane's
+    # money from the flag on her page, proposes a repayment and downloads the letter to send.
+    maker.goto(reverse("casework:caseload"))
+    maker.get_by_text("Filter by stage, support, route, review or money").click()
+    maker.get_by_label("Money (optional)").select_option(label="Money is building up")
+    maker.get_by_role("button", name="Search").click()
+    found = maker.get_by_test_id("caseload-table")
+    assert "Money is building up" in found.get_by_test_id("money-flag").all_inner_texts()
+    found.get_by_role("link", name="SMITH, Jane").click()
+    flagged = maker.get_by_test_id("summary-flags")
+    assert "Money is building up" in flagged.inner_text()
+    assert_accessible(maker)
+    flagged.get_by_role("link", name=re.compile("See the money")).click()
+    maker.get_by_role("heading", name="Money for this plan").wait_for()
     assert money_figures(maker)["balance"] == after["balance"]
     flags = maker.get_by_test_id("money-flag").all_inner_texts()
     assert any("Money is building up" in flag for flag in flags), flags
@@ -240,9 +250,12 @@ def test_money_from_an_active_plan_to_a_repayment_decided(page, pages, jane, pat
     assert "she saved up for a holiday" in coordinator.get_by_test_id("response").inner_text()
     assert coordinator.get_by_test_id("decide").count() == 0  # a coordinator does not decide
 
-    # Leo, a second member of the PHB team, decides: taken off the next two payments.
-    checker.goto(reclaim_url)  # TODO link (a work tray of repayments waiting for a decision)
-    checker.get_by_test_id("decide").click()
+    # Leo, a second member of the PHB team, finds it waiting for a decision on his work tray, and decides: taken
+    # off the next two payments.
+    checker.get_by_test_id("nav-work").click()
+    waiting = checker.get_by_test_id("tray-money_decisions")
+    assert "The person's response is recorded" in waiting.inner_text()
+    waiting.get_by_test_id("tray-link").click()
     checker.get_by_role("heading", name="Decide on the repayment of £500.00").wait_for()
     checker.get_by_label("Yes, go ahead").check()
     checker.get_by_label("Taken off future payments").check()
