@@ -2,14 +2,19 @@
 
 Two kinds of row: a DecisionEmail (written by careplans.approval with each decision, to the
 coordinator) and a ReviewReminder (written by the sweep in careplans.reminders). This module sends
-decision e-mails, and lists and retries the messages of either kind that could not be sent, for the
-PHB team lead's page (careplans.outbox_views).
+decision e-mails, and lists and retries the messages that could not be sent, for the PHB team lead's
+page (careplans.outbox_views): those of every kind in OUTBOXES, careplans' two and those the apps above
+register when Django starts (payments' statement reminders, in payments.apps), since careplans may not
+import them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import connection
+from django.db.models import QuerySet
 
 from careplans import reminders, tasks
 from careplans.models import DecisionEmail, ReviewReminder
@@ -45,11 +50,32 @@ def queue_due() -> outbox.Queued:
     return outbox.queue_due(DecisionEmail, tasks.send_decision_emails)
 
 
-# The kinds in the lead's page and its links: the model and the task that sends it.
-OUTBOXES = {
-    "decision": (DecisionEmail, tasks.send_decision_email),
-    "reminder": (ReviewReminder, tasks.send_review_reminder),
-}
+@dataclass(frozen=True)
+class OutboxKind:
+    """A kind of message on the lead's page (and tray: casework.trays), and its link's `kind`."""
+
+    model: type[outbox.OutboxRow]
+    task: object  # the Celery task that sends one row (phb.outbox.outbox_retry queues it)
+    label: str  # in the page's filter: "Review reminders"
+    heading: str  # its section of the lead's tray: "Review reminders not sent"
+    person_path: str  # from a row to the person it is about: "review__plan__person__"
+    rows: Callable[[], QuerySet]  # its rows, with what describing them needs (select_related)
+    describe: Callable[[outbox.OutboxRow], tuple[str, str, object]]  # a row's what, to whom, and its person
+
+
+# The kinds in the lead's page and its links, in the order the page's filter and the tray show them.
+OUTBOXES: dict[str, OutboxKind] = {}
+
+
+def register(kind: str, entry: OutboxKind) -> OutboxKind:
+    """Adds a kind of message (registering a kind again replaces it: it is never there twice)."""
+    OUTBOXES[kind] = entry
+    return entry
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The kinds as the page's filter offers them: (kind, label)."""
+    return [(kind, entry.label) for kind, entry in OUTBOXES.items()]
 
 
 @dataclass(frozen=True)
@@ -69,9 +95,11 @@ def _decisions():
     return DecisionEmail.objects.select_related("event__plan_version__plan__person")
 
 
-def _describe(kind: str, row) -> OutboxMessage:
-    if kind == "decision":
-        return OutboxMessage(kind, row, row.subject, row.to, row.event.plan_version.plan.person)
+def _describe_decision(row: DecisionEmail) -> tuple[str, str, object]:
+    return row.subject, row.to, row.event.plan_version.plan.person
+
+
+def _describe_reminder(row: ReviewReminder) -> tuple[str, str, object]:
     review = row.review
     person = review.plan.person
     reminder_kind = ReminderKind(row.kind)
@@ -83,32 +111,75 @@ def _describe(kind: str, row) -> OutboxMessage:
         coordinator = reminders.coordinator(row)
         to = coordinator.email if coordinator and coordinator.email else "No e-mail address"
     what = f"Review reminder, due by {long_date(review.due_on)}. {REMINDER_LABELS[reminder_kind]}"
-    return OutboxMessage(kind, row, what, to, person)
+    return what, to, person
 
 
-def _rows(kind: str):
-    return _decisions() if kind == "decision" else reminders.with_details()
+register(
+    "decision",
+    OutboxKind(
+        model=DecisionEmail,
+        task=tasks.send_decision_email,
+        label="Decision emails",
+        heading="Decision e-mails not sent",
+        person_path="event__plan_version__plan__person__",
+        rows=_decisions,
+        describe=_describe_decision,
+    ),
+)
+register(
+    "reminder",
+    OutboxKind(
+        model=ReviewReminder,
+        task=tasks.send_review_reminder,
+        label="Review reminders",
+        heading="Review reminders not sent",
+        person_path="review__plan__person__",
+        rows=reminders.with_details,
+        describe=_describe_reminder,
+    ),
+)
+
+
+def _describe(kind: str, row) -> OutboxMessage:
+    return OutboxMessage(kind, row, *OUTBOXES[kind].describe(row))
+
+
+def _failed(kind: str) -> QuerySet:
+    return OUTBOXES[kind].rows().filter(failed_at__isnull=False)
+
+
+def _counts(kinds) -> list[int]:
+    """Each kind's failed rows counted up to COUNT_UP_TO + 1 (the partial index of failed rows), in one query
+    whatever the number of kinds: a scalar subquery each."""
+    counted, params = [], []
+    for kind in kinds:
+        sql, kind_params = _failed(kind).order_by().values("pk")[: COUNT_UP_TO + 1].query.sql_with_params()
+        counted.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
+        params += kind_params
+    if not counted:
+        return []
+    # The ORM's own SQL for each kind's rows; every value is a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(counted)}", params)
+        return list(cursor.fetchone())
 
 
 def failed_messages(
-    page_number=1, *, size: int = PAGE_SIZE, kinds=tuple(OUTBOXES), oldest_first: bool = False, params=None
+    page_number=1, *, size: int = PAGE_SIZE, kinds=None, oldest_first: bool = False, params=None
 ) -> Page:
-    """A page of the messages that failed, newest first (or oldest first), of the kinds asked for together:
-    each kind's rows up to the end of the page (the partial index of failed rows) and a capped count of each,
-    two queries a kind. params: the list's filters and sort, kept on the page's links."""
+    """A page of the messages that failed, newest first (or oldest first), of the kinds asked for together (by
+    default every kind in OUTBOXES): each kind's rows up to the end of the page (the partial index of failed
+    rows), one query a kind, and a capped count of each, one query for them all. params: the list's filters and
+    sort, kept on the page's links."""
+    kinds = tuple(OUTBOXES) if kinds is None else tuple(kinds)
     number = page_number_of(page_number)
     upto = number * size + 1
     order = ("failed_at", "pk") if oldest_first else ("-failed_at", "-pk")
-    found = [
-        _describe(kind, row)
-        for kind in kinds
-        for row in _rows(kind).filter(failed_at__isnull=False).order_by(*order)[:upto]
-    ]
+    found = [_describe(kind, row) for kind in kinds for row in _failed(kind).order_by(*order)[:upto]]
     found.sort(key=lambda message: (message.row.failed_at, message.kind, message.pk), reverse=not oldest_first)
     if number > 1 and len(found) <= (number - 1) * size:
         number = 1
-    counts = [_rows(kind).filter(failed_at__isnull=False).order_by()[: COUNT_UP_TO + 1].count() for kind in kinds]
-    total = sum(counts)
+    total = sum(_counts(kinds))
     shown = found[(number - 1) * size : number * size]
     return Page(
         object_list=shown,
@@ -122,16 +193,19 @@ def failed_messages(
 
 
 def outbox_message(kind: str, pk: int) -> OutboxMessage | None:
-    """One message of either kind, failed or not (None if there is no such message)."""
+    """One message of any kind, failed or not (None if there is no such message)."""
     if kind not in OUTBOXES:
         return None
-    row = _rows(kind).filter(pk=pk).first()
+    row = OUTBOXES[kind].rows().filter(pk=pk).first()
     return None if row is None else _describe(kind, row)
 
 
 def message_retry(*, message: OutboxMessage, acting_user) -> bool:
     """The PHB team lead tries a failed message again. False if it is no longer failed."""
-    _model, task = OUTBOXES[message.kind]
     return outbox.outbox_retry(
-        row=message.row, task=task, acting_user=acting_user, person_id=message.person.pk, what=message.what
+        row=message.row,
+        task=OUTBOXES[message.kind].task,
+        acting_user=acting_user,
+        person_id=message.person.pk,
+        what=message.what,
     )

@@ -16,6 +16,7 @@ class CaseworkConfig(AppConfig):
             if annotate not in RECORD_ANNOTATIONS:
                 RECORD_ANNOTATIONS.append(annotate)
         _count_work_with_the_user()
+        _messages_not_sent_of_every_kind()
 
 
 def _count_work_with_the_user():
@@ -28,3 +29,13 @@ def _count_work_with_the_user():
         USER_ANNOTATIONS.append(user_annotations)
     if keep_read_counts not in USER_LOADED:
         USER_LOADED.append(keep_read_counts)
+
+
+def _messages_not_sent_of_every_kind():
+    """The lead's tray has a source for each kind of message in careplans.emails.OUTBOXES. payments registers its
+    kind in its own ready(), which Django runs before this one (INSTALLED_APPS order); casework.trays registers
+    its sources when imported, which may be earlier (anything that imports it while the apps load), so they are
+    registered again here, when every kind is known."""
+    from casework.trays import register_failed_messages
+
+    register_failed_messages()

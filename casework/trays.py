@@ -365,15 +365,43 @@ def endings_to_confirm(ask: Ask) -> QuerySet:
     return as_rows(endings, person="plan__person__", since_moment="requested_at")
 
 
-def failed(kind: str, person: str) -> Callable[[Ask], QuerySet]:
+def failed(kind: str) -> Callable[[Ask], QuerySet]:
     """Messages of one kind of careplans.emails.OUTBOXES that the outbox gave up on (phb.outbox: failed_at is
     set), waiting from then. Only the PHB team lead sees them; their page tries them again."""
-    model, _task = emails.OUTBOXES[kind]
+    entry = emails.OUTBOXES[kind]
 
     def query(ask: Ask) -> QuerySet:
-        return as_rows(model.objects.filter(failed_at__isnull=False), person=person, since_moment="failed_at")
+        rows = entry.model.objects.filter(failed_at__isnull=False)
+        return as_rows(rows, person=entry.person_path, since_moment="failed_at")
 
     return query
+
+
+def failed_key(kind: str) -> str:
+    """The source of a kind of message not sent: "failed_decisions", "failed_reminders", "failed_statements"."""
+    return f"failed_{kind}s"
+
+
+def register_failed_messages() -> None:
+    """A source in the lead's tray for each kind of message in careplans.emails.OUTBOXES: careplans' own and
+    those the apps between careplans and casework register when Django starts (payments' statement reminders,
+    in payments.apps). Run when this module is imported and again from casework.apps (CaseworkConfig.ready,
+    after payments' ready), so a kind registered after an early import is not left out; registering a source
+    again replaces it, in its place."""
+    for kind, entry in emails.OUTBOXES.items():
+        register(
+            Source(
+                failed_key(kind),
+                Tray.PHB_TEAM,
+                entry.heading,
+                failed(kind),
+                lambda row: reverse("careplans:failed_messages"),
+                words("Check the address, then try again."),
+                roles=LEADS,
+                all_link="careplans:failed_messages",
+                all_words="See every message that could not be sent, and try again",
+            )
+        )
 
 
 # The money in use (payments)
@@ -596,23 +624,7 @@ def _sources() -> None:
             all_words="See every payment run",
         )
     )
-    for kind, heading, person in (
-        ("decision", "Decision e-mails not sent", "event__plan_version__plan__person__"),
-        ("reminder", "Review reminders not sent", "review__plan__person__"),
-    ):
-        register(
-            Source(
-                f"failed_{kind}s",
-                phb,
-                heading,
-                failed(kind, person),
-                lambda row: reverse("careplans:failed_messages"),
-                words("Check the address, then try again."),
-                roles=LEADS,
-                all_link="careplans:failed_messages",
-                all_words="See every message that could not be sent, and try again",
-            )
-        )
+    register_failed_messages()
 
 
 def plan_says(row: Row) -> str:
@@ -661,7 +673,7 @@ class Counts:
 
     @property
     def messages_not_sent(self) -> Tally:
-        return self.of("failed_decisions", "failed_reminders")
+        return self.of(*(failed_key(kind) for kind in emails.OUTBOXES))
 
     def plans_assigned(self, assigned: Assigned) -> Tally:
         return self.of("plans_to_decide" if assigned == Assigned.ALL else f"plans_{assigned}")

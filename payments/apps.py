@@ -6,8 +6,11 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments: schedules, payment runs and money in use"
 
     def ready(self):
+        from careplans import emails
         from careplans.approval import ON_ACTIVATE
+        from payments import reminders, tasks
         from payments.flagging import with_flags
+        from payments.models import StatementReminder
         from payments.services import schedule_on_activation
         from people.access import RECORD_ANNOTATIONS
 
@@ -18,3 +21,18 @@ class PaymentsConfig(AppConfig):
         # The person page shows the money flags raised on their plans, read with the person (no query more).
         if with_flags not in RECORD_ANNOTATIONS:
             RECORD_ANNOTATIONS.append(with_flags)
+        # The PHB team lead's page and tray of messages not sent (careplans.emails, casework.trays) list statement
+        # reminders the outbox gave up on, and try them again, beside careplans' own.
+        if "statement" not in emails.OUTBOXES:
+            emails.register(
+                "statement",
+                emails.OutboxKind(
+                    model=StatementReminder,
+                    task=tasks.send_statement_reminder,
+                    label="Statement reminders",
+                    heading="Statement reminders not sent",
+                    person_path="plan__person__",
+                    rows=reminders.listed,
+                    describe=reminders.describe,
+                ),
+            )

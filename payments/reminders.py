@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import DateTimeField, OuterRef, Subquery, Value
+from django.db.models import DateTimeField, OuterRef, Prefetch, Subquery, Value
 from django.utils import timezone
 
-from careplans.models import PlanVersion
+from careplans.models import PlanVersion, in_force_among
 from payments.balance import STATEMENT_DAYS, FlagCode
 from payments.models import MoneyFlag, StatementReminder, StatementReminderKind
 from people.models import User
@@ -120,13 +120,39 @@ def with_details():
     return StatementReminder.objects.select_related("plan__person__care_team", "plan__person__lead_coordinator")
 
 
+def listed():
+    """Reminders with what the lead's page of messages not sent needs: the plan's versions too, so who is reminded
+    is known without a query a row (coordinator)."""
+    return with_details().prefetch_related(
+        Prefetch("plan__versions", queryset=PlanVersion.objects.select_related("care_coordinator"))
+    )
+
+
 def coordinator(reminder: StatementReminder, *, on: datetime.date | None = None) -> User | None:
     """Who is reminded of a statement overdue: the care coordinator of the plan's version in force, or else the
     person's lead coordinator."""
-    version = PlanVersion.objects.in_force_for(reminder.plan, on=on or timezone.localdate())
+    on = on or timezone.localdate()
+    if "versions" in getattr(reminder.plan, "_prefetched_objects_cache", {}):
+        version = in_force_among(reminder.plan.versions.all(), on=on)  # listed(): read with the reminders
+    else:
+        version = PlanVersion.objects.in_force_for(reminder.plan, on=on)
     if version is not None and version.care_coordinator_id is not None:
         return version.care_coordinator
     return reminder.plan.person.lead_coordinator
+
+
+def describe(reminder: StatementReminder) -> tuple[str, str, object]:
+    """A reminder as the PHB team lead's page of messages not sent shows it (careplans.emails.OutboxKind): what it
+    was and who it was for, the address it goes to, and the person it is about."""
+    person = reminder.plan.person
+    kind = StatementReminderKind(reminder.kind)
+    if kind == StatementReminderKind.PERSON:
+        to = person.email or "No e-mail address"
+    else:
+        who = coordinator(reminder)
+        to = who.email if who and who.email else "No e-mail address"
+    what = f"Statement reminder, for the period ending {long_date(reminder.period_end)}. {kind.label}"
+    return what, to, person
 
 
 def still_overdue(reminder: StatementReminder) -> bool:

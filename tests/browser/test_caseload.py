@@ -30,7 +30,7 @@ def test_a_coordinator_filters_and_sorts_the_caseload_and_can_bookmark_it(page, 
     page.wait_for_url("**/people/?show=team")
     assert "CARTER" in page.get_by_test_id("caseload-table").inner_text()
 
-    page.get_by_text("Filter by stage, support, route or review").click()
+    page.get_by_text("Filter by stage, support, route, review or money").click()
     page.get_by_label("Stage").select_option(label="Assessed")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url("**stage=assessed**")
