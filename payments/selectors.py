@@ -146,6 +146,7 @@ def _money_moved(plan_id) -> tuple[tuple[money.Transaction, ...], tuple[money.St
         TransactionRow.objects.filter(plan_id=plan_id)
         .annotate(until=Value(None, DateField()), received=Value(None, DateField()))
         .values_list("on", "amount", "kind", "item_key", "not_in_plan", "until", "received", "statement_id")
+        .order_by()  # no ORDER BY in a UNION's parts: SQLite refuses one (make run; the seed works out flags)
     )
     sent = (
         StatementRow.objects.filter(plan_id=plan_id)
@@ -156,6 +157,7 @@ def _money_moved(plan_id) -> tuple[tuple[money.Transaction, ...], tuple[money.St
             outside=Value(False, BooleanField()),
         )
         .values_list("covers_from", "money", "what", "item", "outside", "covers_to", "received_on", "id")
+        .order_by()
     )
     transactions, sent_rows, kinds = [], [], defaultdict(set)
     for on, amount, kind, item_key, not_in_plan, until, received, statement_id in moved.union(sent, all=True):
