@@ -20,7 +20,6 @@ Run the sweep from Celery beat (exactly one beat) or by hand: `manage.py send_st
 """
 
 import datetime
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -39,12 +38,7 @@ from phb.words import long_date
 COORDINATOR_AFTER_DAYS = 14
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    claimed: int
-    queued: int  # reminders handed to the worker
-    queue_failed: bool
-    tasks: int = 0  # the batches they went in: one call to Redis each
+SweepResult = outbox.SweepResult
 
 
 def _overdue_flags():
@@ -109,10 +103,7 @@ def queue_due() -> outbox.Queued:
 
 def sweep(*, today: datetime.date | None = None, queue: bool = True) -> SweepResult:
     """Safe to run at any time, any number of times, from any number of processes."""
-    today = today or timezone.localdate()
-    claimed = claim_due_reminders(today=today)
-    queued = queue_due() if queue else outbox.Queued(queued=0, broker_refused=False)
-    return SweepResult(claimed=claimed, queued=queued.queued, queue_failed=queued.broker_refused, tasks=queued.tasks)
+    return outbox.swept(claim_due_reminders(today=today or timezone.localdate()), queue_due, queue=queue)
 
 
 def with_details():

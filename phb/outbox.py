@@ -294,6 +294,22 @@ class Queued:
     tasks: int = 0  # batch tasks, one call to Redis each
 
 
+@dataclass(frozen=True)
+class SweepResult:
+    """What a reminders sweep did: rows claimed, and those handed to the worker."""
+
+    claimed: int
+    queued: int  # reminders handed to the worker
+    queue_failed: bool
+    tasks: int = 0  # the batches they went in: one call to Redis each
+
+
+def swept(claimed: int, queue_due: Callable[[], Queued], *, queue: bool = True) -> SweepResult:
+    """A sweep's result once it has claimed `claimed` rows: what is waiting and due queued (unless not `queue`)."""
+    queued = queue_due() if queue else Queued(queued=0, broker_refused=False)
+    return SweepResult(claimed=claimed, queued=queued.queued, queue_failed=queued.broker_refused, tasks=queued.tasks)
+
+
 def _fail_given_up(model: type[OutboxRow], now: datetime.datetime) -> None:
     """Rows that used their last attempt on a worker that died (or whose limit was lowered) are failed."""
     model.objects.filter(
