@@ -35,7 +35,7 @@ from fractions import Fraction
 
 from careplans.rules import MoneyOption
 from payments.periods import ONE_DAY, days_between, plan_year_end
-from payments.rules import ZERO, Line, LineKind, LineStatus, settle
+from payments.rules import ACCOUNT_OPTIONS, ZERO, Line, LineKind, LineStatus, settle
 from phb.money import pounds, round_pounds
 from phb.words import long_date
 
@@ -158,7 +158,7 @@ class Flag:
 
 
 def _into_account(line: Line) -> bool:
-    return line.money_option != MoneyOption.NOTIONAL
+    return line.money_option in ACCOUNT_OPTIONS
 
 
 def _counts(line: Line, on: datetime.date) -> bool:

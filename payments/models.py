@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from careplans.rules import MONEY_OPTION_LABELS
 from payments.balance import FlagCode, TransactionKind
-from payments.rules import LINE_KIND_LABELS, LINE_STATUS_LABELS, TO_PAY_BACK, LineKind, LineStatus
+from payments.rules import ACCOUNT_OPTIONS, LINE_KIND_LABELS, LINE_STATUS_LABELS, TO_PAY_BACK, LineKind, LineStatus
 from phb.money import MAX_AMOUNT
 from phb.outbox import OutboxRow
 from phb.words import long_date
@@ -76,6 +76,13 @@ class PaymentRun(models.Model):
         return f"Payment run {self.pk}"
 
 
+class ScheduleLineQuerySet(models.QuerySet):
+    def to_pay(self, *, due_by: datetime.date):
+        """What a payment run pays: payments into an account (rules.ACCOUNT_OPTIONS) due by the day, still to pay
+        and not held. Notional money's lines stay commitments: the NHS pays the providers against their invoices."""
+        return self.filter(status=LineStatus.SCHEDULED, due_on__lte=due_by, money_option__in=ACCOUNT_OPTIONS)
+
+
 class ScheduleLine(models.Model):
     """One payment into a holder's account, or one commitment to a provider, for a period (payments.rules.Line)."""
 
@@ -96,6 +103,8 @@ class ScheduleLine(models.Model):
     hold_reason = models.CharField(max_length=300, blank=True)
     paid_in = models.ForeignKey(PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="paid_lines")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScheduleLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["period_start", "kind", "money_option", "payee"]

@@ -41,7 +41,9 @@ from phb.words import long_date
 
 ZERO = Decimal("0.00")
 EVERY_OPTION = tuple(MoneyOption)
-ACCOUNT_OPTIONS = (MoneyOption.DIRECT_PAYMENT, MoneyOption.THIRD_PARTY)  # money paid into an account
+# Money paid into an account by the payment runs. Notional money's lines are commitments: the NHS pays the
+# providers against their invoices, never through a run.
+ACCOUNT_OPTIONS = (MoneyOption.DIRECT_PAYMENT, MoneyOption.THIRD_PARTY)
 
 
 class LineKind(StrEnum):

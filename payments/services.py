@@ -486,7 +486,9 @@ def _refuse_unless_allowed(user) -> None:
 
 @transaction.atomic
 def run_create(*, due_by: datetime.date, acting_user) -> PaymentRun:
-    """Gather every line due on or before due_by, not yet paid and not held, that no waiting run has gathered."""
+    """Gather every payment into an account (direct payment or third party) due on or before due_by, not yet paid
+    and not held, that no waiting run has gathered. Notional money is not paid by runs: the NHS pays the providers
+    against their invoices (payments.invoices), so its lines stay commitments."""
     _refuse_unless_allowed(acting_user)
     today = timezone.localdate()
     furthest = today + datetime.timedelta(days=RUN_AHEAD_DAYS)
@@ -496,7 +498,7 @@ def run_create(*, due_by: datetime.date, acting_user) -> PaymentRun:
         )
     gathered = RunLine.objects.filter(run__status=RunStatus.WAITING).values("line_id")
     lines = list(
-        ScheduleLine.objects.filter(status=LineStatus.SCHEDULED, due_on__lte=due_by)
+        ScheduleLine.objects.to_pay(due_by=due_by)
         .exclude(pk__in=gathered)
         .values_list("pk", "amount")
     )

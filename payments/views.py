@@ -21,7 +21,7 @@ from payments.forms import RunForm
 from payments.holds import hold_refusal
 from payments.invoices import invoice_refusal, notional_items
 from payments.models import MONEY_OPTION_CHOICES, PaymentRun, RunStatus, ScheduleLine, Suspension
-from payments.rules import ZERO, LineStatus
+from payments.rules import ACCOUNT_OPTIONS, ZERO, LineStatus
 from people.access import require_staff
 from phb import audit
 from phb.errors import ServiceError
@@ -201,7 +201,14 @@ def plan_schedule(request, plan_id):
         summary="Viewed the plan's payments",
     )
     lines = ScheduleLine.objects.filter(plan=plan)
-    sums = lines.aggregate(total=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)), count=Count("id"))
+    into_account = Q(money_option__in=ACCOUNT_OPTIONS)
+    sums = lines.aggregate(
+        total=Sum("amount"),
+        paid=Sum("amount", filter=Q(status=LineStatus.PAID)),
+        to_pay=Sum("amount", filter=into_account & ~Q(status=LineStatus.PAID)),
+        committed=Sum("amount", filter=~into_account & ~Q(status=LineStatus.HELD)),
+        count=Count("id"),
+    )
     total, paid = sums["total"] or ZERO, sums["paid"] or ZERO
     # Counted with the sums above: the page does not count the lines again.
     page = page_of(
@@ -219,12 +226,15 @@ def plan_schedule(request, plan_id):
                 "line": line,
                 "colour": LINE_TAG_COLOURS[LineStatus(line.status)],
                 "held": line.status == LineStatus.HELD,
+                # Notional money is never paid by a run: its line stays a commitment (payments.rules.ACCOUNT_OPTIONS).
+                "committed": line.status == LineStatus.SCHEDULED and line.money_option not in ACCOUNT_OPTIONS,
             }
             for line in page
         ],
         "total": total,
         "paid": paid,
-        "to_pay": total - paid,
+        "to_pay": sums["to_pay"] or ZERO,
+        "committed": sums["committed"] or ZERO,
         "holds": held,
         "may_hold": not hold_refusal(request.user, plan),  # exactly when the services would accept
         "may_invoice": not invoice_refusal(request.user, plan, items),

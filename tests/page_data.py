@@ -569,8 +569,8 @@ def payment_runs(w: World, n: int) -> None:
             plan=active.plan,
             plan_version=active,
             kind=LineKind.ONE_OFF,
-            money_option="notional",
-            payee=f"Provider {k + 1}",
+            money_option="direct_payment",  # a run pays only money into an account
+            payee=f"Holder {k + 1}",
             period_start=day,
             period_end=day,
             due_on=day,

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from careplans.rules import MoneyOption
 from payments import services
 from payments.models import PaymentRun, RunStatus, ScheduleLine
 from payments.rules import LineStatus
@@ -71,7 +72,7 @@ def test_the_header_links_to_payments_for_the_phb_team_only(client, priya, alice
 
 
 def test_it_makes_a_run_of_everything_due_and_says_so(client, active, maker):
-    due = ScheduleLine.objects.filter(status=LineStatus.SCHEDULED, due_on__lte=TODAY)
+    due = ScheduleLine.objects.to_pay(due_by=TODAY)
     count, total = due.count(), sum(line.amount for line in due)
     client.force_login(maker)
     response = client.post(reverse("payments:runs"), date_form(TODAY))
@@ -199,16 +200,25 @@ def test_a_waiting_run_has_no_ledger_yet(client, run, checker):
 # A plan's payments
 
 
-def test_the_plan_page_lists_its_payments_with_what_is_paid_and_still_to_pay(client, active, maker, checker, alice):
+def test_the_plan_page_lists_its_payments_with_what_is_paid_still_to_pay_and_committed_to_providers(
+    client, active, maker, checker, alice
+):
     services.run_confirm(run=services.run_create(due_by=TODAY, acting_user=maker), acting_user=checker)
     lines = ScheduleLine.objects.filter(plan=active.plan)
     paid = sum(line.amount for line in lines if line.status == LineStatus.PAID)
     total = sum(line.amount for line in lines)
+    committed = sum(line.amount for line in lines if line.money_option == MoneyOption.NOTIONAL)
+    assert paid and committed, "the plan has money paid into an account and notional money"
+    # The run paid no notional line: the NHS pays providers against their invoices.
+    assert not lines.filter(money_option=MoneyOption.NOTIONAL, status=LineStatus.PAID).exists()
     response = page(client, alice, reverse("payments:schedule", kwargs={"plan_id": active.plan_id}))
     assert response.status_code == 200
     html = text(response)
-    assert f"{pounds(paid)} paid so far, {pounds(total - paid)} still to pay this plan year." in html
-    assert pounds(total) in html and "Paid in payment run" in html and "To be paid" in html
+    assert (
+        f"{pounds(paid)} paid so far, {pounds(total - paid - committed)} still to pay this plan year. "
+        f"{pounds(committed)} is committed to providers the NHS pays against their invoices."
+    ) in html
+    assert pounds(total) in html and "Paid in payment run" in html and "To be paid" in html and "Committed" in html
     assert AuditEvent.objects.filter(
         action=AuditAction.VIEW, actor=alice, object_id=str(active.plan_id), person_id=active.plan.person_id
     ).exists()

@@ -68,7 +68,7 @@ def test_a_paid_line_cannot_be_changed_or_deleted_even_outside_the_services(acti
 
 
 def test_a_run_gathers_what_is_due_by_its_day_and_a_second_person_confirms_it(active, maker, checker):
-    due = ScheduleLine.objects.filter(status=LineStatus.SCHEDULED, due_on__lte=TODAY)
+    due = ScheduleLine.objects.to_pay(due_by=TODAY)
     expected = (due.count(), sum(line.amount for line in due))
     run = services.run_create(due_by=TODAY, acting_user=maker)
     assert run.status == RunStatus.WAITING and run.lines.count() == expected[0]
@@ -76,7 +76,7 @@ def test_a_run_gathers_what_is_due_by_its_day_and_a_second_person_confirms_it(ac
         services.run_confirm(run=run, acting_user=maker)
     run = services.run_confirm(run=run, acting_user=checker)
     assert (run.status, run.paid_count, run.paid_total) == (RunStatus.CONFIRMED, *expected)
-    assert not ScheduleLine.objects.filter(status=LineStatus.SCHEDULED, due_on__lte=TODAY).exists()
+    assert not ScheduleLine.objects.to_pay(due_by=TODAY).exists()
     with pytest.raises(ServiceError, match="already confirmed"):
         services.run_confirm(run=run, acting_user=checker)
     with pytest.raises(ServiceError, match="Nothing is due"):
