@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "payments",
     "casework",
     "portal",
+    "reports",
     "scale",
 ]
 

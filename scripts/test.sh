@@ -116,7 +116,7 @@ say "pytest on PostgreSQL"
 if [ "$#" -gt 0 ]; then
   .venv/bin/pytest --cov --cov-report= -n "${PYTEST_WORKERS:-2}" --dist loadscope "$@"
 else
-  APPS="phb people twofactor accounts eligibility budgets careplans casework payments portal scale"
+  APPS="phb people twofactor accounts eligibility budgets careplans casework payments portal reports scale"
   say "... the apps' tests, with branch coverage"
   # shellcheck disable=SC2086
   .venv/bin/pytest --cov --cov-report= -n "${PYTEST_WORKERS:-2}" --dist loadscope $APPS

@@ -1,5 +1,5 @@
-"""Imports go one way: scale -> portal -> casework -> payments -> careplans -> budgets -> eligibility -> people
--> twofactor -> accounts -> phb (docs/architecture.md).
+"""Imports go one way: scale -> reports -> portal -> casework -> payments -> careplans -> budgets -> eligibility
+-> people -> twofactor -> accounts -> phb (docs/architecture.md).
 
 An app may import itself and the apps to its right, never one to its left. phb/urls.py alone
 gathers every app. Every .py file is parsed (not grepped), so imports inside functions count too,
@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     "scale",
+    "reports",
     "portal",
     "casework",
     "payments",
