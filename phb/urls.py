@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("payments/", include("payments.urls")),
     path("", include("portal.urls")),
+    path("reports/", include("reports.urls")),
     path("audit/", include("people.audit_urls")),
     path("admin/", admin.site.urls),
 ]

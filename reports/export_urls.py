@@ -1,0 +1,3 @@
+"""The CSV exports' URLs (included by reports/urls.py)."""
+
+urlpatterns = []
