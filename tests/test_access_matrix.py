@@ -278,6 +278,14 @@ ROWS = [
     row("payments:hold", "plan_id=plan", STAFF_READ, STAFF_READ),
     row("payments:resume", "pk=hold", STAFF_READ, STAFF_READ),
     row("payments:invoice", "plan_id=plan", PHB_ONLY, PHB_ONLY),
+    # Reports (reports/): the NHS England return is the PHB team's (everyone's figures), marked submitted by a
+    # lead (the empty form names no quarter: sent back with a message); the outcomes report is every member of
+    # staff's, a coordinator's for their own care teams.
+    row("reports:return", "", PHB_ONLY),
+    row("reports:return_csv", "", PHB_ONLY),
+    row("reports:return_submit", "", NO_GET, "302 404 404 302 302 404 404 404 404"),
+    row("reports:outcomes", "", STAFF_LIST),
+    row("reports:outcomes_csv", "", STAFF_LIST),
 ]
 MATRIX = {r.name: r for r in ROWS}
 

@@ -394,6 +394,8 @@ CASES = {
     "payments:runs": ("priya", lambda w: _payments_due(w)),
     "payments:confirm": ("priya", lambda w: _waiting_run(w, "confirm")),
     "payments:cancel": ("priya", lambda w: _waiting_run(w, "cancel")),
+    # The NHS England return: Leo marks the last quarter finished submitted (its quarter a hidden field).
+    "reports:return_submit": ("leo", lambda w: (reverse("reports:return"), reverse("reports:return_submit"))),
     # Repayments and stopping: Priya proposes; Alice records Jane's response; Leo decides or withdraws what
     # Priya proposed.
     "payments:reclaim_new": ("priya", lambda w: _plan_page(w, "reclaim_new")),
@@ -785,6 +787,10 @@ QUERY_CASES = {
     "payments:reclaims": ("alice", lambda w: _plan_page(w, "reclaims")),
     "payments:statements": ("alice", lambda w: _to_match(w)[0]),
     "portal:statements": ("pat", lambda w: _portal_page(w, "statements")),
+    "reports:return": ("leo", lambda w: reverse("reports:return")),
+    "reports:return_csv": ("leo", lambda w: reverse("reports:return_csv")),
+    "reports:outcomes": ("alice", lambda w: reverse("reports:outcomes")),
+    "reports:outcomes_csv": ("leo", lambda w: reverse("reports:outcomes_csv")),
 }
 
 
@@ -807,7 +813,11 @@ def _reviewed_plan(w) -> str:
 
 
 # The filter form a page's query is filled from, when it is not on the page itself.
-FILTER_PAGE = {"audit:export": "audit:trail"}
+FILTER_PAGE = {
+    "audit:export": "audit:trail",
+    "reports:return_csv": "reports:return",
+    "reports:outcomes_csv": "reports:outcomes",
+}
 # Real values the run keeps or replaces, where a filter's blank would leave a branch untried: a person typed
 # by NHS number (the trail moves to their record's id) and a person's id (the export names them).
 QUERY_VALUES = {
@@ -827,9 +837,27 @@ QUERY_VALUES = {
     "twofactor:staff": lambda w: {"role": "lead", "app": "missing", "sort": "-name"},
     "audit:mine": lambda w: {"action": AuditAction.VIEW.value, "sort": "when"},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},
+    "reports:return": lambda w: {"quarter": "2026-27-q2"},
+    "reports:return_csv": lambda w: {"quarter": "2026-27-q2"},
+    "reports:outcomes": lambda w: {
+        "team": str(w.jane.care_team_id),
+        "start_day": "1",
+        "start_month": "4",
+        "start_year": "2026",
+    },
+    "reports:outcomes_csv": lambda w: {
+        "team": str(w.jane.care_team_id),
+        "end_day": "30",
+        "end_month": "9",
+        "end_year": "2026",
+    },
 }
 # Audit events a GET writes by design besides views.
-QUERY_AUDIT = {"audit:export": (AuditAction.EXPORT,)}
+QUERY_AUDIT = {
+    "audit:export": (AuditAction.EXPORT,),
+    "reports:return_csv": (AuditAction.EXPORT,),
+    "reports:outcomes_csv": (AuditAction.EXPORT,),
+}
 
 
 def _new_codes(client):

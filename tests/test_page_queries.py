@@ -766,6 +766,13 @@ NOT_PAGES = {
     "payments:confirm": POST_ONLY,
     "payments:cancel": POST_ONLY,
     "payments:ledger": "a CSV download of a confirmed payment run's payments for the finance ledger",
+    # Reports count people and list none: each is one aggregate whatever the number of people, asserted in
+    # reports/tests (test_returns, test_outcomes, and the page's own count in test_pages).
+    "reports:return": "the NHS England return: counts of people, no list (reports/tests/test_pages.py)",
+    "reports:return_csv": "a CSV download of the NHS England return",
+    "reports:return_submit": POST_ONLY,
+    "reports:outcomes": "the outcomes report: counts from reviews, no list (reports/tests/test_outcomes.py)",
+    "reports:outcomes_csv": "a CSV download of the outcomes report",
     "payments:reclaim_response": POST_ONLY,
     "payments:reclaim_letter": PDF,
     "payments:reclaim_decision_letter": PDF,

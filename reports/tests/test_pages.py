@@ -204,3 +204,24 @@ def test_an_outcomes_period_that_ends_before_it_starts_is_refused_in_words(clien
     )
     assert response.status_code == 200
     assert "The &#x27;To&#x27; date must be the same as or after the &#x27;From&#x27; date" in text(response)
+
+
+def test_the_return_page_runs_the_same_queries_for_two_people_as_for_two_hundred_more(
+    client, leo, north, alice, two_budgets
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from careplans.models import PlanVersion
+    from reports.tests.test_returns import _many_more_people
+
+    client.force_login(leo)
+    client.get(RETURN, {"quarter": Q2.code})  # the session and the user's teams are read once
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(RETURN, {"quarter": Q2.code}).status_code == 200
+    ben = PlanVersion.objects.get(plan__person__given_name="Ben")
+    _many_more_people(200, team=north, budget_version=ben.budget_version, user=alice)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(RETURN, {"quarter": Q2.code})
+    assert response.context["result"].total.in_quarter.total == 202
+    assert len(few) == len(many) <= 8

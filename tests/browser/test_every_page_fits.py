@@ -42,6 +42,8 @@ SKIPPED = {
     "health": "JSON for load balancers",
     "audit:export": "a CSV download",
     "payments:ledger": "a CSV download",
+    "reports:return_csv": "a CSV download",
+    "reports:outcomes_csv": "a CSV download",
     "eligibility:letter": PDF,
     "budgets:letter": PDF,
     "careplans:pdf": PDF,
