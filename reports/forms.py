@@ -23,7 +23,7 @@ def _by_get(form: forms.Form) -> None:
 class QuarterForm(NHSMessagesMixin, forms.Form):
     """Which quarter's return: the recent ones, the last one finished unless chosen."""
 
-    quarter = forms.ChoiceField(label="Quarter", required=False)
+    quarter = forms.ChoiceField(label="Quarter")
 
     def __init__(self, data, *, today: datetime.date):
         super().__init__(data)

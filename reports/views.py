@@ -83,7 +83,8 @@ def return_page(request):
         "result": result,
         "tables": tables,
         "columns": [MANAGED_LABELS[managed] for managed in COLUMNS] + [ALL_COLUMNS_LABEL],
-        "definitions": DEFINITIONS,
+        # Each paragraph starts with what it defines: "Year to date: everyone whose plan ...".
+        "definitions": [paragraph.partition(": ")[::2] for paragraph in DEFINITIONS],
         "submitted": submitted,
         "changed": changed,
         "may_submit": not refusal,
