@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 # What the apps above careplans do when a version becomes active, in the same transaction: each is called with
 # the version (now active) and the acting user. payments registers the payment schedule here (payments.apps).
 ON_ACTIVATE: list = []
+# The same when a budget is ended (at once or from a later date) and when its ending takes effect: each is called
+# with the version. payments works the plan's money flags out again here, so an ended budget's go at once.
+ON_END: list = []
 
 
 class AlreadyDecidedError(ServiceError):
@@ -461,6 +464,8 @@ def _end(version, *, reason, ended_on, note, unspent_to_repay, acting_user, aske
         noted=noted,
     )
     _overtake_waiting_ending(version, acting_user)
+    for ended in ON_END:
+        ended(version)
     cancelled = version.plan.reviews.filter(status=ReviewStatus.DUE).update(status=ReviewStatus.CANCELLED)
     # A new version being written, waiting for a decision or waiting for its start can no longer be agreed.
     for pending in version.plan.versions.filter(status__in=Status.PENDING).exclude(pk=version.pk):
@@ -702,6 +707,8 @@ def plan_finish(*, version: PlanVersion, on: datetime.date | None = None) -> Pla
         summary=f"The personal health budget ended on {long_date(version.ended_on)}",
         reason=f"Ended on {long_date(version.ended_on)}",
     )
+    for ended in ON_END:
+        ended(version)
     return version
 
 

@@ -7,9 +7,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from careplans import emails
-        from careplans.approval import ON_ACTIVATE
+        from careplans.approval import ON_ACTIVATE, ON_END
         from payments import reminders, tasks
-        from payments.flagging import with_flags
+        from payments.flagging import refresh_ended, with_flags
         from payments.models import StatementReminder
         from payments.services import schedule_on_activation
         from people.access import RECORD_ANNOTATIONS
@@ -18,6 +18,9 @@ class PaymentsConfig(AppConfig):
         # becomes active, in the same transaction.
         if schedule_on_activation not in ON_ACTIVATE:
             ON_ACTIVATE.append(schedule_on_activation)
+        # An ended budget's money flags go at once (careplans.approval.ON_END), not at the next daily refresh.
+        if refresh_ended not in ON_END:
+            ON_END.append(refresh_ended)
         # The person page shows the money flags raised on their plans, read with the person (no query more).
         if with_flags not in RECORD_ANNOTATIONS:
             RECORD_ANNOTATIONS.append(with_flags)

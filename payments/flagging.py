@@ -90,6 +90,12 @@ def refresh(plan: SupportPlan, *, on: datetime.date | None = None) -> tuple[Flag
         return tuple(flag.code for flag in view.flags)
 
 
+def refresh_ended(version) -> None:
+    """careplans.approval.ON_END: a budget ended (or ending) has its flags worked out again at once, so an ended
+    one's leave the lists now rather than at the next daily refresh."""
+    refresh(version.plan)
+
+
 def refresh_all(*, on: datetime.date | None = None) -> Refreshed:
     """The daily refresh: every plan whose money is in use worked out again, each in its own transaction (a
     service refreshing one plan at the same moment waits for the row locks, then writes the same), and the flags

@@ -92,6 +92,25 @@ def test_a_plan_with_no_schedule_has_no_flags_and_loses_any_it_had(flagged_plan)
     assert kept(flagged_plan) == {}
 
 
+def test_a_budget_ended_today_loses_its_flags_at_once_without_waiting_for_the_daily_refresh(active, alice):
+    from django.utils import timezone
+
+    from careplans import approval
+
+    version = with_schedule(active)
+    money_moved(version.plan, alice, ("2026-06-01", "40.00", SPEND, None, True))
+    assert kept(version.plan)  # raised by the spend's own service, for today
+    approval.plan_end(
+        version=version,
+        reason="consent_withdrawn",
+        ended_on=timezone.localdate(),
+        note="",
+        unspent_to_repay=None,
+        acting_user=alice,
+    )
+    assert not kept(version.plan)
+
+
 def test_refresh_all_works_out_every_plan_in_use_and_clears_those_no_longer_in_use(flagged_plan):
     assert flagging.refresh_all(on=ON) == flagging.Refreshed(plans=1, raised=3, cleared=0)
     assert flagging.refresh_all(on=ON) == flagging.Refreshed(plans=1, raised=0, cleared=0)
