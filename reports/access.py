@@ -22,9 +22,14 @@ def teams_seen(user) -> list[int] | None:
     return None if is_phb_team(user) else team_ids(user)
 
 
+def return_refusal(user) -> str:
+    """Why the user may not see the NHS England return; "" when they may (the dashboard's link asks this)."""
+    return "" if is_phb_team(user) else "The NHS England return is for the PHB team."
+
+
 def require_return(user) -> None:
     require_staff(user)
-    if not is_phb_team(user):
+    if return_refusal(user):
         refuse_role()
 
 

@@ -5,10 +5,12 @@ import datetime
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from people.models import CareTeam
+from eligibility.rules import ROUTE_LABELS, Route
+from people.models import CareTeam, User
 from phb.forms import NHSMessagesMixin
 from phb.nhsuk import NHSDateField
-from phb.words import long_date
+from phb.roles import Role
+from phb.words import long_date, lower_first
 from reports.quarters import Quarter, last_finished, recent
 
 OUTCOMES_DAYS = 365  # the outcomes report's period unless chosen: the year to today
@@ -80,4 +82,51 @@ class PeriodForm(NHSMessagesMixin, forms.Form):
         chosen = {"from": long_date(start), "to": long_date(end)}
         if self.is_valid() and self.cleaned_data["team"]:
             chosen["care team"] = dict(self.fields["team"].choices)[self.cleaned_data["team"]]
+        return chosen
+
+
+class DashboardForm(PeriodForm):
+    """The dashboard's filters: a care team, a route and a lead coordinator among those the user sees, and a date
+    range for the figures that have one (reviews done on time, the money)."""
+
+    route = forms.ChoiceField(label="Route to a budget", required=False)
+    coordinator = forms.ChoiceField(label="Lead coordinator", required=False)
+
+    field_order = ["team", "route", "coordinator", "start", "end"]
+
+    def __init__(self, data, *, today: datetime.date, team_ids: list[int] | None):
+        super().__init__(data, today=today, team_ids=team_ids)
+        self.fields["start"].help_text = "For reviews done on time and the money. For example, 1 4 2026"
+        self.fields["route"].choices = [("", "Every route")] + [
+            (route.value, ROUTE_LABELS[route]) for route in Route if route != Route.NONE
+        ]
+        coordinators = User.objects.filter(role=Role.COORDINATOR, is_active=True).order_by("first_name", "last_name")
+        if team_ids is not None:
+            coordinators = coordinators.filter(teams__in=team_ids).distinct()
+        self.fields["coordinator"].choices = [("", "Anyone")] + [
+            (str(user.pk), user.display_name) for user in coordinators
+        ]
+
+    def filters(self) -> dict:
+        """The dashboard's keyword arguments: the filters chosen that are valid (the page says what is not)."""
+        valid = self.is_valid()
+        chosen = self.cleaned_data if valid else {}
+        return {
+            "teams": self.teams(),
+            "route": chosen.get("route") or None,
+            "coordinator": int(chosen["coordinator"]) if chosen.get("coordinator") else None,
+            "start": chosen.get("start") or None,
+            "end": chosen.get("end") or None,
+        }
+
+    def in_words(self) -> dict:
+        if not self.is_valid():
+            return {}
+        chosen = {}
+        for name in ("team", "route", "coordinator"):
+            if self.cleaned_data[name]:
+                chosen[lower_first(self.fields[name].label)] = dict(self.fields[name].choices)[self.cleaned_data[name]]
+        for name in ("start", "end"):
+            if self.cleaned_data[name]:
+                chosen[lower_first(self.fields[name].label)] = long_date(self.cleaned_data[name])
         return chosen

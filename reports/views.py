@@ -14,7 +14,9 @@ from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.once import once
 from reports import access, services
-from reports.forms import PeriodForm, QuarterForm
+from reports.charts import committed_chart, stages_chart
+from reports.dashboard import COUNTED, kept_dashboard
+from reports.forms import DashboardForm, PeriodForm, QuarterForm
 from reports.models import SubmittedReturn
 from reports.outcomes import TITLE as OUTCOMES_TITLE
 from reports.outcomes import outcomes_csv, outcomes_report, shown_tables
@@ -196,3 +198,34 @@ def outcomes_download(request):
         summary=f"Downloaded the outcomes report (CSV): {', '.join(f'{k} {v}' for k, v in form.in_words().items())}",
     )
     return _csv(outcomes_csv(report), f"outcomes-{report.start.isoformat()}-to-{report.end.isoformat()}.csv")
+
+
+@require_GET
+def dashboard_page(request):
+    """Where everyone is and what needs doing, for the people the user sees (a coordinator's care teams, the PHB
+    team's everyone), filtered from the query string so a view of it can be bookmarked."""
+    teams = access.teams_seen(request.user)
+    form = DashboardForm(request.GET or None, today=timezone.localdate(), team_ids=teams)
+    figures = kept_dashboard(user=request.user, **form.filters())
+    words = form.in_words()
+    audit.record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        summary="Viewed the dashboard" + (": " + ", ".join(f"{k} {v}" for k, v in words.items()) if words else ""),
+    )
+    stages = [figure for figure in figures.stages if figure.people]
+    context = {
+        "form": form,
+        "figures": figures,
+        "stages": stages,
+        "waits": [
+            ("Referrals to decide", figures.referrals),
+            ("Budgets to sign off", figures.sign_offs),
+            ("Plans to decide", figures.plans),
+        ],
+        "stages_chart": stages_chart(figures),
+        "committed_chart": committed_chart(figures),
+        "counted": COUNTED,
+        "sees_return": not access.return_refusal(request.user),
+    }
+    return render(request, "reports/dashboard.html", context)

@@ -286,6 +286,11 @@ ROWS = [
     row("reports:return_submit", "", NO_GET, "302 404 404 302 302 404 404 404 404"),
     row("reports:outcomes", "", STAFF_LIST),
     row("reports:outcomes_csv", "", STAFF_LIST),
+    row("reports:dashboard", "", STAFF_LIST),
+    # The lead's CSV exports of the caseload, the plans to decide and the reviews due (reports/export_views.py).
+    row("reports:export_caseload", "", LEAD_ONLY),
+    row("reports:export_plans", "", LEAD_ONLY),
+    row("reports:export_reviews", "", LEAD_ONLY),
 ]
 MATRIX = {r.name: r for r in ROWS}
 

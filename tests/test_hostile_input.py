@@ -791,6 +791,10 @@ QUERY_CASES = {
     "reports:return_csv": ("leo", lambda w: reverse("reports:return_csv")),
     "reports:outcomes": ("alice", lambda w: reverse("reports:outcomes")),
     "reports:outcomes_csv": ("leo", lambda w: reverse("reports:outcomes_csv")),
+    "reports:dashboard": ("alice", lambda w: reverse("reports:dashboard")),
+    "reports:export_caseload": ("leo", lambda w: reverse("reports:export_caseload")),
+    "reports:export_plans": ("leo", lambda w: reverse("reports:export_plans")),
+    "reports:export_reviews": ("leo", lambda w: reverse("reports:export_reviews")),
 }
 
 
@@ -817,6 +821,9 @@ FILTER_PAGE = {
     "audit:export": "audit:trail",
     "reports:return_csv": "reports:return",
     "reports:outcomes_csv": "reports:outcomes",
+    "reports:export_caseload": "casework:caseload",
+    "reports:export_plans": "careplans:queue",
+    "reports:export_reviews": "careplans:reviews_due",
 }
 # Real values the run keeps or replaces, where a filter's blank would leave a branch untried: a person typed
 # by NHS number (the trail moves to their record's id) and a person's id (the export names them).
@@ -838,6 +845,17 @@ QUERY_VALUES = {
     "audit:mine": lambda w: {"action": AuditAction.VIEW.value, "sort": "when"},
     "audit:export": lambda w: {"person": str(w.jane.pk), "user": w.coordinator.email},
     "reports:return": lambda w: {"quarter": "2026-27-q2"},
+    "reports:dashboard": lambda w: {
+        "team": str(w.jane.care_team_id),
+        "route": "ipc",
+        "coordinator": str(w.coordinator.pk),
+        "start_day": "1",
+        "start_month": "4",
+        "start_year": "2026",
+    },
+    "reports:export_caseload": lambda w: {"stage": "new", "support": "substantial", "money": "any", "sort": "-name"},
+    "reports:export_plans": lambda w: {"assigned": "nobody", "team": str(w.jane.care_team_id), "sort": "-total"},
+    "reports:export_reviews": lambda w: {"when": "all", "team": str(w.jane.care_team_id), "sort": "-due"},
     "reports:return_csv": lambda w: {"quarter": "2026-27-q2"},
     "reports:outcomes": lambda w: {
         "team": str(w.jane.care_team_id),
@@ -857,6 +875,9 @@ QUERY_AUDIT = {
     "audit:export": (AuditAction.EXPORT,),
     "reports:return_csv": (AuditAction.EXPORT,),
     "reports:outcomes_csv": (AuditAction.EXPORT,),
+    "reports:export_caseload": (AuditAction.EXPORT,),
+    "reports:export_plans": (AuditAction.EXPORT,),
+    "reports:export_reviews": (AuditAction.EXPORT,),
 }
 
 

@@ -773,6 +773,11 @@ NOT_PAGES = {
     "reports:return_submit": POST_ONLY,
     "reports:outcomes": "the outcomes report: counts from reviews, no list (reports/tests/test_outcomes.py)",
     "reports:outcomes_csv": "a CSV download of the outcomes report",
+    "reports:dashboard": "the dashboard: counts, no list; 4 queries for 11 people or 66 (reports/tests)",
+    # The lead's exports: every row, streamed, the same queries for 5 and 50 (reports/tests/test_exports.py).
+    "reports:export_caseload": "a CSV download of the caseload (streamed from one query, 2,000 rows at a time)",
+    "reports:export_plans": "a CSV download of the plans to decide (streamed from one query, 2,000 rows at a time)",
+    "reports:export_reviews": "a CSV download of the reviews due (streamed from one query, 2,000 rows at a time)",
     "payments:reclaim_response": POST_ONLY,
     "payments:reclaim_letter": PDF,
     "payments:reclaim_decision_letter": PDF,

@@ -225,3 +225,45 @@ def test_the_return_page_runs_the_same_queries_for_two_people_as_for_two_hundred
         response = client.get(RETURN, {"quarter": Q2.code})
     assert response.context["result"].total.in_quarter.total == 202
     assert len(few) == len(many) <= 8
+
+
+# The dashboard
+
+DASHBOARD = reverse("reports:dashboard")
+
+
+def test_the_dashboard_shows_the_phb_team_everyone_with_the_stage_chart_and_its_table(client, priya, two_budgets):
+    response = page(client, priya, DASHBOARD)
+    assert response.status_code == 200
+    html = text(response)
+    assert "Everyone you can see: 2 people" in html
+    assert 'data-testid="dashboard-stages-table"' in html and "<svg" in html
+    assert "NHS England quarterly return" in html  # the PHB team's link to the return
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW, actor=priya, summary="Viewed the dashboard").exists()
+
+
+def test_a_coordinator_sees_the_dashboard_for_their_own_care_teams_and_no_link_to_the_return(
+    client, alice, north, south, two_budgets
+):
+    response = page(client, alice, DASHBOARD)
+    assert "Everyone you can see: 1 person" in text(response)
+    assert "NHS England quarterly return" not in text(response)
+    choices = dict(response.context["form"].fields["team"].choices)
+    assert str(north.pk) in choices and str(south.pk) not in choices
+    refused = page(client, alice, DASHBOARD, team=str(south.pk))
+    assert "Select one of the options shown" in text(refused)
+    assert refused.context["figures"].people == 1  # still only her own team's
+
+
+def test_the_dashboard_filters_by_care_team_and_records_the_filter_in_words(client, leo, south, two_budgets):
+    response = page(client, leo, DASHBOARD, team=str(south.pk))
+    assert response.context["figures"].people == 1
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW, actor=leo, summary=f"Viewed the dashboard: care team {south.name}"
+    ).exists()
+
+
+@pytest.mark.parametrize("who", ["pat", "ada"])
+def test_the_dashboard_is_refused_to_patients_and_administrators(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(DASHBOARD).status_code == 404
