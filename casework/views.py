@@ -36,7 +36,12 @@ def caseload(request):
     )
     planned_for = stage_selectors.varying_with(request.user) if as_it_opens else None
     page = page_of(
-        listing.qs, request.GET.get("page"), params=params, counted=listing.countable, planned_for=planned_for
+        listing.qs,
+        request.GET.get("page"),
+        params=params,
+        counted=listing.countable,
+        planned_for=planned_for,
+        ids_first=bool(query),  # a search by name can match thousands: the page's 26 ids first, then their rows
     )
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")

@@ -64,6 +64,21 @@ def test_a_page_is_two_queries_at_any_length(people, north):
     assert len(few.captured_queries) == len(many.captured_queries) == 2
 
 
+def test_ids_first_reads_the_same_rows_in_the_same_order_in_a_query_more(people):
+    with CaptureQueriesContext(connection) as queries:
+        page = page_of(ordered(), "2", size=5, ids_first=True)
+    assert [person.family_name for person in page] == [f"Person{n:03d}" for n in range(5, 10)]
+    assert (page.has_next, page.count) == (True, 12)
+    assert len(queries.captured_queries) == 3
+    assert "LIMIT 6 OFFSET 5" in queries.captured_queries[0]["sql"] and "SELECT" in queries.captured_queries[1]["sql"]
+    assert '"people_person"."id" IN' in queries.captured_queries[1]["sql"]
+
+
+def test_ids_first_past_the_end_shows_the_first_page(people):
+    page = page_of(ordered(), "99", size=5, ids_first=True)
+    assert page.number == 1 and [person.family_name for person in page][0] == "Person000"
+
+
 def test_links_keep_the_filters_and_drop_empty_ones(people):
     page = page_of(ordered(), 2, size=5, params={"q": "smith & co", "team": "", "page": "7"})
     assert page.next_link == "?q=smith+%26+co&page=3"
