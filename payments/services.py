@@ -497,11 +497,7 @@ def run_create(*, due_by: datetime.date, acting_user) -> PaymentRun:
             f"A payment run can gather payments due up to {RUN_AHEAD_DAYS} days ahead, until {long_date(furthest)}."
         )
     gathered = RunLine.objects.filter(run__status=RunStatus.WAITING).values("line_id")
-    lines = list(
-        ScheduleLine.objects.to_pay(due_by=due_by)
-        .exclude(pk__in=gathered)
-        .values_list("pk", "amount")
-    )
+    lines = list(ScheduleLine.objects.to_pay(due_by=due_by).exclude(pk__in=gathered).values_list("pk", "amount"))
     if not lines:
         raise ServiceError(f"Nothing is due to be paid on or before {long_date(due_by)} that is not already in a run.")
     run = PaymentRun.objects.create(due_by=due_by, created_by=acting_user)
