@@ -10,7 +10,21 @@ way round, for that test.
 import datetime
 
 from django.db import connection
-from django.db.models import Case, DateField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
@@ -44,15 +58,21 @@ def _facts_sql(today: datetime.date) -> dict:
         read["_starts_on"] = Func(
             F("journey__approved_starts"), Value(today), function=FIRST_AFTER_FUNCTION, output_field=DateField()
         )
+        # Whether one starts after the day, as a plain expression the rule's CASE tests for every person: calling
+        # the function for each of 200,000 people made counting them by stage three times slower (670 ms, 220).
+        read["_starts_later"] = Func(
+            Value(today, output_field=DateField()),
+            F("journey__approved_starts"),
+            arg_joiner=" < ANY(",
+            template="COALESCE(%(expressions)s), false)",
+            output_field=BooleanField(),
+        )
         return {**read, "route": F("journey__route")}
     expressions = facts_expressions()
     read = {f"_{fact}": expressions[fact] for fact in READ_FACTS}
-    read["_starts_on"] = Subquery(
-        PlanVersion.objects.filter(plan__person=OuterRef("pk"), status=Status.APPROVED, start_date__gt=today)
-        .order_by("start_date")
-        .values("start_date")[:1],
-        output_field=DateField(),
-    )
+    starting = PlanVersion.objects.filter(plan__person=OuterRef("pk"), status=Status.APPROVED, start_date__gt=today)
+    read["_starts_on"] = Subquery(starting.order_by("start_date").values("start_date")[:1], output_field=DateField())
+    read["_starts_later"] = Exists(starting)
     return {**read, "route": expressions["route"]}
 
 
@@ -72,7 +92,7 @@ def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
         (_is(_draft=True) & _is(_returned=True), Stage.PLAN_RETURNED, None),
         (in_force & _is(_review_on__lte=due_soon_until(today)), Stage.REVIEW_DUE, "_review_on"),
         (_is(_submitted=True), Stage.PLAN_SUBMITTED, None),
-        (Q(_starts_on__isnull=False), Stage.APPROVED, "_starts_on"),
+        (Q(_starts_later=True), Stage.APPROVED, "_starts_on"),
         (_is(_draft=True), Stage.PLAN_DRAFT, None),
         (in_force, Stage.ACTIVE, "_review_on"),
         (_is(_ended=True), Stage.ENDED, None),
