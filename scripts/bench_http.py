@@ -240,6 +240,11 @@ def resolve_pages(users: dict) -> list[Page]:
         page("reviews-600", "Reviews due", "coordinator-600", "careplans:reviews_due"),
         page("tariffs", "Tariffs", "lead", "budgets:tariffs"),
         page("not-sent", "Messages not sent", "lead", "careplans:failed_messages"),
+        # The dashboard (issue 16) is kept in Redis until the next change (phb.freshness), so under wrk after the
+        # first request it is read from there; its first request is the in-process figure.
+        page("dashboard-60", "Dashboard", "coordinator-60", "reports:dashboard"),
+        page("dashboard-600", "Dashboard", "coordinator-600", "reports:dashboard"),
+        page("dashboard-team", "Dashboard (everyone)", "phb-team", "reports:dashboard"),
         page("portal-home", "Portal home", "patient", "portal:person", patient_person, problem=no_portal),
         page("portal-plan", "Portal plan", "patient", "portal:plan", patient_person, problem=no_portal),
         page("portal-reviews", "Portal reviews", "patient", "portal:reviews", patient_person, problem=no_portal),
