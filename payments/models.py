@@ -189,6 +189,7 @@ class StatementFormat(models.TextChoices):
     CSV = "csv", "CSV file"
     OFX = "ofx", "OFX file"
     TYPED = "typed", "Typed in"
+    REPAYMENT = "repayment", "Repayment agreed by the PHB team"  # written by payments.reclaims, not by a person
 
 
 class Statement(models.Model):

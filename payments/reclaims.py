@@ -394,10 +394,11 @@ def _deduct(action: MoneyAction, instalments: int, today: datetime.date) -> list
 
 
 def _paid_back(action: MoneyAction, today: datetime.date, acting_user) -> None:
-    """Records the repayment as money paid back from the account today, in a statement typed in for the day."""
+    """Records the repayment as money paid back from the account today, in a statement of its own for the day
+    (listed as the repayment agreed, not as typed in by whoever decided it)."""
     statement = Statement(
         plan=action.plan,
-        file_format=StatementFormat.TYPED,
+        file_format=StatementFormat.REPAYMENT,
         covers_from=today,
         covers_to=today,
         received_on=today,

@@ -285,7 +285,7 @@ def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_an
     paid = Transaction.objects.get(plan=active.plan)
     assert paid.kind == "recovery" and paid.amount == Decimal("300.00") and paid.on == TODAY
     statement = Statement.objects.get(pk=paid.statement_id)
-    assert statement.file_format == StatementFormat.TYPED and statement.covers_from == statement.covers_to == TODAY
+    assert statement.file_format == StatementFormat.REPAYMENT and statement.covers_from == statement.covers_to == TODAY
     seen = [balance.Transaction(on=paid.on, amount=paid.amount, kind=balance.TransactionKind(paid.kind))]
     assert before - balance.balance(lines, seen, TODAY).balance == Decimal("300.00")
     assert not ScheduleLine.objects.filter(kind__in=TO_PAY_BACK).exists()
