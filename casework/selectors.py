@@ -83,7 +83,7 @@ def _is(**lookup) -> Q:
     return Q(**{f"{name.split('__')[0]}__isnull": False}) & Q(**{name: value})
 
 
-def _rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
+def rules_sql(today: datetime.date) -> list[tuple[Q, Stage, str | None]]:
     """stages.stage_of as (condition, stage, the next action's date) over the facts, in the same order."""
     in_force = _is(_in_force_from__lte=today)
     return [
@@ -158,7 +158,7 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
     by the rule (stages.stage_of) as the rows are read. For filtering and sorting, the same rule in SQL is
     there as `stage` and `next_action_on` (aliases: a filter or an order names them; a test holds the SQL to
     the rule): a CASE over the person's one row of facts, so sorting a team by stage reads no other table."""
-    rules = _rules_sql(today)
+    rules = rules_sql(today)
     staged = people.annotate(**_facts_sql(today), _stage_day=Value(today, output_field=DateField())).alias(
         stage=Case(
             *(When(condition, then=Value(int(stage))) for condition, stage, _ in rules),
@@ -176,12 +176,12 @@ def with_stage(people: QuerySet[Person], *, today: datetime.date) -> QuerySet[Pe
 
 
 def at_stage(people: QuerySet[Person], stage: Stage, *, today: datetime.date) -> QuerySet[Person]:
-    """People of with_stage at one stage: the stage's own condition in the rule (_rules_sql) holds and none
+    """People of with_stage at one stage: the stage's own condition in the rule (rules_sql) holds and none
     before it does, which is what the CASE chooses, written as plain conditions on the kept facts. PostgreSQL
     can estimate those (it took a CASE equal to a stage for a handful of rows and planned for that) and reads
     the stage's own from an index (casework.models.JourneyFacts), so a list of everyone filtered to one stage
     reads only the people who might be at it."""
-    rules = _rules_sql(today)
+    rules = rules_sql(today)
     at = next((index for index, (_, ruled, _) in enumerate(rules) if ruled == stage), len(rules))
     condition = rules[at][0] if at < len(rules) else Q()
     for earlier, _, _ in rules[:at]:

@@ -163,7 +163,7 @@ def left_sentence(money: Balance, ahead: Projection | None, year_end: datetime.d
 # Drawing -------------------------------------------------------------------------------------------------------
 
 
-def _number(value: float) -> str:
+def svg_number(value: float) -> str:
     """A coordinate, to a tenth of a unit."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -180,7 +180,7 @@ def _step(top: Decimal) -> int:
         power *= 10
 
 
-def _svg(chart_id: str, width: int, height: int, title: str, desc: str) -> ET.Element:
+def svg_root(chart_id: str, width: int, height: int, title: str, desc: str) -> ET.Element:
     svg = ET.Element(
         "svg",
         {
@@ -199,14 +199,14 @@ def _svg(chart_id: str, width: int, height: int, title: str, desc: str) -> ET.El
     return svg
 
 
-def _text(parent, x: float, y: float, words: str, *, size: int = 13, anchor: str = "start", **more) -> ET.Element:
-    attributes = {"x": _number(x), "y": _number(y), "font-size": str(size), "fill": TEXT, "text-anchor": anchor}
+def svg_text(parent, x: float, y: float, words: str, *, size: int = 13, anchor: str = "start", **more) -> ET.Element:
+    attributes = {"x": svg_number(x), "y": svg_number(y), "font-size": str(size), "fill": TEXT, "text-anchor": anchor}
     element = ET.SubElement(parent, "text", {**attributes, **more})
     element.text = words
     return element
 
 
-def _done(svg: ET.Element) -> SafeString:
+def svg_markup(svg: ET.Element) -> SafeString:
     # xml.etree escapes every text and attribute it writes, so the markup is safe to put in the page.
     return mark_safe(ET.tostring(svg, encoding="unicode"))  # noqa: S308
 
@@ -230,7 +230,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
         )
     else:
         spent_words = "nothing has been spent yet"
-    svg = _svg(
+    svg = svg_root(
         chart_id,
         LINE_WIDTH,
         LINE_HEIGHT,
@@ -255,19 +255,19 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
         ET.SubElement(
             grid,
             "line",
-            {"x1": str(LEFT), "x2": str(LEFT + plot_width), "y1": _number(y(amount)), "y2": _number(y(amount))}
+            {"x1": str(LEFT), "x2": str(LEFT + plot_width), "y1": svg_number(y(amount)), "y2": svg_number(y(amount))}
             | {"stroke": GREY if amount == 0 else GRID, "stroke-width": "1"},
         )
-        _text(grid, LEFT - 5, y(amount) + 4, _axis_pounds(amount), size=12, anchor="end", **{"class": "y-label"})
+        svg_text(grid, LEFT - 5, y(amount) + 4, _axis_pounds(amount), size=12, anchor="end", **{"class": "y-label"})
     # Every month is a point; with more than 7 months every other one is named, so the names fit a phone.
     every = 2 if len(points) > 7 else 1
     for n, point in enumerate(points):
         middle = (x(point.start - ONE_DAY) + x(point.end)) / 2
         if n % every == 0:
             month = MONTHS[point.start.month - 1][:3]
-            _text(grid, middle, floor + 16, month, size=12, anchor="middle", **{"class": "x-label"})
+            svg_text(grid, middle, floor + 16, month, size=12, anchor="middle", **{"class": "x-label"})
             if n == 0 or any(p.start.month == 1 for p in points[max(n - every + 1, 1) : n + 1]):
-                _text(grid, middle, floor + 31, str(point.start.year), size=12, anchor="middle")
+                svg_text(grid, middle, floor + 31, str(point.start.year), size=12, anchor="middle")
     origin = (x(start - ONE_DAY), y(ZERO))
     planned_xy = [origin] + [(x(p.end), y(p.planned)) for p in points]
     spent_xy = [origin] + [(x(p.spent_to), y(p.spent)) for p in spent]
@@ -276,7 +276,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
         lines,
         "polyline",
         {
-            "points": " ".join(f"{_number(a)},{_number(b)}" for a, b in planned_xy),
+            "points": " ".join(f"{svg_number(a)},{svg_number(b)}" for a, b in planned_xy),
             "fill": "none",
             "stroke": GREY,
             "stroke-width": "2.5",
@@ -288,7 +288,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
         ET.SubElement(
             lines,
             "circle",
-            {"cx": _number(a), "cy": _number(b), "r": "3", "fill": "#ffffff", "stroke": GREY, "stroke-width": "2"}
+            {"cx": svg_number(a), "cy": svg_number(b), "r": "3", "fill": "#ffffff", "stroke": GREY, "stroke-width": "2"}
             | {"class": "planned-point", "data-amount": str(point.planned)},
         )
     ends = [("Planned", *planned_xy[-1], True)]
@@ -297,7 +297,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
             lines,
             "polyline",
             {
-                "points": " ".join(f"{_number(a)},{_number(b)}" for a, b in spent_xy),
+                "points": " ".join(f"{svg_number(a)},{svg_number(b)}" for a, b in spent_xy),
                 "fill": "none",
                 "stroke": BLUE,
                 "stroke-width": "3",
@@ -308,7 +308,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
             ET.SubElement(
                 lines,
                 "circle",
-                {"cx": _number(a), "cy": _number(b), "r": "3.5", "fill": BLUE, "class": "spent-point"}
+                {"cx": svg_number(a), "cy": svg_number(b), "r": "3.5", "fill": BLUE, "class": "spent-point"}
                 | {"data-amount": str(point.spent)},
             )
         ends.append(("Spent", *spent_xy[-1], spent[-1].spent_to == end))
@@ -331,7 +331,7 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
                 places[name] = end_y + 17
             else:
                 places[name] = end_y + 4
-        _text(lines, end_x + 6, places[name], name, anchor="start", **{"class": "line-label", "fill": colour})
+        svg_text(lines, end_x + 6, places[name], name, anchor="start", **{"class": "line-label", "fill": colour})
     headings = (
         Cell("Month", "Month"),
         Cell("Planned", "Planned by the end of the month", numeric=True),
@@ -352,10 +352,10 @@ def spending_chart(points: Sequence[MonthPoint], *, chart_id: str, summary: str,
         for p in points
     )
     caption = f"Money planned and spent, added up month by month, {year_words}"
-    return Chart(chart_id, _done(svg), summary, caption, headings, rows)
+    return Chart(chart_id, svg_markup(svg), summary, caption, headings, rows)
 
 
-def _cut(label: str) -> str:
+def cut_label(label: str) -> str:
     return label if len(label) <= LABEL_CHARACTERS else label[: LABEL_CHARACTERS - 1].rstrip() + "…"
 
 
@@ -363,26 +363,32 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, summary: str, h
     """One horizontal bar for each item, its amount written beside it, with the same figures as a table."""
     height = 8 + BAR_ROW * len(bars)
     described = "; ".join(f"{bar.label}: {pounds(bar.amount)}" for bar in bars)
-    svg = _svg(chart_id, BAR_WIDTH, height, title, f"A bar chart, one bar for each: {described}.")
+    svg = svg_root(chart_id, BAR_WIDTH, height, title, f"A bar chart, one bar for each: {described}.")
     longest = max([bar.amount for bar in bars] + [Decimal(1)])
     room = BAR_WIDTH - BAR_ROOM
     drawn = ET.SubElement(svg, "g", {"aria-hidden": "true"})
     for n, bar in enumerate(bars):
         top = 8 + n * BAR_ROW
-        _text(drawn, 0, top + 13, _cut(bar.label), size=13, **{"class": "bar-label"})
+        svg_text(drawn, 0, top + 13, cut_label(bar.label), size=13, **{"class": "bar-label"})
         width = room * float(max(bar.amount, ZERO) / longest)
         ET.SubElement(
             drawn,
             "rect",
-            {"x": "0", "y": _number(top + 19), "width": _number(width), "height": str(BAR_HEIGHT), "fill": bar.colour}
+            {
+                "x": "0",
+                "y": svg_number(top + 19),
+                "width": svg_number(width),
+                "height": str(BAR_HEIGHT),
+                "fill": bar.colour,
+            }
             | {"class": "bar", "data-amount": str(bar.amount)},
         )
-        ET.SubElement(drawn, "line", {"x1": "0", "x2": "0", "y1": _number(top + 17), "y2": _number(top + 41)})
+        ET.SubElement(drawn, "line", {"x1": "0", "x2": "0", "y1": svg_number(top + 17), "y2": svg_number(top + 41)})
         drawn[-1].set("stroke", GREY)
-        _text(drawn, width + 6, top + 34, pounds(bar.amount), size=13, **{"class": "bar-amount"})
+        svg_text(drawn, width + 6, top + 34, pounds(bar.amount), size=13, **{"class": "bar-amount"})
     headings = (Cell(heading, heading), Cell("Spent", "Spent", numeric=True))
     rows = tuple((Cell(heading, bar.label), Cell("Spent", pounds(bar.amount), numeric=True)) for bar in bars)
-    return Chart(chart_id, _done(svg), summary, title, headings, rows)
+    return Chart(chart_id, svg_markup(svg), summary, title, headings, rows)
 
 
 # The money page's two charts -------------------------------------------------------------------------------------

@@ -26,7 +26,20 @@ from decimal import Decimal
 
 from django.utils.safestring import mark_safe
 
-from payments.charts import BAR_HEIGHT, BAR_ROW, BAR_WIDTH, BLUE, GREY, Cell, Chart, _cut, _done, _number, _svg, _text
+from payments.charts import (
+    BAR_HEIGHT,
+    BAR_ROW,
+    BAR_WIDTH,
+    BLUE,
+    GREY,
+    Cell,
+    Chart,
+    cut_label,
+    svg_markup,
+    svg_number,
+    svg_root,
+    svg_text,
+)
 from phb.money import pounds
 
 # Room after the longest bar for its value, in the viewBox's units: about 7.5 units a character at 13 px.
@@ -67,22 +80,28 @@ def bar_chart(
         return BarChart(chart_id, mark_safe(""), nothing, title, headings, (), empty=True)  # noqa: S308 (nothing)
     height = 8 + BAR_ROW * len(bars)
     described = "; ".join(f"{bar.label}: {words(bar.value)}" for bar in bars)
-    svg = _svg(chart_id, BAR_WIDTH, height, title, f"A bar chart, one bar for each: {described}.")
+    svg = svg_root(chart_id, BAR_WIDTH, height, title, f"A bar chart, one bar for each: {described}.")
     largest = max(max(bar.value for bar in bars), 1)
     room = BAR_WIDTH - 6 - CHARACTER_WIDTH * max(len(words(bar.value)) for bar in bars)
     # The picture's parts are hidden from screen readers: the title and description name every value.
     drawn = ET.SubElement(svg, "g", {"aria-hidden": "true"})
     for n, bar in enumerate(bars):
         top = 8 + n * BAR_ROW
-        _text(drawn, 0, top + 13, _cut(bar.label), size=13, **{"class": "bar-label"})
+        svg_text(drawn, 0, top + 13, cut_label(bar.label), size=13, **{"class": "bar-label"})
         width = room * float(max(bar.value, 0)) / float(largest)
-        rect = {"x": "0", "y": _number(top + 19), "width": _number(width), "height": str(BAR_HEIGHT), "fill": BLUE}
+        rect = {
+            "x": "0",
+            "y": svg_number(top + 19),
+            "width": svg_number(width),
+            "height": str(BAR_HEIGHT),
+            "fill": BLUE,
+        }
         ET.SubElement(drawn, "rect", {**rect, "class": "bar", "data-value": str(bar.value)})
-        ET.SubElement(drawn, "line", {"x1": "0", "x2": "0", "y1": _number(top + 17), "y2": _number(top + 41)})
+        ET.SubElement(drawn, "line", {"x1": "0", "x2": "0", "y1": svg_number(top + 17), "y2": svg_number(top + 41)})
         drawn[-1].set("stroke", GREY)
-        _text(drawn, width + 6, top + 34, words(bar.value), size=13, **{"class": "bar-value"})
+        svg_text(drawn, width + 6, top + 34, words(bar.value), size=13, **{"class": "bar-value"})
     rows = tuple((Cell(heading, bar.label), Cell(value_heading, words(bar.value), numeric=True)) for bar in bars)
-    return BarChart(chart_id, _done(svg), summary, title, headings, rows)
+    return BarChart(chart_id, svg_markup(svg), summary, title, headings, rows)
 
 
 def most_sentence(bars: Sequence[Bar], *, most: Callable[[str, str], str], words=count_words) -> str:

@@ -54,7 +54,7 @@ from careplans.reviews import DUE_SOON_DAYS, due_soon_until, reviews_due_for
 from careplans.rules import MONEY_OPTION_LABELS, MoneyOption
 from careplans.selectors import item_annual_cost_sql
 from casework import trays
-from casework.selectors import OTHERWISE, _rules_sql, with_stage
+from casework.selectors import OTHERWISE, rules_sql, with_stage
 from casework.stages import Stage
 from eligibility.models import Screening
 from eligibility.rules import Route
@@ -372,7 +372,7 @@ def _stages(scope: _Scope, today: datetime.date) -> tuple[tuple[StageFigure, ...
     casework's own rule in SQL (with_stage, over the kept facts), and the day each came to it follows the same
     rules in the same order (so PostgreSQL chooses the same branch), never a second copy of the rule."""
     since_of = _since(today)
-    rules = _rules_sql(today)
+    rules = rules_sql(today)
     since = Case(
         *(When(condition, then=since_of[stage]) for condition, stage, _ in rules),
         default=since_of[OTHERWISE],
