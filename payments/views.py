@@ -8,10 +8,8 @@ import dataclasses
 
 from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplans import access as plan_access
@@ -24,6 +22,7 @@ from payments.models import MONEY_OPTION_CHOICES, PaymentRun, RunStatus, Schedul
 from payments.rules import ACCOUNT_OPTIONS, ZERO, LineStatus
 from people.access import require_staff
 from phb import audit
+from phb.downloads import csv_download
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.money import pounds
@@ -180,11 +179,7 @@ def run_ledger(request, pk):
         summary=f"Downloaded the ledger file of payment run {run.pk}: {_payments(run.paid_count)}, "
         f"{pounds(run.paid_total)}",
     )
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"payment-run-{run.pk}.csv"
-    )
-    return response
+    return csv_download(text, f"payment-run-{run.pk}.csv")
 
 
 @require_GET

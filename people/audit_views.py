@@ -7,17 +7,14 @@ views add the filter form, the names, and the audit of their own use: the lead's
 names people, so each page view is a VIEW_LIST event, and each export an EXPORT event.
 """
 
-import csv
 from urllib.parse import urlencode
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -25,6 +22,7 @@ from people import nhs_number
 from people.filters import EventsByTime, MyActivityFilter
 from people.models import Person, User
 from phb import audit
+from phb.downloads import csv_download, line_writer
 from phb.forms import NHSMessagesMixin
 from phb.models import AuditAction
 from phb.nhsuk import NHSDateField
@@ -209,14 +207,9 @@ def _query(params: dict) -> str:
     return urlencode({name: value for name, value in params.items() if value})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv_lines(events, known: Person | None = None):
     """The export's lines, a chunk of events at a time with the people they name (one query a chunk)."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield writer.writerow(["When", "Who", "Role", "What", "NHS number", "Person", "Details", "Request id"])
     chunk = []
     for event in events.iterator(chunk_size=EXPORT_CHUNK):
@@ -263,12 +256,8 @@ def trail_export(request):
         + (f" ({described})" if described else ""),
     )
     # The trail as it was when asked for: not this export's own event.
-    response = StreamingHttpResponse(
-        _csv_lines(events.exclude(pk=exported.pk), form.person_found), content_type="text/csv; charset=utf-8"
-    )
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"audit-{stamp}.csv")
-    return response
+    return csv_download(_csv_lines(events.exclude(pk=exported.pk), form.person_found), f"audit-{stamp}.csv")
 
 
 @never_cache

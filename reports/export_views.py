@@ -10,7 +10,6 @@ anyone else gets the refused-access 404.
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,6 +21,7 @@ from people.audit_views import require_lead
 from people.forms import CaseloadSearchForm
 from people.selectors import search_kind
 from phb import audit
+from phb.downloads import csv_download
 from phb.models import AuditAction
 from reports import exports
 
@@ -68,10 +68,4 @@ def _download(request, export: exports.Export, records, filters: dict, *, today)
         action=AuditAction.EXPORT,
         summary=f"Exported {export.list_name} as CSV" + (f" ({described})" if described else ""),
     )
-    response = StreamingHttpResponse(
-        exports.lines(export, exports.in_chunks(records), today=today), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export.download_name(today)
-    )
-    return response
+    return csv_download(exports.lines(export, exports.in_chunks(records), today=today), export.download_name(today))

@@ -9,7 +9,6 @@ phb.audit.spreadsheet_safe (a cell beginning =, +, - or @ is never read as a for
 service works out (money, days) are written as numbers, and none of them is ever negative.
 """
 
-import csv
 import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from eligibility.rules import ROUTE_LABELS, Route
 from payments.flagging import flags_on
 from phb import words
 from phb.audit import spreadsheet_safe
+from phb.downloads import line_writer
 
 # Rows fetched from the database at a time: the list's one query is read through a cursor (PostgreSQL's
 # server-side cursor) a chunk at a time, so a national caseload is never held in memory whole.
@@ -196,16 +196,9 @@ def cell(value) -> str | int | Decimal:
     return spreadsheet_safe(value)
 
 
-class _Echo:
-    """A file that hands back what is written to it: csv.writer's line, for a streamed response."""
-
-    def write(self, value):
-        return value
-
-
 def lines(export: Export, records: Iterable, *, today: datetime.date) -> Iterator[str]:
     """The export's CSV, a line at a time: the columns, then one line a record."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield writer.writerow([cell(name) for name in export.columns])
     for record in records:
         yield writer.writerow([cell(value) for value in export.row(record, today=today)])

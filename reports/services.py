@@ -17,6 +17,22 @@ def frozen(result: QuarterlyReturn) -> dict:
     return {"rows": {str(row.category): list(row.cells) for row in result.rows}, "total": list(result.total.cells)}
 
 
+def changed_since(result: QuarterlyReturn, submitted: SubmittedReturn | None) -> dict:
+    """The figures that differ from what was submitted: {(row's category, None for the totals; the figure's place
+    in Row.cells): the figure as submitted}. Empty when the quarter was not submitted or nothing has changed."""
+    if submitted is None:
+        return {}
+    kept = frozen(result)
+    changed = {}
+    for row in (*result.rows, result.total):
+        was = submitted.figures["total"] if row.category is None else submitted.figures["rows"].get(str(row.category))
+        now = kept["total"] if row.category is None else kept["rows"][str(row.category)]
+        for place, (before, after) in enumerate(zip(was or [], now, strict=False)):
+            if before != after:
+                changed[row.category, place] = before
+    return changed
+
+
 def submit_return(*, quarter: Quarter, acting_user) -> SubmittedReturn:
     """Marks the quarter's return (every care team's) submitted to NHS England, keeping its figures as they are
     now. Once a quarter: a second try is refused with who marked it and when."""

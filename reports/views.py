@@ -3,13 +3,13 @@ report (page and CSV). Each asks reports.access first and is an audit event; the
 selectors (returns, outcomes), never worked out here."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from phb import audit
+from phb.downloads import csv_download
 from phb.errors import ServiceError
 from phb.models import AuditAction
 from phb.once import once
@@ -34,30 +34,20 @@ from reports.returns import (
 )
 
 
-def _csv(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
-    return response
-
-
-def _measure_tables(result, submitted: SubmittedReturn | None) -> list[dict]:
+def _measure_tables(result, changed: dict) -> list[dict]:
     """The return as the page shows it: a table for each measure (a row a category, a column for each way the
-    money is managed and their total) and, once submitted, each figure as it was submitted where it differs."""
+    money is managed and their total), each figure with what was submitted where that differs (changed:
+    services.changed_since)."""
     labels = [MANAGED_LABELS[managed] for managed in COLUMNS] + [ALL_COLUMNS_LABEL]
-    width = len(labels)
     tables = []
     for index, measure in enumerate(MEASURES):
+        first = index * len(labels)  # the measure's first figure in Row.cells
         rows = []
         for row in (*result.rows, result.total):
-            kept = None
-            if submitted is not None:
-                figures = submitted.figures
-                kept = figures["total"] if row.category is None else figures["rows"].get(str(row.category))
-            cells = []
-            for position, value in enumerate(row[measure].cells):
-                was = kept[index * width + position] if kept else None
-                changed = was is not None and was != value
-                cells.append({"label": labels[position], "value": value, "was": was if changed else None})
+            cells = [
+                {"label": labels[column], "value": value, "was": changed.get((row.category, first + column))}
+                for column, value in enumerate(row[measure].cells)
+            ]
             rows.append({"label": row.label, "total": row.category is None, "cells": cells})
         tables.append({"measure": measure, "label": MEASURE_LABELS[measure], "rows": rows})
     return tables
@@ -77,8 +67,8 @@ def return_page(request):
     audit.record(
         actor=request.user, action=AuditAction.VIEW, summary=f"Viewed the NHS England return for {quarter.short_label}"
     )
-    tables = _measure_tables(result, submitted)
-    changed = any(cell["was"] is not None for table in tables for row in table["rows"] for cell in row["cells"])
+    changed = services.changed_since(result, submitted)
+    tables = _measure_tables(result, changed)
     context = {
         "form": form,
         "quarter": quarter,
@@ -88,7 +78,7 @@ def return_page(request):
         # Each paragraph starts with what it defines: "Year to date: everyone whose plan ...".
         "definitions": [paragraph.partition(": ")[::2] for paragraph in DEFINITIONS],
         "submitted": submitted,
-        "changed": changed,
+        "changed": bool(changed),
         "may_submit": not refusal,
         "refusal": refusal,
         "query": urlencode({"quarter": quarter.code}),
@@ -108,7 +98,7 @@ def return_download(request):
         action=AuditAction.EXPORT,
         summary=f"Downloaded the NHS England return for {quarter.short_label} (CSV)",
     )
-    return _csv(return_csv(result), file_name(result))
+    return csv_download(return_csv(result), file_name(result))
 
 
 @require_POST
@@ -197,7 +187,7 @@ def outcomes_download(request):
         action=AuditAction.EXPORT,
         summary=f"Downloaded the outcomes report (CSV): {', '.join(f'{k} {v}' for k, v in form.in_words().items())}",
     )
-    return _csv(outcomes_csv(report), f"outcomes-{report.start.isoformat()}-to-{report.end.isoformat()}.csv")
+    return csv_download(outcomes_csv(report), f"outcomes-{report.start.isoformat()}-to-{report.end.isoformat()}.csv")
 
 
 @require_GET

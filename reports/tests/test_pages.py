@@ -267,3 +267,14 @@ def test_the_dashboard_filters_by_care_team_and_records_the_filter_in_words(clie
 def test_the_dashboard_is_refused_to_patients_and_administrators(client, request, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(DASHBOARD).status_code == 404
+
+
+def test_changed_since_names_each_figure_that_differs_from_what_was_submitted(leo, two_budgets):
+    from reports import services
+
+    assert services.changed_since(quarterly_return(Q2), None) == {}
+    kept = services.submit_return(quarter=Q2, acting_user=leo)
+    assert services.changed_since(quarterly_return(Q2), kept) == {}
+    kept.figures["total"][-1] = 3
+    kept.figures["rows"]["chc"][0] = 9
+    assert services.changed_since(quarterly_return(Q2), kept) == {(None, 14): 3, ("chc", 0): 9}
