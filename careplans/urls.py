@@ -12,6 +12,7 @@ urlpatterns = [
     path("plan-versions/<uuid:pk>/confirmation/", views.version_confirmation, name="confirmation"),
     path("plan-versions/<uuid:pk>/submit/", views.version_submit, name="submit"),
     path("plan-versions/<uuid:pk>/plan.pdf", views.version_pdf, name="pdf"),
+    path("plan-versions/<uuid:pk>/plan.fhir.json", views.version_fhir, name="fhir"),
     path("plan-versions/<uuid:version_pk>/outcomes/add/", views.outcome_edit, name="outcome_add"),
     path("outcomes/<uuid:pk>/", views.outcome_edit, name="outcome_edit"),
     path("plan-versions/<uuid:version_pk>/items/add/", views.item_edit, name="item_add"),

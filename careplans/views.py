@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careplans import (
     access,
     approval,
     confirmation,
+    fhir,
     letters,
     lifecycle,
     review_history,
@@ -107,6 +109,7 @@ def version_detail(request, pk):
             ],
             "other_versions": other_versions,
             "returned": selectors.returned_before(version, other_versions),
+            "fhir_export": fhir.exportable(version),
             **review_history.letters_and_timeline(plan=version.plan),
         },
     )
@@ -405,6 +408,19 @@ def version_pdf(request, pk):
     services.plan_record_view(version=version, acting_user=request.user, page="support plan PDF")
     pdf = render_pdf("careplans/plan_pdf.html", letters.plan_document_context(version, today=timezone.localdate()))
     return pdf_attachment(pdf, "support-plan", version.plan.person.family_name, f"v{version.number}")
+
+
+@require_GET
+def version_fhir(request, pk):
+    """The agreed version as a FHIR R4 Bundle, for other NHS systems: the same access and audit as the PDF."""
+    require_staff(request.user)
+    version = access.get_version_for_user(request.user, pk)
+    if not fhir.exportable(version):
+        raise Http404("Only an agreed plan can be sent to other NHS systems")
+    services.plan_record_view(version=version, acting_user=request.user, page="support plan for other NHS systems")
+    response = HttpResponse(fhir.bundle_json(fhir.plan_bundle(version)), content_type=fhir.CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=fhir.file_name(version))
+    return response
 
 
 # The PHB team's side: queue, decisions, ending, letters.

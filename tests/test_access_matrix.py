@@ -143,6 +143,7 @@ ROWS = [
     row("careplans:submit", "pk=draft", NO_GET, TEAM_POST),
     row("careplans:confirmation", "pk=submitted", STAFF_READ),
     row("careplans:pdf", "pk=active", STAFF_READ),
+    row("careplans:fhir", "pk=active", STAFF_READ),
     row("careplans:outcome_add", "version_pk=draft", TEAM_WRITE, TEAM_WRITE),
     row("careplans:outcome_edit", "pk=outcome", TEAM_WRITE, TEAM_WRITE),
     row("careplans:item_add", "version_pk=draft", TEAM_WRITE, TEAM_WRITE),

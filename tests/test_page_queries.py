@@ -729,6 +729,7 @@ NOT_PAGES = {
     "eligibility:letter": PDF,
     "budgets:letter": PDF,
     "careplans:pdf": PDF,
+    "careplans:fhir": "a FHIR JSON download of an agreed plan for other NHS systems, not a page",
     "careplans:letter": PDF,
     "portal:plan_pdf": PDF,
     "portal:letter": PDF,

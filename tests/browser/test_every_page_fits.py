@@ -50,6 +50,7 @@ SKIPPED = {
     "eligibility:letter": PDF,
     "budgets:letter": PDF,
     "careplans:pdf": PDF,
+    "careplans:fhir": "a FHIR JSON download, not a page (its content is validated in careplans/tests/test_fhir.py)",
     "careplans:letter": PDF,
     "portal:plan_pdf": PDF,
     "portal:letter": PDF,
