@@ -40,7 +40,19 @@ FACTS = (
     "returned",
     "review_on",
     "ended",
+    # The day the person came to the stage they are at (reports.dashboard's days at each stage), for the stages
+    # whose start is a record's date: kept so that counting everyone's days is one pass over these rows.
+    "screened_on",
+    "assessed_on",
+    "budget_since",
+    "draft_since",
+    "returned_on",
+    "submitted_on",
+    "approved_decided",
 )
+
+# The facts the stage rule reads (casework.stages.Facts); the rest say since when (reports.dashboard).
+SINCE_FACTS = ("screened_on", "assessed_on", "budget_since", "draft_since", "returned_on", "submitted_on")
 
 # The tables the facts come from, and how one of their rows names its person: its own person_id, or its
 # plan's (careplans_supportplan.person_id).
@@ -58,9 +70,19 @@ SOURCES = {
 # and fails when this list and it differ.
 WATCHED = {
     "eligibility_screening": ("person_id", "screened_on", "created_at", "outcome", "decision", "route"),
-    "budgets_assessment": ("person_id",),
-    "budgets_budgetversion": ("person_id", "number", "sign_off"),
-    "careplans_planversion": ("plan_id", "number", "status", "start_date", "ended_on", "budget_version_id"),
+    "budgets_assessment": ("person_id", "assessed_on"),
+    "budgets_budgetversion": ("person_id", "number", "sign_off", "created_at", "signed_off_at"),
+    "careplans_planversion": (
+        "plan_id",
+        "number",
+        "status",
+        "start_date",
+        "ended_on",
+        "budget_version_id",
+        "created_at",
+        "decided_at",
+        "submitted_at",
+    ),
     "careplans_review": ("plan_id", "status", "due_on"),
 }
 
@@ -80,12 +102,14 @@ def facts_expressions() -> dict:
     """Each fact as an expression on a query of people: what the refresh function keeps, and what a database
     without the triggers (make run's SQLite) works out on every read instead (casework.selectors)."""
     from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import Case, CharField, DateField, Exists, OuterRef, Subquery, Value, When
+    from django.db.models import Case, CharField, DateField, Exists, F, OuterRef, Subquery, Value, When
+    from django.db.models.functions import Coalesce
 
     from budgets.models import Assessment, BudgetVersion
     from budgets.selectors import latest_sign_off
     from careplans.models import PlanVersion, Review, ReviewStatus, Status, in_force_from
     from casework.stages import Screened
+    from casework.trays import local_date
     from eligibility.models import Decision, Screening, eligible_q
 
     versions = PlanVersion.objects.filter(plan__person=OuterRef("pk"))
@@ -101,6 +125,7 @@ def facts_expressions() -> dict:
     returned_just_before = PlanVersion.objects.filter(
         plan=OuterRef("plan"), number=OuterRef("number") - 1, status=Status.RETURNED
     )
+    approved = versions.filter(status=Status.APPROVED, start_date__isnull=False).order_by("start_date", "pk")
     latest_budget_id = (
         BudgetVersion.objects.filter(person_id=OuterRef(OuterRef("pk"))).order_by("-number").values("pk")[:1]
     )
@@ -119,11 +144,7 @@ def facts_expressions() -> dict:
             .values("from_day")[:1],
             output_field=DateField(),
         ),
-        "approved_starts": ArraySubquery(
-            versions.filter(status=Status.APPROVED, start_date__isnull=False)
-            .order_by("start_date")
-            .values("start_date")
-        ),
+        "approved_starts": ArraySubquery(approved.values("start_date")),
         "submitted": Exists(versions.filter(status=Status.SUBMITTED)),
         "draft": Exists(versions.filter(status__in=Status.EDITABLE)),
         "returned": Exists(versions.filter(status__in=Status.EDITABLE).filter(Exists(returned_just_before))),
@@ -135,9 +156,35 @@ def facts_expressions() -> dict:
         ),
         # Ended on the person's latest budget: a newer budget starts a new journey.
         "ended": Exists(versions.filter(status=Status.ENDED, budget_version_id=Subquery(latest_budget_id))),
+        "screened_on": Subquery(latest_screening.values("screened_on")[:1], output_field=DateField()),
+        "assessed_on": Subquery(
+            Assessment.objects.filter(person=OuterRef("pk")).order_by("-assessed_on").values("assessed_on")[:1],
+            output_field=DateField(),
+        ),
+        # Waiting for sign-off since it was worked out; ready to tell since it was signed off (or worked out,
+        # when it needed no sign-off): the one day either way.
+        "budget_since": _latest_day(
+            BudgetVersion.objects.filter(person=OuterRef("pk")), Coalesce("signed_off_at", "created_at"), "-number"
+        ),
+        "draft_since": _latest_day(versions.filter(status__in=Status.EDITABLE), "created_at", "-created_at"),
+        "returned_on": _latest_day(
+            versions.filter(status=Status.RETURNED), "decided_at", F("decided_at").desc(nulls_last=True)
+        ),
+        "submitted_on": _latest_day(versions.filter(status=Status.SUBMITTED), "submitted_at", "submitted_at"),
+        # The day each of approved_starts was approved, in the same order.
+        "approved_decided": ArraySubquery(approved.values(day=local_date("decided_at"))),
     }
     assert tuple(facts) == FACTS
     return facts
+
+
+def _latest_day(queryset, moment, *order):
+    """The day the first row of `queryset` in `order` was at `moment`, as a date subquery."""
+    from django.db.models import DateField, Subquery
+
+    from casework.trays import local_date
+
+    return Subquery(queryset.order_by(*order).values(day=local_date(moment))[:1], output_field=DateField())
 
 
 def select_sql(cursor) -> str:
@@ -157,12 +204,15 @@ def select_sql(cursor) -> str:
     return cursor.cursor.mogrify(sql, params).decode()
 
 
-def create_sql(select: str) -> str:
-    """The functions and triggers that keep the facts, from the facts' SELECT (`select_sql`)."""
-    columns = ", ".join(("person_id", *FACTS))
-    updates = ", ".join(f"{fact} = EXCLUDED.{fact}" for fact in FACTS)
+def create_sql(select: str, facts: tuple[str, ...] = FACTS, watched: dict | None = None) -> str:
+    """The functions and triggers that keep the facts, from the facts' SELECT (`select_sql`), its columns `facts`
+    and the columns each source's UPDATE must change to work them out again (`watched`, WATCHED unless given). A
+    migration passes all three as they were when it was written."""
+    watched = WATCHED if watched is None else watched
+    columns = ", ".join(("person_id", *facts))
+    updates = ", ".join(f"{fact} = EXCLUDED.{fact}" for fact in facts)
     triggers = []
-    changed_functions = "\n\n".join(_changed_function_sql(table) for table in SOURCES)
+    changed_functions = "\n\n".join(_changed_function_sql(table, watched[table]) for table in SOURCES)
     for table in SOURCES:
         for event, referencing in (
             ("INSERT", "NEW TABLE AS new_rows"),
@@ -222,12 +272,12 @@ def _person_of(rows: str, table: str) -> str:
     return f"{rows}.person_id"
 
 
-def _changed_function_sql(table: str) -> str:
+def _changed_function_sql(table: str, watched: tuple[str, ...]) -> str:
     """The statement trigger's function for one source table: the people the statement's rows belong to, before
     and after, then their facts worked out again. An UPDATE counts only the rows where a WATCHED column changed
     (or whose id did)."""
-    before = ", ".join(f"o.{column}" for column in WATCHED[table])
-    after = ", ".join(f"n.{column}" for column in WATCHED[table])
+    before = ", ".join(f"o.{column}" for column in watched)
+    after = ", ".join(f"n.{column}" for column in watched)
     return f"""CREATE OR REPLACE FUNCTION {changed_function(table)}() RETURNS trigger AS $$
 DECLARE
     people uuid[];

@@ -34,6 +34,17 @@ class JourneyFacts(models.Model):
     returned = models.BooleanField(default=False)  # a draft made by the PHB team returning the version before it
     review_on = models.DateField(null=True)  # the earliest review still due
     ended = models.BooleanField(default=False)  # a version ended on the person's latest budget
+    # Since when, for the days at each stage (reports.dashboard): the latest screening's and assessment's dates,
+    # the day the latest budget was signed off (or worked out), the latest draft was started and the latest
+    # version returned, the first version still submitted was submitted, and each approved version was approved
+    # (in approved_starts' order).
+    screened_on = models.DateField(null=True)
+    assessed_on = models.DateField(null=True)
+    budget_since = models.DateField(null=True)
+    draft_since = models.DateField(null=True)
+    returned_on = models.DateField(null=True)
+    submitted_on = models.DateField(null=True)
+    approved_decided = ArrayField(models.DateField(), default=list)
 
     class Meta:
         indexes = [

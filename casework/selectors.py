@@ -33,8 +33,9 @@ from budgets.selectors import budget_versions_for, usable_budgets
 from careplans.models import PlanVersion, Review, ReviewStatus, Status
 from careplans.reviews import due_soon_until
 from careplans.selectors import returned_before
-from casework.facts import FACTS, FIRST_AFTER_FUNCTION, facts_expressions
+from casework.facts import FACTS, FIRST_AFTER_FUNCTION, SINCE_FACTS, facts_expressions
 from casework.stages import Budget, Facts, Screened, Stage, Where, stage_of
+from casework.trays import local_date
 from eligibility.models import Decision
 from eligibility.selectors import current_screening
 from payments.flagging import with_flags
@@ -43,8 +44,34 @@ from people.models import Person
 from people.selectors import caseload_for
 
 # The facts the rule reads, as the caseload's query names them (an underscore: read by the rule, not shown).
-# approved_starts is read as _starts_on, the first of them after the day.
-READ_FACTS = tuple(fact for fact in FACTS if fact not in {"approved_starts", "route"})
+# approved_starts is read as _starts_on, the first of them after the day; the facts that say since when are read
+# only by since_facts.
+READ_FACTS = tuple(fact for fact in FACTS if fact not in {"approved_starts", "route", "approved_decided", *SINCE_FACTS})
+
+
+def since_facts(today: datetime.date) -> dict:
+    """The facts that say since when a person has been at their stage (casework.facts.SINCE_FACTS), by name, and
+    `approved_on`: the day the earliest of their approved versions starting after `today` was approved. As
+    expressions on a query of people: the kept row on PostgreSQL, worked out as it is read elsewhere."""
+    if connection.vendor == "postgresql":
+        read = {fact: F(f"journey__{fact}") for fact in SINCE_FACTS}
+        read["approved_on"] = Func(
+            F("journey__approved_starts"),
+            F("journey__approved_decided"),
+            template=(  # a date's own text: no input
+                "(SELECT min(decided) FROM unnest(%(expressions)s) AS approved (starts, decided) "  # noqa: S608
+                f"WHERE starts > DATE '{today.isoformat()}')"
+            ),
+            output_field=DateField(),
+        )
+        return read
+    expressions = facts_expressions()
+    read = {fact: expressions[fact] for fact in SINCE_FACTS}
+    starting = PlanVersion.objects.filter(plan__person=OuterRef("pk"), status=Status.APPROVED, start_date__gt=today)
+    read["approved_on"] = Subquery(
+        starting.order_by("decided_at").values(day=local_date("decided_at"))[:1], output_field=DateField()
+    )
+    return read
 
 
 def _facts_sql(today: datetime.date) -> dict:

@@ -236,7 +236,7 @@ COLUMNS = (
 )
 
 
-def local_date(field: str) -> TruncDate:
+def local_date(field) -> TruncDate:
     """The day a moment fell on here (a wait is counted in days from it)."""
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
 

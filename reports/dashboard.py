@@ -48,15 +48,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from budgets.models import Assessment, BudgetVersion
 from careplans.models import PlanEvent, PlanVersion, Review, ReviewStatus, Status, SupportItem
 from careplans.reviews import DUE_SOON_DAYS, due_soon_until, reviews_due_for
 from careplans.rules import MONEY_OPTION_LABELS, MoneyOption
 from careplans.selectors import item_annual_cost_sql
 from casework import trays
-from casework.selectors import OTHERWISE, rules_sql, with_stage
+from casework.selectors import OTHERWISE, rules_sql, since_facts, with_stage
 from casework.stages import Stage
-from eligibility.models import Screening
 from eligibility.rules import Route
 from payments.balance import FlagCode, TransactionKind
 from payments.models import Invoice, MoneyFlag, ScheduleLine, Transaction
@@ -337,31 +335,27 @@ NOT_COUNTED = Value(None, output_field=DateField())
 
 def _since(today: datetime.date) -> dict[Stage, object]:
     """For each stage, the day a person at it came to it (COUNTED["days"]), as an expression on a query of people
-    read through casework.selectors.with_stage (its kept facts are there as _review_on and so on). The subqueries
-    read only the person's own rows, by index, and PostgreSQL works out only the one for the person's stage."""
-    mine = OuterRef("pk")
-    versions = PlanVersion.objects.filter(plan__person=mine)
-    screened = _latest(Screening.objects.filter(person=mine), F("screened_on"), "-screened_on", "-created_at")
-    latest_budget = BudgetVersion.objects.filter(person=mine)
+    read through casework.selectors.with_stage (its kept facts are there as _review_on and so on). Each is a
+    column of the person's kept facts (casework.selectors.since_facts) but the ending's, a subquery PostgreSQL
+    works out only for the few people who are ending."""
+    since = since_facts(today)
     return {
         Stage.NEW: _day("created_at"),
-        Stage.REFERRED: screened,
-        Stage.SCREENED: screened,
-        Stage.ASSESSED: _latest(Assessment.objects.filter(person=mine), F("assessed_on"), "-assessed_on"),
-        Stage.BUDGET_WAITING: _latest(latest_budget, _day("created_at"), "-number"),
-        Stage.BUDGET_READY: _latest(latest_budget, _day(Coalesce("signed_off_at", "created_at")), "-number"),
-        Stage.PLAN_DRAFT: _latest(versions.filter(status__in=Status.EDITABLE), _day("created_at"), "-created_at"),
-        Stage.PLAN_RETURNED: _latest(
-            versions.filter(status=Status.RETURNED), _day("decided_at"), F("decided_at").desc(nulls_last=True)
-        ),
-        Stage.PLAN_SUBMITTED: _latest(versions.filter(status=Status.SUBMITTED), _day("submitted_at"), "submitted_at"),
-        Stage.APPROVED: _latest(
-            versions.filter(status=Status.APPROVED, start_date__gt=today), _day("decided_at"), "decided_at"
-        ),
+        Stage.REFERRED: since["screened_on"],
+        Stage.SCREENED: since["screened_on"],
+        Stage.ASSESSED: since["assessed_on"],
+        Stage.BUDGET_WAITING: since["budget_since"],
+        Stage.BUDGET_READY: since["budget_since"],
+        Stage.PLAN_DRAFT: since["draft_since"],
+        Stage.PLAN_RETURNED: since["returned_on"],
+        Stage.PLAN_SUBMITTED: since["submitted_on"],
+        Stage.APPROVED: since["approved_on"],
         Stage.REVIEW_DUE: Func(F("_review_on"), template=f"(%(expressions)s - {int(DUE_SOON_DAYS)})"),
         Stage.REVIEW_OVERDUE: F("_review_on"),
         Stage.ENDING: _latest(
-            PlanEvent.objects.filter(plan_version__plan__person=mine, to_status=Status.ENDING), _day("at"), "-at"
+            PlanEvent.objects.filter(plan_version__plan__person=OuterRef("pk"), to_status=Status.ENDING),
+            _day("at"),
+            "-at",
         ),
         **dict.fromkeys(RESTING, NOT_COUNTED),
     }

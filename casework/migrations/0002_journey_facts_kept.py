@@ -29,9 +29,33 @@ FROM "people_person" WHERE "people_person"."id" IN (SELECT unnest(person_ids))
 """
 
 
+# The facts and the columns watched as they were then (0003 watched columns; 0004 added facts).
+FACTS = (
+    "screened",
+    "route",
+    "assessed",
+    "sign_off",
+    "ending_on",
+    "in_force_from",
+    "approved_starts",
+    "submitted",
+    "draft",
+    "returned",
+    "review_on",
+    "ended",
+)
+WATCHED = {
+    "eligibility_screening": ("person_id", "screened_on", "created_at", "outcome", "decision", "route"),
+    "budgets_assessment": ("person_id",),
+    "budgets_budgetversion": ("person_id", "number", "sign_off"),
+    "careplans_planversion": ("plan_id", "number", "status", "start_date", "ended_on", "budget_version_id"),
+    "careplans_review": ("plan_id", "status", "due_on"),
+}
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(facts.create_sql(SELECT) + facts.refresh_everyone_sql(), params=None)
+        schema_editor.execute(facts.create_sql(SELECT, FACTS, WATCHED) + facts.refresh_everyone_sql(), params=None)
 
 
 def backwards(apps, schema_editor):

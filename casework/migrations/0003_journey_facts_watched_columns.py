@@ -14,8 +14,8 @@ from casework import facts
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        select = importlib.import_module("casework.migrations.0002_journey_facts_kept").SELECT
-        schema_editor.execute(facts.create_sql(select), params=None)
+        then = importlib.import_module("casework.migrations.0002_journey_facts_kept")
+        schema_editor.execute(facts.create_sql(then.SELECT, then.FACTS, then.WATCHED), params=None)
 
 
 class Migration(migrations.Migration):
