@@ -44,6 +44,7 @@ def _nothing_kept_from_before():
     from phb import freshness, prepared
 
     freshness.stale_now()
+    freshness.forget_last_copies()  # the copies shown while slow figures are worked out again, too
     prepared.forget()  # and statements are prepared afresh, as on a new connection
 
 

@@ -128,3 +128,92 @@ def cached(key: str, work_out: Callable[[], dict]) -> dict:
     figures = work_out()
     keep(lookup, figures)
     return figures
+
+
+# Figures slow to work out (the PHB team's dashboard over everyone, seconds at national scale) -------------------
+#
+# Dropped by any change, such a figure would be worked out again on nearly every page at national scale, where
+# someone changes something every few seconds, and each page would wait for it. So it is kept twice: under the
+# generation (as above) and as the last copy, with when it was worked out and how long that took. When the
+# generation has moved on and the last copy took longer than SLOW_MS, the page is given the last copy (at most
+# STALE_FOR seconds old, its time said on the page) and a worker works the figures out again (`refresh`, queued
+# once a key at a time). Anything quick, or with no copy young enough, is worked out there and then.
+SLOW_MS = 500
+STALE_FOR = 300
+# How long one worker may hold the right to work a key out again (then another may).
+REFRESH_CLAIM_S = 120
+
+
+def forget_last_copies() -> None:
+    """Drops every last copy of this database's figures (a test starts with none from an earlier test)."""
+    if _resting():
+        return
+    try:
+        client = _redis()
+        names = list(client.scan_iter(match=f"{_prefix()}*:last", count=1000))
+        if names:
+            client.delete(*names)
+    except redis.RedisError as error:
+        _rest(error, "Could not drop the last copies")
+
+
+@dataclass(frozen=True)
+class Kept:
+    figures: dict
+    at: float  # when they were worked out (seconds since the epoch)
+    newer_coming: bool  # a worker is working them out again
+
+
+def _last_name(key: str) -> str:
+    return f"{_prefix()}{key}:last"
+
+
+def _read_last(key: str) -> dict | None:
+    try:
+        found = _redis().get(_last_name(key))
+    except redis.RedisError as error:
+        _rest(error, "Cached figures unavailable, working them out")
+        return None
+    return json.loads(found) if found is not None else None
+
+
+def _claim_refresh(key: str) -> bool:
+    try:
+        return bool(_redis().set(f"{_prefix()}{key}:refreshing", 1, nx=True, ex=REFRESH_CLAIM_S))
+    except redis.RedisError as error:
+        _rest(error, "Could not claim the figures' refresh")
+        return False
+
+
+def kept_or_refreshed(key: str, work_out: Callable[[], dict], refresh: Callable[[], None]) -> Kept:
+    """The figures under `key` as of the last change; or, when they take long to work out, the last copy while
+    `refresh` (which queues `worked_out_and_kept` for the key on a worker) brings them up to date."""
+    lookup = look(key)
+    if lookup.figures is not None:
+        return Kept(lookup.figures["figures"], lookup.figures["at"], newer_coming=False)
+    if lookup.name:
+        last = _read_last(key)
+        if last is not None and last["took_ms"] >= SLOW_MS and time.time() - last["at"] < STALE_FOR:
+            if _claim_refresh(key):
+                refresh()
+            return Kept(last["figures"], last["at"], newer_coming=True)
+    return worked_out_and_kept(key, work_out, lookup)
+
+
+def worked_out_and_kept(key: str, work_out: Callable[[], dict], lookup: Lookup | None = None) -> Kept:
+    """Works the figures out now and keeps them under the generation read before (so a change made meanwhile is
+    never hidden) and as the last copy."""
+    lookup = lookup or look(key)
+    started = time.perf_counter()
+    figures = work_out()
+    kept = {"figures": figures, "at": time.time(), "took_ms": (time.perf_counter() - started) * 1000}
+    keep(lookup, kept)
+    if lookup.name and not _resting():
+        try:
+            pipeline = _redis().pipeline()
+            pipeline.set(_last_name(key), json.dumps(kept), ex=STALE_FOR)
+            pipeline.delete(f"{_prefix()}{key}:refreshing")
+            pipeline.execute()
+        except redis.RedisError as error:
+            _rest(error, "Could not keep the figures")
+    return Kept(figures, kept["at"], newer_coming=False)

@@ -20,7 +20,9 @@ over the facts.
 COUNTED is how each figure is counted, in plain words for the page.
 """
 
+import dataclasses
 import datetime
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -112,6 +114,8 @@ COUNTED = {
         "spending not in the plan, a statement overdue), each counted once a plan."
     ),
 }
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -233,6 +237,9 @@ class Dashboard:
     reviews: Reviews
     committed: Committed
     money: Money
+    # When a kept copy was worked out, and whether a worker is working out a newer one (kept_dashboard).
+    worked_out_at: datetime.datetime | None = field(default=None, compare=False)
+    newer_coming: bool = field(default=False, compare=False)
 
     def at(self, stage: Stage) -> StageFigure:
         return next(figure for figure in self.stages if figure.stage == stage)
@@ -503,23 +510,97 @@ def _committed(scope: _Scope, today: datetime.date) -> Committed:
 
 def kept_dashboard(*, user, teams=None, route=None, coordinator=None, start=None, end=None, today=None) -> Dashboard:
     """dashboard(), kept in Redis until anyone changes anything, for a minute at most (phb.freshness, as the
-    header's counts are): over everyone at national scale it takes seconds, and the PHB team open it often.
+    header's counts are). Over everyone at national scale it takes seconds to work out and someone changes
+    something every few seconds, so when the figures took longer than freshness.SLOW_MS the page is given the
+    last copy (at most freshness.STALE_FOR old: `worked_out_at`, `newer_coming`) while a worker works them out
+    again (tasks.refresh_dashboard); quicker figures are worked out there and then.
 
     Kept under the user's scope itself (people.access.visible: the same for every member of the PHB team, a care
     coordinator's care teams), the filters and the day, so two users who may see different people never share it."""
-    today = today or timezone.localdate()
-    route = Route(route).value if route else ""
-    coordinator = getattr(coordinator, "pk", coordinator)
-    key = ":".join(
-        str(part) for part in ("dashboard", visible(user), _ids(teams), route, coordinator, start, end, today)
-    ).replace(" ", "")
-    figures = freshness.cached(
-        key,
-        lambda: as_json(
-            dashboard(user=user, teams=teams, route=route, coordinator=coordinator, start=start, end=end, today=today)
-        ),
+    asked = _Asked.of(user, teams, route, coordinator, start, end, today)
+
+    def refresh():
+        from reports.tasks import refresh_dashboard
+
+        try:
+            refresh_dashboard.apply_async(kwargs=asked.as_task(user), expires=freshness.REFRESH_CLAIM_S)
+        except Exception:  # the broker not answering: the copy is shown, and worked out again once it is too old
+            logger.warning("Could not queue the dashboard's refresh", exc_info=True)
+
+    kept = freshness.kept_or_refreshed(asked.key(user), lambda: asked.work_out(user), refresh)
+    return dataclasses.replace(
+        from_json(kept.figures),
+        worked_out_at=datetime.datetime.fromtimestamp(kept.at, tz=datetime.UTC),
+        newer_coming=kept.newer_coming,
     )
-    return from_json(figures)
+
+
+def refresh_kept_dashboard(*, user_id: int, **asked) -> None:
+    """Works out a user's dashboard again and keeps it (tasks.refresh_dashboard, on a worker)."""
+    from people.backends import UserWithTeamsBackend
+
+    user = UserWithTeamsBackend().get_user(user_id)
+    if user is None:  # gone since the page asked
+        return
+    filters = _Asked.from_task(**asked)
+    freshness.worked_out_and_kept(filters.key(user), lambda: filters.work_out(user))
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The filters of a dashboard asked for, as plain values (a key, a task's arguments)."""
+
+    teams: tuple[int, ...]
+    route: str
+    coordinator: int | None
+    start: datetime.date | None
+    end: datetime.date | None
+    today: datetime.date
+
+    @classmethod
+    def of(cls, user, teams, route, coordinator, start, end, today) -> "_Asked":
+        return cls(
+            teams=_ids(teams),
+            route=Route(route).value if route else "",
+            coordinator=getattr(coordinator, "pk", coordinator),
+            start=start,
+            end=end,
+            today=today or timezone.localdate(),
+        )
+
+    def key(self, user) -> str:
+        parts = ("dashboard", visible(user), self.teams, self.route, self.coordinator, self.start, self.end, self.today)
+        return ":".join(str(part) for part in parts).replace(" ", "")
+
+    def work_out(self, user) -> dict:
+        return as_json(
+            dashboard(
+                user=user,
+                teams=self.teams,
+                route=self.route,
+                coordinator=self.coordinator,
+                start=self.start,
+                end=self.end,
+                today=self.today,
+            )
+        )
+
+    def as_task(self, user) -> dict:
+        day = lambda value: value.isoformat() if value else None  # noqa: E731
+        return {
+            "user_id": user.pk,
+            "teams": list(self.teams),
+            "route": self.route,
+            "coordinator": self.coordinator,
+            "start": day(self.start),
+            "end": day(self.end),
+            "today": day(self.today),
+        }
+
+    @classmethod
+    def from_task(cls, *, teams, route, coordinator, start, end, today) -> "_Asked":
+        day = lambda value: datetime.date.fromisoformat(value) if value else None  # noqa: E731
+        return cls(tuple(teams), route, coordinator, day(start), day(end), day(today))
 
 
 def as_json(figures: Dashboard) -> dict:
