@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# The GOV.UK Notify stand-in that checks requests as Notify does (tests/notify_api.py: the notify_api fixture).
+pytest_plugins = ["tests.notify_api"]
+
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls there unless told the thread is only used synchronously.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

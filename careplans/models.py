@@ -667,6 +667,8 @@ class Letter(models.Model):
 class DecisionEmail(OutboxRow):
     """Outbox (phb.outbox): one e-mail to the coordinator per decision, sent by careplans.emails."""
 
+    NOTIFY_KIND = "decision"
+
     event = models.OneToOneField(PlanEvent, on_delete=models.PROTECT, related_name="email")
     to = models.EmailField()
     subject = models.CharField(max_length=200)
@@ -723,6 +725,8 @@ class ReviewDomainRating(models.Model):
 
 class ReviewReminder(OutboxRow):
     """Outbox (phb.outbox): one row per (review, kind), inserted by the sweep in careplans.reminders."""
+
+    NOTIFY_KIND = "review-reminder"
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20)

@@ -510,6 +510,8 @@ class StatementReminder(OutboxRow):
     """Outbox (phb.outbox): one row per (plan, period, kind) whose statement is overdue, inserted by the sweep in
     payments.reminders from the plan's statement-overdue MoneyFlag."""
 
+    NOTIFY_KIND = "statement-reminder"
+
     plan = models.ForeignKey("careplans.SupportPlan", on_delete=models.CASCADE, related_name="statement_reminders")
     period_end = models.DateField()  # the last day of the period whose statement is overdue (MoneyFlag.period_end)
     kind = models.CharField(max_length=20, choices=StatementReminderKind.choices)

@@ -46,6 +46,7 @@ from django.utils import timezone
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
+from phb.notify import KIND_HEADER, NotifyRefused
 from phb.roles import Role, has_role
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,10 @@ WORKER_DIED = "The worker stopped while sending this message (it was restarted o
 
 
 class OutboxRow(models.Model):
-    """What every outbox row records about its sending. Subclasses add what the message is about."""
+    """What every outbox row records about its sending. Subclasses add what the message is about, and the kind
+    of message it is (NOTIFY_KIND: which GOV.UK Notify template sends it, settings.NOTIFY_TEMPLATES)."""
+
+    NOTIFY_KIND = ""
 
     created_at = models.DateTimeField(auto_now_add=True)
     # Handed to Celery and not yet taken by a worker: the sweep leaves the row alone (see QUEUE_AGAIN_AFTER).
@@ -149,7 +153,8 @@ class NoRecipient(Exception):
 def _record_failure(model: type[OutboxRow], pk, *, claimed_at: datetime.datetime, error: Exception) -> None:
     now = timezone.now()
     attempts = model.objects.filter(pk=pk).values_list("attempts", flat=True).first() or 0
-    failed = attempts >= max_attempts() or isinstance(error, NoRecipient)
+    # Notify refusing the message (a template or address it will not take) cannot change by trying again either.
+    failed = attempts >= max_attempts() or isinstance(error, NoRecipient | NotifyRefused)
     # Only our own claim: never overwrite a worker that took the row after ours expired.
     model.objects.filter(pk=pk, claimed_at=claimed_at, sent_at__isnull=True).update(
         claimed_at=None,
@@ -174,6 +179,8 @@ def _stamp(message: EmailMessage, row: OutboxRow) -> None:
     key = idempotency_key(row)
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     message.extra_headers = {**message.extra_headers, "X-Idempotency-Key": key, "Message-ID": f"<{key}@{domain}>"}
+    if row.NOTIFY_KIND:
+        message.extra_headers[KIND_HEADER] = row.NOTIFY_KIND
 
 
 def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build, claimed_at, connection=None) -> bool:

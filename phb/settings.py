@@ -263,9 +263,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# GOV.UK Notify (phb/notify.py): with NOTIFY_API_KEY set, every e-mail goes through Notify unless EMAIL_BACKEND
+# says otherwise; without it (local work, make run) nothing is sent through Notify.
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Each kind of message's Notify template: kind=template id pairs separated by commas, say
+# "decision=…,review-reminder=…,statement-reminder=…,default=…" ("default": e-mails that name no kind).
+NOTIFY_TEMPLATES = {}
+for _pair in env_list("NOTIFY_TEMPLATES"):
+    _kind, _, _template = (part.strip() for part in _pair.partition("="))
+    if not _kind or not _template:
+        raise ImproperlyConfigured(
+            f"NOTIFY_TEMPLATES must be kind=template id pairs separated by commas, not {_pair!r}."
+        )
+    NOTIFY_TEMPLATES[_kind] = _template
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "phb.notify.NotifyEmailBackend"
+    if NOTIFY_API_KEY
+    else "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
