@@ -277,6 +277,35 @@ def celery_worker_env():
     return {}
 
 
+def start_celery_worker(queue: str, env: dict, log: Path) -> subprocess.Popen:
+    """A Celery worker process reading `queue`, its output in `log` (appended to), once it says it is ready."""
+    celery = Path(sys.executable).with_name("celery")
+    started = log.read_text().count("ready.") if log.exists() else 0
+    process = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "phb",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    if not wait_for(lambda: log.read_text().count("ready.") > started):
+        process.kill()
+        pytest.fail(f"The Celery worker did not start:\n{log.read_text()}")
+    return process
+
+
 @pytest.fixture
 def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
     """A Celery worker on its own queue, using the test database and writing e-mails to files.
@@ -298,31 +327,10 @@ def celery_worker_process(tmp_path, transactional_db, celery_worker_env):
         **celery_worker_env,
     }
     log = tmp_path / "worker.log"
-    celery = Path(sys.executable).with_name("celery")
-    process = subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "phb",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    process = start_celery_worker(queue, env, log)
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     try:
-        if not wait_for(lambda: "ready." in log.read_text()):
-            pytest.fail(f"The Celery worker did not start:\n{log.read_text()}")
         yield tmp_path / "mail", log
     finally:
         app.conf.task_default_queue = previous_queue

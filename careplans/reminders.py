@@ -23,8 +23,10 @@ from django.utils import timezone
 
 from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
 from careplans.schedule import WINDOWS, ReminderKind
+from people import contact
 from people.models import User
 from phb import outbox
+from phb.notify import TextMessage
 from phb.roles import Role
 from phb.words import long_date
 
@@ -46,7 +48,7 @@ def _due_by_kind(today: datetime.date):
         if closes is not None:
             reviews = reviews.filter(due_on__gt=today - datetime.timedelta(days=closes))
         if kind == ReminderKind.PERSON_28_DAYS:
-            reviews = reviews.filter(plan__person__wants_review_reminders=True).exclude(plan__person__email="")
+            reviews = reviews.filter(contact.reachable("plan__person__"))
         # Not `~Exists(...)`: PostgreSQL turns NOT EXISTS into an anti join costed from the statistics on
         # `kind`, and when they say a kind is rare (it is new to the table) it compares every review in the
         # window with every reminder of that kind (14 s at national scale, EXPLAIN ANALYZE in
@@ -118,7 +120,7 @@ def coordinator(reminder: ReviewReminder) -> User | None:
 
 
 # Who has no address, when a reminder has nobody to go to.
-NO_ADDRESS = {ReminderKind.PERSON_28_DAYS: "the person", ReminderKind.LEAD_OVERDUE: "any PHB team lead"}
+NO_ADDRESS = {ReminderKind.LEAD_OVERDUE: "any PHB team lead"}
 
 
 def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
@@ -126,15 +128,6 @@ def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
     person = review.plan.person
     due = long_date(review.due_on)
     kind = ReminderKind(reminder.kind)
-    if kind == ReminderKind.PERSON_28_DAYS:
-        # The person may have said no, or removed their address, since the sweep claimed it.
-        return (
-            [person.email] if person.wants_review_reminders and person.email.strip() else [],
-            "Your personal health budget review is coming up",
-            f"Dear {person.full_name},\n\nYour personal health budget review is due by {due}. Your care "
-            "coordinator will contact you to arrange it. Think about what is going well and what you would "
-            "like to change.\n\nThe personal health budget team",
-        )
     if kind == ReminderKind.LEAD_OVERDUE:
         leads = list(
             User.objects.filter(role=Role.LEAD, is_active=True).exclude(email="").values_list("email", flat=True)
@@ -159,17 +152,32 @@ def _message(reminder: ReviewReminder) -> tuple[list[str], str, str]:
     )
 
 
-def reminder_message(reminder: ReviewReminder) -> EmailMessage | None:
-    """The e-mail for one reminder, or None if there is nothing to send any more."""
+def _to_person(reminder: ReviewReminder) -> EmailMessage | TextMessage | None:
+    """The person's reminder the way they chose (people.contact)."""
+    person = reminder.review.plan.person
+    due = long_date(reminder.review.due_on)
+    return contact.message_to(
+        person,
+        subject="Your personal health budget review is coming up",
+        body=f"Dear {person.full_name},\n\nYour personal health budget review is due by {due}. Your care "
+        "coordinator will contact you to arrange it. Think about what is going well and what you would like to "
+        "change.\n\nThe personal health budget team",
+        text=f"Your personal health budget review is due by {due}. Your care coordinator will contact you to "
+        "arrange it. From the personal health budget team",
+    )
+
+
+def reminder_message(reminder: ReviewReminder) -> EmailMessage | TextMessage | None:
+    """The message for one reminder, or None if there is nothing to send any more."""
     if reminder.review.status != ReviewStatus.DUE:
         # Done or cancelled since the sweep: nothing to remind anyone about.
         return None
+    kind = ReminderKind(reminder.kind)
+    if kind == ReminderKind.PERSON_28_DAYS:
+        return _to_person(reminder)
     recipients, subject, body = _message(reminder)
     if recipients:
         return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    kind = ReminderKind(reminder.kind)
-    if kind == ReminderKind.PERSON_28_DAYS and not reminder.review.plan.person.wants_review_reminders:
-        return None  # the person said no since the sweep: nothing to send
     who = NO_ADDRESS.get(kind, "the care coordinator")
     raise outbox.NoRecipient(f"There is no email address for {who}. Add one, then choose Try again")
 

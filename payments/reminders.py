@@ -30,8 +30,10 @@ from django.utils import timezone
 from careplans.models import PlanVersion, in_force_among
 from payments.balance import STATEMENT_DAYS, FlagCode
 from payments.models import MoneyFlag, StatementReminder, StatementReminderKind
+from people import contact
 from people.models import User
 from phb import outbox
+from phb.notify import TextMessage
 from phb.words import long_date
 
 # The coordinator is reminded this many days after the flag was raised, if the statement is still overdue.
@@ -50,7 +52,7 @@ def _due_by_kind(today: datetime.date):
     for kind in StatementReminderKind:
         flags = _overdue_flags().filter(raised_on__lte=today)
         if kind == StatementReminderKind.PERSON:
-            flags = flags.filter(person__wants_review_reminders=True).exclude(person__email="")
+            flags = flags.filter(contact.reachable("person__"))
         else:
             wait = datetime.timedelta(days=COORDINATOR_AFTER_DAYS)
             # Overdue from period_end + STATEMENT_DAYS + 1 (payments.balance.StatementDue.overdue_since).
@@ -155,17 +157,6 @@ def _message(reminder: StatementReminder) -> tuple[list[str], str, str]:
     person = reminder.plan.person
     period_end = long_date(reminder.period_end)
     due_by = long_date(reminder.period_end + datetime.timedelta(days=STATEMENT_DAYS))
-    if reminder.kind == StatementReminderKind.PERSON:
-        # The person may have said no, or removed their address, since the sweep claimed it.
-        return (
-            [person.email] if person.wants_review_reminders and person.email.strip() else [],
-            "Your personal health budget statement is due",
-            f"Dear {person.full_name},\n\nWe have not had the statement for your personal health budget account "
-            f"for the period that ended on {period_end}. It was due by {due_by}.\n\nYou can send it online: sign "
-            'in, go to "Your money" and choose "Send a bank or card statement". Or give it to your care '
-            "coordinator.\n\nIf you have sent it in the last few days, you do not need to do anything.\n\n"
-            "The personal health budget team",
-        )
     to = coordinator(reminder)
     return (
         [to.email] if to and to.email else [],
@@ -176,22 +167,36 @@ def _message(reminder: StatementReminder) -> tuple[list[str], str, str]:
     )
 
 
-# Who has no address, when a reminder has nobody to go to.
-NO_ADDRESS = {StatementReminderKind.PERSON: "the person", StatementReminderKind.COORDINATOR: "the care coordinator"}
-
-
 def reminder_message(reminder: StatementReminder) -> EmailMessage | None:
     """The e-mail for one reminder, or None if there is nothing to send any more (the statement has arrived, or
     the person said no to reminders since the sweep). Raises outbox.NoRecipient when there is nobody to send to."""
     if not still_overdue(reminder):
         return None
+    if reminder.kind == StatementReminderKind.PERSON:
+        return _to_person(reminder)
     recipients, subject, body = _message(reminder)
     if recipients:
         return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-    kind = StatementReminderKind(reminder.kind)
-    if kind == StatementReminderKind.PERSON and not reminder.plan.person.wants_review_reminders:
-        return None  # the person said no since the sweep: nothing to send
-    raise outbox.NoRecipient(f"There is no email address for {NO_ADDRESS[kind]}. Add one, then choose Try again")
+    raise outbox.NoRecipient("There is no email address for the care coordinator. Add one, then choose Try again")
+
+
+def _to_person(reminder: StatementReminder) -> EmailMessage | TextMessage | None:
+    """The person's reminder the way they chose (people.contact)."""
+    person = reminder.plan.person
+    period_end = long_date(reminder.period_end)
+    due_by = long_date(reminder.period_end + datetime.timedelta(days=STATEMENT_DAYS))
+    return contact.message_to(
+        person,
+        subject="Your personal health budget statement is due",
+        body=f"Dear {person.full_name},\n\nWe have not had the statement for your personal health budget account "
+        f"for the period that ended on {period_end}. It was due by {due_by}.\n\nYou can send it online: sign "
+        'in, go to "Your money" and choose "Send a bank or card statement". Or give it to your care '
+        "coordinator.\n\nIf you have sent it in the last few days, you do not need to do anything.\n\n"
+        "The personal health budget team",
+        text=f"We have not had your personal health budget statement for the period that ended on {period_end}. "
+        f'It was due by {due_by}. Sign in and go to "Your money" to send it, or give it to your care coordinator. '
+        "From the personal health budget team",
+    )
 
 
 def reminder_send(reminder_id: int) -> bool:

@@ -4,9 +4,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 
-from people import nhs_number
+from people import contact, nhs_number
 from people.access import persons_visible_to
-from people.models import CareTeam, Person, RepresentativeRole, User
+from people.models import CareTeam, ContactChannel, Person, RepresentativeRole, User
 from people.services import DUPLICATE_NHS_NUMBER, PERSON_FIELDS
 from phb.forms import NHSMessagesMixin, StaleGuardField
 from phb.nhsuk import Fieldset, NHSDateField
@@ -39,9 +39,11 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             "family_name": forms.TextInput(attrs={"autocomplete": "off"}),
             "phone": forms.TextInput(attrs={"class": "nhsuk-input--width-20", "type": "tel"}),
             "representative_role": forms.RadioSelect,
+            "contact_by": forms.RadioSelect,
         }
         help_texts = {
             "preferred_name": "What the person likes to be called, if different",
+            "contact_by": "A text message needs a mobile phone number above",
             "representative_role": "A representative acts for a child or an adult who lacks capacity. "
             "A nominee receives a direct payment for the person.",
         }
@@ -53,6 +55,8 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
         self.fields["care_team"].queryset = teams
         self.fields["care_team"].empty_label = "Choose a care team"
         self.fields["care_team"].error_messages["required"] = "Select a care team"
+        # Email unless they choose otherwise (and for a form from before the choice was on it).
+        self.fields["contact_by"].required = False
         self.fields["lead_coordinator"].queryset = (
             User.objects.filter(role=Role.COORDINATOR, teams__in=teams, is_active=True)
             .distinct()
@@ -89,6 +93,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
                 "phone",
                 "email",
                 "wants_review_reminders",
+                "contact_by",
                 size="m",
             ),
             Fieldset(
@@ -125,6 +130,9 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             raise forms.ValidationError("Enter a real postcode, like LS1 4AP")
         return value
 
+    def clean_contact_by(self):
+        return self.cleaned_data.get("contact_by") or ContactChannel.EMAIL
+
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()
         if value and not _PHONE.match(value):
@@ -139,6 +147,12 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             self.add_error("representative_name", "Enter the representative's or nominee's name")
         if name and not role:
             self.add_error("representative_role", "Select whether they are a representative or a nominee")
+        if cleaned.get("wants_review_reminders") and "phone" in cleaned and "email" in cleaned:
+            missing = contact.missing_address(
+                ContactChannel(cleaned.get("contact_by") or ContactChannel.EMAIL), cleaned["email"], cleaned["phone"]
+            )
+            if missing:
+                self.add_error(*missing)
         return cleaned
 
     def service_values(self) -> dict:

@@ -68,6 +68,13 @@ class RepresentativeRole(models.TextChoices):
     NOMINEE = "nominee", "Nominee"
 
 
+class ContactChannel(models.TextChoices):
+    """How a person wants the service's reminders to reach them (people.contact)."""
+
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+
+
 class EngagementSupport(models.TextChoices):
     """How much help a person needs to set goals and use a budget (set by their latest assessment)."""
 
@@ -113,7 +120,10 @@ class Person(models.Model):
     )
 
     wants_review_reminders = models.BooleanField(
-        "Send them e-mail reminders: 28 days before each review, and when a bank statement is overdue", default=False
+        "Send them reminders: 28 days before each review, and when a bank statement is overdue", default=False
+    )
+    contact_by = models.CharField(
+        "How they want reminders", max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
     )
     # Copied from the latest assessment so that lists can show who needs more
     # help without a query per row (see budgets.services.assessment_create).

@@ -33,6 +33,7 @@ PERSON_FIELDS = [
     "care_team",
     "lead_coordinator",
     "wants_review_reminders",
+    "contact_by",
 ]
 
 DUPLICATE_NHS_NUMBER = "A person with this NHS number is already recorded. Check the number, or ask the PHB team."

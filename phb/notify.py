@@ -312,3 +312,29 @@ class NotifyEmailBackend(BaseEmailBackend):
                 self.api, address=address, template=template, personalisation=personalisation, reference=reference
             )
             message.notify_ids[address] = response["id"]
+
+
+class TextMessage:
+    """A text message the outbox sends as it sends an e-mail (phb.outbox calls `send()` after stamping
+    `extra_headers` with the row's idempotency key): through GOV.UK Notify with the template for `kind`, at most
+    once under the row's key (send_text asks Notify first). Without Notify there is no way to send one, so it is
+    refused, and the outbox keeps the row for the lead with the reason."""
+
+    def __init__(self, phone_number: str, *, kind: str, personalisation: dict):
+        self.phone_number = phone_number
+        self.kind = kind
+        self.personalisation = personalisation
+        self.extra_headers: dict[str, str] = {}
+        self.connection = None  # an e-mail connection the outbox hands a batch: a text does not use it
+        self.notify_id = ""
+
+    def send(self, fail_silently: bool = False) -> int:
+        if not configured():
+            raise NotifyRefused(
+                "Text messages go through GOV.UK Notify, which is not set up here (NOTIFY_API_KEY). Ask the person "
+                "for an email address, or set up Notify, then choose Try again",
+                status_code=400,
+            )
+        reference = self.extra_headers.get("X-Idempotency-Key", "")
+        self.notify_id = send_text(self.phone_number, self.kind, self.personalisation, reference)
+        return 1

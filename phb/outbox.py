@@ -193,7 +193,7 @@ def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build
         message = build(row)
         if message is not None:
             _stamp(message, row)
-            if connection is not None:
+            if connection is not None and isinstance(message, EmailMessage):  # a text message needs no mail server
                 connection.open()  # once for the batch: it does nothing when already open
                 message.connection = connection
             message.send()

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from people.models import Person
+from people.contact import Address, reachable, reminder_address
+from people.models import ContactChannel, Person
 from people.tests.factories import PersonFactory
 from phb import freshness, prepared
 from phb.models import AuditAction, AuditEvent
@@ -74,6 +75,22 @@ def test_it_adds_a_person_and_audits_the_creation(client, alice, north):
         ({"email": "nora-at-example"}, "email", "Enter an email address in the correct format, like name@example.com"),
         ({"representative_role": "nominee"}, "representative_name", "Enter the representative's or nominee's name"),
         ({"care_team": ""}, "care_team", "Select a care team"),
+        (
+            {"wants_review_reminders": "on", "contact_by": "email"},
+            "email",
+            "Enter an email address to send them emails, or choose text message",
+        ),
+        (
+            {"wants_review_reminders": "on", "contact_by": "text"},
+            "phone",
+            "Enter a mobile phone number to send them text messages, or choose email",
+        ),
+        (
+            {"wants_review_reminders": "on", "contact_by": "text", "phone": "0113 496 0000"},
+            "phone",
+            "Enter a mobile phone number, like 07700 900982, to send them text messages",
+        ),
+        ({"contact_by": "carrier pigeon"}, "contact_by", "Select one of the options shown"),
     ],
 )
 def test_it_refuses_bad_input_with_a_message_and_saves_nothing(client, alice, north, overrides, field, message):
@@ -84,6 +101,17 @@ def test_it_refuses_bad_input_with_a_message_and_saves_nothing(client, alice, no
     assert "There is a problem" in response.content.decode()
     assert not Person.objects.filter(given_name="Nora").exists()
     assert not AuditEvent.objects.filter(action=AuditAction.CREATE).exists()
+
+
+def test_it_keeps_the_way_the_person_chose_to_be_reminded(client, alice, north):
+    client.force_login(alice)
+    form = valid_form(north, wants_review_reminders="on", contact_by="text", phone="+44 7700 900982")
+    response = client.post(reverse("people:add"), form)
+    assert response.status_code == 302, response.context["form"].errors
+    person = Person.objects.get(nhs_number="9990000026")
+    assert (person.wants_review_reminders, person.contact_by) == (True, "text")
+    assert reminder_address(person) == Address(ContactChannel.TEXT, "+44 7700 900982")
+    assert Person.objects.filter(reachable(), pk=person.pk).exists()
 
 
 def test_it_refuses_a_team_the_coordinator_is_not_in(client, alice, north, south):
