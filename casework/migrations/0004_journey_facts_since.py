@@ -77,6 +77,26 @@ WATCHED = {
 }
 
 
+def _approved_decided(apps):
+    """The model as the migration state has it and the column, made here: the state this runs in has no field."""
+    field = django.contrib.postgres.fields.ArrayField(base_field=models.DateField(), default=list, size=None)
+    field.set_attributes_from_name("approved_decided")
+    return apps.get_model("casework", "JourneyFacts"), field
+
+
+def add_approved_decided(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.add_field(*_approved_decided(apps))
+    else:
+        schema_editor.execute(
+            "ALTER TABLE casework_journeyfacts ADD COLUMN approved_decided date[] NOT NULL DEFAULT '[]'"
+        )
+
+
+def remove_approved_decided(apps, schema_editor):
+    schema_editor.remove_field(*_approved_decided(apps))
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(facts.create_sql(SELECT, FACTS, WATCHED) + facts.refresh_everyone_sql(), params=None)
@@ -94,10 +114,19 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="journeyfacts",
-            name="approved_decided",
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.DateField(), default=list, size=None),
+        # An array with a default: Django's SQLite schema editor cannot write a list as a column default, and on
+        # SQLite (make run) nothing keeps the facts, so the column is added there with an empty array by hand.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="journeyfacts",
+                    name="approved_decided",
+                    field=django.contrib.postgres.fields.ArrayField(
+                        base_field=models.DateField(), default=list, size=None
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(add_approved_decided, remove_approved_decided)],
         ),
         migrations.AddField(
             model_name="journeyfacts",
