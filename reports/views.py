@@ -3,6 +3,7 @@ report (page and CSV). Each asks reports.access first and is an audit event; the
 selectors (returns, outcomes), never worked out here."""
 
 from django.contrib import messages
+from django.db import connection
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -143,8 +144,24 @@ def _shown(figures) -> dict:
     return {"title": figures.title, "row_heading": figures.row_heading, "headings": headings, "rows": rows}
 
 
+class _NotOnThisDatabase(Exception):
+    """The figures are worked out by PostgreSQL's own functions (percentiles, arrays, DISTINCT ON)."""
+
+
+def works_out_figures() -> bool:
+    """Whether this database can work out the dashboard and the outcomes report: PostgreSQL, as in production and
+    the tests; not make run's SQLite."""
+    return connection.vendor == "postgresql"
+
+
+def _not_on_this_database(request, title: str):
+    return render(request, "reports/not_on_this_database.html", {"title": title})
+
+
 def _outcomes(request):
     teams = access.teams_seen(request.user)
+    if not works_out_figures():
+        raise _NotOnThisDatabase
     form = PeriodForm(request.GET or None, today=timezone.localdate(), team_ids=teams)
     start, end = form.period()
     return form, outcomes_report(start=start, end=end, teams=form.teams())
@@ -154,7 +171,10 @@ def _outcomes(request):
 def outcomes_page(request):
     """What people said at their reviews in a period, by part of life and engagement support, small numbers
     hidden. A coordinator's figures are their own care teams'."""
-    form, report = _outcomes(request)
+    try:
+        form, report = _outcomes(request)
+    except _NotOnThisDatabase:
+        return _not_on_this_database(request, OUTCOMES_TITLE)
     audit.record(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -181,7 +201,10 @@ def outcomes_page(request):
 
 @require_GET
 def outcomes_download(request):
-    form, report = _outcomes(request)
+    try:
+        form, report = _outcomes(request)
+    except _NotOnThisDatabase:
+        return _not_on_this_database(request, OUTCOMES_TITLE)
     audit.record(
         actor=request.user,
         action=AuditAction.EXPORT,
@@ -195,6 +218,8 @@ def dashboard_page(request):
     """Where everyone is and what needs doing, for the people the user sees (a coordinator's care teams, the PHB
     team's everyone), filtered from the query string so a view of it can be bookmarked."""
     teams = access.teams_seen(request.user)
+    if not works_out_figures():
+        return _not_on_this_database(request, "Dashboard")
     form = DashboardForm(request.GET or None, today=timezone.localdate(), team_ids=teams)
     figures = kept_dashboard(user=request.user, **form.filters())
     words = form.in_words()

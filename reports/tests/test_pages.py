@@ -278,3 +278,21 @@ def test_changed_since_names_each_figure_that_differs_from_what_was_submitted(le
     kept.figures["total"][-1] = 3
     kept.figures["rows"]["chc"][0] = 9
     assert services.changed_since(quarterly_return(Q2), kept) == {(None, 14): 3, ("chc", 0): 9}
+
+
+@pytest.mark.parametrize("name", ["reports:dashboard", "reports:outcomes", "reports:outcomes_csv"])
+def test_on_a_database_that_cannot_work_the_figures_out_the_page_says_so_instead_of_failing(
+    client, priya, monkeypatch, name
+):
+    monkeypatch.setattr("reports.views.works_out_figures", lambda: False)  # as on make run's SQLite
+    response = page(client, priya, reverse(name))
+    assert response.status_code == 200
+    words = text(response)
+    assert "These figures are worked out by PostgreSQL" in words
+    assert "to a PostgreSQL database, then run" in words
+
+
+def test_the_figures_are_worked_out_on_postgresql():
+    from reports.views import works_out_figures
+
+    assert works_out_figures() is True

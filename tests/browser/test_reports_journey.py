@@ -97,3 +97,23 @@ def test_a_coordinator_sees_their_own_care_teams_and_a_patient_gets_page_not_fou
     assert response.status == 404
     assert patient.get_by_role("heading", name="Page not found").is_visible()
     patient.context.close()
+
+
+def test_a_dashboard_shown_from_its_last_copy_says_when_it_was_worked_out(
+    page, monkeypatch, leo, north, alice, two_budgets
+):
+    from phb import freshness
+
+    monkeypatch.setattr(freshness, "SLOW_MS", 0)  # every dashboard counts as slow to work out
+    sign_in(page, "leo", None)
+    open_dashboard(page)
+    assert page.get_by_test_id("dashboard-kept").count() == 0  # worked out for this page
+    person("Cy Cole", north, alice)
+    freshness.stale_now()  # as the change's commit does
+    page.reload()
+    notice = page.get_by_test_id("dashboard-kept").inner_text()
+    assert notice.startswith("Information: These figures were worked out at ")
+    assert "Newer figures are being worked out now: refresh the page in a minute to see them." in notice
+    assert "Everyone you can see: 2 people" in page.get_by_test_id("dashboard-people").inner_text()
+    assert_accessible(page)
+    fits_320(page)
