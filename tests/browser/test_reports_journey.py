@@ -111,7 +111,7 @@ def test_a_dashboard_shown_from_its_last_copy_says_when_it_was_worked_out(
     person("Cy Cole", north, alice)
     freshness.stale_now()  # as the change's commit does
     page.reload()
-    notice = page.get_by_test_id("dashboard-kept").inner_text()
+    notice = " ".join(page.get_by_test_id("dashboard-kept").inner_text().split())
     assert notice.startswith("Information: These figures were worked out at ")
     assert "Newer figures are being worked out now: refresh the page in a minute to see them." in notice
     assert "Everyone you can see: 2 people" in page.get_by_test_id("dashboard-people").inner_text()
