@@ -65,6 +65,7 @@ from people.access import visible
 from people.models import Person, User
 from phb import freshness
 from phb.money import round_pounds
+from phb.roles import PHB_TEAM_ROLES
 
 # How each figure is counted, in plain words for the page (the docstrings below say the same at more length).
 COUNTED = {
@@ -544,6 +545,23 @@ def refresh_kept_dashboard(*, user_id: int, **asked) -> None:
         return
     filters = _Asked.from_task(**asked)
     freshness.worked_out_and_kept(filters.key(user), lambda: filters.work_out(user))
+
+
+def keep_warm(*, today: datetime.date | None = None) -> bool:
+    """Works out the PHB team's dashboard over everyone, unfiltered, and keeps it (tasks.keep_dashboard_warm, from
+    Celery beat more often than freshness.STALE_FOR): the page the PHB team open most is then never worked out
+    while someone waits, even the first time in a morning. The same for every member of the PHB team (the key is
+    their scope, people.access.visible). False when there is no one in the PHB team to work it out for."""
+    from people.backends import UserWithTeamsBackend
+
+    member = User.objects.filter(is_active=True, role__in=PHB_TEAM_ROLES).order_by("pk").values_list("pk", flat=True)
+    found = member.first()
+    user = UserWithTeamsBackend().get_user(found) if found is not None else None
+    if user is None:
+        return False
+    asked = _Asked.of(user, None, None, None, None, None, today)
+    freshness.worked_out_and_kept(asked.key(user), lambda: asked.work_out(user))
+    return True
 
 
 @dataclass(frozen=True)

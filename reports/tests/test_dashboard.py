@@ -481,3 +481,31 @@ def test_the_kept_dashboard_is_never_shared_between_users_who_see_different_peop
     assert kept_dashboard(user=alice).people == 9
     assert kept_dashboard(user=charlie).people == 2
     assert kept_dashboard(user=priya, teams=[charlie.teams.get()]).people == 2
+
+
+def test_the_phb_teams_dashboard_is_kept_warm_so_no_one_waits_for_it_even_the_first_time(built, w, priya, monkeypatch):
+    from reports.dashboard import keep_warm
+
+    monkeypatch.setattr(freshness, "SLOW_MS", 0)  # every dashboard counts as slow to work out
+    assert keep_warm() is True
+    data.people(w, 3)
+    freshness.stale_now()  # a change since beat worked it out
+    with CaptureQueriesContext(connection) as queries:
+        shown = kept_dashboard(user=priya)
+    assert shown.newer_coming and shown.people == 11  # the copy beat kept, not worked out for this page
+    assert not [query for query in queries if "people_person" in query["sql"]]
+
+
+def test_the_dashboard_is_kept_warm_more_often_than_a_copy_may_be_shown():
+    from django.conf import settings
+
+    from reports.tasks import KEEP_WARM_EVERY
+
+    assert settings.CELERY_BEAT_SCHEDULE["keep-dashboard-warm"]["task"] == "reports.tasks.keep_dashboard_warm"
+    assert KEEP_WARM_EVERY < freshness.STALE_FOR
+
+
+def test_nothing_is_kept_warm_without_anyone_in_the_phb_team(db):
+    from reports.dashboard import keep_warm
+
+    assert keep_warm() is False
