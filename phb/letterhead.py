@@ -1,7 +1,7 @@
 """The ICB's letterhead: its name, logo and contact details, printed on every letter and on the plan.
 
 Each letter's context builder (eligibility, budgets and careplans `letters.py`) adds `letterhead()` to its
-context; templates/letters/_letterhead.html prints it. The values come from settings (README, "Environment
+context; templates/letters/_from.html prints it. The values come from settings (README, "Environment
 variables"), so an ICB sets them once.
 """
 
