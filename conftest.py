@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # The GOV.UK Notify stand-in that checks requests as Notify does (tests/notify_api.py: the notify_api fixture).
-pytest_plugins = ["tests.notify_api"]
+pytest_plugins = ["tests.notify_api", "tests.oidc_provider"]
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls there unless told the thread is only used synchronously.

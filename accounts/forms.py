@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 
+from accounts import signin
+
 PASSWORD_MAX_LENGTH = 128
 
 
@@ -18,6 +20,11 @@ class ForgottenPasswordForm(PasswordResetForm):
             "invalid": "Enter an email address in the correct format, like name@example.com",
         },
     )
+
+    def get_users(self, email):
+        """Only accounts that sign in with a password here (accounts.signin): nobody who signs in with NHS login
+        or CIS2 is sent a link to set one."""
+        return (user for user in super().get_users(email) if signin.password_allowed(user))
 
 
 class NewPasswordForm(SetPasswordForm):

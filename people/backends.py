@@ -11,6 +11,7 @@ each time, never cached between requests, so a coordinator taken off a team lose
 
 from django.contrib.auth.backends import ModelBackend, UserModel
 
+from accounts import signin
 from phb.db import IdList, ids_from
 
 
@@ -35,6 +36,10 @@ class UserWithTeamsBackend(ModelBackend):
         user = UserModel._default_manager.filter(email__iexact=address).first()
         if user is None:
             # Hash anyway, so a missing account takes as long to refuse as a wrong password.
+            UserModel().set_password(password)
+            return None
+        if not signin.password_allowed(user):
+            # Signs in with NHS login or CIS2 here (accounts.signin): refused like a wrong password, as slowly.
             UserModel().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "phb.context_processors.service",
                 "twofactor.context_processors.second_factor",
                 "casework.context_processors.work_counts",
+                "accounts.signin.ways",
             ],
             # Dates, times and labels written one way everywhere (phb/words.py).
             "builtins": ["phb.templatetags.words"],
@@ -399,6 +400,52 @@ OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
 # (twofactor.passkeys.Helper), a host ALLOWED_HOSTS has already vouched for; so no fixed list of
 # origins, whose absence the library's check would otherwise report.
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
+
+# NHS login for people and representatives, NHS CIS2 for staff: OpenID Connect (accounts.oidc). Each is on when
+# its issuer, client id and private key are all set, and off otherwise (`make run`, and most tests). The private
+# key is the PEM of the RSA key whose public half was registered with the provider (`..._PRIVATE_KEY_FILE`, a
+# path, or `..._PRIVATE_KEY`, the PEM itself); `..._KEY_ID` is the `kid` registered with it. README: "NHS login
+# and CIS2".
+
+
+def _private_key(prefix: str) -> str:
+    path = env_str(f"{prefix}_PRIVATE_KEY_FILE")
+    if path:
+        try:
+            return Path(path).read_text()
+        except OSError as error:
+            raise ImproperlyConfigured(f"{prefix}_PRIVATE_KEY_FILE cannot be read: {error}") from None
+    return env_str(f"{prefix}_PRIVATE_KEY")
+
+
+def _oidc_provider(prefix: str, *, scopes: str, extra_params: dict) -> dict:
+    return {
+        "issuer": env_str(f"{prefix}_ISSUER"),
+        "client_id": env_str(f"{prefix}_CLIENT_ID"),
+        "private_key": _private_key(prefix),
+        "key_id": env_str(f"{prefix}_KEY_ID"),
+        "scopes": env_str(f"{prefix}_SCOPES", scopes),
+        "extra_params": extra_params,
+    }
+
+
+OIDC_PROVIDERS = {
+    # vtr asks for high proof of identity (P9); the vot claim says what was given (portal.nhs_login).
+    "nhs_login": _oidc_provider(
+        "NHS_LOGIN",
+        scopes="openid profile email phone nhs_number",
+        extra_params={"vtr": env_str("NHS_LOGIN_VTR", '["P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm"]')},
+    ),
+    # nationalrbacaccess gives the roles (nhsid_nrbac_roles) the app role is mapped from (accounts.cis2).
+    "cis2": _oidc_provider(
+        "CIS2",
+        scopes="openid profile email nationalrbacaccess",
+        extra_params={"acr_values": env_str("CIS2_ACR_VALUES", "AAL3_ANY")},
+    ),
+}
+# People's passwords (the portal's own sign-in, for ICBs not yet on NHS login): unset, they are allowed only
+# where NHS login is not configured (accounts.signin.people_use_passwords).
+PORTAL_PASSWORDS = env_bool("PORTAL_PASSWORDS") if env_str("PORTAL_PASSWORDS") else None
 
 LOGGING = {
     "version": 1,

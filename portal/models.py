@@ -71,3 +71,24 @@ class Message(models.Model):
 
     def __str__(self):
         return f"Message from {self.sender} about {self.person}"
+
+
+class NhsLoginIdentity(models.Model):
+    """An NHS login account linked to the service's account for a person or representative (portal.nhs_login).
+
+    The link is made once, through an invitation, and the NHS login subject (`sub`, NHS login's own id for the
+    account, which never changes) is what signs them in from then on; an e-mail address or NHS number in a later
+    sign-in is never used to find the account.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nhs_login")
+    subject = models.CharField(max_length=255, unique=True)
+    linked_at = models.DateTimeField(auto_now_add=True)
+    last_signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "NHS login identity"
+        verbose_name_plural = "NHS login identities"
+
+    def __str__(self):
+        return f"NHS login for {self.user}"

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import signin
 from accounts.services import sessions_end
 from people.access import persons_writable_by
 from people.models import Person, PortalAccess, User
@@ -157,7 +158,7 @@ class AccountExists(ServiceError):
     never set from a link)."""
 
 
-def _usable_locked(token: str) -> Invitation:
+def usable_invitation_locked(token: str) -> Invitation:
     """The usable invitation the link's token names, locked until the transaction ends; refused otherwise."""
     invitation = (
         Invitation.objects.usable(now=timezone.now())
@@ -174,8 +175,12 @@ def _usable_locked(token: str) -> Invitation:
 @transaction.atomic
 def invitation_accept(*, token: str, password: str, first_name: str = "", last_name: str = "") -> User:
     """Uses an invitation once: sets the password and gives access to the person's records. The account is
-    named as given, or, for an invitation to the person themselves, after them (pages show the name)."""
-    invitation = _usable_locked(token)
+    named as given, or, for an invitation to the person themselves, after them (pages show the name).
+    Where people sign in with NHS login instead of passwords (accounts.signin), nothing is set: they accept
+    through NHS login (portal.nhs_login)."""
+    if not signin.people_use_passwords():
+        raise InvitationInvalid("Accept this invitation with NHS login.")
+    invitation = usable_invitation_locked(token)
     holder = account_for_address(invitation.email)
     if holder is not None and holder.role != Role.PATIENT:
         raise InvitationInvalid("This link cannot be used. Ask your care coordinator for a new one.")
@@ -198,7 +203,7 @@ def invitation_accept(*, token: str, password: str, first_name: str = "", last_n
         raise ValidationError({"password1": error.messages}) from None
     user.set_password(password)
     user.save()
-    _use(invitation, user, summary="Accepted an invitation and set a password")
+    invitation_use(invitation, user, summary="Accepted an invitation and set a password")
     return user
 
 
@@ -206,17 +211,20 @@ def invitation_accept(*, token: str, password: str, first_name: str = "", last_n
 def invitation_accept_signed_in(*, token: str, acting_user) -> Invitation:
     """Uses an invitation for the account already at its address, its holder signed in: links the person to
     that account. Nothing about the account changes (its password least of all)."""
-    invitation = _usable_locked(token)
+    invitation = usable_invitation_locked(token)
     holder = account_for_address(invitation.email)
     if holder is None or holder.role != Role.PATIENT or holder.pk != acting_user.pk:
         raise InvitationInvalid(
             f"This invitation was sent to another email address. Sign in as {invitation.email} to accept it."
         )
-    _use(invitation, acting_user, summary="Accepted an invitation, signed in to the account already at the address")
+    invitation_use(
+        invitation, acting_user, summary="Accepted an invitation, signed in to the account already at the address"
+    )
     return invitation
 
 
-def _use(invitation: Invitation, user: User, *, summary: str) -> None:
+def invitation_use(invitation: Invitation, user: User, *, summary: str) -> None:
+    """Uses the invitation (locked by the caller) for this account: the account sees the person from now on."""
     updated = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
         used_at=timezone.now(), user=user
     )

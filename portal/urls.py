@@ -1,12 +1,15 @@
 from django.urls import path
 
-from portal import money_urls, statement_urls, views
+from portal import money_urls, nhs_login_views, statement_urls, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("my/", views.portal_home, name="home"),
     path("my/invitation/<str:token>/", views.accept_invitation, name="accept"),
+    path("my/invitation/<str:token>/nhs-login/", nhs_login_views.start_with_invitation, name="accept_nhs_login"),
+    path("my/nhs-login/", nhs_login_views.start, name="nhs_login"),
+    path("my/nhs-login/callback/", nhs_login_views.callback, name="nhs_login_callback"),
     path("my/<uuid:pk>/", views.person_home, name="person"),
     path("my/<uuid:pk>/plan/", views.plan_view, name="plan"),
     path("my/<uuid:pk>/plan/<uuid:version_pk>/", views.plan_view, name="plan_version"),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import signin
 from budgets import letters as budget_letters
 from careplans import letters as plan_letters
 from eligibility import letters as eligibility_letters
@@ -179,7 +180,7 @@ def messages_view(request, pk):
 # Accepting an invitation: the only portal page reached without signing in.
 
 
-def _invitation_invalid(request):
+def invitation_invalid(request):
     lifetime = services.invitation_lifetime_in_words()
     return render(request, "portal/invitation_invalid.html", {"lifetime": lifetime}, status=410)
 
@@ -190,12 +191,17 @@ def _invitation_invalid(request):
 def accept_invitation(request, token):
     invitation = selectors.usable_invitation(token, now=timezone.now())
     if invitation is None:
-        return _invitation_invalid(request)
+        return invitation_invalid(request)
     holder = services.account_for_address(invitation.email)
+    if signin.nhs_login_on():
+        # Accepted through NHS login: no password is set or asked for here (portal.nhs_login).
+        if holder is not None and holder.role != Role.PATIENT:
+            return invitation_invalid(request)
+        return render(request, "portal/accept_nhs_login.html", {"invitation": invitation, "token": token})
     if holder is not None:
         # Never a new password for an account that exists: its holder signs in and accepts from it.
         if holder.role != Role.PATIENT:
-            return _invitation_invalid(request)
+            return invitation_invalid(request)
         return _accept_signed_in(request, token, invitation, holder)
     offered = selectors.name_offered(invitation)
     form = AcceptInvitationForm(request.POST or None, initial=offered, name_required=not offered)
@@ -208,7 +214,7 @@ def accept_invitation(request, token):
                 last_name=form.cleaned_data["last_name"],
             )
         except services.InvitationInvalid:
-            return _invitation_invalid(request)
+            return invitation_invalid(request)
         except services.AccountExists:
             return redirect("portal:accept", token=token)
         except ValidationError as error:
@@ -230,7 +236,7 @@ def _accept_signed_in(request, token, invitation, holder):
         try:
             accepted = services.invitation_accept_signed_in(token=token, acting_user=request.user)
         except services.InvitationInvalid:
-            return _invitation_invalid(request)
+            return invitation_invalid(request)
         messages.success(request, f"You can now see {accepted.person.full_name}'s records.")
         return redirect("portal:person", pk=accepted.person_id)
     return render(request, "portal/accept_confirm.html", {"invitation": invitation})
