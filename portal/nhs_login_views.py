@@ -15,15 +15,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import oidc
+from phb.refusals import refuse_role
 from portal import nhs_login, selectors
 from portal.views import invitation_invalid
 
 BACKEND = "people.backends.UserWithTeamsBackend"
 
 
-def _provider() -> oidc.Provider:
+def _provider(request) -> oidc.Provider:
+    """NHS login's settings, or a 404 where it is not used (recorded, as any refused address, for someone
+    signed in)."""
     found = nhs_login.provider()
     if found is None:
+        if request.user.is_authenticated:
+            refuse_role("NHS login is not used here.")
         raise Http404("NHS login is not used here.")
     return found
 
@@ -33,7 +38,7 @@ def _problem(request, message: str, *, status: int):
 
 
 def _begin(request, keep: dict):
-    provider = _provider()
+    provider = _provider(request)
     callback = request.build_absolute_uri(reverse("portal:nhs_login_callback"))
     try:
         url = oidc.begin(request, provider, redirect_uri=callback, keep=keep)
@@ -54,7 +59,7 @@ def start(request):
 @require_GET
 def start_with_invitation(request, token):
     """ "Continue to NHS login" on an invitation: NHS login's return links the account to the invited person."""
-    _provider()
+    _provider(request)
     if selectors.usable_invitation(token, now=timezone.now()) is None:
         return invitation_invalid(request)
     return _begin(request, keep={"invitation": token})
@@ -64,7 +69,7 @@ def start_with_invitation(request, token):
 @require_GET
 def callback(request):
     """NHS login sends the browser back here: sign in, or say plainly why not (and record it)."""
-    provider = _provider()
+    provider = _provider(request)
     try:
         signed = oidc.complete(request, provider)
         user, invitation = nhs_login.sign_in(signed=signed)

@@ -97,6 +97,7 @@ PORTAL_BACK = "302 404 404 404 404 302/404 302/404 302/404 404"  # the person, s
 DECIDER = "302 404 404 302 200 404 404 404 404"  # the PHB team, not whoever proposed (the approver): sent back
 NO_GET = "302 405 405 405 405 405 405 405 405"  # a button: POST only
 EVERYONE = "200 200 200 200 200 200 200 200 200"  # a public page
+SIGN_IN_OFF = "404 404 404 404 404 404 404 404 404"  # a way of signing in that this installation does not use
 STAFF_AND_ADMIN = "302 200 200 200 200 404 404 404 200"  # anyone who gives a second factor
 FACTOR_STEP = "302 302 302 302 302 404 404 404 302"  # a second-factor step, for anyone who gives one
 OWN_PASSKEY = "302 302/404 302/404 404 404 404 404 404 404"  # one's own passkey (confirm it is you first)
@@ -168,6 +169,11 @@ ROWS = [
     row("careplans:message_retry", "kind='decision' pk=failed", NO_GET, "302 404 404 404 302 404 404 404 404"),
     row("portal:home", "", "302 404 404 404 404 302 302 200 404"),
     row("portal:accept", "token=token", "200 200 200 200 200 200 200 200 200", "200 200 200 200 200 200 200 200 200"),
+    # NHS login and CIS2 are off here (no provider configured): each of their addresses is a 404 for everyone.
+    # portal/tests/test_nhs_login.py and accounts/tests/test_cis2.py run them against a provider.
+    row("portal:nhs_login", "", SIGN_IN_OFF),
+    row("portal:accept_nhs_login", "token=token", SIGN_IN_OFF),
+    row("portal:nhs_login_callback", "", SIGN_IN_OFF),
     row("portal:person", "pk=person", PORTAL),
     row("portal:plan", "pk=person", PORTAL),
     row("portal:plan_version", "pk=person version_pk=superseded", PORTAL),
