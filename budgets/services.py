@@ -15,10 +15,17 @@ from django.utils import timezone
 
 from budgets import calculate
 from budgets.models import Assessment, AssessmentNeed, BudgetVersion, CurrentService, SignOff, Tariff
-from budgets.selectors import Worksheet, assessment_locked_reason, is_latest_budget, worksheet_for
+from budgets.selectors import (
+    Worksheet,
+    assessment_locked_reason,
+    budget_unusable_reason,
+    is_latest_budget,
+    worksheet_for,
+)
 from eligibility.selectors import is_eligible
 from people.access import persons_writable_by
-from people.models import Person
+from people.models import NoticeKind, Person
+from people.notices import notice_write
 from people.services import person_set_engagement_support
 from phb import audit
 from phb.errors import ServiceError
@@ -305,7 +312,15 @@ def budget_version_create(
         summary=f"Calculated indicative budget {number}: £{annual:,} a year",
         changes=changes,
     )
+    _tell_person_if_usable(version)
     return version
+
+
+def _tell_person_if_usable(version: BudgetVersion) -> None:
+    """Once a budget may be told to the person (no sign-off needed, or signed off), they are told it has been
+    worked out, the way they chose (people.notices); once for each budget version."""
+    if budget_unusable_reason(version, known_latest=True) is None:
+        notice_write(person=version.person, kind=NoticeKind.BUDGET_TOLD, about=version.pk)
 
 
 def supersede_awaiting(versions) -> list[int]:
@@ -359,6 +374,7 @@ def budget_version_sign_off(*, version: BudgetVersion, approve: bool, note: str,
         summary=f"Budget {version.number} {lower_first(status.label)}",
         changes={"sign_off": [SignOff.AWAITING.value, status.value], "sign_off_note": [None, note]},
     )
+    _tell_person_if_usable(version)
     return version
 
 

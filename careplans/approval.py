@@ -4,7 +4,8 @@ that wait for a second person: ask, confirm, refuse).
 Each transition is one service: check who may do it (lifecycle.check), a conditional
 UPDATE on the status so that of two people acting at once exactly one succeeds,
 an event for the timeline, an audit row, a letter kept on the record, and an
-e-mail to the coordinator sent after the transaction commits.
+e-mail to the coordinator sent after the transaction commits. The person is told (people.notices) when their
+plan is approved, not approved, or starts; a plan returned for changes tells only the coordinator.
 """
 
 import datetime
@@ -37,6 +38,8 @@ from careplans.models import (
 )
 from careplans.selectors import snapshot, version_to_end, version_with_details
 from careplans.services import copy_to_new_draft, record_event
+from people.models import NoticeKind
+from people.notices import notice_write
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -120,6 +123,13 @@ def _tell(coordinator, event: PlanEvent, subject: str, body: str) -> None:
     subject = Truncator(subject).chars(DecisionEmail._meta.get_field("subject").max_length)
     email = DecisionEmail.objects.create(event=event, to=coordinator.email, subject=subject, body=body)
     transaction.on_commit(lambda: _queue_email(email.pk))
+
+
+def _tell_person(version: PlanVersion, kind: NoticeKind) -> None:
+    """A notice to the person, the way they chose (people.notices), once for this version and kind."""
+    notice_write(
+        person=version.plan.person, kind=kind, about=version.pk, details={"starts": long_date(version.start_date)}
+    )
 
 
 def _queue_email(email_id: int) -> None:
@@ -255,8 +265,10 @@ def plan_approve(
         f"support plan: £{total:,} a year from {long_date(version.start_date)}. First review due by "
         f"{long_date(review.due_on)}." + (f" Conditions: {version.conditions}" if version.conditions else ""),
     )
+    _tell_person(version, NoticeKind.PLAN_APPROVED)
     if version.start_date <= timezone.localdate():
-        version = plan_activate(version=version, acting_user=acting_user)
+        # The notice of the approval already says when the money starts: no second one for the same moment.
+        version = plan_activate(version=version, acting_user=acting_user, tell_person=False)
     return version
 
 
@@ -316,7 +328,9 @@ def plan_return(*, version: PlanVersion, reason: str, acting_user) -> PlanVersio
 
 @transaction.atomic
 def plan_decline(*, version: PlanVersion, reason: str, acting_user) -> PlanVersion:
-    return _decide_against(
+    """Not approved. The person is told (people.notices); a plan returned is not a decision about their money,
+    and only the coordinator hears of it."""
+    declined = _decide_against(
         version,
         action=Action.DECLINE,
         to_status=Status.DECLINED,
@@ -327,11 +341,17 @@ def plan_decline(*, version: PlanVersion, reason: str, acting_user) -> PlanVersi
         subject=f"Plan declined: {version.plan.person.full_name}",
         body=f"{acting_user.display_name} declined version {version.number} of the support plan.",
     )
+    _tell_person(declined, NoticeKind.PLAN_DECLINED)
+    return declined
 
 
 @transaction.atomic
-def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date | None = None) -> PlanVersion:
-    """An approved plan becomes active on its start date (the scheduled job passes acting_user=None)."""
+def plan_activate(
+    *, version: PlanVersion, acting_user=None, on: datetime.date | None = None, tell_person: bool = True
+) -> PlanVersion:
+    """An approved plan becomes active on its start date (the scheduled job passes acting_user=None). The person
+    is told (people.notices), unless `tell_person` is False: approved on or after its start date, the notice of
+    the approval says it already."""
     on = on or timezone.localdate()
     version = _locked(version)
     _check(Action.ACTIVATE, version, acting_user, on=on)
@@ -367,6 +387,8 @@ def plan_activate(*, version: PlanVersion, acting_user=None, on: datetime.date |
         )
     for activated in ON_ACTIVATE:
         activated(version, acting_user)
+    if tell_person:
+        _tell_person(version, NoticeKind.PLAN_STARTING)
     return version
 
 

@@ -3,7 +3,8 @@
 Two kinds of row: a DecisionEmail (written by careplans.approval with each decision, to the
 coordinator) and a ReviewReminder (written by the sweep in careplans.reminders). This module sends
 decision e-mails, and lists and retries the messages that could not be sent, for the PHB team lead's
-page (careplans.outbox_views): those of every kind in OUTBOXES, careplans' two and those the apps above
+page (careplans.outbox_views): those of every kind in OUTBOXES, careplans' two, the notices to the person
+from people (people.notices, registered here since people is below careplans) and those the apps above
 register when Django starts (payments' statement reminders, in payments.apps), since careplans may not
 import them.
 """
@@ -19,6 +20,9 @@ from django.db.models import QuerySet
 from careplans import reminders, tasks
 from careplans.models import DecisionEmail, ReviewReminder
 from careplans.schedule import REMINDER_LABELS, ReminderKind
+from people import notices
+from people import tasks as people_tasks
+from people.models import PersonNotice
 from phb import outbox
 from phb.pagination import COUNT_UP_TO, PAGE_SIZE, Page
 from phb.pagination import page_number as page_number_of
@@ -136,6 +140,21 @@ register(
         person_path="review__plan__person__",
         rows=reminders.with_details,
         describe=_describe_reminder,
+    ),
+)
+
+
+# Notices to the person (people.notices): people is below careplans, so it is registered here.
+register(
+    "notice",
+    OutboxKind(
+        model=PersonNotice,
+        task=people_tasks.send_person_notice,
+        label="Notices to people",
+        heading="Notices to people not sent",
+        person_path="person__",
+        rows=notices.with_details,
+        describe=notices.describe,
     ),
 )
 

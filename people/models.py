@@ -10,6 +10,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from people import nhs_number
+from phb.outbox import OutboxRow
 from phb.roles import Role
 
 
@@ -198,3 +199,39 @@ def _forget_team_ids(sender, instance, **kwargs):
     """people.access.team_ids keeps a user's team ids on the user object; a change of teams forgets them."""
     if isinstance(instance, User):
         instance.__dict__.pop("_phb_team_ids", None)
+
+
+class NoticeKind(models.TextChoices):
+    """What a notice to the person is about (people.notices has the wording of each)."""
+
+    BUDGET_TOLD = "budget_told", "Indicative budget worked out"
+    PLAN_APPROVED = "plan_approved", "Plan approved"
+    PLAN_DECLINED = "plan_declined", "Plan not approved"
+    PLAN_STARTING = "plan_starting", "Plan starting"
+    TEAM_REPLIED = "team_replied", "New message from the care team"
+
+
+class PersonNotice(OutboxRow):
+    """Outbox (phb.outbox): one notice to the person about something that happened to their budget, plan or
+    messages, sent the way they chose (people.contact). Written by people.notices.notice_write in the same
+    transaction as the event, once for each (kind, event): `about` is the id of what it is about (the plan
+    version, budget version or message), kept as text so this app names no model of the apps above it."""
+
+    NOTIFY_KIND = "person-notice"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    about = models.CharField(max_length=40)
+    # What the wording fills in, as words already ({"starts": "1 April 2026"}).
+    details = models.JSONField(default=dict, blank=True)
+    # The page the e-mail links to, when the service's address was known as the event happened.
+    link = models.CharField(max_length=500, blank=True)
+
+    class Meta(OutboxRow.Meta):
+        constraints = [
+            *OutboxRow.Meta.constraints,
+            models.UniqueConstraint(fields=["kind", "about"], name="person_notice_once_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} about {self.about}"

@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A session signed in through CIS2 has its CIS2 roles mapped again on every request (one query; none for other
+    # sessions): after the timeout (a timed-out session has nothing to map) and the security headers (its refusal
+    # page carries them all).
+    "accounts.cis2_middleware.Cis2RolesMiddleware",
     # Last, as Axes asks: turns a locked sign-in into the page a wrong password gets (accounts.lockout).
     "axes.middleware.AxesMiddleware",
 ]
@@ -230,6 +234,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "phb")
 CELERY_BEAT_SCHEDULE = {
+    # Notices to the person (people.notices) that missed their queue after the event (Redis down), every 15 minutes.
+    "send-waiting-person-notices": {
+        "task": "people.tasks.send_waiting_notices",
+        "schedule": 15 * 60,
+    },
     "activate-plans-on-their-start-date": {
         "task": "careplans.tasks.activate_due_plans",
         "schedule": 60 * 60,
@@ -275,7 +284,8 @@ CELERY_BEAT_SCHEDULE = {
 NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
 NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 # Each kind of message's Notify template: kind=template id pairs separated by commas, say
-# "decision=…,review-reminder=…,statement-reminder=…,default=…" ("default": e-mails that name no kind).
+# "decision=…,review-reminder=…,statement-reminder=…,person-notice=…,default=…" ("default": e-mails that name no
+# kind).
 NOTIFY_TEMPLATES = {}
 for _pair in env_list("NOTIFY_TEMPLATES"):
     _kind, _, _template = (part.strip() for part in _pair.partition("="))

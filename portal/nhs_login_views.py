@@ -34,7 +34,12 @@ def _provider(request) -> oidc.Provider:
 
 
 def _problem(request, message: str, *, status: int):
-    return render(request, "portal/nhs_login_problem.html", {"message": message}, status=status)
+    return render(
+        request,
+        "registration/sign_in_problem.html",
+        {"message": message, "who_helps": "your care coordinator"},
+        status=status,
+    )
 
 
 def _begin(request, keep: dict):

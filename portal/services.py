@@ -19,7 +19,8 @@ from django.utils import timezone
 from accounts import signin
 from accounts.services import sessions_end
 from people.access import persons_writable_by
-from people.models import Person, PortalAccess, User
+from people.models import NoticeKind, Person, PortalAccess, User
+from people.notices import notice_write
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
@@ -298,7 +299,7 @@ def message_send(*, person: Person, body: str, acting_user, link_base: str | Non
 
     Whoever writes has the thread in front of them, so what the other side wrote is marked read.
     link_base is the site's address (the view passes the request's): the coordinator's e-mail links to the
-    person's messages page with it.
+    person's messages page with it, and so does the notice that tells the person of a reply from their care team.
     """
     body = (body or "").strip()
     if not body:
@@ -336,6 +337,11 @@ def message_send(*, person: Person, body: str, acting_user, link_base: str | Non
             f"There is a new message about {person.full_name} in the personal health budget service. {read_it}.",
             [coordinator.email],
         )
+    if not from_patient:
+        # Only that there is a new message, and where to read it: never its words (people.notices).
+        page = reverse("portal:messages", kwargs={"pk": person.pk})
+        link = f"{link_base.rstrip('/')}{page}" if link_base else ""
+        notice_write(person=person, kind=NoticeKind.TEAM_REPLIED, about=message.pk, link=link)
     return message
 
 

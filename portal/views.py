@@ -344,7 +344,12 @@ def reply(request, person_pk):
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
-            services.message_send(person=person, body=form.cleaned_data["body"], acting_user=request.user)
+            services.message_send(
+                person=person,
+                body=form.cleaned_data["body"],
+                acting_user=request.user,
+                link_base=request.build_absolute_uri("/"),
+            )
         except (ValidationError, ServiceError) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:

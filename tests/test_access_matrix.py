@@ -174,6 +174,8 @@ ROWS = [
     row("portal:nhs_login", "", SIGN_IN_OFF),
     row("portal:accept_nhs_login", "token=token", SIGN_IN_OFF),
     row("portal:nhs_login_callback", "", SIGN_IN_OFF),
+    row("accounts:cis2", "", SIGN_IN_OFF),
+    row("accounts:cis2_callback", "", SIGN_IN_OFF),
     row("portal:person", "pk=person", PORTAL),
     row("portal:plan", "pk=person", PORTAL),
     row("portal:plan_version", "pk=person version_pk=superseded", PORTAL),

@@ -728,6 +728,8 @@ NOT_PAGES = {
     "portal:nhs_login": "starts NHS login: a redirect to NHS login, renders no page",
     "portal:accept_nhs_login": "starts NHS login from an invitation: a redirect to NHS login, renders no page",
     "portal:nhs_login_callback": "NHS login's return: signs in and redirects, or a refusal page that lists nothing",
+    "accounts:cis2": "starts CIS2: a redirect to NHS Care Identity, renders no page",
+    "accounts:cis2_callback": "CIS2's return: signs in and redirects, or a refusal page that lists nothing",
     "logout": "sign-out",
     "eligibility:letter": PDF,
     "budgets:letter": PDF,

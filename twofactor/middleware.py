@@ -6,6 +6,10 @@ factor. SecondFactorMiddleware, after it, sends a signed-in user who needs a fac
 otherwise to give it; the page they asked for is kept in `next`. Open to them meanwhile: signing in and
 out, /health/, and the factor pages themselves (views marked with @second_factor_not_required). Static
 files never reach here (WhiteNoise, or the static handler of runserver and the test server).
+
+A session signed in through NHS CIS2 gives no second factor here: CIS2 is itself strong authentication (a
+smartcard or an authenticator), so it counts as verified (accounts.cis2.signed_in_with_cis2). Password sign-ins
+give theirs as before.
 """
 
 import functools
@@ -14,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
+from accounts.cis2 import signed_in_with_cis2
 from twofactor import session
 from twofactor.rules import needs_second_factor
 from twofactor.selectors import has_confirmed_factor
@@ -68,8 +73,15 @@ class SessionFactorMiddleware:
             if user._wrapped is empty:
                 user._setup()
             user = user._wrapped
-        user.is_verified = functools.partial(session.factor_given_in, request, user)
+        user.is_verified = functools.partial(_verified, request, user)
         return user
+
+
+def _verified(request, user) -> bool:
+    """A factor given in this session, or a sign-in through CIS2, which needs none; no query either way. Read by
+    SecondFactorMiddleware and by the header (twofactor.context_processors), so neither asks CIS2 staff for a
+    factor."""
+    return session.factor_given_in(request, user) or signed_in_with_cis2(request, user)
 
 
 class SecondFactorMiddleware:

@@ -71,6 +71,7 @@ def test_statement_reminders_are_a_kind_of_message_on_the_page():
     assert emails.kind_choices() == [
         ("decision", "Decision emails"),
         ("reminder", "Review reminders"),
+        ("notice", "Notices to people"),
         ("statement", "Statement reminders"),
     ]
 

@@ -81,6 +81,9 @@ def url_for(pattern, ids):
 
 
 STAFF_SIDE = {"invite", "revoke", "reply", "staff_messages", "cancel_invitation", "resend_invitation"}
+# Addresses with no one's ids: the choice of person, the invitation's link in the e-mail, and NHS login's start (alone
+# or from the invitation) and return (portal/tests/test_nhs_login.py).
+NO_IDS = {"home", "accept", "accept_nhs_login", "nhs_login", "nhs_login_callback"}
 
 
 # Another patient, a representative of someone else, a coordinator from another team, the PHB team, an administrator.
@@ -91,7 +94,7 @@ def test_every_portal_url_with_someone_elses_ids_is_404(client, request, pat, ja
     checked = 0
     sees_everyone = persona in {"priya", "leo"}
     for pattern in portal_patterns():
-        if pattern.name in {"home", "accept"}:  # no one's ids: the choice of person, and the link in the e-mail
+        if pattern.name in NO_IDS:
             continue
         url = url_for(pattern, ids)
         if pattern.name == "staff_messages" and sees_everyone:
@@ -105,7 +108,7 @@ def test_every_portal_url_with_someone_elses_ids_is_404(client, request, pat, ja
         posted = {"body": "hello", "email": "x@example.com", "relationship": Relationship.SELF}
         assert client.post(url, posted).status_code in {404, 405}, url
         checked += 1
-    assert checked == len(portal_patterns()) - 2
+    assert checked == len(portal_patterns()) - len(NO_IDS)
     assert not Message.objects.exists()
     [invitation] = Invitation.objects.all()  # the one made for the ids: not cancelled, not sent again
     assert Invitation.objects.usable(now=timezone.now()).filter(pk=invitation.pk).exists()
@@ -116,7 +119,7 @@ def test_janes_own_coordinator_cannot_open_her_portal_pages(client, alice, pat, 
     """Staff see a person's record through staff pages; /my/ is only for the person and their representatives."""
     client.force_login(alice)
     ids = ids_for(jane, janes_plan)
-    person_pages = [p for p in portal_patterns() if p.name not in STAFF_SIDE | {"home", "accept"}]
+    person_pages = [p for p in portal_patterns() if p.name not in STAFF_SIDE | NO_IDS]
     assert len(person_pages) >= 9
     for pattern in person_pages:
         assert client.get(url_for(pattern, ids)).status_code == 404, pattern.name
@@ -157,7 +160,7 @@ def test_every_page_and_document_the_person_opens_is_audited(client, pat, jane, 
     for pattern in portal_patterns():
         names = set(re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern)))
         # The columns step is reached only from an upload (with no file waiting it sends the person back to it).
-        if pattern.name in {"accept", "statement_columns"} | STAFF_SIDE or not names:
+        if pattern.name in {"statement_columns"} | NO_IDS | STAFF_SIDE or not names:
             continue
         url = reverse(f"portal:{pattern.name}", kwargs={n: ids[n] for n in names})
         assert client.get(url).status_code == 200, url
