@@ -33,17 +33,10 @@ PHB_TEAM_ACTIVITY = "B0360"
 
 @pytest.fixture
 def cis2_on(settings, oidc_provider):
-    """CIS2 switched on, pointing at the local provider, with the role middleware where the settings put it."""
-    settings.OIDC_PROVIDERS = {
-        "cis2": {
-            **oidc_provider.client(CLIENT),
-            "scopes": "openid profile email nationalrbacaccess",
-            "extra_params": {"acr_values": "AAL3_ANY"},
-        }
-    }
-    middleware = list(settings.MIDDLEWARE)
-    middleware.insert(middleware.index("axes.middleware.AxesMiddleware"), MIDDLEWARE)
-    settings.MIDDLEWARE = middleware
+    """CIS2 switched on, pointing at the local provider, with the scopes and assurance level settings.py asks for."""
+    configured = settings.OIDC_PROVIDERS["cis2"]
+    settings.OIDC_PROVIDERS = {"cis2": {**configured, **oidc_provider.client(CLIENT)}}
+    assert MIDDLEWARE in settings.MIDDLEWARE
     cache.clear()
     return oidc_provider
 

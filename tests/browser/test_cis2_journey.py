@@ -17,18 +17,10 @@ CLIENT = "phb-cis2"
 
 @pytest.fixture
 def cis2_on(settings, oidc_provider):
-    settings.OIDC_PROVIDERS = {
-        "cis2": {
-            **oidc_provider.client(CLIENT),
-            "scopes": "openid profile email nationalrbacaccess",
-            "extra_params": {"acr_values": "AAL3_ANY"},
-        }
-    }
-    middleware = list(settings.MIDDLEWARE)
-    middleware.insert(
-        middleware.index("axes.middleware.AxesMiddleware"), "accounts.cis2_middleware.Cis2RolesMiddleware"
-    )
-    settings.MIDDLEWARE = middleware
+    """CIS2 switched on, pointing at the local provider, with the scopes and assurance level settings.py asks for."""
+    configured = settings.OIDC_PROVIDERS["cis2"]
+    settings.OIDC_PROVIDERS = {"cis2": {**configured, **oidc_provider.client(CLIENT)}}
+    assert "accounts.cis2_middleware.Cis2RolesMiddleware" in settings.MIDDLEWARE
     cache.clear()
     return oidc_provider
 

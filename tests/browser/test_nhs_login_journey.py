@@ -138,3 +138,17 @@ def test_someone_elses_nhs_login_is_refused_and_recorded(page, nhs_login, jane, 
     assert_accessible(page)
     refused = AuditEvent.objects.get(action=AuditAction.SIGN_IN_FAILED, person_id=jane.pk)
     assert refused.summary == "NHS login refused: the NHS number in NHS login is not the invited person's"
+
+
+@pytest.mark.parametrize("fault", ["wrong_state", "wrong_nonce", "expired"])
+def test_a_tampered_or_expired_return_from_nhs_login_signs_no_one_in(page, nhs_login, jane, alice, fault):
+    page.goto(invitation_link(jane, alice, "jane.smith@example.com"))
+    nhs_login.next_sign_in(CLIENT, userinfo=janes_nhs_login(jane), fault=fault)
+    page.get_by_role("button", name="Continue to NHS login").click()
+
+    page.get_by_role("heading", name="You could not be signed in").wait_for()
+    assert "We could not sign you in with NHS login. Try again." in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="Sign out").count() == 0
+    page.goto(f"/my/{jane.pk}/")
+    assert "/sign-in/" in page.url
+    assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).count() == 1
