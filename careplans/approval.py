@@ -3,9 +3,10 @@ that wait for a second person: ask, confirm, refuse).
 
 Each transition is one service: check who may do it (lifecycle.check), a conditional
 UPDATE on the status so that of two people acting at once exactly one succeeds,
-an event for the timeline, an audit row, a letter kept on the record, and an
-e-mail to the coordinator sent after the transaction commits. The person is told (people.notices) when their
-plan is approved, not approved, or starts; a plan returned for changes tells only the coordinator.
+an event for the timeline, an audit row, a letter kept on the record (posted to the person too when they
+chose post), and an e-mail to the coordinator sent after the transaction commits. The person is told
+(people.notices) when their plan is approved, not approved, or starts; a plan returned for changes tells only
+the coordinator.
 """
 
 import datetime
@@ -103,13 +104,17 @@ def _move(
 
 
 def _keep_letter(version: PlanVersion, kind: LetterKind, template: str, context: dict, acting_user) -> Letter:
-    return Letter.objects.create(
+    """The letter kept on the record; a letter to the person is also posted to them if they chose post
+    (careplans.emails.letter_post_write), in this transaction."""
+    letter = Letter.objects.create(
         person=version.plan.person,
         plan_version=version,
         kind=kind,
         pdf=render_pdf(template, context),
         created_by=acting_user,
     )
+    emails.letter_post_write(letter)
+    return letter
 
 
 def _tell_coordinator(version: PlanVersion, event: PlanEvent, subject: str, body: str) -> None:

@@ -1,9 +1,11 @@
 """The e-mails careplans sends, all through the one outbox (phb.outbox).
 
-Two kinds of row: a DecisionEmail (written by careplans.approval with each decision, to the
-coordinator) and a ReviewReminder (written by the sweep in careplans.reminders). This module sends
-decision e-mails, and lists and retries the messages that could not be sent, for the PHB team lead's
-page (careplans.outbox_views): those of every kind in OUTBOXES, careplans' two, the notices to the person
+Three kinds of row: a DecisionEmail (written by careplans.approval with each decision, to the
+coordinator), a ReviewReminder (written by the sweep in careplans.reminders) and a PostedLetter (a letter to
+the person posted through GOV.UK Notify, written with the letter when they chose post: `letter_post_write`).
+This module sends decision e-mails and posted letters, and lists and retries the messages that could not be
+sent, for the PHB team lead's page (careplans.outbox_views): those of every kind in OUTBOXES, careplans' own, the
+notices to the person
 from people (people.notices, registered here since people is below careplans) and those the apps above
 register when Django starts (payments' statement reminders, in payments.apps), since careplans may not
 import them.
@@ -14,16 +16,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from careplans import reminders, tasks
-from careplans.models import DecisionEmail, ReviewReminder
+from careplans.models import DecisionEmail, Letter, LetterKind, PostedLetter, ReviewReminder
 from careplans.schedule import REMINDER_LABELS, ReminderKind
 from people import notices
 from people import tasks as people_tasks
 from people.models import PersonNotice
-from phb import outbox
+from phb import notify, outbox
 from phb.pagination import COUNT_UP_TO, PAGE_SIZE, Page
 from phb.pagination import page_number as page_number_of
 from phb.words import long_date
@@ -52,6 +54,79 @@ def decision_email_queue(email_id: int) -> bool:
 def queue_due() -> outbox.Queued:
     """The decision e-mails' sweep (see phb.outbox.queue_due)."""
     return outbox.queue_due(DecisionEmail, tasks.send_decision_emails)
+
+
+# The letters that go to the person, and so are posted to those who chose post. A return notice goes to the
+# coordinator, inside the ICB: it is never posted.
+POSTED_KINDS = frozenset({LetterKind.APPROVAL, LetterKind.DECLINE, LetterKind.ENDING})
+NOTIFY_NOT_SET_UP = (
+    "Letters are posted through GOV.UK Notify, which is not set up here (NOTIFY_API_KEY). Set up Notify, then "
+    "choose Try again, or print the letter from their record and post it"
+)
+
+
+def letter_post_write(letter: Letter) -> PostedLetter | None:
+    """In the transaction that made the letter: a row to post it, if it goes to the person and they chose to have
+    their letters posted (Person.letters_by_post). It is handed to the worker once the transaction commits."""
+    if letter.kind not in POSTED_KINDS or not letter.person.letters_by_post:
+        return None
+    posting = PostedLetter.objects.create(letter=letter)
+    transaction.on_commit(lambda: posted_letter_queue(posting.pk))
+    return posting
+
+
+class LetterToPost:
+    """A letter the outbox sends as it sends an e-mail (phb.outbox calls `send()`): the PDF kept on the record,
+    posted through GOV.UK Notify's precompiled-letter API under the row's idempotency key, at most once
+    (send_precompiled_letter asks Notify first). Without Notify there is no way to post it, so it is refused and
+    the outbox keeps the row for the lead with the reason."""
+
+    def __init__(self, pdf: bytes, *, reference: str, postage: str):
+        self.pdf = pdf
+        self.reference = reference
+        self.postage = postage
+        self.extra_headers: dict[str, str] = {}
+        self.connection = None  # an e-mail connection the outbox hands a batch: a letter does not use it
+        self.notify_id = ""
+
+    def send(self, fail_silently: bool = False) -> int:
+        if not notify.configured():
+            raise notify.NotifyRefused(NOTIFY_NOT_SET_UP, status_code=400)
+        self.notify_id = notify.send_precompiled_letter(self.pdf, reference=self.reference, postage=self.postage)
+        return 1
+
+
+def _postings():
+    """Letters to post, with the letter (its PDF too) and the person."""
+    return PostedLetter.objects.select_related("letter__person")
+
+
+def posted_letter_message(posting: PostedLetter) -> LetterToPost | None:
+    """None if the person has since said not to post their letters: nothing to send any more."""
+    if not posting.letter.person.letters_by_post:
+        return None
+    return LetterToPost(bytes(posting.letter.pdf), reference=outbox.idempotency_key(posting), postage=posting.postage)
+
+
+def posted_letter_send(posting_id: int) -> bool:
+    """Posts one letter, once. False if it was already posted, is being posted, is not due, or failed this time
+    (the outbox keeps the error; a refusal, or Notify not set up, fails it at once for the lead)."""
+    return outbox.send(_postings(), posting_id, build=posted_letter_message)
+
+
+def posted_letters_send(posting_ids: list[int], *, queued_at: str) -> int:
+    """Posts a batch the sweep queued, each once (see phb.outbox.send_batch). Returns how many went."""
+    return outbox.send_batch(_postings(), posting_ids, queued_at=queued_at, build=posted_letter_message)
+
+
+def posted_letter_queue(posting_id: int) -> bool:
+    """Hands one letter to post to the worker; if Redis is down it waits for the sweep."""
+    return outbox.queue(PostedLetter, posting_id, tasks.send_posted_letter)
+
+
+def posted_letters_queue_due() -> outbox.Queued:
+    """The posted letters' sweep (see phb.outbox.queue_due)."""
+    return outbox.queue_due(PostedLetter, tasks.send_posted_letters)
 
 
 @dataclass(frozen=True)
@@ -155,6 +230,33 @@ register(
         person_path="person__",
         rows=notices.with_details,
         describe=notices.describe,
+    ),
+)
+
+
+def _posted_letters():
+    # The lead's page does not need the PDF.
+    return PostedLetter.objects.select_related("letter__person").defer("letter__pdf")
+
+
+def _describe_posted_letter(row: PostedLetter) -> tuple[str, str, object]:
+    person = row.letter.person
+    address = ", ".join(
+        part for part in (person.address_line_1, person.address_line_2, person.town, person.postcode) if part
+    )
+    return f"Letter by post: {row.letter.get_kind_display()}", address or "No postal address", person
+
+
+register(
+    "letter",
+    OutboxKind(
+        model=PostedLetter,
+        task=tasks.send_posted_letter,
+        label="Letters posted",
+        heading="Letters not posted",
+        person_path="letter__person__",
+        rows=_posted_letters,
+        describe=_describe_posted_letter,
     ),
 )
 

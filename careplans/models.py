@@ -681,6 +681,23 @@ class DecisionEmail(OutboxRow):
         return f"{self.subject} to {self.to}"
 
 
+class PostedLetter(OutboxRow):
+    """Outbox (phb.outbox): a letter to the person posted through GOV.UK Notify, when they chose to have their
+    letters posted (Person.letters_by_post). Written with the Letter (careplans.approval), sent by
+    careplans.emails as the PDF kept on the record."""
+
+    NOTIFY_KIND = "letter"
+
+    letter = models.OneToOneField(Letter, on_delete=models.PROTECT, related_name="posting")
+    postage = models.CharField(max_length=20, default="second")
+
+    class Meta(OutboxRow.Meta):
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.letter} by {self.postage} class post"
+
+
 class Progress(models.TextChoices):
     ACHIEVED = "achieved", "Achieved"
     PARTLY = "partly", "Partly achieved"

@@ -2,10 +2,11 @@
 
 The send tasks do not retry through Celery: the outbox (phb.outbox) keeps each failure on the row and
 the sweeps queue the row again when its next attempt is due. A decision e-mail, or a message the lead
-tries again, goes at once in a task of its own (`send_decision_email`, `send_review_reminder`); the
-sweeps hand over what is waiting in batches (`send_decision_emails`, `send_review_reminders`), one
-call to Redis for each phb.outbox.SEND_BATCH rows. Every send task expires after SEND_TASK_EXPIRES,
-when the sweep may queue its rows again, so Redis never holds two live tasks for one row.
+tries again, goes at once in a task of its own (`send_decision_email`, `send_review_reminder`,
+`send_posted_letter`); the sweeps hand over what is waiting in batches (`send_decision_emails`,
+`send_review_reminders`, `send_posted_letters`), one call to Redis for each phb.outbox.SEND_BATCH rows.
+Every send task expires after SEND_TASK_EXPIRES, when the sweep may queue its rows again, so Redis never
+holds two live tasks for one row.
 """
 
 from celery import shared_task
@@ -85,3 +86,26 @@ def send_review_reminders(reminder_ids: list[int], queued_at: str) -> int:
     from careplans.reminders import reminders_send
 
     return reminders_send(reminder_ids, queued_at=queued_at)
+
+
+@shared_task(**SEND_OPTIONS)
+def send_posted_letter(posting_id: int) -> bool:
+    from careplans.emails import posted_letter_send
+
+    return posted_letter_send(posting_id)
+
+
+@shared_task(**BATCH_OPTIONS)
+def send_posted_letters(posting_ids: list[int], queued_at: str) -> int:
+    from careplans.emails import posted_letters_send
+
+    return posted_letters_send(posting_ids, queued_at=queued_at)
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def send_waiting_letters() -> int:
+    """Every 15 minutes (Celery beat): queues any letter to post whose task was lost (for example Redis was down
+    when the letter was made) or whose next attempt has come."""
+    from careplans.emails import posted_letters_queue_due
+
+    return posted_letters_queue_due().queued

@@ -94,6 +94,7 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
                 "email",
                 "wants_review_reminders",
                 "contact_by",
+                "letters_by_post",
                 size="m",
             ),
             Fieldset(
@@ -153,7 +154,13 @@ class PersonForm(NHSMessagesMixin, forms.ModelForm):
             )
             if missing:
                 self.add_error(*missing)
+        if cleaned.get("letters_by_post") and not all(self._typed(name) for name in ("address_line_1", "postcode")):
+            self.add_error("letters_by_post", "Enter their address to post letters to them")
         return cleaned
+
+    def _typed(self, name: str) -> str:
+        """What was typed in a field, valid or not: a postcode in the wrong shape is still an address to fix."""
+        return str(self.data.get(self.add_prefix(name)) or "").strip()
 
     def service_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in PERSON_FIELDS}

@@ -126,6 +126,12 @@ class Person(models.Model):
     contact_by = models.CharField(
         "How they want reminders", max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
     )
+    letters_by_post = models.BooleanField(
+        "Post their letters to them",
+        default=False,
+        help_text="Letters about their budget and plan are also posted to their address. They can always see them "
+        "online if they have online access.",
+    )
     # Copied from the latest assessment so that lists can show who needs more
     # help without a query per row (see budgets.services.assessment_create).
     engagement_support = models.CharField(

@@ -34,6 +34,7 @@ PERSON_FIELDS = [
     "lead_coordinator",
     "wants_review_reminders",
     "contact_by",
+    "letters_by_post",
 ]
 
 DUPLICATE_NHS_NUMBER = "A person with this NHS number is already recorded. Check the number, or ask the PHB team."

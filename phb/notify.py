@@ -14,7 +14,9 @@ it delivers it, and it tells us afterwards whether the message arrived.
   `reference` Notify keeps with the notification. After sending, `message.notify_ids` maps each address to
   the id of its notification.
 - Text messages: `send_text`. Letters: `send_precompiled_letter` posts a PDF we made (phb.pdf), as it is.
-- Did it arrive: `delivery_status` reads a notification's status back.
+- Did it arrive: `delivery_status` reads a notification's status back; `statuses` reads many at once, a page of
+  250 a request. The outbox keeps on each row the ids of the notifications its message went as
+  (`notification_ids`), and phb.delivery records what Notify says of them.
 
 Sent once: Notify itself does not drop a request because its reference was seen before (the reference is a
 label, not a lock). So before sending, each of these asks Notify for the notifications it already has with
@@ -41,7 +43,9 @@ token code of our own. It keeps a connection (a requests session) and is not saf
 so each backend connection and each call here makes its own.
 """
 
+import datetime
 import io
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -50,6 +54,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail.backends.base import BaseEmailBackend
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.notifications.service.gov.uk"
 # The header an e-mail names its kind in (a key of NOTIFY_TEMPLATES).
@@ -157,6 +163,55 @@ FAILED = frozenset(
         "cancelled",
     }
 )
+
+
+# A notification in one of these reached its recipient, or is as far as Notify can take it: "sent" is a text to a
+# number abroad (no receipt comes back), "received" a letter the printer has.
+DELIVERED = frozenset({"delivered", "sent", "received"})
+# `statuses` reads at most this many pages of Notify's list (250 notifications each) in one go.
+MOST_PAGES = 20
+
+
+def statuses(wanted: set[str], *, created_after: datetime.datetime) -> dict[str, str]:
+    """Notify's status for each of the notifications `wanted` (ids) that it still has: id -> status.
+
+    Reads Notify's list of every notification of the service, newest first, a page (250) a request, each page
+    older than the last (`older_than`), and stops at the first of: every one wanted found, a page that reaches
+    notifications created before `created_after`, the end of the list, or MOST_PAGES pages. So the requests
+    depend on how many messages the service sent since `created_after`, not on how many are wanted."""
+    api = client()
+    try:
+        return _statuses(api, wanted, created_after=created_after)
+    finally:
+        api.request_session.close()
+
+
+def _statuses(api: NotificationsAPIClient, wanted: set[str], *, created_after: datetime.datetime) -> dict[str, str]:
+    found: dict[str, str] = {}
+    older_than = None
+    for _ in range(MOST_PAGES):
+        answer = _call(
+            "question about notifications",
+            lambda older_than=older_than: api.get_all_notifications(older_than=older_than),
+        )
+        page = answer.get("notifications", [])
+        found.update({item["id"]: item["status"] for item in page if item.get("id") in wanted})
+        if not page or wanted.issubset(found) or not answer.get("links", {}).get("next"):
+            return found
+        if datetime.datetime.fromisoformat(page[-1]["created_at"]) < created_after:
+            return found
+        older_than = page[-1]["id"]
+    logger.warning("Read %s pages of GOV.UK Notify's notifications; the rest wait for the next time", MOST_PAGES)
+    return found
+
+
+def notification_ids(message) -> str:
+    """The ids of the notifications a message went as, separated by spaces (an e-mail sent through
+    NotifyEmailBackend, one a recipient; a TextMessage), or "" if it did not go through Notify."""
+    ids = list((getattr(message, "notify_ids", None) or {}).values())
+    if getattr(message, "notify_id", ""):
+        ids.append(message.notify_id)
+    return " ".join(dict.fromkeys(ids))
 
 
 def recipient(notification: dict) -> str:

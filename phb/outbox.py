@@ -26,6 +26,11 @@ message, but before it marked the row sent, leaves a claim; when the claim expir
 again. Every message carries the row's identity as an `X-Idempotency-Key` header and a `Message-ID`
 made from it, so a mail provider that drops duplicates can do so.
 
+Whether it arrived: a message sent through GOV.UK Notify keeps its notification's id on the row (`notify_id`;
+blank for a mail server), and phb.delivery asks Notify every 15 minutes what became of it. One that arrived is
+stamped `delivered_at`; one that did not is failed like a row that could not be sent (its `undelivered` says
+Notify's status, `last_error` what it means), so it waits for the PHB team lead's "Try again".
+
 phb knows nothing of the apps (imports go one way), so callers pass the model, the Celery task
 and the function that builds the message.
 """
@@ -46,7 +51,7 @@ from django.utils import timezone
 from phb import audit
 from phb.errors import ServiceError
 from phb.models import AuditAction
-from phb.notify import KIND_HEADER, NotifyRefused
+from phb.notify import KIND_HEADER, NotifyRefused, notification_ids
 from phb.roles import Role, has_role
 
 logger = logging.getLogger(__name__)
@@ -92,6 +97,14 @@ class OutboxRow(models.Model):
     # Gave up after settings.OUTBOX_MAX_ATTEMPTS: waits for the PHB team lead.
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # The GOV.UK Notify notification the message went as (one id for each recipient, separated by spaces); blank
+    # when it went by a mail server, which tells us nothing afterwards.
+    # (The blank text is also the database's default for these two: the reminder sweeps write rows in raw SQL.)
+    notify_id = models.CharField(max_length=1000, blank=True, default="", db_default="")
+    # What Notify told us afterwards (phb.delivery): it arrived, or the status it failed with, say
+    # "permanent-failure". A message that did not arrive is failed (failed_at) and waits for the PHB team lead.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    undelivered = models.CharField(max_length=40, blank=True, default="", db_default="")
 
     class Meta:
         abstract = True
@@ -107,6 +120,12 @@ class OutboxRow(models.Model):
                 name="%(class)s_waiting",
             ),
             models.Index(fields=["failed_at"], condition=Q(failed_at__isnull=False), name="%(class)s_failed"),
+            # Sent through Notify, and Notify has not yet said whether it arrived: what phb.delivery asks about.
+            models.Index(
+                fields=["sent_at"],
+                condition=Q(sent_at__isnull=False, delivered_at__isnull=True, undelivered="") & ~Q(notify_id=""),
+                name="%(class)s_in_transit",
+            ),
         ]
 
 
@@ -183,11 +202,19 @@ def _stamp(message: EmailMessage, row: OutboxRow) -> None:
         message.extra_headers[KIND_HEADER] = row.NOTIFY_KIND
 
 
+def _fitted(ids: str) -> str:
+    """As many whole notification ids as the row holds (an e-mail to very many people keeps its first ones): a
+    row that cannot be marked sent would be sent again."""
+    longest = OutboxRow._meta.get_field("notify_id").max_length
+    return ids if len(ids) <= longest else ids[: longest + 1].rsplit(" ", 1)[0]
+
+
 def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build, claimed_at, connection=None) -> bool:
     """Builds and sends one row this worker has claimed, and records the outcome on it. True if an e-mail went.
 
     `connection`, when given, is a connection to the mail server kept open for a whole batch.
     """
+    notify_id = ""
     try:
         row = load()
         message = build(row)
@@ -197,6 +224,7 @@ def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build
                 connection.open()  # once for the batch: it does nothing when already open
                 message.connection = connection
             message.send()
+            notify_id = _fitted(notification_ids(message))  # blank for a mail server
     except Exception as error:  # any fault of this row: bad header, refused address, server down
         _record_failure(model, pk, claimed_at=claimed_at, error=error)
         if connection is not None:
@@ -204,7 +232,9 @@ def _deliver(model: type[OutboxRow], pk, load: Callable[[], OutboxRow], *, build
         if isinstance(error, SoftTimeLimitExceeded):
             raise
         return False
-    model.objects.filter(pk=pk, claimed_at=claimed_at).update(sent_at=timezone.now(), next_attempt_at=None)
+    model.objects.filter(pk=pk, claimed_at=claimed_at).update(
+        sent_at=timezone.now(), next_attempt_at=None, notify_id=notify_id
+    )
     return message is not None
 
 
@@ -401,8 +431,18 @@ def outbox_retry(*, row: OutboxRow, task, acting_user, person_id=None, what: str
     current = model.objects.select_for_update().filter(pk=row.pk, failed_at__isnull=False).first()
     if current is None:
         return False
+    # A message Notify could not deliver (phb.delivery) is sent again as a new notification: what Notify said of
+    # the old one no longer describes the row. (notify.send_text and the e-mail backend send again under the
+    # same reference, since the old notification failed.)
     model.objects.filter(pk=row.pk).update(
-        failed_at=None, attempts=0, next_attempt_at=None, claimed_at=None, queued_at=None
+        failed_at=None,
+        attempts=0,
+        next_attempt_at=None,
+        claimed_at=None,
+        queued_at=None,
+        notify_id="",
+        delivered_at=None,
+        undelivered="",
     )
     audit.record(
         actor=acting_user,
@@ -410,7 +450,11 @@ def outbox_retry(*, row: OutboxRow, task, acting_user, person_id=None, what: str
         obj=current,
         person_id=person_id,
         summary=f"Tried sending again: {what}",
-        changes={"failed_at": [audit.json_safe(current.failed_at), None], "attempts": [current.attempts, 0]},
+        changes={
+            "failed_at": [audit.json_safe(current.failed_at), None],
+            "attempts": [current.attempts, 0],
+            **({"undelivered": [current.undelivered, ""]} if current.undelivered else {}),
+        },
     )
     transaction.on_commit(lambda: queue(model, row.pk, task))
     return True

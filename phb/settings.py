@@ -234,6 +234,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "phb")
 CELERY_BEAT_SCHEDULE = {
+    # Whether the messages sent through GOV.UK Notify arrived (phb.delivery), read back onto their outbox rows.
+    "poll-notify-delivery-status": {
+        "task": "phb.tasks.poll_delivery_status",
+        "schedule": 15 * 60,
+    },
+    # Letters to post (careplans.emails, PostedLetter) that missed their queue after the letter was made (Redis down),
+    # or whose next attempt has come, every 15 minutes.
+    "send-waiting-posted-letters": {
+        "task": "careplans.tasks.send_waiting_letters",
+        "schedule": 15 * 60,
+    },
     # Notices to the person (people.notices) that missed their queue after the event (Redis down), every 15 minutes.
     "send-waiting-person-notices": {
         "task": "people.tasks.send_waiting_notices",

@@ -40,6 +40,10 @@ pytestmark = pytest.mark.django_db
 # The same for staff and for people: a staff session's second factor is read from the session, without
 # a query (twofactor.middleware.SessionFactorMiddleware).
 MAX_QUERIES = 8
+# Pages allowed more, each with why. "Messages not sent" reads each kind of outbox row with its own joins, one
+# query a kind (careplans.emails.failed_messages), the same for 5 rows or 5,000: with five kinds (decision
+# e-mails, review and statement reminders, notices to people, letters posted) that is 9.
+MORE_QUERIES = {"careplans:failed_messages": 4 + 5}
 
 
 # The lists are about to be paginated; a page is assumed to hold at most this many rows.
@@ -879,7 +883,7 @@ def test_page_runs_a_constant_number_of_queries(records, client, w, page):
         visit = page.build(w, n)
         response, queries[n] = opened(client, visit)
         counts[n], sizes[n] = len(queries[n]), len(response.content)
-    limit = MAX_QUERIES
+    limit = MORE_QUERIES.get(page.route, MAX_QUERIES)
     print(f"QUERIES {page.id} | {page.route} | {page.rows} | {counts[FEW]} | {counts[MANY]} | {sizes} bytes")
     report = (
         f"{page.id} ({page.route}): {counts[FEW]} queries with {FEW} {page.rows}, {counts[MANY]} with {MANY}.\n"

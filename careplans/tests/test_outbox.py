@@ -419,7 +419,7 @@ def test_the_page_runs_in_a_constant_number_of_queries(client, leo, active, djan
 
 
 # The session, the user (the lead's second factor is read from the session: no query), then for each kind of message
-# its newest failed rows (decision e-mails, review reminders, statement reminders, notices to people), one capped
-# count of every kind together (careplans.emails.failed_messages pages the list since issue 12), and the page's one
-# VIEW_LIST audit event.
-QUERIES = 8
+# its newest failed rows (decision e-mails, review reminders, notices to people, letters posted, statement
+# reminders), one capped count of every kind together (careplans.emails.failed_messages pages the list since issue
+# 12), and the page's one VIEW_LIST audit event.
+QUERIES = 9

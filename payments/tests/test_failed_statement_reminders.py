@@ -72,6 +72,7 @@ def test_statement_reminders_are_a_kind_of_message_on_the_page():
         ("decision", "Decision emails"),
         ("reminder", "Review reminders"),
         ("notice", "Notices to people"),
+        ("letter", "Letters posted"),
         ("statement", "Statement reminders"),
     ]
 

@@ -14,6 +14,12 @@ PUBLIC = {
     "health",
     "admin:login",
     "portal:accept",
+    # Signing in with NHS login (people) and CIS2 (staff): their starts and their returns (404 where they are off).
+    "portal:nhs_login",
+    "portal:accept_nhs_login",
+    "portal:nhs_login_callback",
+    "accounts:cis2",
+    "accounts:cis2_callback",
     # A forgotten password is reset without signing in, of course.
     "accounts:password_reset",
     "accounts:password_reset_done",
