@@ -21,10 +21,10 @@ from django.db.models import QuerySet
 
 from careplans import reminders, tasks
 from careplans.models import DecisionEmail, Letter, LetterKind, PostedLetter, ReviewReminder
-from careplans.schedule import REMINDER_LABELS, ReminderKind
-from people import notices
+from careplans.schedule import REMINDER_LABELS, TO_PERSON, ReminderKind
+from people import contact, notices
 from people import tasks as people_tasks
-from people.models import PersonNotice
+from people.models import ContactChannel, PersonNotice
 from phb import notify, outbox
 from phb.pagination import COUNT_UP_TO, PAGE_SIZE, Page
 from phb.pagination import page_number as page_number_of
@@ -182,8 +182,10 @@ def _describe_reminder(row: ReviewReminder) -> tuple[str, str, object]:
     review = row.review
     person = review.plan.person
     reminder_kind = ReminderKind(row.kind)
-    if reminder_kind == ReminderKind.PERSON_28_DAYS:
-        to = person.email or "No e-mail address"
+    if reminder_kind in TO_PERSON:
+        address = contact.reminder_address(person)
+        missing = "No mobile phone number" if person.contact_by == ContactChannel.TEXT else "No e-mail address"
+        to = address.to if address else missing
     elif reminder_kind == ReminderKind.LEAD_OVERDUE:
         to = "Every PHB team lead"
     else:

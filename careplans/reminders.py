@@ -22,7 +22,7 @@ from django.db.models import DateTimeField, Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from careplans.models import PlanVersion, Review, ReviewReminder, ReviewStatus, Status
-from careplans.schedule import WINDOWS, ReminderKind
+from careplans.schedule import TO_PERSON, WINDOWS, ReminderKind
 from people import contact
 from people.models import User
 from phb import outbox
@@ -47,7 +47,7 @@ def _due_by_kind(today: datetime.date):
         reviews = _live_reviews().filter(due_on__lte=today - datetime.timedelta(days=opens))
         if closes is not None:
             reviews = reviews.filter(due_on__gt=today - datetime.timedelta(days=closes))
-        if kind == ReminderKind.PERSON_28_DAYS:
+        if kind in TO_PERSON:
             reviews = reviews.filter(contact.reachable("plan__person__"))
         # Not `~Exists(...)`: PostgreSQL turns NOT EXISTS into an anti join costed from the statistics on
         # `kind`, and when they say a kind is rare (it is new to the table) it compares every review in the
@@ -156,6 +156,8 @@ def _to_person(reminder: ReviewReminder) -> EmailMessage | TextMessage | None:
     """The person's reminder the way they chose (people.contact)."""
     person = reminder.review.plan.person
     due = long_date(reminder.review.due_on)
+    if reminder.kind == ReminderKind.PERSON_7_DAYS:
+        due = f"{due}, in a week"
     return contact.message_to(
         person,
         subject="Your personal health budget review is coming up",
@@ -173,7 +175,7 @@ def reminder_message(reminder: ReviewReminder) -> EmailMessage | TextMessage | N
         # Done or cancelled since the sweep: nothing to remind anyone about.
         return None
     kind = ReminderKind(reminder.kind)
-    if kind == ReminderKind.PERSON_28_DAYS:
+    if kind in TO_PERSON:
         return _to_person(reminder)
     recipients, subject, body = _message(reminder)
     if recipients:

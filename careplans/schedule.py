@@ -29,6 +29,11 @@ class ReminderKind(StrEnum):
     COORDINATOR_DUE = "coordinator_due"
     LEAD_OVERDUE = "lead_overdue_14"
     PERSON_28_DAYS = "person_28"
+    PERSON_7_DAYS = "person_7"
+
+
+# The reminders that go to the person (the way they chose, people.contact), not to staff.
+TO_PERSON = frozenset({ReminderKind.PERSON_28_DAYS, ReminderKind.PERSON_7_DAYS})
 
 
 REMINDER_LABELS = {
@@ -37,6 +42,7 @@ REMINDER_LABELS = {
     ReminderKind.COORDINATOR_DUE: "To the coordinator, on the due date",
     ReminderKind.LEAD_OVERDUE: "To the PHB team lead, 14 days overdue",
     ReminderKind.PERSON_28_DAYS: "To the person, 28 days before",
+    ReminderKind.PERSON_7_DAYS: "To the person, 7 days before",
 }
 
 # Each reminder has a window, in days relative to the due date: it is sent by the first sweep
@@ -47,7 +53,8 @@ WINDOWS: dict[ReminderKind, tuple[int, int | None]] = {
     ReminderKind.COORDINATOR_7_DAYS: (-7, 0),
     ReminderKind.COORDINATOR_DUE: (0, 14),
     ReminderKind.LEAD_OVERDUE: (14, None),
-    ReminderKind.PERSON_28_DAYS: (-28, 0),
+    ReminderKind.PERSON_28_DAYS: (-28, -7),
+    ReminderKind.PERSON_7_DAYS: (-7, 0),
 }
 
 
@@ -65,7 +72,7 @@ def reminders_due(
     """The reminders whose window is open today for a review still waiting to be done."""
     kinds = []
     for kind in ReminderKind:
-        if kind == ReminderKind.PERSON_28_DAYS and not person_wants_reminders:
+        if kind in TO_PERSON and not person_wants_reminders:
             continue
         opens, closes = window(kind, due_on)
         if opens <= today and (closes is None or today < closes):

@@ -1128,7 +1128,7 @@ class PlanWriter:
         world, rng, life = self.world, self.rng, self.life
         cutoff = world.anchor - world.unswept_days
         for kind, (opens, closes) in schedule.WINDOWS.items():
-            if kind == schedule.ReminderKind.PERSON_28_DAYS and not (life.wants_reminders and life.email):
+            if kind in schedule.TO_PERSON and not (life.wants_reminders and life.email):
                 continue
             opened = review.due + opens
             if opened > review.created // DAY:

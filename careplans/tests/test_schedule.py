@@ -7,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from careplans.schedule import (
+    TO_PERSON,
     ReminderKind,
     first_review_due,
     next_review_due,
@@ -82,6 +83,19 @@ def test_the_person_is_reminded_only_if_they_asked():
     assert ReminderKind.PERSON_28_DAYS not in reminders_due(DUE, today=D(2026, 2, 1))
     assert ReminderKind.PERSON_28_DAYS in reminders_due(DUE, today=D(2026, 2, 1), person_wants_reminders=True)
     assert ReminderKind.PERSON_28_DAYS not in reminders_due(DUE, today=DUE, person_wants_reminders=True)
+
+
+def test_the_person_is_reminded_28_days_before_and_again_7_days_before():
+    """DUE is 1 March 2026: 28 days before is 1 February, 7 days before 22 February."""
+    person = {"person_wants_reminders": True}
+    assert [k for k in reminders_due(DUE, today=D(2026, 2, 21), **person) if k in TO_PERSON] == [
+        ReminderKind.PERSON_28_DAYS
+    ]
+    assert [k for k in reminders_due(DUE, today=D(2026, 2, 22), **person) if k in TO_PERSON] == [
+        ReminderKind.PERSON_7_DAYS
+    ]
+    assert not [k for k in reminders_due(DUE, today=D(2026, 2, 22)) if k in TO_PERSON]
+    assert not [k for k in reminders_due(DUE, today=DUE, **person) if k in TO_PERSON]
 
 
 @time_machine.travel(datetime.datetime(2028, 2, 29, 9, 0, tzinfo=datetime.UTC), tick=False)

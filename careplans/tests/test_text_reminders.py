@@ -144,3 +144,25 @@ def test_the_text_goes_once_even_when_the_worker_is_killed_after_notify_took_it(
     asked = [seen for seen in notify_api.requests if seen.method == "GET" and "reference=" in seen.path]
     assert len(asked) == 2  # once by each worker before sending
     assert ReviewReminder.objects.get(pk=row.pk).attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_week_before_the_review_the_person_who_chose_text_gets_a_second_text_that_says_in_a_week(
+    notify_api, active, jane
+):
+    chose(jane, ContactChannel.TEXT, email="jane@example.com")
+    template = notify_api.template("sms", "body")
+    a_week_before = datetime.date(2026, 6, 8)
+    with override_settings(**notify_api.settings(**{TEXT_KIND: template})):
+        reminders.sweep(today=SWEPT, queue=False)
+        reminders.sweep(today=a_week_before, queue=False)
+        rows = {row.kind: row for row in ReviewReminder.objects.filter(kind__in=["person_28", "person_7"])}
+        assert set(rows) == {"person_28", "person_7"}
+        for row in rows.values():
+            assert reminders.reminder_send(row.pk) is True
+        reminders.sweep(today=a_week_before, queue=False)
+        assert ReviewReminder.objects.filter(kind="person_7").count() == 1
+
+    bodies = [text.body["personalisation"]["body"] for text in texts(notify_api)]
+    assert bodies[0].startswith("Your personal health budget review is due by 15 June 2026.")
+    assert bodies[1].startswith("Your personal health budget review is due by 15 June 2026, in a week.")
