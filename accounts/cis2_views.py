@@ -13,13 +13,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accounts import cis2, oidc
+from phb.refusals import refuse_role
 
 BACKEND = "people.backends.UserWithTeamsBackend"
 
 
-def _provider() -> oidc.Provider:
+def _provider(request) -> oidc.Provider:
+    """CIS2's settings, or a 404 where it is not used (recorded, as any refused address, for someone signed in)."""
     found = cis2.provider()
     if found is None:
+        if request.user.is_authenticated:
+            refuse_role("CIS2 is not used here.")
         raise Http404("CIS2 is not used here.")
     return found
 
@@ -34,7 +38,7 @@ def _problem(request, message: str, *, status: int):
 @require_GET
 def start(request):
     """ "Sign in with NHS Care Identity" on the sign-in page."""
-    provider = _provider()
+    provider = _provider(request)
     callback = request.build_absolute_uri(reverse("accounts:cis2_callback"))
     try:
         url = oidc.begin(request, provider, redirect_uri=callback)
@@ -50,7 +54,7 @@ def start(request):
 @require_GET
 def callback(request):
     """CIS2 sends the browser back here: sign in, or say plainly why not (and record it)."""
-    provider = _provider()
+    provider = _provider(request)
     try:
         signed = oidc.complete(request, provider)
         user = cis2.sign_in(signed)
