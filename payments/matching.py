@@ -101,9 +101,27 @@ def _collapse(text: str) -> str:
 
 
 def payee_key(description: str) -> str:
-    """The payee in a statement's description, for learning and matching (the module's docstring says how)."""
+    """The payee in a statement's description, for learning and matching (the module's docstring says how).
+
+    A key is its own key: the steps are taken again until they change nothing, since one step can make work for
+    another ("0000_0": the underscore becomes a space only after the digits were looked at, and then "0000" is a
+    run of digits of its own)."""
     whole = _collapse(description.upper())
-    key = _collapse(_APOSTROPHE.sub("", whole))
+    key = _one_pass(whole)
+    for _ in range(MAX_PASSES):
+        again = _one_pass(key)
+        if again == key or not again:
+            break
+        key = again
+    return (key or whole)[:MAX_PAYEE]
+
+
+# Each pass only takes words away, so a key settles within a pass or two; this only bounds the loop.
+MAX_PASSES = 8
+
+
+def _one_pass(text: str) -> str:
+    key = _collapse(_APOSTROPHE.sub("", text))
     for pattern in _REMOVE:  # each sees the text collapsed; one that finds nothing leaves it as it was
         key, found = pattern.subn(" ", key)
         if found:
@@ -115,7 +133,7 @@ def payee_key(description: str) -> str:
         if shorter == key:
             break
         key = shorter
-    return (key or whole)[:MAX_PAYEE]
+    return key
 
 
 def match_by_rules(description: str, rules: Mapping[str, str]) -> str | None:
