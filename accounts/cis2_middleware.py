@@ -14,9 +14,8 @@ security header), and before AxesMiddleware, which is last.
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.shortcuts import render
 
-from accounts import cis2
+from accounts import cis2, oidc_pages
 from accounts.signin import cis2_on
 
 
@@ -48,6 +47,4 @@ class Cis2RolesMiddleware:
         cis2.access_ended(user=user, reason=reason)
         request.session.flush()
         request.user = AnonymousUser()
-        return render(
-            request, "registration/sign_in_problem.html", {"message": message, "who_helps": cis2.WHO_HELPS}, status=403
-        )
+        return oidc_pages.problem(request, message, who_helps=cis2.WHO_HELPS, status=403)

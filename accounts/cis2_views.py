@@ -7,31 +7,23 @@ but this session's state, nonce and PKCE verifier (accounts.oidc).
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from accounts import cis2, oidc
-from phb.refusals import refuse_role
+from accounts import cis2, oidc, oidc_pages
+from accounts.signin import CIS2
 
 BACKEND = "people.backends.UserWithTeamsBackend"
 
 
 def _provider(request) -> oidc.Provider:
-    """CIS2's settings, or a 404 where it is not used (recorded, as any refused address, for someone signed in)."""
-    found = cis2.provider()
-    if found is None:
-        if request.user.is_authenticated:
-            refuse_role("CIS2 is not used here.")
-        raise Http404("CIS2 is not used here.")
-    return found
+    return oidc_pages.provider_or_404(request, CIS2, what="CIS2")
 
 
 def _problem(request, message: str, *, status: int):
-    return render(
-        request, "registration/sign_in_problem.html", {"message": message, "who_helps": cis2.WHO_HELPS}, status=status
-    )
+    return oidc_pages.problem(request, message, who_helps=cis2.WHO_HELPS, status=status)
 
 
 @login_not_required

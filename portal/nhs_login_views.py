@@ -8,14 +8,14 @@ but this session's state, nonce and PKCE verifier (accounts.oidc).
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts import oidc
-from phb.refusals import refuse_role
+from accounts import oidc, oidc_pages
+from accounts.signin import NHS_LOGIN
 from portal import nhs_login, selectors
 from portal.views import invitation_invalid
 
@@ -23,23 +23,11 @@ BACKEND = "people.backends.UserWithTeamsBackend"
 
 
 def _provider(request) -> oidc.Provider:
-    """NHS login's settings, or a 404 where it is not used (recorded, as any refused address, for someone
-    signed in)."""
-    found = nhs_login.provider()
-    if found is None:
-        if request.user.is_authenticated:
-            refuse_role("NHS login is not used here.")
-        raise Http404("NHS login is not used here.")
-    return found
+    return oidc_pages.provider_or_404(request, NHS_LOGIN, what="NHS login")
 
 
 def _problem(request, message: str, *, status: int):
-    return render(
-        request,
-        "registration/sign_in_problem.html",
-        {"message": message, "who_helps": "your care coordinator"},
-        status=status,
-    )
+    return oidc_pages.problem(request, message, who_helps="your care coordinator", status=status)
 
 
 def _begin(request, keep: dict):
