@@ -121,10 +121,12 @@ class Person(models.Model):
     )
 
     wants_review_reminders = models.BooleanField(
-        "Send them reminders: 28 days before each review, and when a bank statement is overdue", default=False
+        "Contact them: reminders 28 and 7 days before each review and when a bank statement is overdue, and news "
+        "of their budget, plan and messages",
+        default=False,
     )
     contact_by = models.CharField(
-        "How they want reminders", max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
+        "How to contact them", max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
     )
     letters_by_post = models.BooleanField(
         "Post their letters to them",
