@@ -3,7 +3,8 @@ they chose (people.contact: e-mail or text message; nothing when they said no to
 
 - The services where it happens call `notice_write` in their own transaction: the indicative budget the person
   may now be told (budgets.services), a plan approved or not approved and a plan starting (careplans.approval),
-  a reply from the care team in the person's messages (portal.services.message_send). A plan returned to the
+  a reply from the care team in the person's messages (portal.services.message_send: one until they have
+  read their messages, however many replies come meanwhile). A plan returned to the
   coordinator is not a decision about the person's money, so it tells the person nothing.
 - Each is one PersonNotice row (an outbox row, phb.outbox) for each (kind, event): a decision made twice or a
   request sent again writes nothing more. After the transaction commits the row is handed to the worker; the

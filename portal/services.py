@@ -337,12 +337,20 @@ def message_send(*, person: Person, body: str, acting_user, link_base: str | Non
             f"There is a new message about {person.full_name} in the personal health budget service. {read_it}.",
             [coordinator.email],
         )
-    if not from_patient:
-        # Only that there is a new message, and where to read it: never its words (people.notices).
+    if not from_patient and not _earlier_reply_unread(person, message):
+        # Only that there is a new message, and where to read it: never its words (people.notices). One notice
+        # until they read their messages: three replies in an afternoon are not three texts.
         page = reverse("portal:messages", kwargs={"pk": person.pk})
         link = f"{link_base.rstrip('/')}{page}" if link_base else ""
         notice_write(person=person, kind=NoticeKind.TEAM_REPLIED, about=message.pk, link=link)
     return message
+
+
+def _earlier_reply_unread(person: Person, message: Message) -> bool:
+    """Whether the care team wrote to the person before `message` and they have not read it yet: they were told
+    of that one and have not been back since."""
+    earlier = Message.objects.filter(person=person, from_patient=False, read_at__isnull=True).exclude(pk=message.pk)
+    return earlier.exists()
 
 
 @transaction.atomic

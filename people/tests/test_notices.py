@@ -164,6 +164,18 @@ def test_it_writes_one_notice_for_each_reply_from_the_care_team_and_none_for_the
 
 
 @pytest.mark.django_db
+def test_replies_the_person_has_not_read_yet_write_one_notice_until_they_read_them(client, jane, alice, pat):
+    first = portal_services.message_send(person=jane, body=REPLY, acting_user=alice)
+    portal_services.message_send(person=jane, body="And bring your diary, please.", acting_user=alice)
+    assert list(PersonNotice.objects.values_list("about", flat=True)) == [str(first.pk)]
+
+    client.force_login(pat)
+    assert client.get(reverse("portal:messages", kwargs={"pk": jane.pk})).status_code == 200  # read them
+    later = portal_services.message_send(person=jane, body="Your review is booked.", acting_user=alice)
+    assert sorted(PersonNotice.objects.values_list("about", flat=True)) == sorted([str(first.pk), str(later.pk)])
+
+
+@pytest.mark.django_db
 def test_an_event_written_again_adds_no_second_notice(jane):
     with transaction.atomic():
         first = notices.notice_write(person=jane, kind=NoticeKind.PLAN_DECLINED, about="v-1")
