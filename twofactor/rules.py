@@ -62,9 +62,15 @@ def next_code(
     from django_otp.oath import TOTP
 
     current = int(now // step)
-    wanted = max(current, last_t + 1)
-    if abs(wanted - (current + drift)) > tolerance:
+    # The device accepts the steps within `tolerance` of its own clock (current + drift), later than the last.
+    # Of those, the one nearest the real time: the device then learns a drift nearer nought (django-otp keeps the
+    # step it matched as its drift), so a device that quick sign-ins pushed ahead comes back as time passes,
+    # rather than being asked forever for a step it no longer accepts.
+    earliest = max(current + drift - tolerance, last_t + 1)
+    latest = current + drift + tolerance
+    if earliest > latest:
         return None
+    wanted = min(max(current, earliest), latest)
     generator = TOTP(binascii.unhexlify(key_hex), step=step, digits=TOTP_DIGITS)
     generator.time = wanted * step
     return f"{generator.token():0{TOTP_DIGITS}d}"

@@ -74,3 +74,23 @@ def test_the_next_code_is_the_current_one_then_the_next_step_then_none_until_tim
     assert rules.next_code(key, now=now + 30, last_t=current + 1) == code_at(current + 2)
     # A device that learnt the app runs a step fast accepts one step further on.
     assert rules.next_code(key, now=now, last_t=current + 1, drift=1) == code_at(current + 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("drift", [-3, -2, -1, 0, 1, 2, 3])
+def test_the_next_code_is_one_the_device_accepts_whatever_drift_quick_sign_ins_left_it(alice, drift):
+    """Signing in again and again within a step pushes a device's drift on a step each time (django-otp keeps the
+    step it matched); the code is always one the device accepts, and the drift comes back towards nought."""
+    import time
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=alice, name="Phone", drift=drift, last_t=-1)
+    for _ in range(4):
+        device.refresh_from_db()
+        code = rules.next_code(device.key, now=time.time(), last_t=device.last_t, drift=device.drift)
+        assert code is not None and device.verify_token(code), device.drift
+        device.last_t = -1  # as if a step had passed before the next sign-in
+        device.save()
+    device.refresh_from_db()
+    assert device.drift == 0
