@@ -49,6 +49,7 @@ def _nothing_kept_from_before():
     freshness.stale_now()
     freshness.forget_last_copies()  # the copies shown while slow figures are worked out again, too
     prepared.forget()  # and statements are prepared afresh, as on a new connection
+    prepared.forget_compiled()  # and querysets compiled afresh: a test's settings may change their SQL
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -39,7 +39,6 @@ from casework.trays import local_date
 from eligibility.models import Decision
 from eligibility.selectors import current_screening
 from payments.flagging import with_flags
-from people.access import team_ids
 from people.models import Person
 from people.selectors import caseload_for
 
@@ -226,14 +225,8 @@ def caseload(*, user, today: datetime.date, query: str = "", mine: bool = False)
     (payments.flagging.with_flags): a page in one query."""
     people = caseload_for(user=user, query=query)
     if mine:
-        people = people.filter(lead_coordinator=user)
+        people = people.filter(lead_coordinator_id=user.pk)
     return with_flags(with_stage(people, today=today))
-
-
-def varying_with(user) -> set[int]:
-    """The values a caseload's query takes from the user asking (their id, their care teams' ids): kept as
-    parameters when the page's statement is prepared for every user alike (phb.prepared.planned_once)."""
-    return {user.pk, *team_ids(user)}
 
 
 def where(person: Person) -> Where:

@@ -1,5 +1,6 @@
 """The caseload and the work trays: where everyone is and what needs doing."""
 
+from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -10,7 +11,7 @@ from casework import trays
 from people import access, selectors
 from people.forms import CaseloadSearchForm
 from phb import audit
-from phb.pagination import page_of
+from phb.pagination import page_compiled, page_of
 from phb.roles import Role, has_role, is_phb_team
 
 
@@ -24,25 +25,19 @@ def caseload(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     # Coordinators see the people they lead, or (show=team) everyone in their care teams; the PHB team everyone.
     show = ("team" if request.GET.get("show") == "team" else "mine") if has_role(request.user, Role.COORDINATOR) else ""
-    people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
-    listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today, everyone=not show)
+    if query:
+        people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
+        listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today, everyone=not show)
+    else:  # the list's form, sort and links; its rows come from the compiled queryset below
+        listing = caseload_filters.CaseloadFilter(request.GET, queryset=None, today=today, everyone=not show)
     params = {"q": query, "show": show if show == "team" else "", **listing.kept()}
-    # The list as it opens (no search, filter or sort but the name's) comes from a statement planned once a
-    # connection for every user alike (phb.prepared: planning it took as long as running it). The rest are
-    # planned for their own values: a search's text would make each its own statement, and a plan that does not
-    # know which care team (a generic plan) sorted a team of 600 by stage eight times slower than one that does.
-    as_it_opens = (
-        not query and not listing.filtered and listing.sort_key == caseload_filters.CaseloadFilter.DEFAULT_SORT
-    )
-    planned_for = stage_selectors.varying_with(request.user) if as_it_opens else None
-    page = page_of(
-        listing.qs,
-        request.GET.get("page"),
-        params=params,
-        counted=listing.countable,
-        planned_for=planned_for,
-        ids_first=bool(query),  # a search by name can match thousands: the page's 26 ids first, then their rows
-    )
+    number = request.GET.get("page")
+    if query:
+        # A search by name can match thousands: the page's 26 ids first, then their rows. Not compiled once:
+        # each text would be a statement of its own.
+        page = page_of(listing.qs, number, params=params, counted=listing.countable, ids_first=True)
+    else:
+        page = caseload_page(request.user, today=today, show=show, listing=listing, number=number, params=params)
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
     context = {
@@ -58,6 +53,36 @@ def caseload(request):
         "can_add": access.can_add_person(request.user),
     }
     return render(request, "casework/caseload.html", context)
+
+
+def caseload_page(user, *, today, show: str, listing, number, params: dict):
+    """A page of the caseload with no search: its queryset built and compiled once a process for each shape of
+    ask (the day, the user's role and number of care teams, My people or My team, the filters and sort chosen),
+    for a stand-in user whose ids the user's own then replace (trays.StandIn, as the work trays do). The list as
+    it opens (no filter, the name's order) is read by a statement prepared once a connection for every user alike
+    (phb.prepared: planning it took as long as running it); the rest are planned for their own values: a plan
+    that does not know which care team (a generic plan) sorted a team of 600 by stage eight times slower."""
+    chosen = listing.kept()
+    teams = len(access.team_ids(user))
+    stand_in = trays.StandIn(user.role, teams)
+
+    def build():
+        people = stage_selectors.caseload(user=stand_in, today=today, mine=show == "mine")
+        data = QueryDict(mutable=True)
+        data.update(chosen)
+        return caseload_filters.CaseloadFilter(data, queryset=people, today=today, everyone=not show).qs
+
+    as_it_opens = not listing.filtered and listing.sort_key == caseload_filters.CaseloadFilter.DEFAULT_SORT
+    return page_compiled(
+        ("caseload", today, user.role, teams, show, tuple(sorted(chosen.items()))),
+        build,
+        number,
+        stand_ins=stand_in.values(),
+        values=trays.StandIn.swaps(user),
+        params=params,
+        counted=listing.countable,
+        prepare=as_it_opens,
+    )
 
 
 @require_GET

@@ -8,8 +8,7 @@ no page's HTML grows with the data (tests/test_page_queries.py renders every lis
 sees everyone and checks the size and the rows).
 """
 
-import contextlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -99,13 +98,10 @@ def page_of(
     size: int = PAGE_SIZE,
     params: dict | None = None,
     counted: bool = True,
-    planned_for: Collection[int] | None = None,
     ids_first: bool = False,
 ) -> Page:
     """One page of an ordered queryset; a page past the end shows page 1. params: the filters to keep.
     counted=False: no count at all (a page that shows only "earlier" and "later" links); count is 0.
-    planned_for: the page's rows are read by a statement prepared once a connection, with these values (the
-    user's id and care teams) as its parameters (phb.prepared.planned_once).
     ids_first: the page's ids are found first, in order, and only then its rows with all they show (a query more):
     for a search that matches thousands, PostgreSQL then joins and works out 26 rows rather than sorting every
     match with all its columns (the caseload's search by name at 200,000 people: 10 ms rather than 30 to 50)."""
@@ -117,15 +113,62 @@ def page_of(
         ids = list(queryset.values_list("pk", flat=True)[start:stop])
         return list(queryset.filter(pk__in=ids)) if ids else []
 
-    with prepared.planned_once(planned_for) if planned_for is not None else contextlib.nullcontext():
-        rows = read((number - 1) * size, number * size + 1)
-        if not rows and number > 1:
-            number = 1
-            rows = read(0, size + 1)
+    rows = read((number - 1) * size, number * size + 1)
+    if not rows and number > 1:
+        number = 1
+        rows = read(0, size + 1)
     # Counted even when the whole list is on this page, so a page runs the same queries at any size.
     # Only the ids are counted: annotations the list shows (a plan's total, say) are not worked out for up
     # to a thousand rows just to count them.
-    total = queryset.order_by().values("pk")[: COUNT_UP_TO + 1].count() if counted else 0
+    total = prepared.counted(queryset, COUNT_UP_TO + 1).count() if counted else 0
+    return _page(rows, number, size, total, params)
+
+
+def page_compiled(
+    key: Hashable,
+    build: Callable[[], QuerySet],
+    number,
+    *,
+    stand_ins: Collection[int],
+    values: dict,
+    size: int = PAGE_SIZE,
+    params: dict | None = None,
+    counted: bool = True,
+    prepare: bool = False,
+) -> Page:
+    """page_of for a list whose queryset is built and compiled once a process for each shape of ask
+    (phb.prepared.compiled), not on every request: `build()` gives the list's queryset for a user made of
+    `stand_ins` (ids no row has), `values` maps them to the user's own, and `key` holds everything else the SQL
+    depends on (the day, the role, the number of care teams, the filters and sort chosen). Free text (a search)
+    does not belong in a key: each text would be compiled and kept. prepare: the page's rows are read by a
+    statement prepared once a connection with the generic plan, planned once for every user alike (phb.prepared):
+    for a list whose best plan does not depend on whose it is."""
+    number = page_number(number)
+
+    def made(number: int) -> dict:
+        def pieces() -> dict:
+            queryset = build()
+            found = {"rows": queryset[(number - 1) * size : number * size + 1]}
+            if counted:
+                found["count"] = prepared.counted(queryset, COUNT_UP_TO + 1)
+            return found
+
+        return prepared.compiled((key, number, size, counted), pieces, stand_ins)
+
+    def read(found: dict) -> list:
+        return found["rows"].objects(values, prepare=prepare) if found["rows"] else []
+
+    found = made(number)
+    rows = read(found)
+    if not rows and number > 1:
+        number = 1
+        found = made(number)
+        rows = read(found)
+    total = found["count"].value(values) if counted and found["count"] else 0
+    return _page(rows, number, size, total, params)
+
+
+def _page(rows: list, number: int, size: int, total: int, params: dict | None) -> Page:
     capped = total > COUNT_UP_TO
     total = min(total, COUNT_UP_TO)
     kept = {key: value for key, value in (params or {}).items() if key != "page" and value not in ("", None)}

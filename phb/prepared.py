@@ -12,20 +12,28 @@ still sees every status and date, so it uses the partial indexes those name. Pos
 planning afresh for a statement with parameters (its "auto" choice compared costs and never chose the generic
 plan here), so each EXECUTE asks for the generic plan for itself alone and sets the choice back after.
 
+Querysets compiled once (`compiled`, `Compiled`): a list whose queryset took longer to build and compile through
+the ORM than to run (the caseload) is compiled once a process for each shape of ask, for a stand-in user, and its
+rows read into the queryset's own objects with the user's values; prepared or sent plain, as the caller asks.
+
 Set DB_PREPARED_STATEMENTS=false where connections are shared between clients by a pooler in transaction mode
 (PgBouncer), which cannot keep a connection's prepared statements: the same SQL then runs as a plain query.
 SQLite (`make run`) runs it plain too.
 """
 
 import contextlib
+import copy
 import hashlib
 import itertools
 import re
-from collections.abc import Collection
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.core.exceptions import EmptyResultSet
+from django.db import DatabaseError, connection, connections
 
 _KEPT = "_phb_prepared"  # on the connection wrapper: what is prepared on its connection (Kept)
 
@@ -99,6 +107,10 @@ class Statement:
             finally:
                 _reset()
 
+    def plain(self, values: dict) -> tuple[str, list]:
+        """The ORM's own SQL with each stand-in swapped for its value: planned for those values when it runs."""
+        return self.sql, [values.get(v, v) if type(v) is int else v for v in self.params]
+
     def execute(self, args: list) -> tuple[str, list]:
         """The SQL and parameters that run the statement, prepared first on this connection if it is not yet,
         with the generic plan (set back by _reset once its rows are read)."""
@@ -132,30 +144,6 @@ KEPT_UP_TO = 100
 _TOKENS = re.compile(r"(%%|%s)")
 
 
-@contextlib.contextmanager
-def planned_once(stand_ins: Collection[int]):
-    """Every SELECT the ORM runs inside is run as a prepared statement (Statement.of), planned once a
-    connection: `stand_ins` are the values that differ between users (their id, their care teams' ids), kept as
-    $n so one statement serves them all; every other parameter is written in. So give it no free text (a
-    search): each text would be a statement of its own. For a page's one big query, not its small ones."""
-    if not _enabled():
-        yield
-        return
-
-    def prepare(execute, sql, params, many, context):
-        if many or not params or not sql.startswith("SELECT"):
-            return execute(sql, params, many, context)
-        statement = Statement.of(sql, params, stand_ins)
-        try:
-            # The values are the stand-ins themselves: they are the user's own here.
-            return execute(*statement.execute(list(statement.stand_ins)), many, context)
-        finally:
-            _reset()  # the rows stay on the ORM's cursor; another sets the plan choice back
-
-    with connection.execute_wrapper(prepare):
-        yield
-
-
 def _reset() -> None:
     # It fails only in a transaction that has already failed, which undoes the SET as it rolls back.
     with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
@@ -164,3 +152,130 @@ def _reset() -> None:
 
 def _enabled() -> bool:
     return connection.vendor == "postgresql" and getattr(settings, "DB_PREPARED_STATEMENTS", True)
+
+
+# --- Querysets compiled once ----------------------------------------------------------------------------------
+#
+# Building a queryset through the ORM and compiling it cost the caseload more than running it (10 ms of the 18 ms
+# a page took in Python at 200,000 people: two dozen annotations, a CASE of the stage rule, the filters). Its SQL
+# depends only on the shape of what is asked (the user's role and number of care teams, the day, the filters and
+# sort chosen, the page), so it is compiled once a process for each shape with stand-in ids, as the work trays'
+# UNION is, and its rows read into the queryset's own objects (its iterable class: model instances with their
+# annotations and select_related rows) without building it again.
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A queryset's statement and its compiler as compiled once: the compiler knows what each column of the SQL
+    is, so rows read by the statement become the objects the queryset itself would give."""
+
+    statement: Statement
+    compiler: object  # the ORM's SQLCompiler after as_sql (select, klass_info, annotations)
+    iterable_class: type
+    model: type
+    db: str
+
+    @classmethod
+    def of(cls, queryset, stand_ins: Collection[int]) -> "Compiled | None":
+        """None when the queryset can match nothing (the ORM raises EmptyResultSet: a filter on no ids)."""
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        statement = Statement.of(sql, params, stand_ins)
+        return cls(statement, compiler, queryset._iterable_class, queryset.model, queryset.db)
+
+    def objects(self, values: dict, *, prepare: bool) -> list:
+        """The rows for these values of the stand-ins, as the queryset's objects. prepare: run as a statement
+        prepared once a connection with the generic plan (for a list whose best plan does not depend on the
+        user); otherwise the SQL is sent as the ORM would send it, planned for these values."""
+        compiler = copy.copy(self.compiler)  # the one compiled is shared; each read uses this thread's connection
+        compiler.connection = connections[self.db]
+        prepared = prepare and _enabled()
+        if prepared:
+            sql, params = self.statement.execute([values[stand_in] for stand_in in self.statement.stand_ins])
+        else:
+            sql, params = self.statement.plain(values)
+        compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        try:
+            return list(self.iterable_class(_Read(self, compiler)))
+        finally:
+            if prepared:
+                _reset()
+
+    def value(self, values: dict):
+        """The first column of the first row (a count), planned for these values."""
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(*self.statement.plain(values))
+            return cursor.fetchone()[0]
+
+
+class _Read:
+    """What the ORM's iterable classes read of a queryset, with the compiler already made."""
+
+    def __init__(self, compiled: Compiled, compiler):
+        self.db = compiled.db
+        self.model = compiled.model
+        self._known_related_objects = {}
+        self.query = _Query(compiler)
+
+
+class _Query:
+    def __init__(self, compiler):
+        self._compiler = compiler
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        return self._compiler
+
+
+def counted(queryset, up_to: int):
+    """A queryset's rows counted up to `up_to` as one SELECT COUNT(*), for `compiled`: only the ids, so the
+    annotations a list shows are not worked out for the rows it counts."""
+    return queryset.order_by().values("pk")[:up_to]
+
+
+# Each shape's compiled querysets, newest used last; at most COMPILED_UP_TO a process.
+COMPILED_UP_TO = 256
+_compiled: OrderedDict = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def compiled(key: Hashable, build: Callable[[], dict], stand_ins: Collection[int]) -> dict:
+    """The querysets `build` gives (a dict of name: queryset, each for a user made of `stand_ins`), compiled once a
+    process for `key`, which must hold everything their SQL depends on but the stand-ins' values (the day, the
+    role, the number of care teams, the choices made). A name whose queryset can match nothing maps to None.
+    A queryset named `count` is compiled as a COUNT(*) of its rows."""
+    key = (connection.vendor, connection.alias, key)
+    with _compiled_lock:
+        found = _compiled.get(key)
+        if found is not None:
+            _compiled.move_to_end(key)
+            return found
+    made = {}
+    for name, queryset in build().items():
+        if name == "count":
+            made[name] = _count_of(queryset, stand_ins)
+        else:
+            made[name] = Compiled.of(queryset, stand_ins)
+    with _compiled_lock:
+        _compiled[key] = made
+        while len(_compiled) > COMPILED_UP_TO:
+            _compiled.popitem(last=False)
+    return made
+
+
+def _count_of(queryset, stand_ins) -> Compiled | None:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    statement = Statement.of(f"SELECT COUNT(*) FROM ({sql}) counted", params, stand_ins)  # noqa: S608 (ORM's SQL)
+    return Compiled(statement, compiler, tuple, queryset.model, queryset.db)
+
+
+def forget_compiled() -> None:
+    """Every queryset is compiled afresh from the next use on (tests that change what SQL a shape gives)."""
+    with _compiled_lock:
+        _compiled.clear()

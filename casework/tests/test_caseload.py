@@ -246,3 +246,15 @@ def test_everyone_is_sorted_by_name_only_and_a_stage_filter_over_everyone_is_not
     client.force_login(alice)
     mine = client.get(URL, {"show": "team", "stage": "referred"})
     assert mine.context["counted"] and 'data-testid="sort-stage"' in mine.content.decode()
+
+
+def test_coordinators_asking_the_same_shape_of_list_each_see_their_own_people(client, alice, charlie, south, team):
+    """The list's query is compiled once for everyone of a role with as many care teams, choosing the same filters
+    and sort (phb.pagination.page_compiled): each coordinator's own ids are what it runs with."""
+    PersonFactory(family_name="Evans", care_team=south, lead_coordinator=charlie)  # not screened: new
+    for query in ({}, {"show": "team"}, {"show": "team", "sort": "stage"}, {"show": "team", "stage": "new"}):
+        client.force_login(alice)
+        alices = names(client.get(URL, query))
+        client.force_login(charlie)
+        assert names(client.get(URL, query)) == ["Evans"], query
+        assert alices and "Evans" not in alices, query

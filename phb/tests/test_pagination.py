@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from people.models import Person
 from people.tests.factories import PersonFactory
 from phb import pagination
-from phb.pagination import page_number, page_of
+from phb.pagination import page_compiled, page_number, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,61 @@ def test_a_list_that_is_not_counted_runs_one_query_and_still_knows_its_neighbour
         page = page_of(ordered(), 2, size=5, counted=False)
     assert len(queries.captured_queries) == 1
     assert (page.has_previous, page.has_next, page.count) == (True, True, 0)
+
+
+# page_compiled: the same page, its queryset built and compiled once a process for each shape.
+
+TEAM = -7_340_100
+
+
+def team_list(team_id=TEAM):
+    return Person.objects.filter(care_team_id=team_id).order_by("family_name", "id")
+
+
+def compiled_page(team, number, *, built=None, counted=True, key="team list"):
+    def build():
+        if built is not None:
+            built.append(1)
+        return team_list()
+
+    return page_compiled(
+        key, build, number, stand_ins={TEAM}, values={TEAM: team.pk}, size=5, params={"q": ""}, counted=counted
+    )
+
+
+def test_a_compiled_page_is_the_same_page_as_page_of_for_each_user(people, north, south):
+    PersonFactory(care_team=south, family_name="Elsewhere")
+    for number in ("1", "2", "3", "99"):
+        page, expected = compiled_page(north, number), page_of(team_list(north.pk), number, size=5)
+        assert [p.pk for p in page] == [p.pk for p in expected]
+        assert (page.number, page.has_next, page.count, page.count_capped) == (
+            expected.number,
+            expected.has_next,
+            expected.count,
+            expected.count_capped,
+        )
+    page = compiled_page(south, 1)
+    assert [p.family_name for p in page] == ["Elsewhere"] and page.count == 1
+
+
+def test_a_compiled_page_is_built_once_for_its_shape_and_page(people, north, south):
+    built = []
+    compiled_page(north, 1, built=built)
+    compiled_page(south, 1, built=built)
+    assert len(built) == 1
+    compiled_page(north, 2, built=built)  # another page: its own LIMIT and OFFSET
+    assert len(built) == 2
+
+
+def test_a_compiled_page_is_two_queries_or_one_not_counted(people, north):
+    with CaptureQueriesContext(connection) as counted:
+        compiled_page(north, 1)
+    with CaptureQueriesContext(connection) as not_counted:
+        page = compiled_page(north, 1, counted=False, key="not counted")
+    assert (len(counted.captured_queries), len(not_counted.captured_queries)) == (2, 1)
+    assert (page.count, page.has_next) == (0, True)
+
+
+def test_a_compiled_page_of_a_list_that_can_match_nothing_is_empty(db):
+    page = page_compiled("nothing", Person.objects.none, 1, stand_ins=set(), values={})
+    assert not page and page.count == 0

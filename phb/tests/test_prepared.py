@@ -6,9 +6,10 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
 
-from people.models import User
+from people.models import Person, User
+from people.tests.factories import PersonFactory
 from phb import prepared
-from phb.prepared import Statement
+from phb.prepared import Compiled, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -104,49 +105,128 @@ def test_placeholders_and_parameters_must_match():
         Statement.of("SELECT %s", [1, 2], set())
 
 
-def staff_in(user):
-    """A query with the user's id in it and a number the ORM writes itself (EXISTS' SELECT 1)."""
-    return (
-        User.objects.filter(pk=user.pk)
-        .filter(Exists(User.objects.filter(pk=OuterRef("pk"))))
-        .values_list("username", flat=True)
-    )
-
-
-def test_inside_planned_once_the_orms_rows_come_from_one_statement_for_every_user():
-    first, second = User.objects.create(username="first"), User.objects.create(username="second")
-    with CaptureQueriesContext(connection) as captured:
-        for user in (first, second, first):
-            with prepared.planned_once({user.pk}):
-                assert list(staff_in(user)) == [user.username]
-    sent = [q["sql"].split()[0] for q in captured.captured_queries]
-    # One statement for both users (their ids are its parameter), prepared once, each run setting the plan back.
-    assert sent.count("PREPARE") == 1 and sent.count("SET") == 3 and sent.count("RESET") == 3
-    assert sent.count("SELECT") == 0
-
-
 def test_a_stand_in_that_is_also_a_number_the_orm_wrote_still_finds_the_rows():
     """A user whose id is 1 has it stand both for their id and, in EXISTS, for the ORM's own "SELECT 1"."""
     User.objects.create(username="someone")
     ones = User.objects.filter(pk=1).filter(Exists(User.objects.filter(pk=OuterRef("pk")))).values_list("pk", flat=True)
-    expected = list(ones)
-    with prepared.planned_once({1}):
-        assert list(ones.all()) == expected
+    expected = [(pk,) for pk in ones]
+    assert Statement.of(*ones.query.sql_with_params(), {1}).rows({1: 1}) == expected
 
 
 def test_statements_past_the_limit_are_let_go(monkeypatch):
     monkeypatch.setattr(prepared, "KEPT_UP_TO", 2)
     user = User.objects.create(username="someone")
-    with CaptureQueriesContext(connection) as captured, prepared.planned_once({user.pk}):
+    with CaptureQueriesContext(connection) as captured:
         for name in ("a", "b", "c"):
-            assert list(User.objects.filter(pk=user.pk, username__gt=name).values_list("username", flat=True))
+            query = User.objects.filter(pk=STAND_IN, username__gt=name).values_list("username", flat=True).query
+            assert Statement.of(*query.sql_with_params(), {STAND_IN}).rows({STAND_IN: user.pk})
     assert [q["sql"] for q in captured.captured_queries].count("DEALLOCATE ALL") == 1
     assert len(prepared_here()) <= 2
 
 
-def test_planned_once_turned_off_runs_the_orms_sql(settings):
+def test_prepared_statements_turned_off_run_the_orms_sql(settings, north):
     settings.DB_PREPARED_STATEMENTS = False
-    user = User.objects.create(username="someone")
-    with CaptureQueriesContext(connection) as captured, prepared.planned_once({user.pk}):
-        assert list(staff_in(user)) == ["someone"]
+    PersonFactory(care_team=north)
+    compiled = Compiled.of(people_of_team(), {TEAM})
+    with CaptureQueriesContext(connection) as captured:
+        assert len(compiled.objects({TEAM: north.pk}, prepare=True)) == 1
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
+
+
+# Querysets compiled once a process (prepared.compiled, Compiled): the SQL built and compiled for stand-in ids, the
+# rows read into the queryset's own objects with each user's values.
+
+TEAM = -7_340_100
+
+
+def people_of_team(team_id=TEAM):
+    """People of a care team with their team and lead coordinator joined, and an annotation: what a list reads."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    return (
+        Person.objects.filter(care_team_id=team_id)
+        .select_related("care_team", "lead_coordinator")
+        .annotate(shown=Concat("family_name", Value("!")))
+        .order_by("family_name", "id")
+    )
+
+
+@pytest.fixture
+def two_teams(north, south, alice):
+    ours = [PersonFactory(care_team=north, lead_coordinator=alice, family_name=f"North{n}") for n in range(3)]
+    theirs = [PersonFactory(care_team=south, family_name=f"South{n}") for n in range(2)]
+    return ours, theirs
+
+
+@pytest.mark.parametrize("prepare", [True, False])
+def test_a_compiled_queryset_reads_each_users_rows_into_the_querysets_own_objects(two_teams, north, south, prepare):
+    compiled = Compiled.of(people_of_team(), {TEAM})
+    for team in (north, south):
+        expected = list(people_of_team(team.pk))
+        with CaptureQueriesContext(connection) as queries:
+            found = compiled.objects({TEAM: team.pk}, prepare=prepare)
+            shown = [
+                (p.pk, p.shown, p.care_team.name, p.lead_coordinator_id and p.lead_coordinator.username) for p in found
+            ]
+        assert shown == [
+            (p.pk, p.shown, p.care_team.name, p.lead_coordinator_id and p.lead_coordinator.username) for p in expected
+        ]
+        assert all(isinstance(p, Person) for p in found)
+        # Prepared: the SET and EXECUTE, then the RESET; plain: the ORM's own SQL. Related rows cost nothing more.
+        if not prepare:
+            expected_kinds = ["SELECT"]
+        else:  # prepared on the connection the first time only
+            expected_kinds = ["PREPARE", "SET", "RESET"] if team == north else ["SET", "RESET"]
+        assert [q["sql"].split()[0] for q in queries.captured_queries] == expected_kinds
+
+
+def test_a_queryset_that_can_match_nothing_compiles_to_none():
+    assert Compiled.of(Person.objects.filter(pk__in=[]), {TEAM}) is None
+
+
+def test_it_is_built_once_a_process_for_each_key(two_teams, north, south):
+    built = []
+
+    def build():
+        built.append(1)
+        return {"rows": people_of_team(), "count": prepared.counted(people_of_team(), 3)}
+
+    first = prepared.compiled(("people", 1), build, {TEAM})
+    again = prepared.compiled(("people", 1), build, {TEAM})
+    assert first is again and len(built) == 1
+    prepared.compiled(("people", 2), build, {TEAM})
+    assert len(built) == 2
+    assert first["count"].value({TEAM: north.pk}) == 3  # counted up to 3 of north's 3
+    assert first["count"].value({TEAM: south.pk}) == 2
+
+
+def test_it_keeps_at_most_compiled_up_to_shapes_letting_the_least_used_go(monkeypatch):
+    monkeypatch.setattr(prepared, "COMPILED_UP_TO", 2)
+    built = []
+
+    def build():
+        built.append(1)
+        return {"rows": people_of_team()}
+
+    prepared.compiled("a", build, {TEAM})
+    prepared.compiled("b", build, {TEAM})
+    prepared.compiled("a", build, {TEAM})  # used again: "b" is now the least used
+    prepared.compiled("c", build, {TEAM})
+    prepared.compiled("a", build, {TEAM})
+    assert len(built) == 3
+    prepared.compiled("b", build, {TEAM})
+    assert len(built) == 4
+
+
+def test_forget_compiled_builds_again():
+    built = []
+
+    def build():
+        built.append(1)
+        return {"rows": people_of_team()}
+
+    prepared.compiled("a", build, {TEAM})
+    prepared.forget_compiled()
+    prepared.compiled("a", build, {TEAM})
+    assert len(built) == 2
