@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0010_delivery_status'),
+        ("people", "0010_delivery_status"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='person',
-            name='contact_by',
-            field=models.CharField(choices=[('email', 'Email'), ('text', 'Text message')], default='email', max_length=10, verbose_name='How to contact them'),
+            model_name="person",
+            name="contact_by",
+            field=models.CharField(
+                choices=[("email", "Email"), ("text", "Text message")],
+                default="email",
+                max_length=10,
+                verbose_name="How to contact them",
+            ),
         ),
         migrations.AlterField(
-            model_name='person',
-            name='wants_review_reminders',
-            field=models.BooleanField(default=False, verbose_name='Contact them: reminders 28 and 7 days before each review and when a bank statement is overdue, and news of their budget, plan and messages'),
+            model_name="person",
+            name="wants_review_reminders",
+            field=models.BooleanField(
+                default=False,
+                verbose_name="Contact them: reminders 28 and 7 days before each review and when a bank statement is overdue, and news of their budget, plan and messages",
+            ),
         ),
     ]
