@@ -17,6 +17,7 @@ from payments import reclaims
 from payments.models import AfterStopping, MoneyAction
 from people.tests.factories import PersonFactory
 from phb import letterhead, pdf
+from phb.words import long_date
 from tests.notify_api import address_lines, letter_failures, text_positions
 from tests.page_data import finance
 from tests.test_letters import every_document
@@ -134,7 +135,8 @@ def test_a_longer_letterhead_stays_in_the_services_own_area(settings, jane, alic
     content = bytes(Letter.objects.get(plan_version=version).pdf)
     assert letter_failures(content) == []
     right = " ".join(text for text, left, _, base in text_positions(content) if left >= 125 and base <= 95)
-    for words in ("Care Board", "White Rose House", "Telephone:", "@nhs.net", "NHS number:", "1 December"):
+    dated = long_date(timezone.localdate())  # the letter's date: the day it was made
+    for words in ("Care Board", "White Rose House", "Telephone:", "@nhs.net", "NHS number:", dated):
         assert words in right, words
 
 
