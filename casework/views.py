@@ -1,6 +1,5 @@
 """The caseload and the work trays: where everyone is and what needs doing."""
 
-from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -11,7 +10,7 @@ from casework import trays
 from people import access, selectors
 from people.forms import CaseloadSearchForm
 from phb import audit
-from phb.pagination import page_compiled, page_of
+from phb.pagination import page_of
 from phb.roles import Role, has_role, is_phb_team
 
 
@@ -37,7 +36,9 @@ def caseload(request):
         # each text would be a statement of its own.
         page = page_of(listing.qs, number, params=params, counted=listing.countable, ids_first=True)
     else:
-        page = caseload_page(request.user, today=today, show=show, listing=listing, number=number, params=params)
+        page = caseload_filters.caseload_page(
+            request.user, today=today, show=show, listing=listing, number=number, params=params
+        )
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
     context = {
@@ -53,36 +54,6 @@ def caseload(request):
         "can_add": access.can_add_person(request.user),
     }
     return render(request, "casework/caseload.html", context)
-
-
-def caseload_page(user, *, today, show: str, listing, number, params: dict):
-    """A page of the caseload with no search: its queryset built and compiled once a process for each shape of
-    ask (the day, the user's role and number of care teams, My people or My team, the filters and sort chosen),
-    for a stand-in user whose ids the user's own then replace (trays.StandIn, as the work trays do). The list as
-    it opens (no filter, the name's order) is read by a statement prepared once a connection for every user alike
-    (phb.prepared: planning it took as long as running it); the rest are planned for their own values: a plan
-    that does not know which care team (a generic plan) sorted a team of 600 by stage eight times slower."""
-    chosen = listing.kept()
-    teams = len(access.team_ids(user))
-    stand_in = trays.StandIn(user.role, teams)
-
-    def build():
-        people = stage_selectors.caseload(user=stand_in, today=today, mine=show == "mine")
-        data = QueryDict(mutable=True)
-        data.update(chosen)
-        return caseload_filters.CaseloadFilter(data, queryset=people, today=today, everyone=not show).qs
-
-    as_it_opens = not listing.filtered and listing.sort_key == caseload_filters.CaseloadFilter.DEFAULT_SORT
-    return page_compiled(
-        ("caseload", today, user.role, teams, show, tuple(sorted(chosen.items()))),
-        build,
-        number,
-        stand_ins=stand_in.values(),
-        values=trays.StandIn.swaps(user),
-        params=params,
-        counted=listing.countable,
-        prepare=as_it_opens,
-    )
 
 
 @require_GET

@@ -178,13 +178,13 @@ class Compiled:
     @classmethod
     def of(cls, queryset, stand_ins: Collection[int]) -> "Compiled | None":
         """None when the queryset can match nothing (the ORM raises EmptyResultSet: a filter on no ids)."""
-        compiler = queryset.query.get_compiler(using=queryset.db)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
+        compiled = _compile(queryset)
+        if compiled is None:
             return None
-        statement = Statement.of(sql, params, stand_ins)
-        return cls(statement, compiler, queryset._iterable_class, queryset.model, queryset.db)
+        compiler, sql, params = compiled
+        return cls(
+            Statement.of(sql, params, stand_ins), compiler, queryset._iterable_class, queryset.model, queryset.db
+        )
 
     def objects(self, values: dict, *, prepare: bool) -> list:
         """The rows for these values of the stand-ins, as the queryset's objects. prepare: run as a statement
@@ -265,12 +265,21 @@ def compiled(key: Hashable, build: Callable[[], dict], stand_ins: Collection[int
     return made
 
 
-def _count_of(queryset, stand_ins) -> Compiled | None:
+def _compile(queryset) -> tuple | None:
+    """The queryset's compiler, SQL and parameters; None when it can match nothing (EmptyResultSet)."""
     compiler = queryset.query.get_compiler(using=queryset.db)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return None
+    return compiler, sql, params
+
+
+def _count_of(queryset, stand_ins) -> Compiled | None:
+    compiled = _compile(queryset)
+    if compiled is None:
+        return None
+    compiler, sql, params = compiled
     statement = Statement.of(f"SELECT COUNT(*) FROM ({sql}) counted", params, stand_ins)  # noqa: S608 (ORM's SQL)
     return Compiled(statement, compiler, tuple, queryset.model, queryset.db)
 
