@@ -120,10 +120,11 @@ def tabs(show: str, params: dict) -> list[dict]:
 def caseload_page(user, *, today, show: str, listing, number, params: dict):
     """A page of the caseload with no search: its queryset built and compiled once a process for each shape of
     ask (the day, the user's role and number of care teams, My people or My team, the filters and sort chosen),
-    for a stand-in user whose ids the user's own then replace (casework.trays.StandIn, as the work trays do). The list as
-    it opens (no filter, the name's order) is read by a statement prepared once a connection for every user alike
-    (phb.prepared: planning it took as long as running it); the rest are planned for their own values: a plan
-    that does not know which care team (a generic plan) sorted a team of 600 by stage eight times slower."""
+    for a stand-in user whose ids the user's own then replace (casework.trays.StandIn, as the work trays do).
+    The list as it opens (no filter, the name's order) is read by a statement prepared once a connection for
+    every user alike (phb.prepared: planning it took as long as running it); the rest are planned for their own
+    values: a plan that does not know which care team (a generic plan) sorted a team of 600 by stage eight
+    times slower."""
     chosen = listing.kept()
     teams = len(team_ids(user))
     stand_in = StandIn(user.role, teams)
