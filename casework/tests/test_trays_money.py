@@ -22,20 +22,22 @@ from tests.page_data import finance
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
-
 
 def days_ago(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 def plan_of(person, user) -> SupportPlan:
     return SupportPlan.objects.create(person=person, created_by=user)
 
 
-def flag(plan, code: FlagCode, *, raised_on=TODAY) -> MoneyFlag:
+def flag(plan, code: FlagCode, *, raised_on=None) -> MoneyFlag:
     return MoneyFlag.objects.create(
-        plan=plan, person_id=plan.person_id, code=code, sentence="Said on the money page.", raised_on=raised_on
+        plan=plan,
+        person_id=plan.person_id,
+        code=code,
+        sentence="Said on the money page.",
+        raised_on=raised_on or timezone.localdate(),
     )
 
 
@@ -44,9 +46,9 @@ def proposal(plan, proposer, *, kind=ActionKind.RECLAIM, respond_by=None, respon
         plan=plan,
         kind=kind,
         amount=Decimal("300.00") if kind == ActionKind.RECLAIM else None,
-        effective_on=TODAY + datetime.timedelta(days=40) if kind == ActionKind.STOP else None,
+        effective_on=timezone.localdate() + datetime.timedelta(days=40) if kind == ActionKind.STOP else None,
         reasons="The account holds more than the plan needs.",
-        respond_by=respond_by or TODAY + datetime.timedelta(days=28),
+        respond_by=respond_by or timezone.localdate() + datetime.timedelta(days=28),
         response_on=response_on,
         response="I agree." if response_on else "",
         letter_pdf=b"%PDF-",
@@ -143,7 +145,7 @@ def test_a_proposal_waits_for_a_decision_once_responded_to_or_the_day_to_respond
 
 def test_with_no_response_it_waits_from_the_day_after_the_day_to_respond_by(jane, alice, priya, leo):
     plan = plan_of(jane, alice)
-    action = proposal(plan, priya, kind=ActionKind.STOP, respond_by=TODAY)
+    action = proposal(plan, priya, kind=ActionKind.STOP, respond_by=timezone.localdate())
     assert names(sections(leo)["money_decisions"]) == []  # the person may respond today still
     tomorrow = trays.Ask(leo, timezone.now() + datetime.timedelta(days=1))
     section = next(s for s in trays.rows_for(tomorrow, trays.Tray.PHB_TEAM) if s.source.key == "money_decisions")
@@ -164,7 +166,7 @@ def test_decided_or_withdrawn_proposals_wait_for_nothing(jane, alice, priya, leo
     plan = plan_of(jane, alice)
     withdrawn = proposal(plan, priya, respond_by=days_ago(3))
     MoneyAction.objects.filter(pk=withdrawn.pk).update(status=ActionStatus.WITHDRAWN)
-    decided = proposal(plan, priya, kind=ActionKind.STOP, response_on=TODAY)
+    decided = proposal(plan, priya, kind=ActionKind.STOP, response_on=timezone.localdate())
     MoneyAction.objects.filter(pk=decided.pk).update(
         status=ActionStatus.AGREED, decided_by=leo, decided_at=timezone.now()
     )
@@ -172,7 +174,7 @@ def test_decided_or_withdrawn_proposals_wait_for_nothing(jane, alice, priya, leo
 
 
 def test_coordinators_have_no_money_decisions_tray(jane, alice, priya):
-    proposal(plan_of(jane, alice), priya, response_on=TODAY)
+    proposal(plan_of(jane, alice), priya, response_on=timezone.localdate())
     assert "money_decisions" not in sections(alice)
 
 
@@ -181,7 +183,7 @@ def test_coordinators_have_no_money_decisions_tray(jane, alice, priya):
 
 def test_a_run_waits_for_a_second_person_who_handles_payments(priya, leo):
     maker = finance(priya)
-    run = PaymentRun.objects.create(due_by=TODAY, created_by=maker)
+    run = PaymentRun.objects.create(due_by=timezone.localdate(), created_by=maker)
     assert names(sections(leo)["runs_to_confirm"]) == []  # no finance permission
     checker = finance(leo)
     section = sections(checker)["runs_to_confirm"]
@@ -199,7 +201,7 @@ def test_a_run_waits_for_a_second_person_who_handles_payments(priya, leo):
 
 
 def test_the_finance_permission_given_through_a_group_counts(priya, leo):
-    PaymentRun.objects.create(due_by=TODAY, created_by=finance(priya))
+    PaymentRun.objects.create(due_by=timezone.localdate(), created_by=finance(priya))
     group = Group.objects.create(name="Finance")
     group.permissions.add(Permission.objects.get(content_type__app_label="payments", codename="run_payments"))
     leo.groups.add(group)
@@ -207,7 +209,7 @@ def test_the_finance_permission_given_through_a_group_counts(priya, leo):
 
 
 def test_coordinators_have_no_runs_tray(alice, priya):
-    PaymentRun.objects.create(due_by=TODAY, created_by=finance(priya))
+    PaymentRun.objects.create(due_by=timezone.localdate(), created_by=finance(priya))
     assert "runs_to_confirm" not in sections(finance(alice))
 
 
@@ -223,7 +225,7 @@ def money_work(jane, sam, alice, charlie, priya, leo):
     proposal(janes, maker, response_on=days_ago(2))
     proposal(sams, maker, kind=ActionKind.STOP, respond_by=days_ago(1))
     proposal(janes, maker, kind=ActionKind.STOP)
-    PaymentRun.objects.create(due_by=TODAY, created_by=maker)
+    PaymentRun.objects.create(due_by=timezone.localdate(), created_by=maker)
     flag(janes, FlagCode.SURPLUS)
     flag(sams, FlagCode.RUNS_OUT)
     return maker, checker

@@ -14,8 +14,6 @@ from payments.periods import plan_year_end
 from payments.rules import LineStatus
 from people.tests.factories import PersonFactory
 
-TODAY = timezone.localdate()
-
 
 def _as_before_payments(plan):
     """The plan as it was before payments were kept here: in force, with no schedule."""
@@ -31,7 +29,8 @@ def _run() -> str:
 def test_a_plan_in_force_with_no_schedule_gets_the_lines_due_from_today(active):
     plan = active.plan
     due_from_today = sorted(
-        (line.period_start, line.amount) for line in ScheduleLine.objects.filter(plan=plan, due_on__gte=TODAY)
+        (line.period_start, line.amount)
+        for line in ScheduleLine.objects.filter(plan=plan, due_on__gte=timezone.localdate())
     )
     _as_before_payments(plan)
 
@@ -40,7 +39,7 @@ def test_a_plan_in_force_with_no_schedule_gets_the_lines_due_from_today(active):
     # The lines due before today were paid outside this service: none is made. The rest are the same lines the
     # schedule written on activation held, to the penny.
     assert sorted((line.period_start, line.amount) for line in lines) == due_from_today
-    assert min(line.due_on for line in lines) >= TODAY
+    assert min(line.due_on for line in lines) >= timezone.localdate()
     assert max(line.period_end for line in lines) == plan_year_end(active.start_date)
     assert {(line.plan_version_id, line.status) for line in lines} == {(active.pk, LineStatus.SCHEDULED)}
 
@@ -53,11 +52,11 @@ def test_running_it_again_writes_nothing_and_plans_with_a_schedule_are_left_alon
     )
     untouched = set(ScheduleLine.objects.filter(plan=other.plan).values_list("pk", "amount"))
     _as_before_payments(active.plan)
-    first = services.schedule_active_plans(on=TODAY)
+    first = services.schedule_active_plans(on=timezone.localdate())
     assert (first.plans, first.without) == (1, 0) and first.lines == ScheduleLine.objects.filter(
         plan=active.plan
     ).count()
-    assert services.schedule_active_plans(on=TODAY) == services.Backfilled(plans=0, lines=0, without=0)
+    assert services.schedule_active_plans(on=timezone.localdate()) == services.Backfilled(plans=0, lines=0, without=0)
     assert _run() == "0 plans given a payment schedule: 0 payments scheduled.\n"
     assert set(ScheduleLine.objects.filter(plan=other.plan).values_list("pk", "amount")) == untouched
 

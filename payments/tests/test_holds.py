@@ -15,7 +15,6 @@ from payments.rules import LineKind, LineStatus, split_line
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -26,7 +25,7 @@ def _payments(plan):
 
 def _next_period(plan):
     """The first direct payment line starting after today: its period, to hold part of it."""
-    return next(line for line in _payments(plan) if line.period_start > TODAY + 3 * DAY)
+    return next(line for line in _payments(plan) if line.period_start > timezone.localdate() + 3 * DAY)
 
 
 def _total(plan):
@@ -100,14 +99,16 @@ def test_resuming_can_pay_the_held_days_after_all_due_on_the_day_payments_resume
 
 
 def test_paid_lines_are_never_held_nor_changed(active, alice, maker, checker):
-    run = services.run_create(due_by=TODAY + 20 * DAY, acting_user=maker)
+    run = services.run_create(due_by=timezone.localdate() + 20 * DAY, acting_user=maker)
     services.run_confirm(run=run, acting_user=checker)
     paid = {
         line.pk: (line.amount, line.period_start, line.period_end)
         for line in ScheduleLine.objects.filter(plan=active.plan, status=LineStatus.PAID)
     }
     assert paid
-    holds.hold_payments(plan=active.plan, starts_on=TODAY - 5 * DAY, reason="In hospital", acting_user=alice)
+    holds.hold_payments(
+        plan=active.plan, starts_on=timezone.localdate() - 5 * DAY, reason="In hospital", acting_user=alice
+    )
     after = {
         line.pk: (line.amount, line.period_start, line.period_end)
         for line in ScheduleLine.objects.filter(plan=active.plan, status=LineStatus.PAID)
@@ -116,9 +117,9 @@ def test_paid_lines_are_never_held_nor_changed(active, alice, maker, checker):
 
 
 def test_a_held_line_in_a_waiting_run_is_not_paid_when_the_run_is_confirmed(active, alice, maker, checker):
-    run = services.run_create(due_by=TODAY + 30 * DAY, acting_user=maker)
+    run = services.run_create(due_by=timezone.localdate() + 30 * DAY, acting_user=maker)
     gathered = set(run.lines.values_list("pk", flat=True))
-    holds.hold_payments(plan=active.plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
+    holds.hold_payments(plan=active.plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice)
     held = set(ScheduleLine.objects.filter(pk__in=gathered, status=LineStatus.HELD).values_list("pk", flat=True))
     assert held
     services.run_confirm(run=run, acting_user=checker)
@@ -139,9 +140,9 @@ def test_overlapping_holds_are_refused_and_days_after_one_ends_are_not(active, a
 @pytest.mark.parametrize(
     "starts, ends, reason, field",
     [
-        (TODAY, None, "   ", "reason"),
-        (TODAY - datetime.timedelta(days=holds.BACKDATE_DAYS + 1), None, "In hospital", "starts_on"),
-        (TODAY + 5 * DAY, TODAY + 5 * DAY, "In hospital", "ends_on"),
+        (timezone.localdate(), None, "   ", "reason"),
+        (timezone.localdate() - datetime.timedelta(days=holds.BACKDATE_DAYS + 1), None, "In hospital", "starts_on"),
+        (timezone.localdate() + 5 * DAY, timezone.localdate() + 5 * DAY, "In hospital", "ends_on"),
     ],
 )
 def test_a_blank_reason_a_start_too_long_ago_and_an_end_before_the_start_are_refused(
@@ -155,7 +156,7 @@ def test_a_blank_reason_a_start_too_long_ago_and_an_end_before_the_start_are_ref
 
 
 def test_a_hold_may_start_up_to_the_backdating_limit(active, alice):
-    earliest = TODAY - datetime.timedelta(days=holds.BACKDATE_DAYS)
+    earliest = timezone.localdate() - datetime.timedelta(days=holds.BACKDATE_DAYS)
     hold = holds.hold_payments(plan=active.plan, starts_on=earliest, reason="In hospital", acting_user=alice)
     assert hold.starts_on == earliest
 
@@ -165,16 +166,16 @@ def test_who_may_hold_the_coordinators_of_the_persons_team_and_the_phb_team(acti
     assert [holds.hold_refusal(user, plan) for user in (alice, bob, priya)] == ["", "", ""]
     assert "Only the person's care coordinator or the PHB team" in holds.hold_refusal(charlie, plan)
     with pytest.raises(ServiceError):
-        holds.hold_payments(plan=plan, starts_on=TODAY, reason="In hospital", acting_user=charlie)
-    hold = holds.hold_payments(plan=plan, starts_on=TODAY, reason="In hospital", acting_user=priya)
+        holds.hold_payments(plan=plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=charlie)
+    hold = holds.hold_payments(plan=plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=priya)
     with pytest.raises(ServiceError):
-        holds.resume_payments(suspension=hold, resumes_on=TODAY + DAY, acting_user=charlie)
+        holds.resume_payments(suspension=hold, resumes_on=timezone.localdate() + DAY, acting_user=charlie)
     assert Suspension.objects.get().resumed_at is None
 
 
 def test_a_hold_with_no_end_goes_on_into_the_next_plan_years_lines(active, alice):
     plan = active.plan
-    holds.hold_payments(plan=plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
+    holds.hold_payments(plan=plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice)
     end = max(ScheduleLine.objects.filter(plan=plan).values_list("period_end", flat=True))
     added = services.schedule_next_year(plan=plan, on=end - 10 * DAY)
     assert added
@@ -187,7 +188,9 @@ def test_a_hold_resuming_in_the_next_plan_year_holds_that_years_lines_only_until
     plan = active.plan
     end = max(ScheduleLine.objects.filter(plan=plan).values_list("period_end", flat=True))
     resumes = end + 45 * DAY
-    holds.hold_payments(plan=plan, starts_on=TODAY, ends_on=resumes, reason="In hospital", acting_user=alice)
+    holds.hold_payments(
+        plan=plan, starts_on=timezone.localdate(), ends_on=resumes, reason="In hospital", acting_user=alice
+    )
     services.schedule_next_year(plan=plan, on=end - DAY)
     new = ScheduleLine.objects.filter(plan=plan, period_start__gt=end)
     assert {line.status for line in new.filter(period_end__lt=resumes)} == {LineStatus.HELD}
@@ -209,7 +212,7 @@ def test_the_coordinator_holds_and_resumes_payments_from_the_plans_payments_page
     client.force_login(alice)
     assert hold_url in client.get(schedule).content.decode()
     assert client.get(hold_url).status_code == 200
-    response = client.post(hold_url, {**_date("starts_on", TODAY + 3 * DAY), "reason": "In hospital"})
+    response = client.post(hold_url, {**_date("starts_on", timezone.localdate() + 3 * DAY), "reason": "In hospital"})
     assert response.status_code == 302 and response.url == schedule
     hold = Suspension.objects.get()
     page = client.get(schedule).content.decode()
@@ -217,10 +220,10 @@ def test_the_coordinator_holds_and_resumes_payments_from_the_plans_payments_page
     assert "Payments held" in page and "In hospital" in page and resume_url in page
     assert "Payments held from" in page  # the message after holding
     assert client.get(resume_url).status_code == 200
-    response = client.post(resume_url, _date("resumes_on", TODAY + 20 * DAY))
+    response = client.post(resume_url, _date("resumes_on", timezone.localdate() + 20 * DAY))
     assert response.status_code == 302 and response.url == schedule
     hold.refresh_from_db()
-    assert (hold.ends_on, hold.resumed_by) == (TODAY + 20 * DAY, alice)
+    assert (hold.ends_on, hold.resumed_by) == (timezone.localdate() + 20 * DAY, alice)
     assert resume_url not in client.get(schedule).content.decode()
     # Resumed already: the resume page goes back to the schedule with a note.
     assert client.get(resume_url).status_code == 302
@@ -229,21 +232,23 @@ def test_the_coordinator_holds_and_resumes_payments_from_the_plans_payments_page
 def test_the_hold_form_says_what_to_fix(client, active, priya):
     client.force_login(priya)
     url = reverse("payments:hold", kwargs={"plan_id": active.plan_id})
-    response = client.post(url, {**_date("starts_on", TODAY - 60 * DAY), "reason": ""})
+    response = client.post(url, {**_date("starts_on", timezone.localdate() - 60 * DAY), "reason": ""})
     page = response.content.decode()
     assert response.status_code == 200 and "Enter why payments are being held" in page
-    response = client.post(url, {**_date("starts_on", TODAY - 60 * DAY), "reason": "In hospital"})
+    response = client.post(url, {**_date("starts_on", timezone.localdate() - 60 * DAY), "reason": "In hospital"})
     assert f"Payments can be held from up to {holds.BACKDATE_DAYS} days ago" in response.content.decode()
     assert not Suspension.objects.exists()
 
 
 def test_outsiders_are_refused_the_hold_and_resume_pages(client, active, alice, charlie, pat):
-    hold = holds.hold_payments(plan=active.plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
+    hold = holds.hold_payments(
+        plan=active.plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice
+    )
     hold_url = reverse("payments:hold", kwargs={"plan_id": active.plan_id})
     resume_url = reverse("payments:resume", kwargs={"pk": hold.pk})
     for outsider in (charlie, pat):
         client.force_login(outsider)
-        for url, form in ((hold_url, {**_date("starts_on", TODAY), "reason": "x"}), (resume_url, {})):
+        for url, form in ((hold_url, {**_date("starts_on", timezone.localdate()), "reason": "x"}), (resume_url, {})):
             assert client.get(url).status_code == 404
             assert client.post(url, form).status_code == 404
     assert Suspension.objects.get().resumed_at is None and Suspension.objects.count() == 1

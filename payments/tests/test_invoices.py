@@ -15,7 +15,6 @@ from payments.models import Invoice, ScheduleLine
 from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -30,8 +29,8 @@ def _record(active, user, **changes):
         "item_key": item.key,
         "provider": "Leeds Taxis",
         "reference": "INV-001",
-        "period_start": TODAY - 28 * DAY,
-        "period_end": TODAY - DAY,
+        "period_start": timezone.localdate() - 28 * DAY,
+        "period_end": timezone.localdate() - DAY,
         "amount": Decimal("96.00"),
         "acting_user": user,
         **changes,
@@ -76,8 +75,8 @@ def test_only_notional_items_of_the_version_in_force_take_invoices(active, priya
         ({"amount": Decimal("1.005")}, "amount"),
         ({"amount": Decimal("5000000.01")}, "amount"),
         ({"provider": "  "}, "provider"),
-        ({"period_start": TODAY, "period_end": TODAY - DAY}, "period_end"),
-        ({"period_start": TODAY + DAY, "period_end": TODAY + 2 * DAY}, "period_start"),
+        ({"period_start": timezone.localdate(), "period_end": timezone.localdate() - DAY}, "period_end"),
+        ({"period_start": timezone.localdate() + DAY, "period_end": timezone.localdate() + 2 * DAY}, "period_start"),
         ({"period_start": datetime.date(2026, 3, 1)}, "period_start"),  # before the plan started
     ],
 )
@@ -109,7 +108,7 @@ def test_coordinators_may_not_approve_invoices(active, alice):
 
 def _form(active, item=None, **changes):
     item = item or _item(active)
-    start, end = TODAY - 28 * DAY, TODAY - DAY
+    start, end = timezone.localdate() - 28 * DAY, timezone.localdate() - DAY
     return {
         "item_key": str(item.key),
         "provider": "Leeds Taxis",
@@ -172,7 +171,9 @@ def test_an_outsider_is_refused_the_invoice_page(client, active, charlie, pat):
 def test_the_pages_run_at_most_8_queries(client, active, alice, priya, django_assert_max_num_queries):
     from payments import holds
 
-    hold = holds.hold_payments(plan=active.plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
+    hold = holds.hold_payments(
+        plan=active.plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice
+    )
     _record(active, priya)
     client.force_login(priya)
     for url in (

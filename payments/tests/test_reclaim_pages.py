@@ -17,7 +17,6 @@ from payments.rules import TO_PAY_BACK, LineKind
 from phb.models import AuditAction, AuditEvent
 from phb.words import long_date
 
-TODAY = timezone.localdate()
 MAX_QUERIES = 8  # tests/test_page_queries.py
 
 
@@ -42,7 +41,7 @@ def date_form(prefix, day) -> dict:
 
 @pytest.fixture
 def reclaim(active, maker):
-    first = reclaims.payment_periods(active.plan, on=TODAY)[0][0]
+    first = reclaims.payment_periods(active.plan, on=timezone.localdate())[0][0]
     return reclaims.propose_reclaim(
         plan=active.plan,
         amount=Decimal("300.00"),
@@ -55,7 +54,7 @@ def reclaim(active, maker):
 @pytest.fixture
 def due(reclaim):
     """The reclaim once its respond-by date has passed, so it can be decided."""
-    MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+    MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=timezone.localdate() - datetime.timedelta(days=1))
     reclaim.refresh_from_db()
     return reclaim
 
@@ -104,7 +103,7 @@ def test_the_coordinator_sees_the_list_and_the_action_but_cannot_propose_decide_
 @pytest.mark.parametrize("respond_by_passed", [False, True])
 def test_buttons_show_exactly_when_the_rule_allows(client, reclaim, maker, checker, alice, bob, respond_by_passed):
     if respond_by_passed:
-        MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+        MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=timezone.localdate() - datetime.timedelta(days=1))
         reclaim.refresh_from_db()
     for user in (maker, checker, alice, bob):
         html = text(get(client, user, url("reclaim", reclaim)))
@@ -128,7 +127,7 @@ def test_the_list_offers_both_proposals_to_the_phb_team_and_one_at_a_time(client
     html = text(get(client, maker, url("reclaims", plan_id=active.plan_id)))
     assert 'data-testid="propose-reclaim"' in html and 'data-testid="propose-stop"' in html
     assert "No repayment or stopping" in html
-    first = reclaims.payment_periods(active.plan, on=TODAY)[0][0]
+    first = reclaims.payment_periods(active.plan, on=timezone.localdate())[0][0]
     response = client.post(
         url("reclaim_new", plan_id=active.plan_id),
         {"amount": "£1,250.50", "from_period": first.isoformat(), "reasons": "Saved up, not spent."},
@@ -146,7 +145,7 @@ def test_the_list_offers_both_proposals_to_the_phb_team_and_one_at_a_time(client
 def test_stopping_is_proposed_with_its_date_and_what_happens_after(client, active, maker):
     client.force_login(maker)
     assert client.get(url("stop_new", plan_id=active.plan_id)).status_code == 200
-    effective_on = reclaims.respond_by_for(TODAY) + datetime.timedelta(days=7)
+    effective_on = reclaims.respond_by_for(timezone.localdate()) + datetime.timedelta(days=7)
     sent = {**date_form("effective_on", effective_on), "after_stopping": AfterStopping.END, "reasons": "Misused."}
     response = client.post(url("stop_new", plan_id=active.plan_id), sent)
     made = MoneyAction.objects.get()
@@ -167,7 +166,7 @@ def test_stopping_is_proposed_with_its_date_and_what_happens_after(client, activ
     ],
 )
 def test_bad_input_to_propose_a_repayment_gets_a_message_and_nothing_is_made(client, active, maker, sent, message):
-    first = reclaims.payment_periods(active.plan, on=TODAY)[0][0].isoformat()
+    first = reclaims.payment_periods(active.plan, on=timezone.localdate())[0][0].isoformat()
     sent = {key: first if value == "FIRST" else value for key, value in sent.items()}
     client.force_login(maker)
     response = client.post(url("reclaim_new", plan_id=active.plan_id), sent)
@@ -185,7 +184,7 @@ def test_bad_input_to_propose_a_repayment_gets_a_message_and_nothing_is_made(cli
 )
 def test_bad_input_to_propose_stopping_gets_a_message_and_nothing_is_made(client, active, maker, dates, message):
     if dates == "TOMORROW":
-        dates = date_form("effective_on", TODAY + datetime.timedelta(days=1))
+        dates = date_form("effective_on", timezone.localdate() + datetime.timedelta(days=1))
     client.force_login(maker)
     sent = {**dates, "after_stopping": "sideways", "reasons": "Misused."}
     response = client.post(url("stop_new", plan_id=active.plan_id), sent)
@@ -198,11 +197,11 @@ def test_bad_input_to_propose_stopping_gets_a_message_and_nothing_is_made(client
 
 def test_the_coordinator_records_the_response_and_bad_input_is_shown_on_the_page(client, reclaim, alice):
     client.force_login(alice)
-    future = TODAY + datetime.timedelta(days=3)
+    future = timezone.localdate() + datetime.timedelta(days=3)
     response = client.post(url("reclaim_response", reclaim), {"response": "", **date_form("response_on", future)})
     html = text(response)
     assert response.status_code == 200 and "Enter what the person said" in html and "today or in the past" in html
-    sent = {"response": "I can explain.", **date_form("response_on", TODAY)}
+    sent = {"response": "I can explain.", **date_form("response_on", timezone.localdate())}
     response = client.post(url("reclaim_response", reclaim), sent)
     assert response.status_code == 302
     assert "I can explain." in text(client.get(response.url))
@@ -247,12 +246,12 @@ def test_bad_input_to_the_decision_gets_a_message_and_nothing_is_decided(client,
 def test_the_stopping_decision_page_says_what_will_be_held_and_then_the_next_step(client, active, maker, checker):
     action = reclaims.propose_stop(
         plan=active.plan,
-        effective_on=reclaims.respond_by_for(TODAY) + datetime.timedelta(days=1),
+        effective_on=reclaims.respond_by_for(timezone.localdate()) + datetime.timedelta(days=1),
         after_stopping=AfterStopping.END,
         reasons="Misused.",
         acting_user=maker,
     )
-    MoneyAction.objects.filter(pk=action.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+    MoneyAction.objects.filter(pk=action.pk).update(respond_by=timezone.localdate() - datetime.timedelta(days=1))
     html = text(get(client, checker, url("reclaim_decide", action)))
     assert "will be held" in html and 'name="recovery"' not in html
     response = client.post(url("reclaim_decide", action), {"agree": "yes", "decision_reasons": "Misused."})
@@ -317,7 +316,7 @@ def test_a_proposal_sent_twice_makes_one_repayment_and_one_letter(client, active
     client.force_login(maker)
     page = text(client.get(url("reclaim_new", plan_id=active.plan_id)))
     token = re.search(r'name="once" value="([^"]+)"', page)[1]
-    first = reclaims.payment_periods(active.plan, on=TODAY)[0][0].isoformat()
+    first = reclaims.payment_periods(active.plan, on=timezone.localdate())[0][0].isoformat()
     sent = {"amount": "40", "from_period": first, "reasons": "Not used as agreed.", "once": token}
     answers = [client.post(url("reclaim_new", plan_id=active.plan_id), sent) for _ in range(2)]
     assert [answer.status_code for answer in answers] == [302, 302] and answers[0].url == answers[1].url
@@ -329,9 +328,13 @@ def test_a_repayment_says_it_waits_for_a_decision_once_responded_or_its_day_has_
     client.force_login(leo)
     url = reverse("payments:reclaim", kwargs={"pk": reclaim.pk})
     assert "Letter sent: waiting for a response" in text(client.get(url))
-    MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+    MoneyAction.objects.filter(pk=reclaim.pk).update(respond_by=timezone.localdate() - datetime.timedelta(days=1))
     html = text(client.get(url))
-    assert f"No response by {long_date(TODAY - datetime.timedelta(days=1))}: waiting for a decision" in html
-    reclaims.record_response(action=reclaim, response="I can explain.", response_on=TODAY, acting_user=alice)
+    assert (
+        f"No response by {long_date(timezone.localdate() - datetime.timedelta(days=1))}: waiting for a decision" in html
+    )
+    reclaims.record_response(
+        action=reclaim, response="I can explain.", response_on=timezone.localdate(), acting_user=alice
+    )
     html = text(client.get(url))
     assert "Response recorded: waiting for a decision" in html and "waiting for a response" not in html

@@ -33,7 +33,6 @@ from phb.errors import ServiceError
 from phb.models import AuditAction, AuditEvent
 from phb.words import long_date
 
-TODAY = timezone.localdate()
 REASONS = "The account holds £2,400 more than the plan needs.\nIt has not been spent on the agreed support."
 
 
@@ -42,7 +41,7 @@ def text(content: bytes) -> str:
 
 
 def first_period(plan) -> datetime.date:
-    return reclaims.payment_periods(plan, on=TODAY)[0][0]
+    return reclaims.payment_periods(plan, on=timezone.localdate())[0][0]
 
 
 def propose(plan, user, amount="300.00"):
@@ -52,7 +51,7 @@ def propose(plan, user, amount="300.00"):
 
 
 def stop(plan, user, *, effective_on=None, after=AfterStopping.NOTIONAL):
-    effective_on = effective_on or reclaims.respond_by_for(TODAY) + datetime.timedelta(days=1)
+    effective_on = effective_on or reclaims.respond_by_for(timezone.localdate()) + datetime.timedelta(days=1)
     return reclaims.propose_stop(
         plan=plan,
         effective_on=effective_on,
@@ -64,7 +63,7 @@ def stop(plan, user, *, effective_on=None, after=AfterStopping.NOTIONAL):
 
 def past_respond_by(action):
     """As if the respond-by date had passed with no response."""
-    MoneyAction.objects.filter(pk=action.pk).update(respond_by=TODAY - datetime.timedelta(days=1))
+    MoneyAction.objects.filter(pk=action.pk).update(respond_by=timezone.localdate() - datetime.timedelta(days=1))
     action.refresh_from_db()
     return action
 
@@ -83,7 +82,7 @@ def reclaim(active, maker):
 
 def test_it_proposes_a_repayment_with_a_letter_and_the_respond_by_date(active, maker, reclaim):
     assert reclaim.kind == ActionKind.RECLAIM and reclaim.status == ActionStatus.PROPOSED
-    assert reclaim.respond_by == TODAY + datetime.timedelta(days=settings.PAYMENTS_RESPONSE_DAYS)
+    assert reclaim.respond_by == timezone.localdate() + datetime.timedelta(days=settings.PAYMENTS_RESPONSE_DAYS)
     assert reclaim.proposed_by == maker and reclaim.amount == Decimal("300.00")
     event = AuditEvent.objects.get(action=AuditAction.PROPOSE_RECLAIM, object_id=str(reclaim.pk))
     assert event.actor == maker and event.person_id == active.plan.person_id
@@ -122,7 +121,7 @@ def test_only_one_of_each_kind_waits_for_a_decision_on_a_plan(active, maker, rec
 def test_only_a_plan_with_direct_payment_or_third_party_money_in_force_can_have_one(north, alice, maker):
     person = PersonFactory(given_name="No", family_name="Force", care_team=north, lead_coordinator=alice)
     draft = complete_plan(person=person, coordinator=alice)  # a draft: nothing in force
-    assert reclaims.proposal_facts(draft.plan, on=TODAY) == (set(), set())
+    assert reclaims.proposal_facts(draft.plan, on=timezone.localdate()) == (set(), set())
     with pytest.raises(ServiceError, match="no direct payment or third-party money in force"):
         stop(draft.plan, maker)
 
@@ -130,11 +129,11 @@ def test_only_a_plan_with_direct_payment_or_third_party_money_in_force_can_have_
 def test_proposals_refuse_bad_values_by_field(active, maker):
     with pytest.raises(ValidationError) as error:
         reclaims.propose_reclaim(
-            plan=active.plan, amount=Decimal("0.001"), reasons="  ", from_period=TODAY, acting_user=maker
+            plan=active.plan, amount=Decimal("0.001"), reasons="  ", from_period=timezone.localdate(), acting_user=maker
         )
     assert set(error.value.message_dict) == {"amount", "reasons", "from_period"}
     with pytest.raises(ValidationError) as error:
-        stop(active.plan, maker, effective_on=reclaims.respond_by_for(TODAY))
+        stop(active.plan, maker, effective_on=reclaims.respond_by_for(timezone.localdate()))
     assert "after" in error.value.message_dict["effective_on"][0]
     assert not MoneyAction.objects.exists()
 
@@ -151,11 +150,11 @@ def test_the_person_s_response_is_recorded_by_their_coordinator_or_the_phb_team_
     reclaim, alice, charlie, leo
 ):
     with pytest.raises(ServiceError):
-        reclaims.record_response(action=reclaim, response="No", response_on=TODAY, acting_user=charlie)
+        reclaims.record_response(action=reclaim, response="No", response_on=timezone.localdate(), acting_user=charlie)
     done = reclaims.record_response(
-        action=reclaim, response="I was saving for a wheelchair.", response_on=TODAY, acting_user=alice
+        action=reclaim, response="I was saving for a wheelchair.", response_on=timezone.localdate(), acting_user=alice
     )
-    assert done.response_on == TODAY and done.response_recorded_by == alice
+    assert done.response_on == timezone.localdate() and done.response_recorded_by == alice
     assert AuditEvent.objects.filter(action=AuditAction.RECORD_RESPONSE, actor=alice).exists()
     assert reclaim_access.respond_refusal(leo, done) == ""
 
@@ -163,7 +162,10 @@ def test_the_person_s_response_is_recorded_by_their_coordinator_or_the_phb_team_
 def test_a_response_dated_in_the_future_is_refused(reclaim, alice):
     with pytest.raises(ValidationError) as error:
         reclaims.record_response(
-            action=reclaim, response="Later", response_on=TODAY + datetime.timedelta(days=1), acting_user=alice
+            action=reclaim,
+            response="Later",
+            response_on=timezone.localdate() + datetime.timedelta(days=1),
+            acting_user=alice,
         )
     assert "response_on" in error.value.message_dict
 
@@ -189,7 +191,7 @@ def test_a_decision_before_the_respond_by_date_is_refused_unless_a_response_was_
     assert "has until" in reclaim_access.decide_refusal(checker, reclaim)
     with pytest.raises(ServiceError, match="has until"):
         reclaims.decide(action=reclaim, agree=False, decision_reasons="No", acting_user=checker)
-    reclaims.record_response(action=reclaim, response="I agree.", response_on=TODAY, acting_user=alice)
+    reclaims.record_response(action=reclaim, response="I agree.", response_on=timezone.localdate(), acting_user=alice)
     reclaim.refresh_from_db()
     assert reclaim_access.decide_refusal(checker, reclaim) == ""
     done = reclaims.decide(action=reclaim, agree=False, decision_reasons="Explained.", acting_user=checker)
@@ -239,13 +241,15 @@ def test_a_repayment_taken_off_3_payments_makes_3_repayment_lines_and_the_balanc
     assert len(recovery) == 3 and all(line.kind == LineKind.RECLAIM for line in recovery)
     assert sum(line.amount for line in recovery) == -Decimal("300.00")
     assert [line.amount for line in recovery] == [Decimal("-100.00")] * 3
-    assert all(line.due_on >= TODAY and line.money_option == "direct_payment" for line in recovery)
+    assert all(line.due_on >= timezone.localdate() and line.money_option == "direct_payment" for line in recovery)
     # The next three direct payments still to be paid, in date order.
     payments = sorted(
         (line for line in after if line.kind == LineKind.PAYMENT and line.money_option == "direct_payment"),
         key=lambda line: line.due_on,
     )
-    assert [line.due_on for line in recovery] == [line.due_on for line in payments if line.due_on >= TODAY][:3]
+    assert [line.due_on for line in recovery] == [
+        line.due_on for line in payments if line.due_on >= timezone.localdate()
+    ][:3]
     on = recovery[-1].due_on
     fell = balance.balance(lines_before, [], on).balance - balance.balance(rule_lines(active.plan), [], on).balance
     assert fell == Decimal("300.00")
@@ -274,7 +278,7 @@ def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_an
     active, reclaim, checker
 ):
     lines = rule_lines(active.plan)
-    before = balance.balance(lines, [], TODAY).balance
+    before = balance.balance(lines, [], timezone.localdate()).balance
     done = reclaims.decide(
         action=past_respond_by(reclaim),
         agree=True,
@@ -283,11 +287,14 @@ def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_an
         acting_user=checker,
     )
     paid = Transaction.objects.get(plan=active.plan)
-    assert paid.kind == "recovery" and paid.amount == Decimal("300.00") and paid.on == TODAY
+    assert paid.kind == "recovery" and paid.amount == Decimal("300.00") and paid.on == timezone.localdate()
     statement = Statement.objects.get(pk=paid.statement_id)
-    assert statement.file_format == StatementFormat.REPAYMENT and statement.covers_from == statement.covers_to == TODAY
+    assert (
+        statement.file_format == StatementFormat.REPAYMENT
+        and statement.covers_from == statement.covers_to == timezone.localdate()
+    )
     seen = [balance.Transaction(on=paid.on, amount=paid.amount, kind=balance.TransactionKind(paid.kind))]
-    assert before - balance.balance(lines, seen, TODAY).balance == Decimal("300.00")
+    assert before - balance.balance(lines, seen, timezone.localdate()).balance == Decimal("300.00")
     assert not ScheduleLine.objects.filter(kind__in=TO_PAY_BACK).exists()
     assert done.instalments is None and "is to be paid back to us" in text(done.decision_letter_pdf)
 
@@ -298,7 +305,7 @@ def test_a_repayment_paid_back_is_a_recovery_transaction_in_a_typed_statement_an
 def test_stopping_holds_the_payments_into_the_account_from_its_date_and_not_before(active, maker, checker):
     lines = list(ScheduleLine.objects.filter(plan=active.plan, money_option="direct_payment"))
     # A stop date inside a period, so that period is split there by days.
-    spanning = next(line for line in lines if line.period_start > reclaims.respond_by_for(TODAY))
+    spanning = next(line for line in lines if line.period_start > reclaims.respond_by_for(timezone.localdate()))
     effective_on = spanning.period_start + datetime.timedelta(days=10)
     total = sum(line.amount for line in ScheduleLine.objects.filter(plan=active.plan))
     notional = sorted(
@@ -351,7 +358,7 @@ def test_proposal_facts_say_the_money_in_force_and_what_waits_in_one_query(
 ):
     stop(active.plan, maker)
     with django_assert_num_queries(1):
-        facts = reclaims.proposal_facts(active.plan, on=TODAY)
+        facts = reclaims.proposal_facts(active.plan, on=timezone.localdate())
     assert facts == ({"direct_payment", "notional"}, {ActionKind.RECLAIM, ActionKind.STOP})
 
 

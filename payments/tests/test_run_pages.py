@@ -17,12 +17,10 @@ from phb.models import AuditAction, AuditEvent
 from phb.money import pounds
 from phb.roles import Role
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def run(active, maker):
-    return services.run_create(due_by=TODAY, acting_user=maker)
+    return services.run_create(due_by=timezone.localdate(), acting_user=maker)
 
 
 def page(client, user, url):
@@ -72,10 +70,10 @@ def test_the_header_links_to_payments_for_the_phb_team_only(client, priya, alice
 
 
 def test_it_makes_a_run_of_everything_due_and_says_so(client, active, maker):
-    due = ScheduleLine.objects.to_pay(due_by=TODAY)
+    due = ScheduleLine.objects.to_pay(due_by=timezone.localdate())
     count, total = due.count(), sum(line.amount for line in due)
     client.force_login(maker)
-    response = client.post(reverse("payments:runs"), date_form(TODAY))
+    response = client.post(reverse("payments:runs"), date_form(timezone.localdate()))
     made = PaymentRun.objects.get()
     assert response.status_code == 302 and response.url == reverse("payments:run", kwargs={"pk": made.pk})
     assert made.status == RunStatus.WAITING and made.created_by == maker and made.lines.count() == count
@@ -89,7 +87,7 @@ def test_it_makes_a_run_of_everything_due_and_says_so(client, active, maker):
         ({"due_by_day": "ab", "due_by_month": "cd", "due_by_year": "efgh"}, "must be a real date"),
         ({"due_by_day": "", "due_by_month": "", "due_by_year": ""}, "Enter the date to pay up to"),
         ({"due_by_day": "1", "due_by_month": "", "due_by_year": "2026"}, "must include a month"),
-        (date_form(TODAY + datetime.timedelta(days=services.RUN_AHEAD_DAYS + 1)), "35 days ahead"),
+        (date_form(timezone.localdate() + datetime.timedelta(days=services.RUN_AHEAD_DAYS + 1)), "35 days ahead"),
         (date_form(datetime.date(2000, 1, 1)), "Nothing is due to be paid on or before 1 January 2000"),
     ],
 )
@@ -104,7 +102,7 @@ def test_a_date_that_will_not_do_is_refused_with_a_clear_message_and_no_run(clie
 
 def test_someone_without_the_permission_cannot_make_a_run(client, active, leo):
     client.force_login(leo)
-    response = client.post(reverse("payments:runs"), date_form(TODAY))
+    response = client.post(reverse("payments:runs"), date_form(timezone.localdate()))
     assert response.status_code == 302
     assert "finance permission" in text(client.get(response.url))
     assert not PaymentRun.objects.exists()
@@ -203,7 +201,7 @@ def test_a_waiting_run_has_no_ledger_yet(client, run, checker):
 def test_the_plan_page_lists_its_payments_with_what_is_paid_still_to_pay_and_committed_to_providers(
     client, active, maker, checker, alice
 ):
-    services.run_confirm(run=services.run_create(due_by=TODAY, acting_user=maker), acting_user=checker)
+    services.run_confirm(run=services.run_create(due_by=timezone.localdate(), acting_user=maker), acting_user=checker)
     lines = ScheduleLine.objects.filter(plan=active.plan)
     paid = sum(line.amount for line in lines if line.status == LineStatus.PAID)
     total = sum(line.amount for line in lines)

@@ -20,8 +20,6 @@ from phb.models import AuditAction, AuditEvent
 from phb.roles import Role
 from tests.page_data import finance
 
-TODAY = timezone.localdate()
-
 
 def test_a_plan_that_becomes_active_gets_its_schedule_and_its_year_adds_up_to_the_annual_amount(active):
     lines = list(ScheduleLine.objects.filter(plan=active.plan))
@@ -45,18 +43,18 @@ def test_a_change_that_starts_replaces_the_unpaid_lines_from_its_start_and_never
         line.pk: (line.amount, line.period_start) for line in ScheduleLine.objects.filter(status=LineStatus.PAID)
     }
     assert paid_before
-    change = approved_change(plan=active.plan, coordinator=alice, approver=priya, start=TODAY)
+    change = approved_change(plan=active.plan, coordinator=alice, approver=priya, start=timezone.localdate())
     assert change.status == "active"
     after = list(ScheduleLine.objects.filter(plan=active.plan))
     # The paid lines are the same rows, unchanged.
     paid_after = {line.pk: (line.amount, line.period_start) for line in after if line.status == LineStatus.PAID}
     assert paid_after == paid_before
     # Lines from the change's start are the new version's.
-    assert {line.plan_version_id for line in after if line.period_start >= TODAY} == {change.pk}
+    assert {line.plan_version_id for line in after if line.period_start >= timezone.localdate()} == {change.pk}
 
 
 def test_a_paid_line_cannot_be_changed_or_deleted_even_outside_the_services(active, maker, checker):
-    services.run_confirm(run=services.run_create(due_by=TODAY, acting_user=maker), acting_user=checker)
+    services.run_confirm(run=services.run_create(due_by=timezone.localdate(), acting_user=maker), acting_user=checker)
     paid = ScheduleLine.objects.filter(status=LineStatus.PAID).first()
     with pytest.raises(IntegrityError), transaction.atomic():
         ScheduleLine.objects.filter(pk=paid.pk).update(amount=Decimal("1.00"))
@@ -68,29 +66,29 @@ def test_a_paid_line_cannot_be_changed_or_deleted_even_outside_the_services(acti
 
 
 def test_a_run_gathers_what_is_due_by_its_day_and_a_second_person_confirms_it(active, maker, checker):
-    due = ScheduleLine.objects.to_pay(due_by=TODAY)
+    due = ScheduleLine.objects.to_pay(due_by=timezone.localdate())
     expected = (due.count(), sum(line.amount for line in due))
-    run = services.run_create(due_by=TODAY, acting_user=maker)
+    run = services.run_create(due_by=timezone.localdate(), acting_user=maker)
     assert run.status == RunStatus.WAITING and run.lines.count() == expected[0]
     with pytest.raises(ServiceError, match="Someone else"):
         services.run_confirm(run=run, acting_user=maker)
     run = services.run_confirm(run=run, acting_user=checker)
     assert (run.status, run.paid_count, run.paid_total) == (RunStatus.CONFIRMED, *expected)
-    assert not ScheduleLine.objects.to_pay(due_by=TODAY).exists()
+    assert not ScheduleLine.objects.to_pay(due_by=timezone.localdate()).exists()
     with pytest.raises(ServiceError, match="already confirmed"):
         services.run_confirm(run=run, acting_user=checker)
     with pytest.raises(ServiceError, match="Nothing is due"):
-        services.run_create(due_by=TODAY, acting_user=maker)
+        services.run_create(due_by=timezone.localdate(), acting_user=maker)
 
 
 def test_a_line_in_a_waiting_run_is_not_gathered_again_and_a_cancelled_runs_lines_wait_for_the_next(
     active, maker, checker
 ):
-    first = services.run_create(due_by=TODAY, acting_user=maker)
+    first = services.run_create(due_by=timezone.localdate(), acting_user=maker)
     with pytest.raises(ServiceError, match="Nothing is due"):
-        services.run_create(due_by=TODAY, acting_user=maker)
+        services.run_create(due_by=timezone.localdate(), acting_user=maker)
     services.run_cancel(run=first, acting_user=checker)
-    again = services.run_create(due_by=TODAY, acting_user=maker)
+    again = services.run_create(due_by=timezone.localdate(), acting_user=maker)
     assert set(again.lines.values_list("pk", flat=True)) == set(first.lines.values_list("pk", flat=True))
 
 
@@ -99,8 +97,8 @@ def test_only_the_phb_team_with_the_finance_permission_may_make_or_confirm_runs(
     plain = UserFactory(username="pam", role=Role.APPROVER)
     assert "finance permission" in access.run_refusal(plain)
     with pytest.raises(ServiceError, match="finance permission"):
-        services.run_create(due_by=TODAY, acting_user=plain)
-    run = services.run_create(due_by=TODAY, acting_user=maker)
+        services.run_create(due_by=timezone.localdate(), acting_user=plain)
+    run = services.run_create(due_by=timezone.localdate(), acting_user=maker)
     with pytest.raises(ServiceError, match="finance permission"):
         services.run_confirm(run=run, acting_user=plain)
     assert PaymentRun.objects.get(pk=run.pk).status == RunStatus.WAITING
@@ -108,7 +106,9 @@ def test_only_the_phb_team_with_the_finance_permission_may_make_or_confirm_runs(
 
 def test_a_run_cannot_reach_more_than_its_days_ahead(active, maker):
     with pytest.raises(ServiceError, match="35 days ahead"):
-        services.run_create(due_by=TODAY + datetime.timedelta(days=services.RUN_AHEAD_DAYS + 1), acting_user=maker)
+        services.run_create(
+            due_by=timezone.localdate() + datetime.timedelta(days=services.RUN_AHEAD_DAYS + 1), acting_user=maker
+        )
     assert not PaymentRun.objects.exists()
 
 
@@ -118,7 +118,9 @@ def test_the_ledger_csv_has_a_row_for_each_payment_with_no_bank_details_and_no_f
     person = PersonFactory(given_name="Al", family_name="Formula", care_team=north, lead_coordinator=alice)
     version = approved_plan(person=person, coordinator=alice, approver=priya)
     ScheduleLine.objects.filter(plan=version.plan).update(payee="=HYPERLINK(1)")
-    run = services.run_confirm(run=services.run_create(due_by=TODAY, acting_user=maker), acting_user=checker)
+    run = services.run_confirm(
+        run=services.run_create(due_by=timezone.localdate(), acting_user=maker), acting_user=checker
+    )
     rows = list(csv.reader(io.StringIO(services.ledger_csv(run))))
     assert tuple(rows[0]) == services.LEDGER_COLUMNS
     assert len(rows) - 1 == run.paid_count
@@ -133,9 +135,9 @@ def test_two_runs_confirmed_at_the_same_moment_pay_each_line_exactly_once(north,
     other_checker = finance(UserFactory(username="fin", role=Role.APPROVER))
     person = PersonFactory(given_name="Ty", family_name="Twice", care_team=north, lead_coordinator=alice)
     approved_plan(person=person, coordinator=alice, approver=priya)
-    first = services.run_create(due_by=TODAY, acting_user=maker)
+    first = services.run_create(due_by=timezone.localdate(), acting_user=maker)
     # A second run over the same lines (as two people making runs at once could): made directly.
-    second = PaymentRun.objects.create(due_by=TODAY, created_by=maker)
+    second = PaymentRun.objects.create(due_by=timezone.localdate(), created_by=maker)
     RunLine.objects.bulk_create(RunLine(run=second, line=line) for line in first.lines.all())
     lines = first.lines.count()
     assert lines > 1

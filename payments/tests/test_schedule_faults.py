@@ -18,7 +18,6 @@ from payments import holds, reclaims, rules, services
 from payments.models import ActionStatus, MoneyAction, PaymentRun, Recovery, RunLine, RunStatus, ScheduleLine
 from payments.rules import LineKind, LineStatus
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -101,7 +100,7 @@ def next_payment(plan, after: datetime.date) -> ScheduleLine:
 
 
 def past_respond_by(action):
-    MoneyAction.objects.filter(pk=action.pk).update(respond_by=TODAY - DAY)
+    MoneyAction.objects.filter(pk=action.pk).update(respond_by=timezone.localdate() - DAY)
     action.refresh_from_db()
     return action
 
@@ -111,7 +110,7 @@ def deduct(plan, maker, checker, amount="300.00", instalments=3):
         plan=plan,
         amount=Decimal(amount),
         reasons="Not spent on the agreed support.",
-        from_period=reclaims.payment_periods(plan, on=TODAY)[0][0],
+        from_period=reclaims.payment_periods(plan, on=timezone.localdate())[0][0],
         acting_user=maker,
     )
     return reclaims.decide(
@@ -213,7 +212,7 @@ def test_a_change_leaves_a_line_in_a_waiting_run_as_it_is_and_the_money_adds_up_
     active, alice, priya, maker, checker, decision
 ):
     plan = active.plan
-    gathered = next_payment(plan, TODAY)
+    gathered = next_payment(plan, timezone.localdate())
     run = services.run_create(due_by=gathered.due_on, acting_user=maker)
     assert run.lines.filter(pk=gathered.pk).exists()
     in_run = {row.pk: (row.amount, row.period_start, row.period_end, row.status) for row in run.lines.all()}
@@ -248,7 +247,7 @@ def test_a_change_that_pays_nothing_into_the_account_asks_back_what_a_waiting_ru
     active, alice, priya, maker, checker
 ):
     plan = active.plan
-    gathered = next_payment(plan, TODAY)
+    gathered = next_payment(plan, timezone.localdate())
     run = services.run_create(due_by=gathered.due_on, acting_user=maker)
     on = gathered.period_start + 10 * DAY
     old = rule_lines(plan)
@@ -275,7 +274,7 @@ def test_a_change_succeeds_when_a_cancelled_run_gathered_its_lines_and_updates_t
     active, alice, priya, maker, checker
 ):
     plan = active.plan
-    gathered = next_payment(plan, TODAY)
+    gathered = next_payment(plan, timezone.localdate())
     run = services.run_create(due_by=gathered.due_on, acting_user=maker)
     services.run_cancel(run=run, acting_user=checker)
     in_run = set(run.lines.values_list("pk", flat=True))
@@ -306,8 +305,10 @@ def test_a_change_to_whom_the_money_is_paid_succeeds_when_a_cancelled_run_gather
 ):
     """A line the change replaces by one to another payee leaves the cancelled run's record, which paid nothing."""
     plan = active.plan
-    first = ScheduleLine.objects.get(plan=plan, kind=LineKind.PAYMENT, period_start__lte=TODAY, period_end__gte=TODAY)
-    second = next_payment(plan, TODAY)
+    first = ScheduleLine.objects.get(
+        plan=plan, kind=LineKind.PAYMENT, period_start__lte=timezone.localdate(), period_end__gte=timezone.localdate()
+    )
+    second = next_payment(plan, timezone.localdate())
     run = services.run_create(due_by=second.due_on, acting_user=maker)
     assert run.lines.filter(pk=second.pk).exists()
     services.run_cancel(run=run, acting_user=checker)
@@ -343,14 +344,14 @@ def _stop(plan, maker, checker, effective_on):
 
 def test_resuming_a_hold_made_after_a_stopping_keeps_the_stoppings_lines_held(active, alice, maker, checker):
     plan = active.plan
-    stop_on = next_payment(plan, reclaims.respond_by_for(TODAY)).period_start + 3 * DAY
+    stop_on = next_payment(plan, reclaims.respond_by_for(timezone.localdate())).period_start + 3 * DAY
     stopped = _stop(plan, maker, checker, stop_on)
     held_by_stop = set(
         ScheduleLine.objects.filter(plan=plan, hold_reason__startswith=stopped).values_list("pk", flat=True)
     )
     assert held_by_stop
-    hold = holds.hold_payments(plan=plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
-    holds.resume_payments(suspension=hold, resumes_on=TODAY + 7 * DAY, acting_user=alice)
+    hold = holds.hold_payments(plan=plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice)
+    holds.resume_payments(suspension=hold, resumes_on=timezone.localdate() + 7 * DAY, acting_user=alice)
 
     dp = ScheduleLine.objects.filter(plan=plan, money_option="direct_payment", period_end__gte=stop_on)
     assert dp.exists() and not dp.exclude(status=LineStatus.HELD).exists()  # no direct payment from the stop
@@ -364,7 +365,9 @@ def test_resuming_a_hold_made_after_a_stopping_keeps_the_stoppings_lines_held(ac
     )
     # The hold's own lines from the day payments resume are released: the notional commitments, and the
     # direct payments before the stop.
-    released = ScheduleLine.objects.filter(plan=plan, period_start__gte=TODAY + 7 * DAY, period_end__lt=stop_on)
+    released = ScheduleLine.objects.filter(
+        plan=plan, period_start__gte=timezone.localdate() + 7 * DAY, period_end__lt=stop_on
+    )
     assert released.exists() and not released.filter(status=LineStatus.HELD).exists()
 
 
@@ -372,18 +375,20 @@ def test_resuming_a_hold_made_before_a_stopping_keeps_the_stoppings_lines_held(a
     """The stopping holds the lines the hold held already from its date, so resuming the hold pays none of them,
     not even the held days paid after all."""
     plan = active.plan
-    hold = holds.hold_payments(plan=plan, starts_on=TODAY, reason="In hospital", acting_user=alice)
-    stop_on = next_payment(plan, reclaims.respond_by_for(TODAY)).period_start + 3 * DAY
+    hold = holds.hold_payments(plan=plan, starts_on=timezone.localdate(), reason="In hospital", acting_user=alice)
+    stop_on = next_payment(plan, reclaims.respond_by_for(timezone.localdate())).period_start + 3 * DAY
     stopped = _stop(plan, maker, checker, stop_on)
     held_by_stop = ScheduleLine.objects.filter(plan=plan, hold_reason__startswith=stopped)
     assert held_by_stop.exists()
     assert not held_by_stop.exclude(money_option__in=["direct_payment", "third_party"]).exists()
     assert not held_by_stop.filter(period_start__lt=stop_on).exists()
-    holds.resume_payments(suspension=hold, resumes_on=TODAY + 7 * DAY, acting_user=alice, pay_held_days=True)
+    holds.resume_payments(
+        suspension=hold, resumes_on=timezone.localdate() + 7 * DAY, acting_user=alice, pay_held_days=True
+    )
 
     dp = ScheduleLine.objects.filter(plan=plan, money_option="direct_payment", period_end__gte=stop_on)
     assert dp.exists() and not dp.exclude(status=LineStatus.HELD, hold_reason__startswith=stopped).exists()
-    before_stop = ScheduleLine.objects.filter(plan=plan, period_start__gte=TODAY, period_end__lt=stop_on)
+    before_stop = ScheduleLine.objects.filter(plan=plan, period_start__gte=timezone.localdate(), period_end__lt=stop_on)
     assert before_stop.exists() and not before_stop.filter(status=LineStatus.HELD).exists()
-    notional = ScheduleLine.objects.filter(plan=plan, money_option="notional", period_start__gte=TODAY)
+    notional = ScheduleLine.objects.filter(plan=plan, money_option="notional", period_start__gte=timezone.localdate())
     assert not notional.filter(status=LineStatus.HELD).exists()
