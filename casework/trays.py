@@ -58,6 +58,7 @@ from careplans import emails
 from careplans import selectors as plan_selectors
 from careplans.models import PlanVersion, Status
 from careplans.reviews import due_soon_until, reviews_due_for
+from casework.models import JourneyFacts
 from eligibility.selectors import decision_queue as referral_queue
 from payments.access import RUN_PAYMENTS
 from payments.balance import FlagCode
@@ -114,17 +115,48 @@ class Ask:
     now: datetime.datetime
     scope: Scope = Scope.MINE
     assigned: Assigned = Assigned.ALL
+    # Within the rows' statement of a coordinator's trays (_rows_sql): their people's kept journey facts are read
+    # once, as KEPT, for every source that names a condition on them (`people(kept=)`).
+    within_kept: bool = False
 
     @property
     def today(self) -> datetime.date:
         return timezone.localdate(self.now)
 
-    def people(self, path: str, *, write: bool) -> Q:
-        """The people the tray may show, as a filter through `path` (e.g. "plan__person__")."""
+    def people(self, path: str, *, write: bool, kept: Q | None = None) -> Q:
+        """The people the tray may show, as a filter through `path` (e.g. "plan__person__").
+
+        kept: what every person with a row in the source has among their kept journey facts
+        (casework.models.JourneyFacts, e.g. Q(returned=True) for a returned plan). Within a coordinator's rows'
+        statement only the people whose facts say so are looked at: each source otherwise went through all of a
+        coordinator's people (600, at 1,500 buffers a source) to find the few with a row. It only narrows: the
+        people the user may see are asked as they always are."""
         scope = access.writable(self.user, path) if write else access.visible(self.user, path)
         if self.scope == Scope.MINE and has_role(self.user, Role.COORDINATOR):
             scope &= Q(**{f"{path}lead_coordinator_id": self.user.pk})
+        if kept is not None and self.within_kept:
+            scope &= Q(**{f"{path}pk__in": _among_kept(kept)})
         return scope
+
+
+# The name the rows' statement gives the kept journey facts of the people a coordinator's trays may show.
+KEPT = "tray_facts"
+
+
+def _among_kept(kept: Q) -> RawSQL:
+    """The people among KEPT whose facts meet `kept`: the ORM's SQL for it over casework_journeyfacts, read from
+    KEPT instead (the same columns)."""
+    sql, params = JourneyFacts.objects.filter(kept).values("person_id").query.sql_with_params()
+    table, within = (connection.ops.quote_name(name) for name in (JourneyFacts._meta.db_table, KEPT))
+    return RawSQL(sql.replace(table, within), params)  # noqa: S611 (the ORM's SQL; its values stay parameters)
+
+
+def kept_facts_sql(ask: Ask) -> tuple[str, tuple]:
+    """The journey facts of the people the ask's user may see (for a coordinator, the people they lead unless
+    ?show=team), as the rows' statement reads them once, named KEPT."""
+    facts = JourneyFacts.objects.filter(ask.people("person__", write=False))
+    sql, params = facts.query.get_compiler(connection=connection).as_sql()
+    return f"WITH {connection.ops.quote_name(KEPT)} AS MATERIALIZED ({sql}) ", tuple(params)
 
 
 @dataclass(frozen=True)
@@ -290,7 +322,8 @@ def words(text: str) -> Callable[[Row], str]:
 def returned_plans(ask: Ask) -> QuerySet:
     """Drafts made by the PHB team returning a plan: waiting from the return."""
     returned = PlanVersion.objects.filter(plan=OuterRef("plan"), number=OuterRef("number") - 1, status=Status.RETURNED)
-    drafts = PlanVersion.objects.filter(status__in=Status.EDITABLE).filter(ask.people("plan__person__", write=True))
+    drafts = PlanVersion.objects.filter(status__in=Status.EDITABLE)
+    drafts = drafts.filter(ask.people("plan__person__", write=True, kept=Q(returned=True)))
     drafts = drafts.filter(Exists(returned)).annotate(returned_at=Subquery(returned.values("decided_at")[:1]))
     return as_rows(drafts, person="plan__person__", since_moment="returned_at")
 
@@ -300,14 +333,15 @@ def budgets_to_tell(ask: Ask) -> QuerySet:
     (the budget's page makes the letter) and start a plan. Waiting from the sign-off."""
     planned = PlanVersion.objects.filter(budget_version=OuterRef("pk"))
     budgets = latest_budgets(BudgetVersion.objects.filter(sign_off=SignOff.SIGNED_OFF)).exclude(Exists(planned))
-    budgets = budgets.filter(ask.people("person__", write=True))
+    budgets = budgets.filter(ask.people("person__", write=True, kept=Q(sign_off=SignOff.SIGNED_OFF)))
     return as_rows(budgets, person="person__", since_moment="signed_off_at")
 
 
 def reviews_due(ask: Ask) -> QuerySet:
     """Reviews overdue or due within careplans.reviews.DUE_SOON_DAYS (the reviews-due page's default)."""
-    reviews = reviews_due_for(user=ask.user, until=due_soon_until(ask.today), today=ask.today).filter(
-        ask.people("plan__person__", write=True)
+    until = due_soon_until(ask.today)
+    reviews = reviews_due_for(user=ask.user, until=until, today=ask.today).filter(
+        ask.people("plan__person__", write=True, kept=Q(review_on__lte=until))
     )
     return as_rows(reviews, person="plan__person__", since_day="due_on", then=("created_at",))
 
@@ -328,7 +362,8 @@ def plans_not_started(ask: Ask) -> QuerySet:
     """Approved plans whose start date has passed but that are not active: the hourly job starts them on their
     start date, so one still waiting needs someone to find out why. Waiting from the start date."""
     versions = PlanVersion.objects.filter(status=Status.APPROVED, start_date__lt=ask.today)
-    versions = versions.filter(ask.people("plan__person__", write=True))
+    # approved_starts: the approved versions' start dates, earliest first.
+    versions = versions.filter(ask.people("plan__person__", write=True, kept=Q(approved_starts__0__lt=ask.today)))
     return as_rows(versions, person="plan__person__", since_day="start_date")
 
 
@@ -344,14 +379,14 @@ def referrals(ask: Ask) -> QuerySet:
 
 def budgets_to_sign_off(ask: Ask) -> QuerySet:
     """Budgets waiting for sign-off, waiting from when the budget was worked out."""
-    budgets = sign_off_queue().filter(ask.people("person__", write=False))
+    budgets = sign_off_queue().filter(ask.people("person__", write=False, kept=Q(sign_off=SignOff.AWAITING)))
     return as_rows(budgets, person="person__", since_moment="created_at")
 
 
 def plans_to_decide(ask: Ask) -> QuerySet:
     """Plans waiting for the PHB team's decision, waiting from when they were submitted; on the PHB team's
     home, those assigned to the user, not assigned, or all."""
-    versions = plan_selectors.decision_queue().filter(ask.people("plan__person__", write=False))
+    versions = plan_selectors.decision_queue().filter(ask.people("plan__person__", write=False, kept=Q(submitted=True)))
     if is_phb_team(ask.user) and ask.assigned != Assigned.ALL:
         versions = plan_selectors.assigned_to(versions, user=ask.user, mine=ask.assigned == Assigned.MINE)
     assignee = Cast("assigned_to__first_name", CharField())
@@ -1001,12 +1036,18 @@ def _rows_sql(today: datetime.date, vendor: str, shape: tuple) -> Statement | No
     role, teams, scope, assigned, keys, known = shape
     stand_in = StandIn(role, teams)
     noon = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))  # a moment of the day asked
-    ask = Ask(user=stand_in, now=noon, scope=scope, assigned=assigned)
+    # A coordinator's people's journey facts are read once for every source (Ask.people's kept); they are kept
+    # only on PostgreSQL (casework.facts), the one database this statement is prepared on.
+    kept = has_role(stand_in, Role.COORDINATOR) and connection.vendor == "postgresql"
+    ask = Ask(user=stand_in, now=noon, scope=scope, assigned=assigned, within_kept=kept)
     sources = [s for s in SOURCES if s.key in keys]
     branches = _branches(ask, sorted(sources, key=lambda s: keys.index(s.key)), known)
     found = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
     try:
         sql, params = found.query.get_compiler(connection=connection).as_sql()
+        if kept:
+            with_sql, with_params = kept_facts_sql(ask)
+            sql, params = with_sql + sql, (*with_params, *params)
     except EmptyResultSet:
         return None
     return Statement.of(sql, params, stand_in.values())

@@ -12,6 +12,8 @@ from django.utils import timezone
 from budgets import services as budget_services
 from careplans import approval
 from careplans import services as plan_services
+from careplans.models import Review
+from careplans.reviews import due_soon_until
 from careplans.tests.factories import approved_change, approved_plan, complete_plan
 from casework import trays
 from eligibility.tests.factories import referral
@@ -217,6 +219,57 @@ def test_a_cancelled_invitation_or_one_sent_again_is_not_in_the_tray(jane, alice
 def test_replying_takes_the_person_out_of_the_tray(norths, alice, jane):
     portal_services.message_send(person=jane, body="Yes, I will ring you.", acting_user=alice)
     assert names(sections(alice)["unread_messages"]) == []
+
+
+def test_a_coordinators_rows_read_their_peoples_kept_facts_once_and_find_what_each_source_finds_alone(
+    norths, north, alice, priya, leo, bob
+):
+    """The rows' statement reads a coordinator's people's journey facts once and looks at only those whose facts
+    say a source may have a row for them; what it finds is what each source's own query finds, on the day asked
+    and the boundaries of its conditions (a review due on the last day of due soon and the day after, a start
+    date just passed, a signed-off budget superseded by one awaiting sign-off)."""
+    now = timezone.now()
+    world = data.World(team=north, coordinator=alice, approver=priya, lead=leo)
+    until = due_soon_until(timezone.localdate(now))
+    for name, due in (("Lastday", until), ("Dayafter", until + datetime.timedelta(days=1))):
+        review = approved_plan(person=someone(north, alice, name), coordinator=alice, approver=priya).plan.reviews.get()
+        Review.objects.filter(pk=review.pk).update(due_on=due)
+    starting = approved_plan(person=someone(north, alice, "Starting"), coordinator=alice, approver=priya)
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    approved_change(plan=starting.plan, coordinator=alice, approver=priya, start=tomorrow)
+    superseded = someone(north, alice, "Superseded")
+    signed_off(world, superseded)
+    awaiting(world, superseded)
+    returned(someone(north, bob, "Bobs"), bob, priya)  # another coordinator's: in "My team" only
+    hinted = {
+        "returned_plans",
+        "budgets_to_tell",
+        "reviews_due",
+        "plans_not_started",
+        "sign_off_waiting",
+        "plans_waiting",
+    }
+    seen = set()
+    for scope in trays.Scope:
+        for moment in (now, now + datetime.timedelta(days=2)):
+            ask = trays.Ask(alice, moment, scope=scope)
+            sources = trays.sources_for(alice)
+            statement = trays.rows_statement(ask, sources, {})
+            assert statement.text.count(f'"{trays.KEPT}"') >= 1 + len(hinted)  # read once, asked by each
+            kept = sorted(trays._read_rows(ask, sources, {}))
+            alone = sorted(row for branch in trays._branches(ask, sources, {}) for row in branch)
+            assert kept == alone, (scope, moment)
+            seen |= {key for *_, key in kept}
+            if moment == now:
+                due = {f"{given} {family}" for _, _, given, family, *_, key in kept if key == "reviews_due"}
+                assert "Lastday Tray" in due and "Dayafter Tray" not in due
+    assert hinted <= seen
+
+
+def test_the_phb_teams_rows_do_not_read_kept_facts(norths, priya):
+    ask = trays.Ask(priya, timezone.now())
+    statement = trays.rows_statement(ask, trays.sources_for(priya), {})
+    assert f'"{trays.KEPT}"' not in statement.text
 
 
 # The PHB team
