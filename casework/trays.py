@@ -251,7 +251,10 @@ def as_rows(
         # The moment itself, so rows of one day keep the order they came in.
         tray_at=Cast(since_moment or since_day, output_field=DateTimeField()),
         tray_note=Cast(note, output_field=text) if note is not None else Value("", output_field=text),
-    ).order_by("tray_at", *then, "tray_target")
+        # A day's rows in the order of the day itself, not of its midnight (tray_at, the same order): PostgreSQL
+        # reads a date column's index in order, and its midnight only by sorting every row waiting (the PHB team's
+        # thousand referrals, each with its person, for the ten shown).
+    ).order_by(F(since_day) if since_day else "tray_at", *then, "tray_target")
 
 
 # In the order as_rows and rows_for annotate them, so every branch of the UNION lists them alike.

@@ -112,7 +112,8 @@ class Screening(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["decision", "created_at"], name="screening_queue"),
+            # The referrals waiting, in the queue's order (eligibility.selectors.decision_queue, the PHB team's tray).
+            models.Index(fields=["decision", "screened_on", "created_at"], name="screening_queue"),
             models.Index(fields=["person", "screened_on"], name="screening_person_date"),
         ]
 
