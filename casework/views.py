@@ -10,6 +10,7 @@ from casework import trays
 from people import access, selectors
 from people.forms import CaseloadSearchForm
 from phb import audit
+from phb.listing import crispy_once
 from phb.pagination import page_of
 from phb.roles import Role, has_role, is_phb_team
 
@@ -42,7 +43,7 @@ def caseload(request):
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")
     context = {
-        "form": form,
+        "search": crispy_once(form),
         "listing": listing,
         "query": query,
         "show": show,

@@ -172,4 +172,5 @@ class CaseloadSearchForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+        error_messages={"max_length": "Search must be 100 characters or fewer"},
     )

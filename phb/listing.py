@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import django_filters
 from crispy_forms.helper import FormHelper
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.db.models import Model
@@ -57,6 +58,20 @@ def _reversed(field):
     if isinstance(field, str):
         return field[1:] if field.startswith("-") else f"-{field}"
     raise ValueError("Give the descending order of a sort on an expression")
+
+
+def crispy_once(form: forms.Form) -> str:
+    """{{ form|crispy }}, kept once a process for a form with nothing in it (every field empty, no errors: a list's
+    search box as the list opens), whose HTML is then the same every time; any other form is rendered afresh."""
+    if any(form.data.get(name) for name in form.fields) or (form.is_bound and not form.is_valid()):
+        return as_crispy_form(form)
+    key = (type(form), form.is_bound, "empty")
+    html = _RENDERED.get(key)
+    if html is None:
+        if len(_RENDERED) >= RENDERED_KEPT:
+            _RENDERED.clear()
+        html = _RENDERED[key] = as_crispy_form(form)
+    return html
 
 
 class ListFilter(django_filters.FilterSet):

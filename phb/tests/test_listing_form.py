@@ -58,3 +58,33 @@ def test_the_kept_forms_are_bounded(monkeypatch):
     for route in ("right_to_have", "ipc", "discretionary"):
         assert caseload_filter({"route": route}).rendered_form
     assert len(listing._RENDERED) <= 2
+
+
+# phb.listing.crispy_once: a list's search box as the list opens is rendered once and kept; one with a search
+# or an error is rendered afresh.
+
+
+def search(data):
+    from django.http import QueryDict
+
+    from people.forms import CaseloadSearchForm
+
+    return CaseloadSearchForm(QueryDict(data))
+
+
+def test_an_empty_search_box_is_rendered_once_and_kept_whatever_else_the_address_says(monkeypatch):
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    listing._RENDERED.clear()
+    first = listing.crispy_once(search(""))
+    assert first == as_crispy_form(search("")) and 'name="q"' in first
+    monkeypatch.setattr(listing, "as_crispy_form", lambda form: pytest.fail("rendered again"))
+    assert listing.crispy_once(search("show=team&stage=active&q=")) == first
+
+
+def test_a_search_box_with_words_or_an_error_is_rendered_with_them():
+    listing._RENDERED.clear()
+    assert listing.crispy_once(search("")) and 'value="smith"' in listing.crispy_once(search("q=smith"))
+    too_long = listing.crispy_once(search("q=" + "x" * 101))
+    assert "Search must be 100 characters or fewer" in too_long
+    assert 'value="smith"' not in listing.crispy_once(search(""))
