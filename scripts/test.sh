@@ -125,7 +125,7 @@ else
 fi
 say "Branch coverage of the workflow's rules and services (the whole project's total is the last line)"
 .venv/bin/coverage report --include='careplans/lifecycle.py,careplans/rules.py,careplans/schedule.py,careplans/services.py,careplans/approval.py,careplans/reviews.py,careplans/reminders.py,careplans/emails.py,casework/stages.py,casework/trays.py,payments/rules.py,payments/periods.py,payments/balance.py,portal/services.py,portal/access.py,portal/selectors.py,phb/outbox.py,phb/services.py'
-.venv/bin/coverage report | tail -1
+.venv/bin/coverage report | grep '^TOTAL'
 
 say "Smoke run of the SQLite path (migrate, seed_demo twice, sign-in page)"
 bash scripts/smoke-sqlite.sh
