@@ -65,12 +65,16 @@ def crispy_once(form: forms.Form) -> str:
     search box as the list opens), whose HTML is then the same every time; any other form is rendered afresh."""
     if any(form.data.get(name) for name in form.fields) or (form.is_bound and not form.is_valid()):
         return as_crispy_form(form)
-    key = (type(form), form.is_bound, "empty")
+    return _kept((type(form), form.is_bound, "empty"), lambda: as_crispy_form(form))
+
+
+def _kept(key: tuple, render) -> str:
+    """A form's HTML kept under `key` once a process (at most RENDERED_KEPT of them), rendered the first time."""
     html = _RENDERED.get(key)
     if html is None:
         if len(_RENDERED) >= RENDERED_KEPT:
             _RENDERED.clear()
-        html = _RENDERED[key] = as_crispy_form(form)
+        html = _RENDERED[key] = render()
     return html
 
 
@@ -113,12 +117,7 @@ class ListFilter(django_filters.FilterSet):
         if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
             return render_crispy_form(self.form)
         key = (type(self), tuple(self.SORTS), tuple((name, str(self.data.get(name, ""))) for name in self.filters))
-        html = _RENDERED.get(key)
-        if html is None:
-            if len(_RENDERED) >= RENDERED_KEPT:
-                _RENDERED.clear()
-            html = _RENDERED[key] = render_crispy_form(self.form)
-        return html
+        return _kept(key, lambda: render_crispy_form(self.form))
 
     def keep(self, queryset, name, value):
         return queryset  # the sort is applied after every filter (filter_queryset)
