@@ -21,6 +21,7 @@ from phb.models import AuditAction, AuditEvent
 from twofactor import services, session
 from twofactor.middleware import SessionFactorMiddleware
 from twofactor.models import RecoveryCode, RecoveryCodeDevice
+from twofactor.rules import next_code
 from twofactor.tests.helpers import authenticator, code_for, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -272,12 +273,16 @@ def test_a_wrong_password_when_confirming_is_refused_and_five_sign_out(client, a
 
 
 def signed_in_elsewhere(user) -> Client:
-    """A second browser where the user signs in with their password and their app (a code 30 seconds on,
-    which the app accepts as well: the one of now was used by the first browser)."""
+    """A second browser where the user signs in with their password and their app: the next code the device
+    accepts (the first browser used the one of now). Asked of the device's own last step and drift, not the
+    clock: a first code made just before a step ended and checked just after it leaves the device a step
+    behind, and the clock's next code would then be out of its reach."""
     other = Client()
     sign_in(other, user)
     device = TOTPDevice.objects.get(user=user)
-    other.post(VERIFY, {"code": code_for(device.key, at=time.time() + 30)})
+    code = next_code(device.key, now=time.time(), last_t=device.last_t, drift=device.drift, tolerance=device.tolerance)
+    assert code is not None, "the device accepts no code until the next step"
+    other.post(VERIFY, {"code": code})
     assert other.get(CASELOAD).status_code == 200
     return other
 
