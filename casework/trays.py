@@ -24,7 +24,6 @@ people, and for the PHB team the repayments and stoppings to decide and the paym
 
 import datetime
 import functools
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,6 +73,7 @@ from people import access
 from people.models import User
 from phb import freshness
 from phb.db import TALLY_UP_TO, CountUpTo, Tally
+from phb.links import id_link
 from phb.prepared import Statement
 from phb.roles import PHB_TEAM_ROLES, STAFF_ROLES, Role, has_role, is_phb_team
 
@@ -299,20 +299,14 @@ LEADS = frozenset({Role.LEAD})
 
 
 def url(name: str, **kwargs) -> Callable[[Row], str]:
-    """A link to a page named by `name`, with the row's target or person as its id (kwargs name which)."""
+    """A link to a page named by `name`, with the row's target or person as its one id (the keyword names which:
+    url("budgets:budget", pk="target")), written in as reverse() would (phb.links.id_link, once a process)."""
+    ((key, value),) = kwargs.items()
 
     def link(row: Row) -> str:
-        return reverse(name, kwargs={key: _as_id(getattr(row, value)) for key, value in kwargs.items()})
+        return id_link(name, key, getattr(row, value))
 
     return link
-
-
-def _as_id(value: str) -> str:
-    """An id as the row's text gives it, in the form a URL takes: a UUID cast to text has no hyphens on SQLite."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return value
 
 
 def words(text: str) -> Callable[[Row], str]:

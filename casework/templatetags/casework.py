@@ -1,13 +1,11 @@
 """A person's journey stage as an NHS.UK tag, the same on staff pages and in the portal; the top of the person
 page (the summary card and the journey's task list, casework.journey)."""
 
-import functools
-import uuid
 from dataclasses import dataclass
 from html import escape as esc
 
 from django import template
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -22,6 +20,7 @@ from eligibility.templatetags.eligibility import eligibility_panel
 from payments.flagging import flags_on
 from people.models import EngagementSupport
 from phb import words
+from phb.links import id_link
 
 register = template.Library()
 
@@ -80,20 +79,6 @@ def money_flags(person) -> dict:
     return {"flags": [{"title": code.title, "sentence": sentence} for code, sentence in found], "link": link}
 
 
-def _person_url(pk) -> str:
-    """reverse("people:detail") for a person, from the URL worked out once for a stand-in id (a reverse took
-    16 us a row)."""
-    head, tail = _person_url_around(get_script_prefix())
-    return f"{head}{pk}{tail}"
-
-
-@functools.lru_cache(maxsize=8)
-def _person_url_around(script_prefix: str) -> tuple[str, str]:
-    stand_in = uuid.UUID(int=0)
-    head, _, tail = reverse("people:detail", kwargs={"pk": stand_in}).partition(str(stand_in))
-    return head, tail
-
-
 @register.simple_tag
 def caseload_rows(people):
     """The caseload table's rows: name (a link to the person), NHS number, date of birth, care team, lead
@@ -105,7 +90,7 @@ def caseload_rows(people):
         if person.engagement_support == EngagementSupport.SUBSTANTIAL:
             support = f'<strong class="nhsuk-tag nhsuk-tag--orange">{support}</strong>'
         lead = person.lead_coordinator.display_name if person.lead_coordinator else ""
-        url = esc(_person_url(person.pk))
+        url = esc(id_link("people:detail", "pk", person.pk))
         cells = (
             _cell("Name", f'<a href="{url}">{esc(person.family_name.upper())}, {esc(person.given_name)}</a>'),
             _cell("NHS number", esc(person.nhs_number_display)),
