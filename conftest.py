@@ -155,45 +155,44 @@ def seeded_cohorts(db):
 
 @pytest.fixture
 def north(db):
-    from people.tests.factories import CareTeamFactory
+    from people.tests import personas
 
-    return CareTeamFactory(name="North Leeds community team")
+    return personas.north()
 
 
 @pytest.fixture
 def south(db):
-    from people.tests.factories import CareTeamFactory
+    from people.tests import personas
 
-    return CareTeamFactory(name="South Leeds community team")
+    return personas.south()
 
 
 @pytest.fixture
 def alice(north):
-    from people.tests.factories import UserFactory
+    from people.tests import personas
 
-    return UserFactory(username="alice", first_name="Alice", last_name="Adams", teams=[north])
+    return personas.alice(north)
 
 
 @pytest.fixture
 def bob(north):
-    from people.tests.factories import UserFactory
+    from people.tests import personas
 
-    return UserFactory(username="bob", first_name="Bob", last_name="Brown", teams=[north])
+    return personas.bob(north)
 
 
 @pytest.fixture
 def charlie(south):
-    from people.tests.factories import UserFactory
+    from people.tests import personas
 
-    return UserFactory(username="charlie", first_name="Charlie", last_name="Clark", teams=[south])
+    return personas.charlie(south)
 
 
 @pytest.fixture
 def priya(db):
-    from people.tests.factories import UserFactory
-    from phb.roles import Role
+    from people.tests import personas
 
-    return UserFactory(username="priya", first_name="Priya", last_name="Patel", role=Role.APPROVER)
+    return personas.priya()
 
 
 @pytest.fixture
