@@ -98,8 +98,9 @@ def _static_files_read_once():
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Real hashing costs ~0.3 s a user; tests check who may do what, not hash strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from people.tests import personas
+
+    settings.PASSWORD_HASHERS = personas.FAST_PASSWORD_HASHERS
 
 
 def complete_second_factor(client, user) -> None:

@@ -48,6 +48,7 @@ from django.urls import path, reverse
 
 from careplans.models import DecisionEmail, Letter, LetterKind, PlanVersion, ReviewKind, ReviewStatus, Status
 from people.models import PortalAccess
+from people.tests import personas
 from phb.models import AuditAction, AuditEvent
 from tests import page_data as data
 from tests.url_walk import admin_patterns, site_patterns
@@ -449,7 +450,7 @@ def world(django_db_setup, django_db_blocker):
 
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=personas.FAST_PASSWORD_HASHERS),
         pytest.MonkeyPatch.context() as patch,
         transaction.atomic(),
     ):

@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.test import override_settings
 from django.urls import reverse
 
+from people.tests import personas
 from tests import page_data as data
 from tests.test_page_queries import PAGES, Page, Visit, opened, stand_in_letters
 
@@ -125,7 +126,7 @@ def records(django_db_setup, django_db_blocker):
 
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=personas.FAST_PASSWORD_HASHERS),
         pytest.MonkeyPatch.context() as patch,
         transaction.atomic(),
     ):

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from budgets.models import Tariff
 from payments import holds as payment_holds
+from people.tests import personas
 from phb import freshness, prepared
 from portal import services as portal_services
 from tests import page_data as data
@@ -98,7 +99,7 @@ def records(django_db_setup, django_db_blocker):
 
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=personas.FAST_PASSWORD_HASHERS),
         pytest.MonkeyPatch.context() as patch,
         transaction.atomic(),
     ):

@@ -4,6 +4,9 @@ these, and so does a module that builds its data once for all its tests (reports
 from people.tests.factories import CareTeamFactory, UserFactory
 from phb.roles import Role
 
+# Real hashing costs ~0.3 s a user; tests check who may do what, not hash strength.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 def north():
     return CareTeamFactory(name="North Leeds community team")

@@ -169,13 +169,6 @@ def cohort(db):
     return a_cohort()
 
 
-@pytest.fixture
-def dataset(north, south, alice, charlie, priya, cohort):
-    """People with known answers (build_dataset), built afresh for the test. test_returns.py builds them once
-    for the module instead (its own `dataset`)."""
-    return build_dataset(north, south, alice, charlie, priya, cohort)
-
-
 def build_dataset(north, south, alice, charlie, priya, cohort) -> dict:
     """People with known answers. Unless said, each is in the North team and has NHS Continuing Healthcare."""
     made = {}

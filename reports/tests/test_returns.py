@@ -45,7 +45,7 @@ def _built(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            with override_settings(PASSWORD_HASHERS=personas.FAST_PASSWORD_HASHERS):
                 north, south = personas.north(), personas.south()
                 built = {"north": north, "south": south, "alice": personas.alice(north)}
                 built |= {"charlie": personas.charlie(south), "priya": personas.priya(), "cohort": a_cohort()}

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from people.tests import personas
 from tests import page_data as data
 from tests.test_page_queries import NOT_PAGES, PAGES, POST_ONLY, example_path, stand_in_letters
 from tests.url_walk import url_patterns
@@ -53,7 +54,7 @@ def addresses(django_db_setup, django_db_blocker):
 
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=personas.FAST_PASSWORD_HASHERS),
         pytest.MonkeyPatch.context() as patch,
         transaction.atomic(),
     ):
