@@ -107,14 +107,22 @@ def team_list(team_id=TEAM):
     return Person.objects.filter(care_team_id=team_id).order_by("family_name", "id")
 
 
-def compiled_page(team, number, *, built=None, counted=True, key="team list"):
+def compiled_page(team, number, *, built=None, counted=True, key="team list", narrow=False):
     def build():
         if built is not None:
             built.append(1)
         return team_list()
 
     return page_compiled(
-        key, build, number, stand_ins={TEAM}, values={TEAM: team.pk}, size=5, params={"q": ""}, counted=counted
+        key,
+        build,
+        number,
+        stand_ins={TEAM},
+        values={TEAM: team.pk},
+        size=5,
+        params={"q": ""},
+        counted=counted,
+        narrow=narrow,
     )
 
 
@@ -131,6 +139,20 @@ def test_a_compiled_page_is_the_same_page_as_page_of_for_each_user(people, north
         )
     page = compiled_page(south, 1)
     assert [p.family_name for p in page] == ["Elsewhere"] and page.count == 1
+
+
+def test_a_narrowed_page_finds_its_ids_first_and_is_the_same_page_in_one_query(people, north, south):
+    PersonFactory(care_team=south, family_name="Elsewhere")
+    for number in ("1", "2", "3", "99"):
+        with CaptureQueriesContext(connection) as queries:
+            page = compiled_page(north, number, key="narrowed", narrow=True, counted=False)
+        expected = page_of(team_list(north.pk), number, size=5, counted=False)
+        assert [p.pk for p in page] == [p.pk for p in expected]
+        assert (page.number, page.has_next) == (expected.number, expected.has_next)
+        # The page past the end reads again for page 1, as page_of does; any other page is one query.
+        assert len(queries.captured_queries) == (2 if number == "99" else 1)
+        rows_sql = queries.captured_queries[0]["sql"]
+        assert rows_sql.count("SELECT") == 2 and " IN (SELECT " in rows_sql and rows_sql.rstrip().endswith("ASC")
 
 
 def test_a_compiled_page_is_built_once_for_its_shape_and_page(people, north, south):
