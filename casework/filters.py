@@ -5,6 +5,7 @@ import datetime
 from urllib.parse import urlencode
 
 import django_filters
+from django.db import connection
 from django.db.models import Exists, F, OuterRef
 from django.http import QueryDict
 
@@ -15,8 +16,10 @@ from casework.trays import StandIn
 from eligibility.rules import Route
 from payments.balance import FlagCode
 from payments.models import MoneyFlag
+from people import nhs_number
 from people.access import team_ids
 from people.models import EngagementSupport, Person
+from people.selectors import TRIGRAM
 from phb.listing import ListFilter, Sort
 from phb.pagination import page_compiled
 
@@ -117,31 +120,56 @@ def tabs(show: str, params: dict) -> list[dict]:
     ]
 
 
-def caseload_page(user, *, today, show: str, listing, number, params: dict):
-    """A page of the caseload with no search: its queryset built and compiled once a process for each shape of
-    ask (the day, the user's role and number of care teams, My people or My team, the filters and sort chosen),
-    for a stand-in user whose ids the user's own then replace (casework.trays.StandIn, as the work trays do).
-    The list as it opens (no filter, the name's order) is read by a statement prepared once a connection for
-    every user alike (phb.prepared: planning it took as long as running it); the rest are planned for their own
-    values: a plan that does not know which care team (a generic plan) sorted a team of 600 by stage eight
-    times slower. Those find the page's people first and read only them in full (page_compiled's narrow)."""
+def search_terms(query: str) -> tuple[str, ...] | None:
+    """A name search's words when caseload_page can read it compiled (every word long enough for the trigram
+    indexes: people.selectors.caseload_for); None for an NHS number or a shorter word, read through the ORM."""
+    terms = tuple(query.split())
+    if not terms or nhs_number.normalise(query).isdigit() or any(len(term) < TRIGRAM for term in terms):
+        return None
+    return terms
+
+
+def _term(n: int) -> str:
+    # A word no one types, standing for the nth word of a search: letters only, so the ORM's pattern for it
+    # ("%...%") holds it unescaped.
+    return f"phbsearchword{n}x"
+
+
+def _pattern(term: str) -> str:
+    # The pattern the ORM makes of a word for icontains (Django's PatternLookup: its %, _ and \ escaped).
+    return f"%{connection.ops.prep_for_like_query(term)}%"
+
+
+def caseload_page(user, *, today, show: str, listing, number, params: dict, terms: tuple[str, ...] = ()):
+    """A page of the caseload: its queryset built and compiled once a process for each shape of ask (the day,
+    the user's role and number of care teams, My people or My team, the filters and sort chosen, how many words
+    a name search has), for a stand-in user whose ids the user's own then replace (casework.trays.StandIn, as
+    the work trays do), and stand-in words the search's own. Building and compiling it through the ORM took
+    longer than running it.
+    The list as it opens (no search, no filter, the name's order) is read by a statement prepared once a
+    connection for every user alike (phb.prepared: planning it took as long as running it); the rest are planned
+    for their own values: a plan that does not know which care team (a generic plan) sorted a team of 600 by
+    stage eight times slower, and one that does not know the words cannot tell a rare name from a common one.
+    Those find the page's people first and read only them in full (page_compiled's narrow)."""
     chosen = listing.kept()
     teams = len(team_ids(user))
     stand_in = StandIn(user.role, teams)
+    words = tuple(_term(n) for n in range(len(terms)))
 
     def build():
-        people = selectors.caseload(user=stand_in, today=today, mine=show == "mine")
+        people = selectors.caseload(user=stand_in, today=today, query=" ".join(words), mine=show == "mine")
         data = QueryDict(mutable=True)
         data.update(chosen)
         return CaseloadFilter(data, queryset=people, today=today, everyone=not show).qs
 
-    as_it_opens = not listing.filtered and listing.sort_key == CaseloadFilter.DEFAULT_SORT
+    as_it_opens = not terms and not listing.filtered and listing.sort_key == CaseloadFilter.DEFAULT_SORT
+    searched = {_pattern(word): _pattern(term) for word, term in zip(words, terms, strict=True)}
     return page_compiled(
-        ("caseload", today, user.role, teams, show, tuple(sorted(chosen.items()))),
+        ("caseload", today, user.role, teams, show, tuple(sorted(chosen.items())), len(terms)),
         build,
         number,
-        stand_ins=stand_in.values(),
-        values=StandIn.swaps(user),
+        stand_ins=stand_in.values() | set(searched),
+        values={**StandIn.swaps(user), **searched},
         params=params,
         counted=listing.countable,
         prepare=as_it_opens,

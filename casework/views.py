@@ -25,20 +25,22 @@ def caseload(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     # Coordinators see the people they lead, or (show=team) everyone in their care teams; the PHB team everyone.
     show = ("team" if request.GET.get("show") == "team" else "mine") if has_role(request.user, Role.COORDINATOR) else ""
-    if query:
+    # A name search is compiled with its words as stand-ins, like the list without one; an NHS number or a word
+    # too short for the trigram indexes is read through the ORM.
+    terms = caseload_filters.search_terms(query) if query else ()
+    if terms is None:
         people = stage_selectors.caseload(user=request.user, today=today, query=query, mine=show == "mine")
         listing = caseload_filters.CaseloadFilter(request.GET, queryset=people, today=today, everyone=not show)
     else:  # the list's form, sort and links; its rows come from the compiled queryset below
         listing = caseload_filters.CaseloadFilter(request.GET, queryset=None, today=today, everyone=not show)
     params = {"q": query, "show": show if show == "team" else "", **listing.kept()}
     number = request.GET.get("page")
-    if query:
-        # A search by name can match thousands: the page's 26 ids first, then their rows. Not compiled once:
-        # each text would be a statement of its own.
+    if terms is None:
+        # A search can match thousands: the page's 26 ids first, then their rows.
         page = page_of(listing.qs, number, params=params, counted=listing.countable, ids_first=True)
     else:
         page = caseload_filters.caseload_page(
-            request.user, today=today, show=show, listing=listing, number=number, params=params
+            request.user, today=today, show=show, listing=listing, number=number, params=params, terms=terms
         )
     words = {"showing": caseload_filters.SHOWING.get(show, ""), **listing.in_words()}
     audit.record_list(request, "the caseload", words, page, searched_by=selectors.search_kind(query) if query else "")

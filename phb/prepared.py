@@ -86,7 +86,7 @@ class Statement:
             for token, text in zip(tokens[1::2], tokens[2::2], strict=True):
                 if token == "%%":  # the ORM's escaped %: the text goes to PostgreSQL as it is
                     out.append("%")
-                elif type(value := next(values)) is int and value in stand_ins:
+                elif type(value := next(values)) in STAND_IN_TYPES and value in stand_ins:
                     out.append(f"${slots.setdefault(value, len(slots) + 1)}")
                 else:
                     out.append(cursor.mogrify("%s", [value]).decode())
@@ -99,7 +99,7 @@ class Statement:
         """The statement's rows, each stand-in replaced by its value in `values`."""
         with connection.cursor() as cursor:
             if not _enabled():
-                cursor.execute(self.sql, [values.get(v, v) if type(v) is int else v for v in self.params])
+                cursor.execute(*self.plain(values))
                 return cursor.fetchall()
             cursor.execute(*self.execute([values[stand_in] for stand_in in self.stand_ins]))
             try:
@@ -109,7 +109,7 @@ class Statement:
 
     def plain(self, values: dict) -> tuple[str, list]:
         """The ORM's own SQL with each stand-in swapped for its value: planned for those values when it runs."""
-        return self.sql, [values.get(v, v) if type(v) is int else v for v in self.params]
+        return self.sql, [values.get(v, v) if type(v) in STAND_IN_TYPES else v for v in self.params]
 
     def execute(self, args: list) -> tuple[str, list]:
         """The SQL and parameters that run the statement, prepared first on this connection if it is not yet,
@@ -131,12 +131,17 @@ class Statement:
                     cursor.execute("DEALLOCATE ALL")
                     kept.names.clear()
                 # Typed, since a stand-in's value may also stand where the ORM wrote a number of its own (EXISTS'
-                # "SELECT 1"): every stand-in is an id. No parameters: the text is sent as it is.
-                types = f"({', '.join(['bigint'] * len(self.stand_ins))})" if self.stand_ins else ""
+                # "SELECT 1"): a stand-in is an id or a text. No parameters: the text is sent as it is.
+                kinds = (STAND_IN_TYPES[type(stand_in)] for stand_in in self.stand_ins)
+                types = f"({', '.join(kinds)})" if self.stand_ins else ""
                 cursor.execute(f"PREPARE {name} {types} AS {self.text}")
             kept.names.add(name)
         return name
 
+
+# What a stand-in may be, with its type in a prepared statement: an id no row has, or a text no one would type (a
+# search's pattern: casework.filters.caseload_page).
+STAND_IN_TYPES = {int: "bigint", str: "text"}
 
 # At most this many statements are kept prepared on a connection: past it they are all let go and prepared again
 # as they are used (each holds its plan in the database server's memory).

@@ -258,3 +258,50 @@ def test_coordinators_asking_the_same_shape_of_list_each_see_their_own_people(cl
         client.force_login(charlie)
         assert names(client.get(URL, query)) == ["Evans"], query
         assert alices and "Evans" not in alices, query
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("smi", ["Smith", "Smithson"]),
+        ("SMITHSON", ["Smithson"]),
+        ("smi son", ["Smithson"]),  # every word, in any of the names
+        ("c_r", ["Mac_Rae"]),  # the ORM's pattern escapes _ and %: never a wildcard
+        ("50%", ["Fifty50%"]),
+        ("ty5", ["Fifty50%", "Fifty500"]),
+        ("o'b", ["O'Brien"]),
+        ("ab\\", ["Slash\\ab\\"]),
+        ("jo", ["Jo", "Jones"]),  # a word too short for the trigram indexes: read through the ORM, as before
+        ("nobody", []),
+    ],
+)
+def test_a_name_search_compiled_with_stand_in_words_finds_what_the_words_say(client, alice, north, query, expected):
+    """A name search's query is compiled once for its number of words, each word a stand-in the search's own
+    replaces (casework.filters.caseload_page): what it finds is what the words say, whatever they hold."""
+    for family in (
+        "Smith",
+        "Smithson",
+        "Mac_Rae",
+        "MacxRae",
+        "Fifty50%",
+        "Fifty500",
+        "O'Brien",
+        "Slash\\ab\\",
+        "Jones",
+    ):
+        PersonFactory(family_name=family, given_name="Sam", care_team=north, lead_coordinator=alice)
+    PersonFactory(family_name="Jo", given_name="Kim", care_team=north, lead_coordinator=alice)
+    client.force_login(alice)
+    response = client.get(URL, {"q": query})
+    assert sorted(names(response)) == expected
+    assert response.context["page"].count == len(expected)
+
+
+def test_coordinators_searching_with_as_many_words_each_see_their_own_people(client, alice, charlie, north, south):
+    PersonFactory(family_name="Smith", given_name="Alice's", care_team=north, lead_coordinator=alice)
+    PersonFactory(family_name="Smithers", given_name="Charlie's", care_team=south, lead_coordinator=charlie)
+    client.force_login(alice)
+    assert names(client.get(URL, {"q": "smith"})) == ["Smith"]
+    client.force_login(charlie)
+    assert names(client.get(URL, {"q": "smith"})) == ["Smithers"]
+    assert names(client.get(URL, {"q": "smithers"})) == ["Smithers"]
