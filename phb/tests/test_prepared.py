@@ -45,6 +45,19 @@ def test_it_finds_the_same_rows_as_the_orm_with_the_users_values():
     assert statement.rows({STAND_IN: user.pk + 1000}) == []
 
 
+@pytest.mark.parametrize("prepared_statements", [True, False])
+def test_a_text_stand_in_is_a_placeholder_swapped_for_the_users_text_prepared_or_plain(settings, prepared_statements):
+    settings.DB_PREPARED_STATEMENTS = prepared_statements
+    User.objects.create(username="o'brien 100%")
+    User.objects.create(username="someone else")
+    stand_in = "phb-stand-in-name"
+    query = User.objects.filter(username=stand_in).values_list("username", flat=True).query
+    statement = Statement.of(*query.sql_with_params(), {stand_in})
+    assert statement.stand_ins == (stand_in,) and "= $1" in statement.text and stand_in not in statement.text
+    assert statement.rows({stand_in: "o'brien 100%"}) == [("o'brien 100%",)]
+    assert statement.rows({stand_in: "nobody"}) == []
+
+
 def test_it_is_prepared_once_on_a_connection_and_run_with_the_generic_plan():
     user = User.objects.create(username="o'brien 100%")
     statement = Statement.of(*users_named(), {STAND_IN})
