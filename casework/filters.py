@@ -174,4 +174,5 @@ def caseload_page(user, *, today, show: str, listing, number, params: dict, term
         counted=listing.countable,
         prepare=as_it_opens,
         narrow=not as_it_opens,
+        count_with_rows=bool(terms),  # a search's matches are all read to sort them: counted as they are
     )

@@ -182,11 +182,12 @@ class Compiled:
 
     @classmethod
     def of(cls, queryset, stand_ins: Collection[int]) -> "Compiled | None":
-        """None when the queryset can match nothing (the ORM raises EmptyResultSet: a filter on no ids)."""
+        """None when the queryset (or With) can match nothing (the ORM raises EmptyResultSet: a filter on no ids)."""
         compiled = _compile(queryset)
         if compiled is None:
             return None
         compiler, sql, params = compiled
+        queryset = queryset.then if isinstance(queryset, With) else queryset
         return cls(
             Statement.of(sql, params, stand_ins), compiler, queryset._iterable_class, queryset.model, queryset.db
         )
@@ -270,8 +271,25 @@ def compiled(key: Hashable, build: Callable[[], dict], stand_ins: Collection[int
     return made
 
 
+@dataclass(frozen=True)
+class With:
+    """A queryset (`then`) read with another (`first`) before it as a common table expression, `name`, which `then`
+    reads in RawSQL: one query where two would each find the same rows (a page's ids and how many there are)."""
+
+    name: str
+    first: object  # QuerySet
+    then: object  # QuerySet
+
+
 def _compile(queryset) -> tuple | None:
     """The queryset's compiler, SQL and parameters; None when it can match nothing (EmptyResultSet)."""
+    if isinstance(queryset, With):
+        first = _compile(queryset.first)
+        then = _compile(queryset.then)
+        if first is None or then is None:
+            return None
+        (_, first_sql, first_params), (compiler, sql, params) = first, then
+        return compiler, f"WITH {queryset.name} AS MATERIALIZED ({first_sql}) {sql}", (*first_params, *params)
     compiler = queryset.query.get_compiler(using=queryset.db)
     try:
         sql, params = compiler.as_sql()

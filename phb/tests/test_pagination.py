@@ -107,7 +107,7 @@ def team_list(team_id=TEAM):
     return Person.objects.filter(care_team_id=team_id).order_by("family_name", "id")
 
 
-def compiled_page(team, number, *, built=None, counted=True, key="team list", narrow=False):
+def compiled_page(team, number, *, built=None, counted=True, key="team list", narrow=False, with_rows=False):
     def build():
         if built is not None:
             built.append(1)
@@ -123,6 +123,7 @@ def compiled_page(team, number, *, built=None, counted=True, key="team list", na
         params={"q": ""},
         counted=counted,
         narrow=narrow,
+        count_with_rows=with_rows,
     )
 
 
@@ -153,6 +154,29 @@ def test_a_narrowed_page_finds_its_ids_first_and_is_the_same_page_in_one_query(p
         assert len(queries.captured_queries) == (2 if number == "99" else 1)
         rows_sql = queries.captured_queries[0]["sql"]
         assert rows_sql.count("SELECT") == 2 and " IN (SELECT " in rows_sql and rows_sql.rstrip().endswith("ASC")
+
+
+def test_a_page_counted_with_its_rows_is_the_same_page_and_count_in_one_query(people, north, south):
+    PersonFactory(care_team=south, family_name="Elsewhere")
+    for number in ("1", "2", "3", "99"):
+        with CaptureQueriesContext(connection) as queries:
+            page = compiled_page(north, number, key="with rows", narrow=True, with_rows=True)
+        expected = page_of(team_list(north.pk), number, size=5)
+        assert [p.pk for p in page] == [p.pk for p in expected]
+        assert (page.number, page.has_next, page.count, page.count_capped) == (
+            expected.number,
+            expected.has_next,
+            expected.count,
+            expected.count_capped,
+        )
+        assert len(queries.captured_queries) == (2 if number == "99" else 1)
+        assert queries.captured_queries[0]["sql"].startswith("WITH phb_page AS MATERIALIZED (")
+    assert compiled_page(south, 1, key="with rows", narrow=True, with_rows=True).count == 1
+
+
+def test_a_list_with_no_rows_counted_with_its_rows_counts_none(db, north):
+    page = compiled_page(north, 1, key="with rows", narrow=True, with_rows=True)
+    assert not page and (page.count, page.has_next) == (0, False)
 
 
 def test_a_compiled_page_is_built_once_for_its_shape_and_page(people, north, south):
