@@ -19,6 +19,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.db.models import Model
+from django.utils.html import escape
 from django_filters.filters import QuerySetRequestMixin
 
 from phb.pagination import PAGE_SIZE, Page, page_number
@@ -61,11 +62,22 @@ def _reversed(field):
 
 
 def crispy_once(form: forms.Form) -> str:
-    """{{ form|crispy }}, kept once a process for a form with nothing in it (every field empty, no errors: a list's
-    search box as the list opens), whose HTML is then the same every time; any other form is rendered afresh."""
-    if any(form.data.get(name) for name in form.fields) or (form.is_bound and not form.is_valid()):
+    """{{ form|crispy }}, kept once a process: for a form with nothing in it (every field empty, no errors: a list's
+    search box as the list opens), whose HTML is then the same every time; and for one whose filled fields are all
+    text boxes with no errors (a search), rendered once with a stand-in word in each and the words typed written in
+    its place, escaped as the template would. Any other form (one with errors) is rendered afresh."""
+    if form.is_bound and not form.is_valid():
         return as_crispy_form(form)
-    return _kept((type(form), form.is_bound, "empty"), lambda: as_crispy_form(form))
+    filled = sorted(name for name in form.fields if form.data.get(name))
+    if not filled:
+        return _kept((type(form), form.is_bound, "empty"), lambda: as_crispy_form(form))
+    if any(type(form.fields[name].widget) is not forms.TextInput for name in filled):
+        return as_crispy_form(form)
+    stand_ins = {name: f"phbtyped{n}x" for n, name in enumerate(filled)}
+    html = _kept((type(form), "typed", tuple(filled)), lambda: as_crispy_form(type(form)(stand_ins)))
+    for name, stand_in in stand_ins.items():
+        html = html.replace(f'value="{stand_in}"', f'value="{escape(form.data[name])}"')
+    return html
 
 
 def _kept(key: tuple, render) -> str:

@@ -88,3 +88,17 @@ def test_a_search_box_with_words_or_an_error_is_rendered_with_them():
     too_long = listing.crispy_once(search("q=" + "x" * 101))
     assert "Search must be 100 characters or fewer" in too_long
     assert 'value="smith"' not in listing.crispy_once(search(""))
+
+
+@pytest.mark.parametrize("typed", ["smith", "O'Brien", 'say "hi" & <b>bye</b>', "  padded  ", "50%", "Zoë"])
+def test_a_search_box_with_words_is_the_box_crispy_renders_with_them_and_rendered_once(monkeypatch, typed):
+    from urllib.parse import urlencode
+
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+
+    listing._RENDERED.clear()
+    data, other = urlencode({"q": typed}), urlencode({"q": "jones"})
+    expected = as_crispy_form(search(other))
+    assert listing.crispy_once(search(data)) == as_crispy_form(search(data))
+    monkeypatch.setattr(listing, "as_crispy_form", lambda form: pytest.fail("rendered again"))
+    assert listing.crispy_once(search(other)) == expected
