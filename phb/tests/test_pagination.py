@@ -127,17 +127,21 @@ def compiled_page(team, number, *, built=None, counted=True, key="team list", na
     )
 
 
+def assert_same_page(page, expected):
+    assert [p.pk for p in page] == [p.pk for p in expected]
+    assert (page.number, page.has_next, page.count, page.count_capped) == (
+        expected.number,
+        expected.has_next,
+        expected.count,
+        expected.count_capped,
+    )
+
+
 def test_a_compiled_page_is_the_same_page_as_page_of_for_each_user(people, north, south):
     PersonFactory(care_team=south, family_name="Elsewhere")
     for number in ("1", "2", "3", "99"):
         page, expected = compiled_page(north, number), page_of(team_list(north.pk), number, size=5)
-        assert [p.pk for p in page] == [p.pk for p in expected]
-        assert (page.number, page.has_next, page.count, page.count_capped) == (
-            expected.number,
-            expected.has_next,
-            expected.count,
-            expected.count_capped,
-        )
+        assert_same_page(page, expected)
     page = compiled_page(south, 1)
     assert [p.family_name for p in page] == ["Elsewhere"] and page.count == 1
 
@@ -162,13 +166,7 @@ def test_a_page_counted_with_its_rows_is_the_same_page_and_count_in_one_query(pe
         with CaptureQueriesContext(connection) as queries:
             page = compiled_page(north, number, key="with rows", narrow=True, with_rows=True)
         expected = page_of(team_list(north.pk), number, size=5)
-        assert [p.pk for p in page] == [p.pk for p in expected]
-        assert (page.number, page.has_next, page.count, page.count_capped) == (
-            expected.number,
-            expected.has_next,
-            expected.count,
-            expected.count_capped,
-        )
+        assert_same_page(page, expected)
         assert len(queries.captured_queries) == (2 if number == "99" else 1)
         assert queries.captured_queries[0]["sql"].startswith("WITH phb_page AS MATERIALIZED (")
     assert compiled_page(south, 1, key="with rows", narrow=True, with_rows=True).count == 1
