@@ -305,3 +305,32 @@ def test_coordinators_searching_with_as_many_words_each_see_their_own_people(cli
     client.force_login(charlie)
     assert names(client.get(URL, {"q": "smith"})) == ["Smithers"]
     assert names(client.get(URL, {"q": "smithers"})) == ["Smithers"]
+
+
+def run_sql(client, query) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL, query).status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "prepared"),
+    [
+        ("priya", {}, True),  # everyone's list as it opens
+        ("priya", {"stage": "referred"}, True),  # everyone's, filtered: it names no one, so one plan fits all
+        ("priya", {"support": "substantial"}, True),
+        ("priya", {"q": "adams"}, False),  # a search is planned for its words
+        ("alice", {}, True),  # a coordinator's list as it opens
+        ("alice", {"show": "team", "sort": "stage"}, False),  # planned for the coordinator's own team
+        ("alice", {"show": "team", "stage": "referred"}, False),
+    ],
+)
+def test_lists_that_name_no_one_are_planned_once_and_the_rest_for_their_own_values(
+    client, request, team, who, query, prepared
+):
+    client.force_login(request.getfixturevalue(who))
+    ran = run_sql(client, query)
+    assert any(" EXECUTE phb_" in sql for sql in ran) == prepared, ran
