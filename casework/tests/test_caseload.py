@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from budgets.tests.factories import make_assessment, make_eligible
 from careplans.tests.factories import approved_plan
@@ -334,3 +335,12 @@ def test_lists_that_name_no_one_are_planned_once_and_the_rest_for_their_own_valu
     client.force_login(request.getfixturevalue(who))
     ran = run_sql(client, query)
     assert any(" EXECUTE phb_" in sql for sql in ran) == prepared, ran
+
+
+@pytest.mark.parametrize("typed", ["adams", "O'Brien & <b>co</b>", "12"])
+def test_the_search_box_shows_the_words_searched_for_as_a_box_not_as_text(client, alice, team, typed):
+    client.force_login(alice)
+    html = client.get(URL, {"q": typed}).content.decode()
+    box = re.search(r'<input class="nhsuk-input" id="id_q" name="q" [^>]*>', html)
+    assert box is not None and "&lt;input" not in html
+    assert f'value="{escape(typed)}"' in box.group(0)
