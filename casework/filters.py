@@ -16,10 +16,9 @@ from casework.trays import StandIn
 from eligibility.rules import Route
 from payments.balance import FlagCode
 from payments.models import MoneyFlag
-from people import nhs_number
 from people.access import team_ids
 from people.models import EngagementSupport, Person
-from people.selectors import TRIGRAM
+from people.selectors import found_by_trigrams, search_words
 from phb.listing import ListFilter, Sort
 from phb.pagination import page_compiled
 
@@ -123,10 +122,8 @@ def tabs(show: str, params: dict) -> list[dict]:
 def search_terms(query: str) -> tuple[str, ...] | None:
     """A name search's words when caseload_page can read it compiled (every word long enough for the trigram
     indexes: people.selectors.caseload_for); None for an NHS number or a shorter word, read through the ORM."""
-    terms = tuple(query.split())
-    if not terms or nhs_number.normalise(query).isdigit() or any(len(term) < TRIGRAM for term in terms):
-        return None
-    return terms
+    terms = search_words(query)
+    return terms if found_by_trigrams(terms) else None
 
 
 def _term(n: int) -> str:
